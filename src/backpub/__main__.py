@@ -1,0 +1,5 @@
+"""`python -m backpub`."""
+
+from backpub.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""The `backpub` command line: parse arguments, delegate, and turn backpub errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from backpub.errors import BackpubError, ContentError, PluginError
+
+DEFAULT_CONTENT = "content"
+
+
+def handle_errors(command):
+    """Turn BackpubError into a plain message and exit 1; a user's mistake never shows a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ContentError as exc:
+            from backpub.reporting import print_problems
+
+            print_problems(exc.problems, fmt=click.get_current_context().params.get("output_format", "text"))
+            raise SystemExit(1) from None
+        except BackpubError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            trace = getattr(exc, "traceback", None)
+            if trace and os.environ.get("BACKPUB_DEBUG"):
+                click.echo(trace, err=True)
+            elif isinstance(exc, PluginError):
+                click.echo("(set BACKPUB_DEBUG=1 to see the plugin's traceback)", err=True)
+            raise SystemExit(exc.exit_code) from None
+
+    return wrapper
+
+
+class PluginAwareGroup(click.Group):
+    """A group that adds plugins' commands the first time commands are listed or looked up."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from backpub.plugins import make_host
+
+        try:
+            make_host(project_dir=Path.cwd()).register_commands(self)
+        except BackpubError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            raise SystemExit(1) from None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+
+def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-22") from None
+
+
+content_argument = click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
+as_of_option = click.option(
+    "--as-of", callback=_as_of, metavar="DATE", help="Publish as of this date (default: today in the programme's timezone)."
+)
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+
+
+@click.group(cls=PluginAwareGroup)
+@click.version_option(package_name="backpub")
+def cli() -> None:
+    """backpub publishes the Back In Shape programme from one validated model into every format."""
+
+
+@cli.command()
+@content_argument
+@strict_option
+@as_of_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="Output format.")
+@handle_errors
+def validate(content_dir: Path, strict: bool, as_of: date | None, output_format: str) -> None:
+    """Check the content and report every problem with its file and line."""
+    from backpub.reporting import run_validate
+
+    raise SystemExit(run_validate(content_dir, strict=strict, as_of=as_of, output_format=output_format))
+
+
+@cli.command()
+@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path), show_default=True, help="The content folder.")
+@click.option("--format", "-f", "formats", multiple=True, metavar="NAME", help="A format to build (repeatable; default: all).")
+@click.option("--output", "output_dir", type=click.Path(path_type=Path), help="The output folder (default: outputs/ beside the content).")
+@as_of_option
+@strict_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the CPU count).")
+@click.option("--no-cache", is_flag=True, help="Render everything, ignoring the build cache.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text", help="Summary format.")
+@handle_errors
+def build(
+    content_dir: Path,
+    formats: tuple[str, ...],
+    output_dir: Path | None,
+    as_of: date | None,
+    strict: bool,
+    jobs: int | None,
+    no_cache: bool,
+    quiet: bool,
+    report_format: str,
+) -> None:
+    """Validate the content and render the requested formats into outputs/."""
+    from backpub.build import build as run_build
+    from backpub.reporting import ConsoleProgress, print_build_report, print_problems
+
+    progress = ConsoleProgress(enabled=not quiet and report_format == "text")
+    report = run_build(
+        content_dir,
+        output_dir=output_dir,
+        formats=formats or None,
+        as_of=as_of,
+        strict=strict,
+        jobs=jobs,
+        use_cache=not no_cache,
+        progress=progress,
+    )
+    if report.warnings and not quiet and report_format == "text":
+        print_problems(report.warnings, summary=False)
+    print_build_report(report, fmt=report_format, quiet=quiet)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def plugins(as_json: bool) -> None:
+    """List the plugins, their formats and versions."""
+    from backpub.plugins import make_host
+
+    described = make_host(project_dir=Path.cwd()).describe()
+    if as_json:
+        click.echo(json.dumps(described, indent=2))
+        return
+    for plugin in described:
+        version = f" {plugin['version']}" if plugin["version"] else ""
+        formats = ", ".join(plugin["formats"]) or "(no formats)"
+        click.echo(f"{plugin['name']}{version}: {formats}  [{plugin['source']}]")
+
+
+@cli.command()
+@click.option("--kind", help="Only this kind's front-matter schema (e.g. episode).")
+@handle_errors
+def schema(kind: str | None) -> None:
+    """Print the JSON Schema of the content format, for editors."""
+    from backpub.schema import content_schema
+
+    click.echo(json.dumps(content_schema(kind), indent=2))
+
+
+@cli.command()
+@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path), show_default=True)
+@click.option("--output", "output_dir", type=click.Path(path_type=Path), help="The output folder to remove.")
+@handle_errors
+def clean(content_dir: Path, output_dir: Path | None) -> None:
+    """Remove outputs/ and the build cache (never the send ledgers in .backpub/state)."""
+    from backpub.housekeeping import clean as run_clean
+
+    for removed in run_clean(content_dir, output_dir):
+        click.echo(f"removed {removed}")
+
+
+@cli.command()
+@content_argument
+@as_of_option
+@click.option("--weeks", default=8, show_default=True, help="How many Sundays to list.")
+@handle_errors
+def schedule(content_dir: Path, as_of: date | None, weeks: int) -> None:
+    """List the coming Sundays and which episode goes out on each."""
+    from backpub.housekeeping import schedule as run_schedule
+
+    for line in run_schedule(content_dir, as_of, weeks):
+        click.echo(line)
+
+
+def main() -> None:
+    """Entry point for `python -m backpub`."""
+    cli(prog_name="backpub")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The renderer contract: a format is a class with a name that turns the publication into jobs, one per file.
+
+Lifecycle, owned by the build (plugins never run the loop themselves):
+
+1. `Format(context)` in the main process; `options` are validated from programme.yaml `formats.<name>`.
+2. `check(publication)`: format-specific validation (e.g. podcast artwork), before anything renders.
+3. `jobs(publication)`: one `Job` per output file, each declaring what it depends on. Must be cheap:
+   no heavy imports here, so a build with nothing to do stays fast.
+4. `prepare(publication)`: once per worker process before its first render (import heavy libraries here).
+5. `render(job, publication) -> bytes`: may run in any worker, in any order.
+6. `finish(publication, written)`: in the main process after the outputs were committed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from backpub.errors import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from backpub.publication import Publication
+
+
+class NoOptions(BaseModel):
+    """A format without options accepts none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output file and everything it depends on, so unchanged files need not be rendered again."""
+
+    output: str
+    """The file's path inside `outputs/<format>/`, with forward slashes, e.g. 'clinic-a/handout.pdf'."""
+    entities: frozenset[str] = frozenset()
+    """Ids of the entities whose data the file shows (the programme settings are always included)."""
+    assets: frozenset[str] = frozenset()
+    """Content-relative asset files the file embeds or reads."""
+    templates: frozenset[Path] = frozenset()
+    """Template, stylesheet and font files the renderer reads."""
+    values: tuple[Any, ...] = ()
+    """Anything else that changes the bytes (e.g. the --as-of date); must be JSON-serialisable."""
+    args: Mapping[str, Any] = field(default_factory=dict)
+    """What the renderer needs to know which file to make (e.g. {'handout': 'x', 'clinic': 'y'})."""
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What every format may know about the build besides the publication."""
+
+    project_dir: Path
+    """The project folder (the content folder's parent)."""
+    content_dir: Path
+    """The content folder."""
+    as_of: date
+    """The date the build publishes for: nothing dated after it is published."""
+    build_time: datetime
+    """The build's timestamp: SOURCE_DATE_EPOCH when set, else the start of `as_of` in the programme's timezone."""
+    formats: tuple[str, ...] = ()
+    """The formats this build renders (a site may link to PDFs only when they are built too)."""
+    strict: bool = False
+    """Whether warnings are errors."""
+    state_dir: Path | None = None
+    """A folder for state that must survive builds and `backpub clean` (ledgers of sends)."""
+
+    def theme_dir(self, format_name: str) -> Path:
+        """Where a project may override a format's templates: `<project>/theme/<format>/`."""
+        return self.project_dir / "theme" / format_name
+
+
+class Format(ABC):
+    """Base class of every output format. Subclass it, set `name`, and register it with `register_formats`."""
+
+    #: The name users pass to `backpub build --format`; also the folder under outputs/.
+    name: ClassVar[str] = ""
+    #: The format's version: a change re-renders every output of the format.
+    version: ClassVar[str] = "1"
+    #: One line shown by `backpub plugins`.
+    description: ClassVar[str] = ""
+    #: The pydantic model of the format's options (programme.yaml `formats.<name>`).
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, context: BuildContext, options: Mapping[str, Any] | None = None) -> None:
+        self.context = context
+        try:
+            self.options = self.Options.model_validate(dict(options or {}))
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ConfigError(f"programme.yaml: formats.{self.name}.{where}: {first['msg']}") from None
+
+    def check(self, publication: Publication) -> list[Problem]:
+        """Format-specific problems in the content, found before anything renders."""
+        return []
+
+    @abstractmethod
+    def jobs(self, publication: Publication) -> list[Job]:
+        """One job per output file, each with its dependencies. Keep it cheap: no heavy imports."""
+
+    def prepare(self, publication: Publication) -> None:  # noqa: B027 - optional lifecycle step
+        """Once per process before the first render: import heavy libraries, load templates."""
+
+    @abstractmethod
+    def render(self, job: Job, publication: Publication) -> bytes:
+        """The bytes of one output file. Raise RenderError for problems the content can fix."""
+
+    def finish(self, publication: Publication, written: list[str]) -> None:  # noqa: B027
+        """After the outputs were committed; `written` lists the outputs rendered this time."""
+
+    # -- helpers for subclasses ------------------------------------------------------------------
+
+    def problem(self, publication: Publication, entity_id: str | None, message: str, line: int = 1) -> Problem:
+        """A located problem about an entity (or the programme settings when entity_id is None)."""
+        if entity_id is None:
+            path = publication.programme_path
+        else:
+            path = publication.source_of(entity_id).path
+        return Problem(path, line, 1, "error", f"[{self.name}] {message}", entity_id)

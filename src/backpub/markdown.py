@@ -1,0 +1,197 @@
+"""Markdown for every format: one parser, sanitised raw HTML, entity links and located URL checks.
+
+In content, `[text](@some-id)` links to another entity; each format decides where that link goes.
+Images are content files (`![alt](assets/images/x.svg)`); each format decides how they are served.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+import nh3
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+ENTITY_LINK = "@"
+"""Links whose target starts with this character name an entity id, e.g. `[ice](@ice-the-lower-back)`."""
+
+SAFE_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
+    "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+SAFE_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+}
+
+LinkResolver = Callable[[str], str]
+ImageResolver = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class UrlIssue:
+    """A URL in Markdown that content may not use, with its line (0-based, within the text)."""
+
+    line: int
+    message: str
+
+
+@cache
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"xhtmlOut": True, "html": True}).enable("table").enable("strikethrough")
+
+
+def _parse(text: str) -> list[Token]:
+    return _parser().parse(text)
+
+
+def _walk(tokens: list[Token]):
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def is_remote(url: str) -> bool:
+    """True for URLs that would make a renderer fetch something: any scheme, or protocol-relative."""
+    return bool(re.match(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)", url.strip()))
+
+
+def asset_path_problem(path: str) -> str | None:
+    """Why a content-relative asset path is unacceptable, or None when it is fine."""
+    if is_remote(path):
+        return f"{path!r} is a remote or absolute URL; content may only use files inside the content folder"
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        return f"{path!r} is an absolute path; use a path relative to the content folder"
+    if ".." in re.split(r"[\\/]", path):
+        return f"{path!r} leaves the content folder ('..'); use a path inside it"
+    return None
+
+
+def sanitise_html(html: str, on_url: Callable[[str, str, str], str | None] | None = None) -> str:
+    """Clean raw HTML with nh3: no scripts, event handlers, forms, iframes or javascript: URLs."""
+
+    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+        if on_url is not None and attribute in ("src", "href"):
+            return on_url(tag, attribute, value)
+        return value
+
+    return nh3.clean(
+        html,
+        tags=SAFE_TAGS,
+        attributes=SAFE_ATTRIBUTES,
+        attribute_filter=attribute_filter,
+        clean_content_tags={"script", "style", "iframe", "object", "embed", "form", "template", "svg", "math"},
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel=None,
+    )
+
+
+def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
+    """Find URL problems and entity links in Markdown: (issues, [(line, entity id)])."""
+    issues: list[UrlIssue] = []
+    links: list[tuple[int, str]] = []
+    line = 0
+    for token in _walk(_parse(text)):
+        if token.map:
+            line = token.map[0]
+        if token.type == "image":
+            problem = asset_path_problem(str(token.attrGet("src") or ""))
+            if problem:
+                issues.append(UrlIssue(line, f"image {problem}"))
+        elif token.type == "link_open":
+            href = str(token.attrGet("href") or "")
+            if href.startswith(ENTITY_LINK):
+                links.append((line, href[1:]))
+        elif token.type in ("html_block", "html_inline"):
+            issues.extend(UrlIssue(line, message) for message in _raw_html_issues(token.content))
+    return issues, links
+
+
+def _raw_html_issues(html: str) -> list[str]:
+    found: list[str] = []
+
+    def check(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "src":
+            problem = asset_path_problem(value)
+            if problem:
+                found.append(f"raw HTML <{tag}> {problem}")
+        return value
+
+    sanitise_html(html, check)
+    if re.search(r"url\s*\(|@import|<link\b", html, re.IGNORECASE):
+        found.append("raw HTML may not load stylesheets or CSS url(...) resources")
+    return found
+
+
+def render(
+    text: str,
+    *,
+    link: LinkResolver | None = None,
+    image: ImageResolver | None = None,
+    heading_shift: int = 0,
+) -> str:
+    """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers."""
+    if not text:
+        return ""
+    tokens = _parse(text)
+    for token in _walk(tokens):
+        _rewrite(token, link, image, heading_shift)
+    html = _parser().renderer.render(tokens, _parser().options, {})
+    return html
+
+
+def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | None, shift: int) -> None:
+    if token.type == "link_open":
+        href = str(token.attrGet("href") or "")
+        if href.startswith(ENTITY_LINK) and link is not None:
+            token.attrSet("href", link(href[1:]))
+    elif token.type == "image" and image is not None:
+        token.attrSet("src", image(str(token.attrGet("src") or "")))
+    elif token.type in ("html_block", "html_inline"):
+        token.content = sanitise_html(token.content, _drop_remote_src)
+    elif token.type in ("heading_open", "heading_close") and shift:
+        level = min(6, int(token.tag[1]) + shift)
+        token.tag = f"h{level}"
+
+
+def _drop_remote_src(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "src" and asset_path_problem(value):
+        return None
+    return value
+
+
+def plain_text(text: str) -> str:
+    """Markdown reduced to plain text: paragraphs kept, markup and HTML removed."""
+    out: list[str] = []
+    prefix = ""
+    for token in _parse(text):
+        if token.type == "bullet_list_open":
+            prefix = "- "
+        elif token.type == "bullet_list_close":
+            prefix = ""
+        elif token.type == "inline":
+            words = "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline"))
+            out.append(prefix + words if token.level >= 2 and prefix else words)
+    return "\n\n".join(part for part in out if part.strip())
+
+
+def excerpt(text: str, words: int = 80) -> str:
+    """The first `words` words of the Markdown's plain text, ending with an ellipsis when cut."""
+    flat = plain_text(text).split()
+    if len(flat) <= words:
+        return " ".join(flat)
+    return " ".join(flat[:words]).rstrip(",.;:") + "…"

@@ -1,0 +1,168 @@
+"""The one writer that owns outputs/: builds a staging copy, then swaps it in atomically.
+
+A failed or killed build leaves the previous outputs/ exactly as it was: nothing is written into
+outputs/ itself. Unchanged files are hard-linked from the previous outputs, so they keep their inode
+and modification time.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+
+from backpub.errors import BackpubError, BuildLockedError, ConfigError
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def safe_relative(output: str) -> str:
+    """Check an output path declared by a format: relative, forward slashes, no '..'."""
+    path = PurePosixPath(output)
+    if not output or path.is_absolute() or ".." in path.parts or "\\" in output or output != str(path):
+        raise ConfigError(f"invalid output path {output!r}: use a relative path without '..'")
+    return output
+
+
+class OutputWriter:
+    """Stages a new outputs/ tree next to the current one and commits it with one atomic exchange."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = Path(output_dir).resolve()
+        self.staging = self.output_dir.with_name(f".{self.output_dir.name}.staging-{os.getpid()}")
+        self.written: set[str] = set()
+        self.new_files: list[Path] = []
+
+    def __enter__(self) -> OutputWriter:
+        remove_stale_siblings(self.output_dir)
+        self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.staging.mkdir()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.staging.exists():
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def keep_tree(self, relative: str) -> None:
+        """Carry a whole folder of the current outputs over unchanged (formats not in this build)."""
+        source = self.output_dir / relative
+        if source.is_dir():
+            shutil.copytree(source, self.staging / relative, copy_function=os.link, dirs_exist_ok=True)
+
+    def keep(self, relative: str) -> bool:
+        """Carry one unchanged file over from the current outputs; False if it is not there."""
+        source = self.output_dir / relative
+        if not source.is_file():
+            return False
+        target = self._claim(relative)
+        os.link(source, target)
+        return True
+
+    def write(self, relative: str, data: bytes) -> None:
+        """Write one new file into the staging tree; a path can be written once per build."""
+        target = self._claim(relative)
+        self.new_files.append(target)
+        try:
+            with open(target, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise BackpubError(f"cannot write {relative}: {os.strerror(exc.errno or 0) or exc}") from exc
+
+    def _claim(self, relative: str) -> Path:
+        safe_relative(relative)
+        if relative in self.written:
+            raise BackpubError(f"two jobs write the same output file {relative!r}")
+        self.written.add(relative)
+        target = self.staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def commit(self) -> None:
+        """Make the staging tree the new outputs/ in one step, then remove the old tree."""
+        _fsync_files(self.new_files)
+        if not self.output_dir.exists():
+            os.rename(self.staging, self.output_dir)
+            return
+        if _exchange(self.staging, self.output_dir):
+            shutil.rmtree(self.staging, ignore_errors=True)  # now holds the previous outputs
+            return
+        old = self.output_dir.with_name(f".{self.output_dir.name}.old-{os.getpid()}")
+        os.rename(self.output_dir, old)
+        os.rename(self.staging, self.output_dir)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_stale_siblings(output_dir: Path) -> None:
+    """Clean up after killed builds: restore outputs/ from an interrupted swap, drop old staging trees."""
+    parent = output_dir.parent
+    if not parent.is_dir():
+        return
+    olds = sorted(parent.glob(f".{output_dir.name}.old-*"))
+    if olds and not output_dir.exists():
+        os.rename(olds.pop(), output_dir)
+    for stale in [*olds, *parent.glob(f".{output_dir.name}.staging-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with Linux renameat2(RENAME_EXCHANGE); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _fsync_files(paths: list[Path]) -> None:
+    """Flush new files to disk before the swap, so a power cut cannot leave empty files behind."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class ProjectLock:
+    """An exclusive lock on a project for the length of a build; a second build fails with a clear message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle = None
+
+    def __enter__(self) -> ProjectLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise BuildLockedError(
+                f"another backpub build is running on this project ({holder}); try again when it has finished"
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()

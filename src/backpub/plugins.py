@@ -1,0 +1,201 @@
+"""The plugin host: finds plugins through the `backpub` entry-point group and a project's local folder.
+
+Built-in formats are registered exactly like third-party ones: through entry points in pyproject.toml.
+The host is built on demand by `make_host()`, never at import time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from backpub import hookspecs
+from backpub.errors import BackpubError, PluginError
+from backpub.formats import Format
+
+if TYPE_CHECKING:
+    import click
+
+    from backpub.errors import Problem
+    from backpub.formats import BuildContext
+    from backpub.publication import Publication
+
+ENTRY_POINT_GROUP = "backpub"
+LOCAL_PLUGINS_DIR = "local_plugins"
+DISABLE_ENV = "BACKPUB_DISABLE_PLUGINS"
+TRACE_ENV = "BACKPUB_TRACE_PLUGINS"
+
+
+@dataclass
+class PluginInfo:
+    """What `backpub plugins` shows about one plugin."""
+
+    name: str
+    source: str
+    version: str | None = None
+    formats: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "version": self.version, "formats": self.formats}
+
+
+class PluginHost:
+    """A typed facade over the pluggy manager: one method per hook, each failure attributed to its plugin."""
+
+    def __init__(self, manager: pluggy.PluginManager, infos: list[PluginInfo]) -> None:
+        self.manager = manager
+        self.infos = infos
+        self._formats: dict[str, type[Format]] | None = None
+
+    def _calls(self, hook_name: str, **kwargs: Any):
+        """Call each implementation of a hook on its own, so an exception names its plugin."""
+        caller = getattr(self.manager.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):
+            wanted = {name: kwargs[name] for name in impl.argnames}
+            try:
+                yield impl.plugin_name, impl.function(**wanted)
+            except BackpubError:
+                raise
+            except Exception as exc:
+                raise PluginError(impl.plugin_name, f"hook {hook_name} raised {type(exc).__name__}: {exc}") from exc
+
+    def formats(self) -> dict[str, type[Format]]:
+        """Every registered format class by name; a missing or duplicate name is an error naming both plugins."""
+        if self._formats is None:
+            self._formats = self._collect_formats()
+        return self._formats
+
+    def _collect_formats(self) -> dict[str, type[Format]]:
+        found: dict[str, tuple[str, type[Format]]] = {}
+        for plugin, result in self._calls("register_formats"):
+            for cls in _as_list(result):
+                if not (isinstance(cls, type) and issubclass(cls, Format)):
+                    raise PluginError(plugin, f"register_formats returned {cls!r}, not a Format subclass")
+                if not cls.name:
+                    raise PluginError(plugin, f"format class {cls.__qualname__} has no name")
+                if cls.name in found:
+                    other = found[cls.name][0]
+                    raise PluginError(plugin, f"format {cls.name!r} is already registered by plugin {other!r}")
+                found[cls.name] = (plugin, cls)
+                self._info(plugin).formats.append(cls.name)
+        return {name: cls for name, (_, cls) in found.items()}
+
+    def register_commands(self, cli: click.Group) -> None:
+        """Let plugins add CLI commands."""
+        for _ in self._calls("register_commands", cli=cli):
+            pass
+
+    def check_publication(self, publication: Publication, context: BuildContext) -> list[Problem]:
+        """Extra problems plugins find in the content."""
+        problems: list[Problem] = []
+        for _, result in self._calls("check_publication", publication=publication, context=context):
+            problems.extend(result or [])
+        return problems
+
+    def _info(self, plugin: str) -> PluginInfo:
+        for info in self.infos:
+            if info.name == plugin:
+                return info
+        info = PluginInfo(plugin, "registered")
+        self.infos.append(info)
+        return info
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The plugins, their formats and versions, for `backpub plugins`."""
+        self.formats()
+        return [info.as_dict() for info in self.infos]
+
+
+def _as_list(result: Any) -> list[Any]:
+    if result is None:
+        return []
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def make_host(
+    *,
+    project_dir: Path | None = None,
+    entrypoints: bool = True,
+    plugins: tuple[tuple[str, object], ...] = (),
+) -> PluginHost:
+    """Build a plugin host: specs, entry-point plugins, the project's local plugins, then `plugins` given here."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    infos: list[PluginInfo] = []
+    for name in _disabled():
+        manager.set_blocked(name)
+    if entrypoints:
+        _load_entry_points(manager, infos)
+    if project_dir is not None:
+        _load_local_plugins(manager, infos, Path(project_dir) / LOCAL_PLUGINS_DIR)
+    for name, plugin in plugins:
+        _register(manager, infos, plugin, name, "test")
+    _check_pending(manager)
+    if os.environ.get(TRACE_ENV):
+        manager.trace.root.setwriter(lambda text: sys.stderr.write(text))
+        manager.enable_tracing()
+    return PluginHost(manager, infos)
+
+
+def _disabled() -> list[str]:
+    return [name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()]
+
+
+def _load_entry_points(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> None:
+    for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+        if manager.is_blocked(entry_point.name):
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:
+            raise PluginError(entry_point.name, f"failed to load ({entry_point.value}): {type(exc).__name__}: {exc}") from exc
+        dist = entry_point.dist
+        source = f"entry point {entry_point.value}" + (f" from {dist.name}" if dist else "")
+        _register(manager, infos, plugin, entry_point.name, source, dist.version if dist else None)
+
+
+def _load_local_plugins(manager: pluggy.PluginManager, infos: list[PluginInfo], folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.py")):
+        name = f"local:{path.stem}"
+        if manager.is_blocked(name) or manager.is_blocked(path.stem):
+            continue
+        try:
+            spec = importlib.util.spec_from_file_location(f"backpub_local_plugins.{path.stem}", path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise PluginError(name, f"failed to load {path}: {type(exc).__name__}: {exc}") from exc
+        _register(manager, infos, module, name, f"local file {path}")
+
+
+def _register(
+    manager: pluggy.PluginManager,
+    infos: list[PluginInfo],
+    plugin: object,
+    name: str,
+    source: str,
+    version: str | None = None,
+) -> None:
+    try:
+        manager.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(name, f"cannot be registered: {exc}") from exc
+    infos.append(PluginInfo(name, source, version or getattr(plugin, "__version__", None)))
+
+
+def _check_pending(manager: pluggy.PluginManager) -> None:
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        plugin = manager.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(plugin, f"implements an unknown hook: {exc}") from exc

@@ -1,0 +1,181 @@
+"""The validated, read-only programme every renderer receives, with the lookups formats need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import cached_property
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from backpub.model import (
+    Clinic,
+    Concept,
+    Entity,
+    Episode,
+    Handout,
+    Mistake,
+    Principle,
+    Programme,
+    Protocol,
+    Treatment,
+)
+
+E = TypeVar("E", bound=Entity)
+
+URL_FOLDERS = {
+    "concept": "concepts",
+    "mistake": "mistakes",
+    "protocol": "protocols",
+    "treatment": "treatments",
+    "principle": "principles",
+    "episode": "episodes",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an entity came from: its file (as shown to users) and the line its front matter starts on."""
+
+    path: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The whole validated programme. Renderers read it; nothing changes it after validation."""
+
+    programme: Programme
+    entities: tuple[Entity, ...]
+    content_dir: Path
+    sources: dict[str, Source] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    """A fingerprint of each entity's validated data, by id, for incremental builds."""
+    programme_hash: str = ""
+    """A fingerprint of the programme settings."""
+    programme_path: str = "content/programme.yaml"
+    """Where the programme settings came from, as shown in messages."""
+
+    @cached_property
+    def by_id(self) -> dict[str, Entity]:
+        """Every entity by id."""
+        return {entity.id: entity for entity in self.entities}
+
+    def get(self, entity_id: str) -> Entity:
+        """The entity with this id (KeyError if there is none)."""
+        return self.by_id[entity_id]
+
+    def of(self, cls: type[E]) -> tuple[E, ...]:
+        """All entities of one type, in id order."""
+        return tuple(entity for entity in self.entities if isinstance(entity, cls))
+
+    @property
+    def concepts(self) -> tuple[Concept, ...]:
+        return self.of(Concept)
+
+    @property
+    def mistakes(self) -> tuple[Mistake, ...]:
+        return self.of(Mistake)
+
+    @property
+    def protocols(self) -> tuple[Protocol, ...]:
+        return self.of(Protocol)
+
+    @property
+    def treatments(self) -> tuple[Treatment, ...]:
+        return self.of(Treatment)
+
+    @property
+    def principles(self) -> tuple[Principle, ...]:
+        return self.of(Principle)
+
+    @property
+    def handouts(self) -> tuple[Handout, ...]:
+        return self.of(Handout)
+
+    @property
+    def clinics(self) -> tuple[Clinic, ...]:
+        return self.of(Clinic)
+
+    @property
+    def episodes(self) -> tuple[Episode, ...]:
+        """Every episode, in release order (including unreleased and retired ones)."""
+        return tuple(sorted(self.of(Episode), key=lambda episode: (episode.release, episode.number)))
+
+    def released_episodes(self, as_of: date) -> tuple[Episode, ...]:
+        """Episodes released on or before `as_of`, not retired, in release order."""
+        return tuple(ep for ep in self.episodes if ep.release <= as_of and not ep.retired)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The programme's timezone."""
+        return ZoneInfo(self.programme.timezone)
+
+    def at(self, day: date, clock: time) -> datetime:
+        """A timezone-aware datetime on `day` at `clock` in the programme's timezone."""
+        return datetime.combine(day, clock, tzinfo=self.tz)
+
+    def release_datetime(self, episode: Episode) -> datetime:
+        """When an episode goes out: its Sunday at the podcast release time, in the programme's timezone."""
+        return self.at(episode.release, self.programme.podcast.release_time)
+
+    def protocols_by_phase(self) -> list[tuple[str, tuple[Protocol, ...]]]:
+        """Protocols grouped by programme phase, in phase order, each group in prerequisite order."""
+        groups = []
+        for phase in self.programme.phases:
+            members = [protocol for protocol in self.protocols if protocol.phase == phase.id]
+            groups.append((phase.id, tuple(_prerequisite_order(members))))
+        return groups
+
+    def asset(self, relative: str) -> Path:
+        """The absolute path of a content-relative asset (validated to exist inside the content folder)."""
+        return self.content_dir / relative
+
+    def source_of(self, entity_id: str) -> Source:
+        """Where an entity is defined."""
+        return self.sources.get(entity_id, Source(str(self.content_dir)))
+
+    # --- URLs: the one place that decides where an entity lives on the programme's site ----------
+
+    def path_for(self, entity: Entity) -> str:
+        """The site path of an entity's page, e.g. '/episodes/sciatica-explained/'."""
+        folder = URL_FOLDERS.get(entity.kind)
+        if entity.kind == "handout":
+            return f"/handouts/{entity.id}.pdf"
+        if folder is None:
+            return "/"
+        return f"/{folder}/{entity.id}/"
+
+    def url_for(self, entity: Entity | str) -> str:
+        """The absolute URL of an entity's page on the programme's site."""
+        if isinstance(entity, str):
+            entity = self.get(entity)
+        return self.programme.site_url + self.path_for(entity)
+
+    @property
+    def home_url(self) -> str:
+        """The site's home page."""
+        return self.programme.site_url + "/"
+
+
+def _prerequisite_order(protocols: list[Protocol]) -> list[Protocol]:
+    """Order protocols so that each comes after its prerequisites (stable by id otherwise)."""
+    remaining = sorted(protocols, key=lambda protocol: protocol.id)
+    ids = {protocol.id for protocol in remaining}
+    ordered: list[Protocol] = []
+    placed: set[str] = set()
+    while remaining:
+        ready = [p for p in remaining if all(req in placed or req not in ids for req in _before(p, remaining))]
+        chosen = ready[0] if ready else remaining[0]
+        ordered.append(chosen)
+        placed.add(chosen.id)
+        remaining.remove(chosen)
+    return ordered
+
+
+def _before(protocol: Protocol, pool: list[Protocol]) -> set[str]:
+    """Ids that should come before `protocol`: its prerequisites and anything that progresses to it."""
+    earlier = set(protocol.prerequisites)
+    earlier.update(other.id for other in pool if protocol.id in other.progressions)
+    return earlier
