@@ -1,0 +1,1 @@
+"""The `epub` format (work in progress: registers nothing yet)."""

@@ -1,0 +1,1 @@
+"""The `feed` format (work in progress: registers nothing yet)."""

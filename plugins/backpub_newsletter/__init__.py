@@ -1,0 +1,1 @@
+"""The `newsletter` format (work in progress: registers nothing yet)."""

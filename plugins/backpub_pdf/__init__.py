@@ -1,0 +1,1 @@
+"""The `pdf` format (work in progress: registers nothing yet)."""

@@ -1,0 +1,1 @@
+"""The `site` format (work in progress: registers nothing yet)."""
