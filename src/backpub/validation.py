@@ -67,6 +67,8 @@ class _Loader:
         self.problems: list[Problem] = []
         self.records: dict[str, Record] = {}
         self.entities: list[Entity] = []
+        self.invalid_ids: set[str] = set()
+        """Ids of files that exist but failed validation: references to them are not reported again."""
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -165,6 +167,7 @@ class _Loader:
                 return
         entity = self._validate(cls, record, {**record.data, "id": entity_id, "body": record.body}, entity_id)
         if entity is None:
+            self.invalid_ids.add(entity_id)
             return
         if entity_id in self.records:
             first = self.records[entity_id].display_path
@@ -265,7 +268,7 @@ class _Loader:
     def _check_references(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
         for loc, target, kinds in _references(entity):
             found = ids.get(target)
-            if found is not None and (not kinds or found.kind in kinds):
+            if found is not None and (not kinds or found.kind in kinds) or target in self.invalid_ids:
                 continue
             wanted = " or ".join(kinds) if kinds else "entity"
             if found is None:
@@ -319,7 +322,7 @@ class _Loader:
             self.error(record.display_path, first_line + issue.line, col, issue.message, entity_id)
         known = ids if ids is not None else {entity.id: entity for entity in self.entities}
         for line, target in links:
-            if target not in known:
+            if target not in known and target not in self.invalid_ids:
                 message = f"link to unknown entity '@{target}'" + _suggest(target, list(known))
                 self.error(record.display_path, first_line + line, col, message, entity_id)
         for line, path in _markdown_images(text):
