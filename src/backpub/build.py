@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ def build_time_for(publication: Publication, as_of: date) -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+            return datetime.fromtimestamp(int(epoch), tz=UTC)
         except ValueError:
             raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
     return publication.at(as_of, datetime.min.time())
@@ -249,7 +249,9 @@ class _Engine:
         self._save_manifest(previous, planned)
         for name, instance in self.instances.items():
             written = [p.job.output for p in dirty if p.format_name == name]
-            _guard(name, "finish", lambda instance=instance, written=written: instance.finish(self.publication, written))
+            _guard(
+                name, "finish", lambda instance=instance, written=written: instance.finish(self.publication, written)
+            )
         report.rendered = [p.path for p in dirty]
         return report
 

@@ -80,7 +80,10 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
 
 content_argument = click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
 as_of_option = click.option(
-    "--as-of", callback=_as_of, metavar="DATE", help="Publish as of this date (default: today in the programme's timezone)."
+    "--as-of",
+    callback=_as_of,
+    metavar="DATE",
+    help="Publish as of this date (default: today in the programme's timezone).",
 )
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
@@ -105,9 +108,23 @@ def validate(content_dir: Path, strict: bool, as_of: date | None, output_format:
 
 
 @cli.command()
-@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path), show_default=True, help="The content folder.")
-@click.option("--format", "-f", "formats", multiple=True, metavar="NAME", help="A format to build (repeatable; default: all).")
-@click.option("--output", "output_dir", type=click.Path(path_type=Path), help="The output folder (default: outputs/ beside the content).")
+@click.option(
+    "--content",
+    "content_dir",
+    default=DEFAULT_CONTENT,
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="The content folder.",
+)
+@click.option(
+    "--format", "-f", "formats", multiple=True, metavar="NAME", help="A format to build (repeatable; default: all)."
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    help="The output folder (default: outputs/ beside the content).",
+)
 @as_of_option
 @strict_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the CPU count).")

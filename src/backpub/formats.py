@@ -119,8 +119,5 @@ class Format(ABC):
 
     def problem(self, publication: Publication, entity_id: str | None, message: str, line: int = 1) -> Problem:
         """A located problem about an entity (or the programme settings when entity_id is None)."""
-        if entity_id is None:
-            path = publication.programme_path
-        else:
-            path = publication.source_of(entity_id).path
+        path = publication.programme_path if entity_id is None else publication.source_of(entity_id).path
         return Problem(path, line, 1, "error", f"[{self.name}] {message}", entity_id)

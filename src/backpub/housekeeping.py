@@ -19,7 +19,9 @@ def clean(content_dir: Path, output_dir: Path | None = None) -> list[str]:
     targets = [Path(output_dir) if output_dir else project_dir / "outputs", state_dir(project_dir) / "cache"]
     removed = []
     for target in targets:
-        if target.resolve() in (project_dir, content_dir.resolve()) or content_dir.resolve().is_relative_to(target.resolve()):
+        if target.resolve() in (project_dir, content_dir.resolve()) or content_dir.resolve().is_relative_to(
+            target.resolve()
+        ):
             raise ConfigError(f"refusing to remove {target}: it holds the content")
         if target.exists():
             shutil.rmtree(target)

@@ -227,9 +227,7 @@ class Audio(Model):
         if self.file is None:
             missing = [name for name in ("size_bytes", "duration_seconds") if getattr(self, name) is None]
             if missing:
-                raise ValueError(
-                    f"audio needs {' and '.join(missing)} when no local `file` is given to read them from"
-                )
+                raise ValueError(f"audio needs {' and '.join(missing)} when no local `file` is given to read them from")
         return self
 
 

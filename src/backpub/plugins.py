@@ -155,7 +155,9 @@ def _load_entry_points(manager: pluggy.PluginManager, infos: list[PluginInfo]) -
         try:
             plugin = entry_point.load()
         except Exception as exc:
-            raise PluginError(entry_point.name, f"failed to load ({entry_point.value}): {type(exc).__name__}: {exc}") from exc
+            raise PluginError(
+                entry_point.name, f"failed to load ({entry_point.value}): {type(exc).__name__}: {exc}"
+            ) from exc
         dist = entry_point.dist
         source = f"entry point {entry_point.value}" + (f" from {dist.name}" if dist else "")
         _register(manager, infos, plugin, entry_point.name, source, dist.version if dist else None)

@@ -89,7 +89,8 @@ class ConsoleProgress(Progress):
             return
         if self.bar is None and time.perf_counter() - self.started > 1.0:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
 
             self.bar = Bar(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                            console=Console(stderr=True), transient=True)  # fmt: skip
@@ -119,7 +120,9 @@ def print_build_report(report: BuildReport, *, fmt: str, quiet: bool) -> None:
         table.add_column(column, justify="left" if column == "format" else "right")
     for stats in report.formats.values():
         size = f"{stats.bytes / 1024:.1f} KiB" if stats.written else "-"
-        table.add_row(stats.name, str(stats.written), str(stats.unchanged), str(stats.removed), size, f"{stats.seconds:.2f} s")
+        table.add_row(
+            stats.name, str(stats.written), str(stats.unchanged), str(stats.removed), size, f"{stats.seconds:.2f} s"
+        )
     console = Console()
     console.print(table)
     console.print(f"done in {report.seconds:.2f} s")

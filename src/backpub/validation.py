@@ -163,7 +163,12 @@ class _Loader:
         for key in RESERVED_KEYS:
             if key in record.data:
                 where = record.mark((key,), key=True)
-                self.error(record, *where, f"'{key}' comes from the file ({key == 'id' and 'its name' or 'the text after the front matter'}), not the front matter", entity_id)
+                self.error(
+                    record,
+                    *where,
+                    f"'{key}' comes from the file ({(key == 'id' and 'its name') or 'the text after the front matter'}), not the front matter",
+                    entity_id,
+                )
                 return
         entity = self._validate(cls, record, {**record.data, "id": entity_id, "body": record.body}, entity_id)
         if entity is None:
@@ -186,9 +191,7 @@ class _Loader:
                 self._report_pydantic(cls, record, error, entity_id)
             return None
 
-    def _report_pydantic(
-        self, cls: type[BaseModel], record: Record, error: Any, entity_id: str | None
-    ) -> None:
+    def _report_pydantic(self, cls: type[BaseModel], record: Record, error: Any, entity_id: str | None) -> None:
         loc = tuple(error["loc"])
         kind = error["type"]
         field_path = _dotted(loc)
@@ -228,7 +231,9 @@ class _Loader:
             self._check_review(entity, record, programme, as_of)
             if entity.kind == "protocol" and entity.phase not in phases:  # type: ignore[attr-defined]
                 phase = entity.phase  # type: ignore[attr-defined]
-                self.error(record, *record.mark(("phase",)), f"unknown phase {phase!r}" + _suggest(phase, phases), entity.id)
+                self.error(
+                    record, *record.mark(("phase",)), f"unknown phase {phase!r}" + _suggest(phase, phases), entity.id
+                )
             if isinstance(entity, Episode) and entity.release.weekday() != 6:
                 day = entity.release.strftime("%A")
                 self.error(
@@ -268,7 +273,7 @@ class _Loader:
     def _check_references(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
         for loc, target, kinds in _references(entity):
             found = ids.get(target)
-            if found is not None and (not kinds or found.kind in kinds) or target in self.invalid_ids:
+            if (found is not None and (not kinds or found.kind in kinds)) or target in self.invalid_ids:
                 continue
             wanted = " or ".join(kinds) if kinds else "entity"
             if found is None:

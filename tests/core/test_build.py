@@ -137,7 +137,9 @@ def test_crashing_plugin_is_named_and_outputs_survive(project, host):
     run(project, host, jobs=1)
     before = snapshot(project / "outputs")
     edit(project / "content/protocols/ice.md", "title: Ice the lower back", "title: CRASH")
-    with pytest.raises(PluginError, match="plugin 'titles': crashed while rendering titles/ice.txt: ZeroDivisionError"):
+    with pytest.raises(
+        PluginError, match=r"plugin 'titles': crashed while rendering titles/ice\.txt: ZeroDivisionError"
+    ):
         run(project, host, jobs=1)
     assert snapshot(project / "outputs") == before
 

@@ -55,7 +55,9 @@ def test_a_third_party_distribution_is_loaded_like_the_built_ins(project, tmp_pa
     """An installed distribution declaring a `backpub` entry point is found with no other set-up."""
     site = tmp_path / "site-packages"
     (site / "backpub_upper-1.0.dist-info").mkdir(parents=True)
-    (site / "backpub_upper-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: backpub-upper\nVersion: 1.0\n")
+    (site / "backpub_upper-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: backpub-upper\nVersion: 1.0\n"
+    )
     (site / "backpub_upper-1.0.dist-info" / "entry_points.txt").write_text("[backpub]\nupper = backpub_upper\n")
     (site / "backpub_upper.py").write_text(
         "from backpub import Format, Job, hookimpl\n"
@@ -82,7 +84,7 @@ def test_plugin_that_fails_to_load_is_named(monkeypatch):
 
     broken = EntryPoint(name="broken", value="no_such_module_xyz", group="backpub")
     monkeypatch.setattr(plugins_module, "entry_points", lambda group: [broken])
-    with pytest.raises(PluginError, match="plugin 'broken': failed to load .*ModuleNotFoundError"):
+    with pytest.raises(PluginError, match=r"plugin 'broken': failed to load .*ModuleNotFoundError"):
         make_host()
 
 

@@ -19,7 +19,16 @@ def test_schema_describes_front_matter_without_file_fields(run_cli, tmp_path):
 
 def test_full_schema_has_every_kind_and_the_programme(run_cli, tmp_path):
     schema = json.loads(run_cli("schema", cwd=tmp_path).output)
-    assert set(schema["kinds"]) == {"concepts", "mistakes", "protocols", "treatments", "principles", "episodes", "handouts", "clinics"}
+    assert set(schema["kinds"]) == {
+        "concepts",
+        "mistakes",
+        "protocols",
+        "treatments",
+        "principles",
+        "episodes",
+        "handouts",
+        "clinics",
+    }
     assert "disclaimer" in schema["programme.yaml"]["required"]
 
 

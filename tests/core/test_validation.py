@@ -61,7 +61,9 @@ def test_wrong_type_points_at_value(run_cli, project):
 def test_nested_wrong_type_points_at_nested_value(run_cli, project):
     edit(project / "content/episodes/episode-one.md", "size_bytes: 1000000", "size_bytes: lots")
     result = validate(run_cli, project)
-    assert_reports(result, "content/episodes/episode-one.md:11:15: error: audio.size_bytes: Input should be a valid integer")
+    assert_reports(
+        result, "content/episodes/episode-one.md:11:15: error: audio.size_bytes: Input should be a valid integer"
+    )
 
 
 def test_duplicate_ids_across_kinds(run_cli, project):
@@ -100,7 +102,9 @@ def test_reference_to_wrong_kind(run_cli, project):
 def test_dangling_entity_link_in_markdown_body(run_cli, project):
     edit(project / "content/concepts/back-not-leg.md", "(@ice)", "(@ise)")
     result = validate(run_cli, project)
-    assert_reports(result, "content/concepts/back-not-leg.md:11:1: error: link to unknown entity '@ise'; did you mean 'ice'?")
+    assert_reports(
+        result, "content/concepts/back-not-leg.md:11:1: error: link to unknown entity '@ise'; did you mean 'ice'?"
+    )
 
 
 def test_episode_not_on_sunday(run_cli, project):
@@ -139,7 +143,9 @@ def test_file_that_is_not_utf8(run_cli, project):
     path = project / "content/concepts/back-not-leg.md"
     path.write_bytes(path.read_bytes().replace(b"The leg pain", b"The leg \xe9pain"))
     result = validate(run_cli, project)
-    assert_reports(result, "content/concepts/back-not-leg.md:3:1: error: file is not UTF-8 (byte 0xe9); save it as UTF-8")
+    assert_reports(
+        result, "content/concepts/back-not-leg.md:3:1: error: file is not UTF-8 (byte 0xe9); save it as UTF-8"
+    )
 
 
 def test_empty_file(run_cli, project):
