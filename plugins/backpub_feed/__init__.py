@@ -1,1 +1,93 @@
-"""The `feed` format (work in progress: registers nothing yet)."""
+"""The `feed` format: the weekly podcast feed (RSS 2.0 with itunes, podcast, content and atom tags), via feedgen."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from backpub import Format, Job, Problem, Publication, hookimpl
+from backpub.model import Episode
+
+__version__ = "1.0"
+
+OUTPUT = "podcast.xml"
+
+
+class FeedFormat(Format):
+    """Writes outputs/feed/podcast.xml and keeps content/feed.lock, the ledger of published episodes."""
+
+    name = "feed"
+    version = __version__
+    description = "The podcast feed (RSS 2.0, Apple/Podcast Index tags) with a GUID continuity ledger."
+
+    # -- before rendering ------------------------------------------------------------------------
+
+    def check(self, publication: Publication) -> list[Problem]:
+        from backpub_feed.checks import FeedChecks
+
+        return FeedChecks(self, publication).run()
+
+    def jobs(self, publication: Publication) -> list[Job]:
+        from backpub_feed.rules import linked_ids
+
+        released = publication.released_episodes(self.context.as_of)
+        shown = {episode.id for episode in released}
+        for episode in released:
+            shown |= linked_ids(episode)
+        return [
+            Job(
+                OUTPUT,
+                entities=frozenset(shown & publication.by_id.keys()),
+                assets=frozenset({publication.programme.podcast.artwork}),
+                values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
+            )
+        ]
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def prepare(self, publication: Publication) -> None:
+        import backpub_feed.render  # noqa: F401 - feedgen and lxml load once per worker
+
+    def render(self, job: Job, publication: Publication) -> bytes:
+        from backpub_feed.render import render_feed
+
+        return render_feed(publication, self.context.as_of, self.context.build_time, __version__)
+
+    # -- after the outputs were committed --------------------------------------------------------
+
+    def finish(self, publication: Publication, written: list[str]) -> None:
+        """Record newly released episodes in the ledger (the file changes only when something was added)."""
+        from backpub_feed.ledger import Published, read_ledger, write_ledger
+
+        path = self.ledger_path()
+        entries = read_ledger(path)
+        known = {entry.id for entry in entries}
+        added = [
+            Published(episode.id, episode.guid, episode.audio.url, episode.release.isoformat())
+            for episode in publication.released_episodes(self.context.as_of)
+            if episode.id not in known
+        ]
+        if added:
+            write_ledger(path, entries + added)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def ledger_path(self) -> Path:
+        """content/feed.lock."""
+        from backpub_feed.ledger import LEDGER_NAME
+
+        return self.context.content_dir / LEDGER_NAME
+
+    def ledger_shown(self, publication: Publication) -> str:
+        """The ledger's path as messages show it (beside programme.yaml)."""
+        from backpub_feed.ledger import LEDGER_NAME
+
+        return str(PurePosixPath(publication.programme_path).with_name(LEDGER_NAME))
+
+    def episode_file(self, episode: Episode) -> Path:
+        """The episode's file on disk (the loader reads content/<folder>/<id>.md)."""
+        return self.context.content_dir / episode.folder / f"{episode.id}.md"
+
+
+@hookimpl
+def register_formats() -> list[type[Format]]:
+    return [FeedFormat]

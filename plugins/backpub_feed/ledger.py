@@ -1,0 +1,78 @@
+"""The GUID continuity ledger, content/feed.lock: every episode ever published, committed with the content.
+
+outputs/ does not survive between CI runs, so what subscribers have already seen is recorded here. A build
+checks the content against it (a published episode may not vanish or change its GUID or enclosure URL unless it
+is retired) and, after a successful build, appends the newly released episodes. Existing entries are never
+rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+LEDGER_NAME = "feed.lock"
+LEDGER_VERSION = 1
+NOTE = (
+    "Episodes published in the podcast feed. backpub appends newly released episodes after each build and never "
+    "changes an entry: commit this file with the content."
+)
+
+
+class LedgerError(Exception):
+    """The ledger file cannot be read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published episode as subscribers' apps know it."""
+
+    id: str
+    guid: str
+    enclosure_url: str
+    first_published: str
+
+    @property
+    def first_published_date(self) -> date:
+        return date.fromisoformat(self.first_published)
+
+
+def read_ledger(path: Path) -> list[Published]:
+    """The ledger's entries; a missing file means nothing has been published yet."""
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LedgerError(f"cannot read {path.name}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("episodes"), list):
+        raise LedgerError(f"{path.name} must be a JSON object with an 'episodes' list")
+    entries = []
+    for index, item in enumerate(data["episodes"]):
+        try:
+            entry = Published(**{key: str(item[key]) for key in Published.__dataclass_fields__})
+            entry.first_published_date  # noqa: B018 - validates the date
+        except (KeyError, TypeError, ValueError):
+            fields = ", ".join(Published.__dataclass_fields__)
+            raise LedgerError(
+                f"{path.name}: episodes[{index}] needs {fields} (first_published as YYYY-MM-DD)"
+            ) from None
+        entries.append(entry)
+    return entries
+
+
+def ledger_text(entries: list[Published]) -> str:
+    """The ledger as stable JSON: entries in publication order, sorted keys, two-space indent, final newline."""
+    ordered = sorted(entries, key=lambda entry: (entry.first_published, entry.id))
+    document = {"note": NOTE, "version": LEDGER_VERSION, "episodes": [asdict(entry) for entry in ordered]}
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_ledger(path: Path, entries: list[Published]) -> None:
+    """Replace the ledger atomically, so an interrupted build never leaves half a file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(ledger_text(entries), encoding="utf-8")
+    os.replace(temporary, path)
