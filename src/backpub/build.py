@@ -199,17 +199,18 @@ def _check(
     warnings: list[Problem],
     strict: bool,
 ) -> list[Problem]:
-    problems = list(host.check_publication(publication, context))
-    for name, instance in instances.items():
-        try:
-            problems.extend(instance.check(publication))
-        except BackpubError:
-            raise
-        except Exception as exc:
-            raise PluginError(name, f"check raised {type(exc).__name__}: {exc}") from exc
+    problems = list(host.check_publication(publication, context)) + run_checks(instances, publication)
     if any(p.severity == "error" for p in problems) or (strict and problems):
         raise ContentError(sorted([_strict(p) if strict else p for p in problems + warnings]))
     return warnings + problems
+
+
+def run_checks(instances: dict[str, Format], publication: Publication) -> list[Problem]:
+    """Every format's own content checks; an unexpected exception is attributed to the format."""
+    problems: list[Problem] = []
+    for name, instance in instances.items():
+        problems.extend(_guard(name, "check", lambda instance=instance: instance.check(publication)))
+    return problems
 
 
 class _Engine:

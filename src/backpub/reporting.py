@@ -46,8 +46,11 @@ def run_validate(content_dir: Path, *, strict: bool, as_of: date | None, output_
     problems = list(validation.problems)
     if validation.publication is not None:
         publication = validation.publication
-        context = make_context(publication, content_dir, as_of or _today(publication), (), strict)
-        problems += make_host(project_dir=context.project_dir).check_publication(publication, context)
+        host = make_host(project_dir=Path(content_dir).resolve().parent)
+        names = sorted(host.formats())
+        context = make_context(publication, content_dir, as_of or _today(publication), names, strict)
+        problems += host.check_publication(publication, context)
+        problems += format_problems(host, publication, context)
     if strict:
         problems = [Problem(p.path, p.line, p.col, "error", p.message, p.entity) for p in problems]
     failed = any(p.severity == "error" for p in problems)
@@ -61,6 +64,14 @@ def run_validate(content_dir: Path, *, strict: bool, as_of: date | None, output_
     counts = ", ".join(f"{count} {kind}" for kind, count in validation.counts.items())
     click.echo(f"content is valid: {counts}")
     return 0
+
+
+def format_problems(host, publication, context) -> list[Problem]:
+    """What every registered format's own check finds (e.g. podcast artwork), so `validate` catches it too."""
+    from backpub.build import run_checks
+
+    instances = {name: cls(context, publication.programme.formats.get(name)) for name, cls in host.formats().items()}
+    return run_checks(instances, publication)
 
 
 def _today(publication) -> date:
