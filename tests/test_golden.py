@@ -1,0 +1,51 @@
+"""Golden outputs: each scenario under tests/roots/ built with fixed dates must match tests/golden/<scenario>/.
+
+When a change to a format's output is intended, regenerate the golden folders with `scripts/update-golden`
+and review the diff like any other change.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from backpub.build import build
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+ROOTS = Path(__file__).resolve().parent / "roots"
+AS_OF = "2026-11-25"
+SOURCE_DATE_EPOCH = "1764028800"  # 2025-11-25T00:00:00Z
+TEXT_SUFFIXES = {".json", ".xml", ".txt", ".html", ".eml", ".css"}
+SCENARIOS = {"minimal": ["json"]}
+"""Scenario -> formats whose text outputs are compared (binary formats have their own reproducibility tests)."""
+
+
+def text_files(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_text()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix in TEXT_SUFFIXES
+    }
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_outputs_match_golden(scenario, tmp_path, monkeypatch):
+    from datetime import date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+    shutil.copytree(ROOTS / scenario / "content", tmp_path / "content")
+    build(tmp_path / "content", formats=SCENARIOS[scenario], as_of=date.fromisoformat(AS_OF), jobs=1)
+    actual = text_files(tmp_path / "outputs")
+    expected_dir = GOLDEN / scenario
+    if os.environ.get("BACKPUB_UPDATE_GOLDEN"):
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        for relative, text in actual.items():
+            (expected_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / relative).write_text(text)
+    expected = text_files(expected_dir)
+    assert sorted(actual) == sorted(expected), "the set of output files changed; run scripts/update-golden"
+    for relative in expected:
+        assert actual[relative] == expected[relative], f"{relative} differs from golden; run scripts/update-golden"
