@@ -1,0 +1,101 @@
+"""The `newsletter` format: for every Sunday with a released episode, a browser preview, the plain text and the .eml."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backpub import Format, Job, Problem, Publication, RenderError
+from backpub_newsletter.issue import IssuePlan, issue_days, plan_issue
+from backpub_newsletter.rendering import template_files, template_search_path
+
+__version__ = "1.0"
+
+PARTS = {"index.html": "preview", "email.txt": "text", "message.eml": "message"}
+
+
+class NewsletterOptions(BaseModel):
+    """programme.yaml `formats.newsletter`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    excerpt_words: int = Field(default=90, ge=20, le=400)
+    """How many words of the deep-dive article the issue quotes."""
+
+
+class NewsletterFormat(Format):
+    """Writes outputs/newsletter/<YYYY-MM-DD>/{index.html,email.txt,message.eml} for each released Sunday."""
+
+    name = "newsletter"
+    version = __version__
+    description = "The Sunday newsletter: HTML preview, plain text and the RFC 5322 message."
+    Options = NewsletterOptions
+
+    def check(self, publication: Publication) -> list[Problem]:
+        problems = []
+        for plan in self.plans(publication):
+            for missing, thing in ((plan.protocol, "protocol"), (plan.mistake, "mistake")):
+                if missing is None:
+                    message = f"[{self.name}] episode covers no {thing}; the {plan.day} issue leaves that section out"
+                    problems.append(self._warning(publication, plan.episode.id, message))
+        return problems
+
+    def _warning(self, publication: Publication, entity_id: str, message: str) -> Problem:
+        source = publication.source_of(entity_id)
+        return Problem(source.path, source.line, 1, "warning", message, entity_id)
+
+    def plans(self, publication: Publication) -> list[IssuePlan]:
+        """The issues this build publishes, oldest first."""
+        plans = (plan_issue(publication, day) for day in issue_days(publication, self.context.as_of))
+        return [plan for plan in plans if plan is not None]
+
+    def jobs(self, publication: Publication) -> list[Job]:
+        templates = template_files(self.search_path())
+        jobs = []
+        for plan in self.plans(publication):
+            for filename, part in PARTS.items():
+                # Only the preview embeds the artwork file; the email links to its public URL.
+                assets = frozenset({publication.programme.podcast.artwork}) if part == "preview" else frozenset()
+                jobs.append(
+                    Job(
+                        f"{plan.day.isoformat()}/{filename}",
+                        entities=plan.entity_ids,
+                        assets=assets,
+                        templates=templates,
+                        args={"day": plan.day.isoformat(), "part": part},
+                    )
+                )
+        return jobs
+
+    def search_path(self):
+        return template_search_path(self.context.theme_dir(self.name))
+
+    def prepare(self, publication: Publication) -> None:
+        from backpub_newsletter.rendering import IssueRenderer
+
+        self.renderer = IssueRenderer(publication, self.search_path(), self.options.excerpt_words)
+
+    def issue(self, publication: Publication, day: date) -> IssuePlan:
+        """The plan of the issue for `day`; RenderError when no episode is released that day."""
+        plan = plan_issue(publication, day)
+        if plan is None or day > self.context.as_of:
+            raise RenderError(f"there is no newsletter issue for {day.isoformat()} as of {self.context.as_of}")
+        return plan
+
+    def render(self, job: Job, publication: Publication) -> bytes:
+        from backpub_newsletter.message import compose, to_bytes
+        from backpub_newsletter.rendering import artwork_data_uri
+
+        plan = self.issue(publication, date.fromisoformat(job.args["day"]))
+        # The built files are the list-level edition; `backpub newsletter send` personalises the link per subscriber.
+        unsubscribe_url = publication.programme.newsletter.unsubscribe_url
+        part = job.args["part"]
+        if part == "preview":
+            artwork = artwork_data_uri(publication.asset(publication.programme.podcast.artwork))
+            return self.renderer.bodies(plan, unsubscribe_url, artwork_src=artwork).html.encode()
+        bodies = self.renderer.bodies(plan, unsubscribe_url)
+        if part == "text":
+            return bodies.text.encode()
+        message = compose(publication, plan, html=bodies.html, text=bodies.text, unsubscribe_url=unsubscribe_url)
+        return to_bytes(message)

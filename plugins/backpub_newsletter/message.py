@@ -1,0 +1,109 @@
+"""The RFC 5322 message of an issue, built with the standard library's `email` package, and its identities.
+
+Everything here is deterministic: the Message-ID comes from the episode's guid, the list and the recipient
+(stable across retries and rebuilds), the MIME boundary from the content, the Date from the programme.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from urllib.parse import quote
+
+from backpub import Publication
+from backpub_newsletter.issue import IssuePlan
+
+COMPOSE_POLICY = policy.SMTP
+"""Bodies are encoded with 76-character quoted-printable lines (RFC 2045) and CRLF line ends."""
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+"""Headers are written unfolded up to RFC 5322's 998 characters, so List-Unsubscribe stays on one line."""
+
+
+def sender_address(publication: Publication) -> Address:
+    """The From address of the newsletter."""
+    return _address(publication.programme.newsletter.from_address)
+
+
+def _address(text: str) -> Address:
+    name, addr = getaddresses([text])[0]
+    username, _, domain = addr.partition("@")
+    return Address(display_name=name, username=username, domain=domain)
+
+
+def message_id(publication: Publication, plan: IssuePlan, recipient: str | None = None) -> str:
+    """A stable Message-ID: the same issue to the same recipient always has the same id."""
+    newsletter = publication.programme.newsletter
+    seed = "\n".join([plan.episode.guid, newsletter.list_id, plan.day.isoformat(), (recipient or "").lower()])
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    return f"<{plan.day:%Y%m%d}.{digest}@{sender_address(publication).domain}>"
+
+
+def unsubscribe_token(secret: str, list_id: str, address: str) -> str:
+    """A signed token naming the subscriber: base64url(address) '.' base64url(HMAC-SHA256(list, address))."""
+    address = address.lower()
+    payload = base64.urlsafe_b64encode(address.encode()).rstrip(b"=").decode()
+    signature = hmac.new(secret.encode(), f"{list_id}\n{address}".encode(), hashlib.sha256).digest()
+    return f"{payload}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def verify_token(secret: str, list_id: str, token: str) -> str | None:
+    """The subscriber's address if the token is genuine for this list, else None (for the unsubscribe endpoint)."""
+    payload, _, _signature = token.partition(".")
+    try:
+        address = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return address if hmac.compare_digest(unsubscribe_token(secret, list_id, address), token) else None
+
+
+def personal_unsubscribe_url(base_url: str, token: str) -> str:
+    """The one-click unsubscribe URL for one subscriber."""
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}token={quote(token, safe='')}"
+
+
+def unsubscribe_mailto(publication: Publication) -> str:
+    """The mailto: alternative of List-Unsubscribe; the sender's address identifies the subscriber."""
+    newsletter = publication.programme.newsletter
+    return f"mailto:{newsletter.unsubscribe_mailto}?subject={quote('unsubscribe ' + newsletter.list_id)}"
+
+
+def compose(
+    publication: Publication,
+    plan: IssuePlan,
+    *,
+    html: str,
+    text: str,
+    unsubscribe_url: str,
+    recipient: Address | None = None,
+) -> EmailMessage:
+    """The complete message: multipart/alternative with the plain text first and the HTML last (preferred)."""
+    programme = publication.programme
+    newsletter = programme.newsletter
+    message = EmailMessage(policy=COMPOSE_POLICY)
+    message["From"] = sender_address(publication)
+    if recipient is not None:
+        message["To"] = recipient
+    message["Reply-To"] = _address(newsletter.reply_to)
+    message["Subject"] = plan.episode.title
+    message["Date"] = format_datetime(publication.at(plan.day, newsletter.send_time))
+    message["Message-ID"] = message_id(publication, plan, recipient.addr_spec if recipient else None)
+    message["List-Id"] = f"{programme.title} Sunday newsletter <{newsletter.list_id}>"
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{unsubscribe_mailto(publication)}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Content-Language"] = programme.language
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # A boundary derived from the content (not random) keeps the bytes reproducible.
+    message.set_boundary("=_backpub_" + hashlib.sha256((text + html).encode()).hexdigest()[:32])
+    return message
+
+
+def to_bytes(message: EmailMessage) -> bytes:
+    """The message on the wire: CRLF line ends, headers unfolded."""
+    return message.as_bytes(policy=WIRE_POLICY)

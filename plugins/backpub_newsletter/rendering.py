@@ -1,0 +1,192 @@
+"""Turn an issue plan into the email's HTML and plain-text bodies, with Jinja2 templates and inlined CSS."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from backpub import Publication, RenderError
+from backpub import markdown as md
+from backpub_newsletter.issue import IssuePlan
+
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE_FILES = ("email.html.j2", "email.css", "email.txt.j2")
+GMAIL_CLIP_BYTES = 102_000
+"""Gmail clips HTML bodies above about 102 KB; stay under it."""
+PREVIEW_ARTWORK_PX = 128
+
+
+def template_search_path(theme_dir: Path) -> list[Path]:
+    """A project's theme folder first (it may override any template), then the package's templates."""
+    return [theme_dir, PACKAGE_TEMPLATES]
+
+
+def template_files(search_path: list[Path]) -> frozenset[Path]:
+    """The template files a render reads: for each name, the first folder that has it."""
+    found = set()
+    for name in TEMPLATE_FILES:
+        for folder in search_path:
+            if (folder / name).is_file():
+                found.add((folder / name).resolve())
+                break
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Bodies:
+    """The two alternative bodies of one issue."""
+
+    html: str
+    text: str
+
+
+class IssueRenderer:
+    """Renders issues from the templates; one per process (Jinja2 and css-inline are imported here)."""
+
+    def __init__(self, publication: Publication, search_path: list[Path], excerpt_words: int) -> None:
+        import css_inline
+        import jinja2
+
+        self.publication = publication
+        self.excerpt_words = excerpt_words
+        loader = jinja2.FileSystemLoader([str(path) for path in search_path])
+        self.html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        self.text_env = jinja2.Environment(
+            loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+        )
+        self.text_env.filters["wrap"] = wrap_paragraphs
+        self.text_env.filters["underline"] = lambda heading, mark="-": f"{heading}\n{mark * len(heading)}"
+        # keep_at_rules keeps the mobile and dark-mode @media blocks that inlining cannot express.
+        self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+    def bodies(self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None = None) -> Bodies:
+        """Both bodies, with this unsubscribe link; `artwork_src` replaces the artwork URL (browser preview)."""
+        values = self.values(plan, unsubscribe_url)
+        if artwork_src is not None:
+            values["artwork"]["src"] = artwork_src
+        html = self.inliner.inline(self.html_env.get_template("email.html.j2").render(values))
+        if len(html.encode()) >= GMAIL_CLIP_BYTES and artwork_src is None:
+            raise RenderError(
+                f"the issue's HTML is {len(html.encode()):,} bytes; Gmail clips emails above {GMAIL_CLIP_BYTES:,}",
+                path=self.publication.source_of(plan.episode.id).path,
+                entity=plan.episode.id,
+            )
+        text = self.text_env.get_template("email.txt.j2").render(values)
+        return Bodies(html=html, text=text.strip() + "\n")
+
+    def values(self, plan: IssuePlan, unsubscribe_url: str) -> dict[str, Any]:
+        """Everything the templates show, already resolved to strings and URLs."""
+        publication = self.publication
+        programme = publication.programme
+        episode = plan.episode
+        return {
+            "title": programme.title,
+            "language": programme.language,
+            "day_label": f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}",
+            "preheader": episode.summary,
+            "artwork": {"src": programme.podcast.artwork_url, "alt": f"{programme.podcast.title} podcast artwork"},
+            "episode": {
+                "number": episode.number,
+                "title": episode.title,
+                "summary": episode.summary,
+                "url": publication.url_for(episode),
+                "minutes": round((episode.audio.duration_seconds or 0) / 60),
+            },
+            "excerpt": article_excerpt(episode.body, self.excerpt_words),
+            "protocol": self._protocol(plan),
+            "mistake": self._mistake(plan),
+            "call_to_action": self._markdown(programme.call_to_action),
+            "disclaimer": self._markdown(programme.disclaimer),
+            "home_url": publication.home_url,
+            "publisher": programme.publisher,
+            "unsubscribe_url": unsubscribe_url,
+        }
+
+    def _protocol(self, plan: IssuePlan) -> dict[str, Any] | None:
+        protocol = plan.protocol
+        if protocol is None:
+            return None
+        return {
+            "title": protocol.title,
+            "purpose": protocol.purpose,
+            "dose": protocol.dose.parts() if protocol.dose else [],
+            "dose_text": protocol.dose.text() if protocol.dose else "",
+            "steps": protocol.steps,
+            "cautions": protocol.cautions,
+            "url": self.publication.url_for(protocol),
+        }
+
+    def _mistake(self, plan: IssuePlan) -> dict[str, Any] | None:
+        mistake = plan.mistake
+        if mistake is None:
+            return None
+        return {
+            "title": mistake.title,
+            "summary": mistake.summary,
+            "harms": mistake.harms,
+            "url": self.publication.url_for(mistake),
+            "instead": [{"title": p.title, "url": self.publication.url_for(p)} for p in plan.instead],
+        }
+
+    def _markdown(self, text: str) -> dict[str, str]:
+        html = md.render(text, link=self._link, heading_shift=2)
+        return {"html": html, "text": md.plain_text(join_soft_breaks(text))}
+
+    def _link(self, entity_id: str) -> str:
+        return self.publication.url_for(entity_id) if entity_id in self.publication.by_id else self.publication.home_url
+
+
+_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|>|```|~~~|\|)")
+
+
+def join_soft_breaks(text: str) -> str:
+    """Join a paragraph's wrapped lines with spaces (plain_text would glue the words at a soft break)."""
+    lines = text.splitlines()
+    joined: list[str] = []
+    for line in lines:
+        continues = joined and joined[-1].strip() and line.strip() and not _BLOCK_START.match(line)
+        if continues:
+            joined[-1] = joined[-1].rstrip() + " " + line.strip()
+        else:
+            joined.append(line)
+    return "\n".join(joined)
+
+
+def article_excerpt(body: str, words: int) -> str:
+    """The opening of the deep-dive article: the part before its first heading when that is long enough."""
+    opening = re.split(r"(?m)^#{1,6}\s", body, maxsplit=1)[0]
+    source = opening if len(opening.split()) >= 20 else body
+    cut = md.excerpt(join_soft_breaks(source), words)
+    if not cut.endswith("…"):
+        return cut
+    # Prefer ending on a whole sentence when that keeps most of the excerpt.
+    sentences = re.split(r"(?<=[.!?])\s+", cut)
+    whole = " ".join(sentences[:-1])
+    return whole if len(whole.split()) >= words * 0.6 else cut
+
+
+def wrap_paragraphs(text: str, width: int = 72) -> str:
+    """Wrap each paragraph of plain text; list items ('- ') get a hanging indent."""
+    wrapped = []
+    for paragraph in text.split("\n\n"):
+        indent = "  " if paragraph.startswith("- ") else ""
+        wrapped.append(
+            textwrap.fill(paragraph, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+        )
+    return "\n\n".join(wrapped)
+
+
+def artwork_data_uri(path: Path) -> str:
+    """A small PNG of the podcast artwork as a data: URI, so the browser preview needs no network."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").resize((PREVIEW_ARTWORK_PX, PREVIEW_ARTWORK_PX), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
