@@ -1,0 +1,156 @@
+"""The EPUB package: ebooklib writes the OPF, nav and NCX; we fix what it leaves to chance.
+
+ebooklib's defaults trip EPUBCheck or reproducibility in a few places, handled here:
+- chapters are added as plain XHTML items, so ebooklib does not re-parse them as HTML (which lowercases
+  SVG attributes and loses the XML we checked);
+- the identifier, item ids and `dcterms:modified` (the `mtime` option) are set, never random or the clock;
+- landmarks point only at spine items, the cover page is linear, and `conformsTo` is a `<meta property>`;
+- the zip is rewritten with fixed timestamps and attributes, `mimetype` first and stored.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from backpub import Publication
+
+from .plan import BookPlan
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
+LANDMARK_TITLES = {"cover": "Cover", "titlepage": "Title page", "toc": "Contents", "bodymatter": "Start reading"}
+
+
+@dataclass(frozen=True)
+class BookFile:
+    """A file to put in the book: its path inside the book, its bytes and its media type."""
+
+    path: str
+    content: bytes
+    media_type: str
+    properties: tuple[str, ...] = ()
+
+
+def write_book(
+    publication: Publication,
+    plan: BookPlan,
+    chapters: dict[str, bytes],
+    resources: list[BookFile],
+    build_time: datetime,
+) -> bytes:
+    """The finished EPUB's bytes."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    _metadata(book, publication, bool(resources))
+    items = {}
+    for number, chapter in enumerate(plan.chapters, start=1):
+        item = epub.EpubItem(
+            uid=f"chapter-{number}", file_name=chapter.file, media_type="application/xhtml+xml",
+            content=chapters[chapter.file],
+        )  # fmt: skip
+        book.add_item(item)
+        items[chapter.file] = item
+    for number, resource in enumerate(resources, start=1):
+        item = epub.EpubItem(
+            uid=f"resource-{number}", file_name=resource.path, media_type=resource.media_type,
+            content=resource.content,
+        )  # fmt: skip
+        item.properties = list(resource.properties)
+        book.add_item(item)
+    nav = epub.EpubNav(title="Contents")
+    nav.add_link(href="book.css", rel="stylesheet", type="text/css")
+    book.add_item(nav)
+    book.add_item(epub.EpubNcx())
+    book.toc = _toc(plan, epub)
+    # The printed contents follow the front matter, so the nav is in the spine and may be a landmark.
+    front = [items[chapter.file] for chapter in plan.front]
+    book.spine = [*front, nav, *(items[chapter.file] for chapter in plan.body)]
+    book.guide = _landmarks(plan)
+    out = io.BytesIO()
+    options = {"mtime": build_time.astimezone(timezone.utc), "epub2_guide": False, "epub3_pages": False}
+    epub.write_epub(out, book, {**options, "raise_exceptions": True})
+    return normalise_zip(out.getvalue(), build_time)
+
+
+def _metadata(book, publication: Publication, has_images: bool) -> None:
+    programme = publication.programme
+    book.set_identifier(programme.book_id)
+    book.set_title(programme.title)
+    book.set_language(programme.language)
+    for number, author in enumerate(programme.authors, start=1):
+        book.add_author(author, uid=f"creator-{number}")
+    book.add_metadata("DC", "publisher", programme.publisher)
+    if programme.subtitle:
+        book.add_metadata("DC", "description", programme.subtitle)
+    for name, value in _accessibility(has_images):
+        book.add_metadata("OPF", name, value, {"property": name})
+
+
+def _accessibility(has_images: bool) -> list[tuple[str, str]]:
+    """EPUB Accessibility 1.1 metadata that is true of the book this plugin writes."""
+    modes = ["textual", "visual"] if has_images else ["textual"]
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText", "displayTransformability"]
+    summary = (
+        "Text book with a navigable table of contents, headings for every chapter and section, and internal "
+        "links between related topics. Every illustration has a text description, so the book can be read "
+        "fully as text. No colour-only information; reading systems may change fonts, sizes and colours."
+    )
+    return [
+        *(("schema:accessMode", mode) for mode in modes),
+        ("schema:accessModeSufficient", "textual"),
+        *(("schema:accessibilityFeature", feature) for feature in features),
+        ("schema:accessibilityHazard", "none"),
+        ("schema:accessibilitySummary", summary),
+        ("dcterms:conformsTo", CONFORMANCE),
+    ]
+
+
+def _toc(plan: BookPlan, epub) -> list:
+    """Every chapter in reading order, with the entities it holds as sub-entries."""
+    toc = []
+    counter = iter(range(1, 10_000))
+    for chapter in plan.chapters:
+        if not chapter.in_toc:
+            continue
+        link = epub.Link(chapter.file, chapter.title, f"toc-{next(counter)}")
+        sections = [
+            epub.Link(f"{chapter.file}#{entity.id}", entity.title, f"toc-{next(counter)}")
+            for entity in chapter.entities
+            if len(chapter.entities) > 1
+        ]
+        toc.append((link, sections) if sections else link)
+    return toc
+
+
+def _landmarks(plan: BookPlan) -> list[dict[str, str]]:
+    landmarks = [
+        {"type": chapter.landmark, "href": chapter.file, "title": LANDMARK_TITLES[chapter.landmark]}
+        for chapter in plan.front
+        if chapter.landmark
+    ]
+    landmarks.append({"type": "toc", "href": "nav.xhtml", "title": LANDMARK_TITLES["toc"]})
+    landmarks += [
+        {"type": chapter.landmark, "href": chapter.file, "title": LANDMARK_TITLES[chapter.landmark]}
+        for chapter in plan.body
+        if chapter.landmark
+    ]
+    return landmarks
+
+
+def normalise_zip(data: bytes, build_time: datetime) -> bytes:
+    """Rewrite a zip reproducibly: same order, `mimetype` first and stored, fixed times and attributes."""
+    stamp = max(ZIP_EPOCH, build_time.astimezone(timezone.utc).timetuple()[:6])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        names = source.namelist()
+        for name in sorted(names, key=lambda name: name != "mimetype"):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            target.writestr(info, source.read(name), compresslevel=9)
+    return out.getvalue()

@@ -1,0 +1,145 @@
+"""The book's plan: its chapters in reading order, the entities each shows, and where every anchor lives.
+
+Cheap and free of heavy imports, so `jobs()` can use it to declare what the book depends on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+from backpub import Publication
+from backpub import markdown as md
+from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
+
+MEDIA_FOLDER = "media"
+UNLINKED = "urn:x-backpub:unlinked"
+"""The href given to links whose target is not in the book; the renderer turns them back into plain text."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One XHTML file of the book's spine."""
+
+    file: str
+    """The file name inside the book, e.g. 'concepts.xhtml' (also the template's name for body chapters)."""
+    title: str
+    template: str
+    entities: tuple[Entity, ...] = ()
+    intro: str = ""
+    """A plain-text line under the chapter heading (a phase's summary)."""
+    landmark: str | None = None
+    """The EPUB landmark type this chapter stands for (cover, titlepage, bodymatter)."""
+    in_toc: bool = True
+
+
+@dataclass(frozen=True)
+class BookPlan:
+    """Everything the renderer needs to lay the book out and resolve every reference inside it."""
+
+    front: tuple[Chapter, ...]
+    body: tuple[Chapter, ...]
+    home: dict[str, str]
+    """The chapter file of every entity the book shows, by entity id."""
+    external: dict[str, str]
+    """Entities outside the book that readers can still reach on the site (handouts), by id: their URL."""
+    media: dict[str, str]
+    """The book path of every content asset the chapters embed, by content-relative path."""
+
+    @property
+    def chapters(self) -> tuple[Chapter, ...]:
+        return self.front + self.body
+
+    def href(self, entity_id: str) -> str | None:
+        """Where a reference to an entity goes: an anchor in the book, a page on the site, or nowhere."""
+        if entity_id in self.home:
+            return f"{self.home[entity_id]}#{entity_id}"
+        return self.external.get(entity_id)
+
+    def markdown_href(self, entity_id: str) -> str:
+        """The href for an `@id` link in Markdown (a placeholder when the target is not reachable)."""
+        return self.href(entity_id) or UNLINKED
+
+
+def make_plan(publication: Publication, as_of: date) -> BookPlan:
+    """Lay out the book for a build date: released episodes only, empty groups left out."""
+    programme = publication.programme
+    front = [
+        Chapter("cover.xhtml", "Cover", "cover.xhtml", landmark="cover", in_toc=False),
+        Chapter("title.xhtml", programme.title, "title.xhtml", landmark="titlepage"),
+        Chapter("safety.xhtml", "Before you start", "safety.xhtml"),
+    ]
+    if programme.introduction:
+        front.append(Chapter("introduction.xhtml", "About this programme", "introduction.xhtml"))
+    body = _body_chapters(publication, as_of)
+    if body:
+        body[0] = replace(body[0], landmark="bodymatter")
+    home = {entity.id: chapter.file for chapter in body for entity in chapter.entities}
+    external = {
+        handout.id: publication.url_for(handout) for handout in publication.of(Handout) if handout.id not in home
+    }
+    plan = BookPlan(tuple(front), tuple(body), home, external, {})
+    return BookPlan(plan.front, plan.body, home, external, _media(publication, plan))
+
+
+def _body_chapters(publication: Publication, as_of: date) -> list[Chapter]:
+    chapters = [
+        Chapter("concepts.xhtml", "Understanding the problem", "concepts.xhtml", publication.of(Concept)),
+        Chapter("mistakes.xhtml", "Mistakes to stop", "mistakes.xhtml", publication.of(Mistake)),
+    ]
+    for phase_id, protocols in publication.protocols_by_phase():
+        phase = publication.programme.phase(phase_id)
+        chapters.append(Chapter(f"phase-{phase_id}.xhtml", phase.title, "protocols.xhtml", protocols, phase.summary))
+    chapters += [
+        Chapter("treatments.xhtml", "Professional treatments", "treatments.xhtml", publication.of(Treatment)),
+        Chapter("principles.xhtml", "Principles for the long term", "principles.xhtml", publication.of(Principle)),
+    ]
+    chapters += [
+        Chapter(f"episode-{episode.id}.xhtml", episode_title(episode), "episode.xhtml", (episode,))
+        for episode in publication.released_episodes(as_of)
+    ]
+    return [chapter for chapter in chapters if chapter.entities]
+
+
+def episode_title(episode: Episode) -> str:
+    """How an episode's article is titled in the book."""
+    return f"Episode {episode.number}: {episode.title}"
+
+
+def markdown_fields(publication: Publication, plan: BookPlan) -> list[tuple[str, int]]:
+    """Every Markdown text the book renders, with the heading shift it is rendered at."""
+    programme = publication.programme
+    texts = [(programme.introduction, 1), (programme.disclaimer, 1), (programme.urgent_help, 1)]
+    for chapter in plan.body:
+        for entity in chapter.entities:
+            texts.append((entity.body, 0 if isinstance(entity, Episode) else 1))
+            if isinstance(entity, Concept) and entity.analogy:
+                texts.append((entity.analogy.body, 2))
+    return [(text, shift) for text, shift in texts if text]
+
+
+def _media(publication: Publication, plan: BookPlan) -> dict[str, str]:
+    """Book paths for every asset the chapters embed, collision-free and safe as EPUB file names."""
+    sources: list[str] = []
+    for chapter in plan.body:
+        sources += [entity.image.src for entity in chapter.entities if isinstance(entity, Protocol) and entity.image]
+    for text, _ in markdown_fields(publication, plan):
+        md.render(text, image=lambda src: sources.append(src) or src)
+    media: dict[str, str] = {}
+    taken: set[str] = set()
+    for source in dict.fromkeys(sources):
+        name = _book_path(source)
+        stem, dot, extension = name.rpartition(".")
+        counter = 1
+        while name in taken:
+            counter += 1
+            name = f"{stem}-{counter}{dot}{extension}"
+        taken.add(name)
+        media[source] = name
+    return media
+
+
+def _book_path(source: str) -> str:
+    # EPUBCheck warns about spaces and refuses some characters in file names: keep a portable subset.
+    return f"{MEDIA_FOLDER}/" + re.sub(r"[^A-Za-z0-9._/-]", "_", source.removeprefix("assets/"))
