@@ -1,0 +1,259 @@
+"""Which pages and files the site has, where each lives, and what each shows (cheap: no rendering here)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from backpub import Publication
+from backpub.markdown import render as render_markdown
+from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
+
+LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
+"""The kinds that get a page each and an index page, in the order the navigation shows them."""
+
+KIND_LABELS = {
+    "episode": ("Episode", "Episodes"),
+    "concept": ("Concept", "Concepts"),
+    "mistake": ("Mistake", "Mistakes"),
+    "protocol": ("Protocol", "Protocols"),
+    "treatment": ("Treatment", "Treatments"),
+    "principle": ("Principle", "Principles"),
+}
+
+STATIC_FOLDER = "static"
+"""Where the site's own files (stylesheet, icon, artwork) go."""
+MEDIA_FOLDER = "media"
+"""Where images copied from the content folder go, under their content-relative path."""
+
+MOUNTS = {"handouts/": "pdf/", "book/": "epub/"}
+"""Site folders the deployment serves from other formats' outputs: /handouts/<id>.pdf is outputs/pdf/<id>.pdf
+(the path `publication.path_for(handout)` gives, the one the PDFs' readers and QR codes use), and /book/ is
+outputs/epub/. The site links there only when those formats are built in the same run."""
+
+LATEST_EPISODES = 6
+"""How many episodes the home page lists."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML page: its output file, its template, and what it shows."""
+
+    output: str
+    template: str
+    entities: frozenset[str]
+    entity: str | None = None
+    kind: str | None = None
+    episode_links: tuple[str, ...] = ()
+    """Episodes the page's Markdown links to: whether each is released changes the href."""
+    images: tuple[str, ...] = ()
+    """Content-relative images the page shows."""
+
+
+def output_for(site_path: str) -> str:
+    """The output file of a site path: '/episodes/x/' -> 'episodes/x/index.html'; files stay files."""
+    relative = site_path.lstrip("/")
+    if not relative or relative.endswith("/"):
+        return relative + "index.html"
+    return relative
+
+
+def folder_path(kind: type[Entity]) -> str:
+    """The site path of a kind's index page, e.g. '/protocols/' (the folder `path_for` puts its pages in)."""
+    return f"/{kind.folder}/"
+
+
+def relative_href(from_output: str, to_site_path: str) -> str:
+    """A link from one output file to a site path, relative so the site can be served from any folder."""
+    here = posixpath.dirname(from_output) or "."
+    target = to_site_path.lstrip("/")
+    directory = not target or target.endswith("/")
+    relative = posixpath.relpath(target.rstrip("/") or ".", here)
+    if directory:
+        return "./" if relative == "." else relative + "/"
+    return relative
+
+
+def book_file(publication: Publication) -> str:
+    """The e-book's file name, as the epub format writes it: the programme title as a slug."""
+    slug = re.sub(r"[^a-z0-9]+", "-", publication.programme.title.lower()).strip("-") or "book"
+    return f"{slug}.epub"
+
+
+class SitePlan:
+    """The site's pages for one publication and build, and the facts every page needs to link correctly."""
+
+    def __init__(self, publication: Publication, as_of: date, formats: Iterable[str]) -> None:
+        self.publication = publication
+        self.as_of = as_of
+        self.formats = tuple(formats)
+        self.released = publication.released_episodes(as_of)
+        self.released_ids = frozenset(episode.id for episode in self.released)
+
+    # -- what is linkable ------------------------------------------------------------------------
+
+    @property
+    def with_pdfs(self) -> bool:
+        return "pdf" in self.formats
+
+    @property
+    def with_book(self) -> bool:
+        return "epub" in self.formats
+
+    def has_page(self, entity: Entity) -> bool:
+        """Whether the site builds a page for the entity."""
+        if isinstance(entity, Episode):
+            return entity.id in self.released_ids
+        return isinstance(entity, LIBRARY_KINDS)
+
+    def site_path(self, entity: Entity) -> str:
+        """Where a link to the entity goes on this site (its page, or the nearest page that stands for it)."""
+        if self.has_page(entity):
+            return self.publication.path_for(entity)
+        if isinstance(entity, Episode):
+            return folder_path(Episode)
+        if isinstance(entity, Handout) and self.with_pdfs:
+            return self.publication.path_for(entity)
+        return "/"
+
+    # -- the pages -------------------------------------------------------------------------------
+
+    def pages(self) -> list[Page]:
+        """Every HTML page of the site."""
+        pages = [self.home(), self.index(Episode)]
+        pages += [self.episode_page(episode) for episode in self.released]
+        for kind in LIBRARY_KINDS:
+            pages.append(self.index(kind))
+            pages += [self.library_page(entity) for entity in self.publication.of(kind)]
+        return pages
+
+    def home(self) -> Page:
+        shown = {episode.id for episode in self.latest()}
+        if self.with_pdfs:
+            shown.update(handout.id for handout in self.publication.handouts)
+        return self._page("index.html", "home.html", shown, [self.publication.programme.introduction])
+
+    def latest(self) -> tuple[Episode, ...]:
+        """The newest released episodes, newest first."""
+        return tuple(reversed(self.released[-LATEST_EPISODES:]))
+
+    def index(self, kind: type[Entity]) -> Page:
+        members = self.released if kind is Episode else self.publication.of(kind)
+        return self._page(output_for(folder_path(kind)), "index.html", {e.id for e in members}, [], kind=kind.kind)
+
+    def episode_page(self, episode: Episode) -> Page:
+        shown = {episode.id, *self.covered(episode), *(e.id for e in self.related(episode))}
+        shown.update(neighbour.id for neighbour in self.neighbours(episode) if neighbour)
+        texts = [episode.body, episode.show_notes]
+        return self._page(output_for(self.publication.path_for(episode)), "episode.html", shown, texts, episode.id)
+
+    def library_page(self, entity: Entity) -> Page:
+        shown = {entity.id, *self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))}
+        output = output_for(self.publication.path_for(entity))
+        page = self._page(output, f"{entity.kind}.html", shown, self.markdown_of(entity), entity.id)
+        if isinstance(entity, Protocol) and entity.image:
+            page = replace(page, images=(*page.images, entity.image.src))
+        return page
+
+    def _page(
+        self,
+        output: str,
+        template: str,
+        shown: set[str],
+        texts: list[str],
+        entity: str | None = None,
+        kind: str | None = None,
+    ) -> Page:
+        """A page showing `shown` and rendering `texts` (plus the programme notices every page carries)."""
+        texts = [*texts, *self.programme_texts()]
+        return Page(
+            output,
+            template,
+            frozenset(shown),
+            entity=entity,
+            kind=kind,
+            episode_links=self._episode_links(texts),
+            images=tuple(self.images_in(texts)),
+        )
+
+    def programme_texts(self) -> list[str]:
+        """The programme's Markdown that every page shows (the footer's notices and call to action)."""
+        programme = self.publication.programme
+        return [programme.disclaimer, programme.urgent_help, programme.call_to_action]
+
+    def all_images(self, pages: list[Page]) -> list[str]:
+        """Every content image some page shows, once, sorted."""
+        return sorted({image for page in pages for image in page.images})
+
+    # -- relations shown on pages ----------------------------------------------------------------
+
+    def covered(self, episode: Episode) -> list[str]:
+        """The library entities an episode covers that have a page, in the episode's order."""
+        by_id = self.publication.by_id
+        return [i for i in episode.covers if i in by_id and isinstance(by_id[i], LIBRARY_KINDS)]
+
+    def related(self, episode: Episode) -> list[Episode]:
+        """The episode's related episodes that are released."""
+        by_id = self.publication.by_id
+        return [by_id[i] for i in episode.related_episodes if i in self.released_ids]  # type: ignore[misc]
+
+    def neighbours(self, episode: Episode) -> tuple[Episode | None, Episode | None]:
+        """The released episodes before and after this one."""
+        position = self.released.index(episode)
+        before = self.released[position - 1] if position > 0 else None
+        after = self.released[position + 1] if position + 1 < len(self.released) else None
+        return before, after
+
+    def linked_entities(self, entity: Entity) -> list[str]:
+        """The ids a library page shows with their titles (related, do-instead, before/next)."""
+        if isinstance(entity, Concept):
+            ids = entity.related
+        elif isinstance(entity, Mistake):
+            ids = entity.instead
+        elif isinstance(entity, Protocol):
+            ids = [*entity.prerequisites, *entity.progressions]
+        else:
+            ids = []
+        return [i for i in ids if i in self.publication.by_id and self.has_page(self.publication.get(i))]
+
+    def covering_episodes(self, entity: Entity) -> list[Episode]:
+        """Released episodes that cover the entity, newest first."""
+        return [episode for episode in reversed(self.released) if entity.id in episode.covers]
+
+    @staticmethod
+    def markdown_of(entity: Entity) -> list[str]:
+        """Every Markdown field a library page renders."""
+        texts = [entity.body]
+        if isinstance(entity, Concept) and entity.analogy:
+            texts.append(entity.analogy.body)
+        return texts
+
+    def _episode_links(self, texts: list[str]) -> tuple[str, ...]:
+        """Entity links to episodes in the texts: a link's target depends on whether its episode is out."""
+        found: list[str] = []
+
+        def record(target: str) -> str:
+            entity = self.publication.by_id.get(target)
+            if isinstance(entity, Episode) and target not in found:
+                found.append(target)
+            return "#"
+
+        for text in texts:
+            render_markdown(text, link=record)
+        return tuple(sorted(found))
+
+    def images_in(self, texts: list[str]) -> list[str]:
+        """Content-relative image paths the Markdown texts embed."""
+        found: list[str] = []
+
+        def record(source: str) -> str:
+            if source not in found:
+                found.append(source)
+            return source
+
+        for text in texts:
+            render_markdown(text, image=record)
+        return found

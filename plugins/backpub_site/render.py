@@ -1,0 +1,295 @@
+"""Turns a planned page into HTML with Jinja2: links, Markdown, metadata and the facts each template shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from backpub import Publication, RenderError
+from backpub.markdown import excerpt, plain_text
+from backpub.markdown import render as render_markdown
+from backpub.model import TYPES_BY_KIND, Entity, Episode, Protocol
+from backpub_site import seo
+from backpub_site.images import ImageError, dimensions
+from backpub_site.plan import (
+    KIND_LABELS,
+    LIBRARY_KINDS,
+    MEDIA_FOLDER,
+    STATIC_FOLDER,
+    Page,
+    SitePlan,
+    book_file,
+    folder_path,
+    relative_href,
+)
+
+PACKAGE = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE / "templates"
+STATIC = PACKAGE / "static"
+
+_IMG_SRC = re.compile(r'<img src="([^"]+)"')
+_HEADING = re.compile(r"<h([1-6])[ >]")
+INDEX_INTROS = {
+    "episode": "a new podcast episode and deep-dive article every Sunday.",
+    "concept": "the ideas that explain what is going on in your back.",
+    "mistake": "common habits that keep leg pain going, and what to do instead.",
+    "protocol": "self-care and exercise, step by step, with the dose, phase by phase.",
+    "treatment": "professional treatments: what each can and cannot do.",
+    "principle": "the principles of long-term recovery.",
+}
+KIND_BLURBS = {
+    "concept": "the ideas that explain what is going on in your back",
+    "mistake": "common habits that keep leg pain going, and what to do instead",
+    "protocol": "self-care and exercise, step by step, with the dose",
+    "treatment": "professional treatments: what each can and cannot do",
+    "principle": "the principles of long-term recovery",
+}
+
+
+def environment(theme_dir: Path) -> Environment:
+    """Jinja2 with the project's theme folder first, so a project can override any template."""
+    loader = ChoiceLoader([FileSystemLoader(str(theme_dir)), FileSystemLoader(str(TEMPLATES))])
+    env = Environment(
+        loader=loader,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["long_date"] = long_date
+    env.filters["minutes"] = minutes
+    env.filters["json_ld"] = json_ld_script
+    return env
+
+
+def template_files(theme_dir: Path, names: list[str]) -> frozenset[Path]:
+    """The files a page's templates are read from (the theme's override where there is one)."""
+    files = set()
+    for name in names:
+        override = theme_dir / name
+        files.add(override if override.is_file() else TEMPLATES / name)
+    return frozenset(files)
+
+
+def long_date(day: date) -> str:
+    """A date as people write it, e.g. '22 November 2026'."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def minutes(seconds: int) -> str:
+    """A running time in whole minutes, e.g. '40 min'."""
+    return f"{max(1, round(seconds / 60))} min"
+
+
+class PageRenderer:
+    """Renders the site's HTML pages for one publication and build."""
+
+    def __init__(self, publication: Publication, plan: SitePlan, env: Environment) -> None:
+        self.publication = publication
+        self.plan = plan
+        self.env = env
+
+    def render(self, page: Page) -> bytes:
+        """The page's HTML."""
+        context = self.common(page)
+        context.update(self.specific(page))
+        if page.template != "home.html":
+            context["full_title"] = f"{context['title']} · {self.publication.programme.title}"
+        html = self.env.get_template(page.template).render(context)
+        return html.encode()
+
+    # -- what every page knows -------------------------------------------------------------------
+
+    def common(self, page: Page) -> dict[str, Any]:
+        programme = self.publication.programme
+
+        def href(site_path: str) -> str:
+            return relative_href(page.output, site_path)
+
+        def link(entity: Entity | str) -> str:
+            if isinstance(entity, str):
+                entity = self.publication.get(entity)
+            return href(self.plan.site_path(entity))
+
+        def markdown(text: str, under: int = 1, entity_id: str | None = None) -> Markup:
+            return Markup(self.markdown(page, text, under, entity_id or page.entity))
+
+        nav = [(KIND_LABELS["episode"][1], href(folder_path(Episode)), "episode")]
+        nav += [(KIND_LABELS[kind.kind][1], href(folder_path(kind)), kind.kind) for kind in LIBRARY_KINDS]
+        return {
+            "programme": programme,
+            "publication": self.publication,
+            "page": page,
+            "href": href,
+            "link": link,
+            "md": markdown,
+            "static": lambda name: href(f"/{STATIC_FOLDER}/{name}"),
+            "media": lambda source: href(f"/{MEDIA_FOLDER}/{source}"),
+            "size": self.image_size,
+            "nav": nav,
+            "home": href("/"),
+            "signup_action": programme.newsletter.signup_form_action,
+            "feed_url": programme.podcast.feed_url,
+            "labels": KIND_LABELS,
+            "summary": summary_of,
+            "current": page.kind or (self.publication.get(page.entity).kind if page.entity else None),
+        }
+
+    def markdown(self, page: Page, text: str, under: int, entity_id: str | None) -> str:
+        """Markdown as page HTML under a heading of level `under`: its headings continue the page's outline,
+        entity links become relative links, and images get their size."""
+
+        def html_with(shift: int) -> str:
+            return render_markdown(
+                text,
+                link=lambda target: relative_href(page.output, self.plan.site_path(self.publication.get(target))),
+                image=lambda source: relative_href(page.output, f"/{MEDIA_FOLDER}/{source}"),
+                heading_shift=shift,
+            )
+
+        html = html_with(0)
+        levels = [int(level) for level in _HEADING.findall(html)]
+        if levels and min(levels) <= under:
+            html = html_with(under + 1 - min(levels))
+        return _IMG_SRC.sub(lambda match: self._sized_img(page, match[1], entity_id), html)
+
+    def _sized_img(self, page: Page, src: str, entity_id: str | None) -> str:
+        source = next((image for image in page.images if src.endswith(f"{MEDIA_FOLDER}/{image}")), None)
+        if source is None:
+            return f'<img src="{src}"'
+        width, height = self.image_size(source, entity_id)
+        return f'<img src="{src}" width="{width}" height="{height}" loading="lazy"'
+
+    def image_size(self, source: str, entity_id: str | None = None) -> tuple[int, int]:
+        """An image's width and height; an unreadable image is the content's problem, located."""
+        try:
+            return dimensions(self.publication.asset(source))
+        except ImageError as exc:
+            where = self.publication.source_of(entity_id).path if entity_id else self.publication.programme_path
+            raise RenderError(str(exc), path=where, entity=entity_id) from None
+
+    # -- what each kind of page shows ------------------------------------------------------------
+
+    def specific(self, page: Page) -> dict[str, Any]:
+        if page.template == "home.html":
+            return self.home(page)
+        if page.template == "index.html":
+            return self.index(page)
+        entity = self.publication.get(page.entity or "")
+        if isinstance(entity, Episode):
+            return self.episode(page, entity)
+        return self.library(page, entity)
+
+    def home(self, page: Page) -> dict[str, Any]:
+        programme = self.publication.programme
+        handouts = self.publication.handouts if self.plan.with_pdfs else ()
+        book = relative_href(page.output, f"/book/{book_file(self.publication)}") if self.plan.with_book else None
+        full_title = f"{programme.title}: {programme.subtitle}" if programme.subtitle else programme.title
+        return {
+            "title": programme.title,
+            "full_title": full_title,
+            "description": excerpt(programme.introduction, 40) or programme.subtitle or programme.title,
+            "episodes_href": page_href(page, folder_path(Episode)),
+            "canonical": self.publication.home_url,
+            "og_type": "website",
+            "json_ld": seo.home_json_ld(self.publication),
+            "latest": self.plan.latest(),
+            "handouts": handouts,
+            "book_href": book,
+            "kinds": [
+                (KIND_LABELS[kind.kind][1], page_href(page, folder_path(kind)), KIND_BLURBS[kind.kind])
+                for kind in LIBRARY_KINDS
+            ],
+        }
+
+    def index(self, page: Page) -> dict[str, Any]:
+        kind = page.kind or ""
+        label = KIND_LABELS[kind][1]
+        members = [self.publication.get(i) for i in sorted(page.entities)]
+        context: dict[str, Any] = {
+            "title": label,
+            "description": f"{label} from {self.publication.programme.title}: {INDEX_INTROS[kind]}",
+            "intro": INDEX_INTROS[kind][0].upper() + INDEX_INTROS[kind][1:],
+            "canonical": self.publication.programme.site_url + _index_path(kind),
+            "og_type": "website",
+            "json_ld": seo.collection_json_ld(self.publication, label, _index_path(kind)),
+            "members": members,
+            "groups": None,
+        }
+        if kind == "episode":
+            context["members"] = list(reversed(self.plan.released))
+        elif kind == "protocol":
+            context["groups"] = [
+                (self.publication.programme.phase(phase_id), protocols)
+                for phase_id, protocols in self.publication.protocols_by_phase()
+                if protocols
+            ]
+        return context
+
+    def episode(self, page: Page, episode: Episode) -> dict[str, Any]:
+        covered = [self.publication.get(i) for i in self.plan.covered(episode)]
+        before, after = self.plan.neighbours(episode)
+        return {
+            "title": episode.title,
+            "description": episode.summary,
+            "canonical": self.publication.url_for(episode),
+            "og_type": "article",
+            "json_ld": seo.episode_json_ld(self.publication, episode),
+            "episode": episode,
+            "cards": [e for e in covered if e.kind in ("protocol", "mistake")],
+            "also": [e for e in covered if e.kind not in ("protocol", "mistake")],
+            "related": self.plan.related(episode),
+            "before": before,
+            "after": after,
+        }
+
+    def library(self, page: Page, entity: Entity) -> dict[str, Any]:
+        by_id = self.publication.by_id
+        context: dict[str, Any] = {
+            "title": entity.title,
+            "description": summary_of(entity),
+            "canonical": self.publication.url_for(entity),
+            "og_type": "article",
+            "json_ld": seo.library_json_ld(self.publication, entity, summary_of(entity)),
+            "entity": entity,
+            "kind_label": KIND_LABELS[entity.kind][0],
+            "index_href": page_href(page, folder_path(type(entity))),
+            "episodes": self.plan.covering_episodes(entity),
+            "linked": [by_id[i] for i in self.plan.linked_entities(entity)],
+        }
+        if isinstance(entity, Protocol):
+            context["phase"] = self.publication.programme.phase(entity.phase)
+            context["before"] = [by_id[i] for i in entity.prerequisites if i in page.entities]
+            context["after"] = [by_id[i] for i in entity.progressions if i in page.entities]
+        return context
+
+
+def page_href(page: Page, site_path: str) -> str:
+    return relative_href(page.output, site_path)
+
+
+def _index_path(kind: str) -> str:
+    return folder_path(TYPES_BY_KIND[kind])
+
+
+def summary_of(entity: Entity) -> str:
+    """One or two plain sentences about the entity for descriptions and cards."""
+    for name in ("summary", "purpose", "statement", "what_it_does"):
+        value = getattr(entity, name, None)
+        if value:
+            return str(value)
+    return excerpt(entity.body, 30) or plain_text(entity.title)
+
+
+def json_ld_script(data: dict[str, Any]) -> Markup:
+    """JSON-LD for a <script> element: `<`, `>` and `&` escaped so no text can end the element early."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
