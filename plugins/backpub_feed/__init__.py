@@ -27,12 +27,17 @@ class FeedFormat(Format):
         return FeedChecks(self, publication).run()
 
     def jobs(self, publication: Publication) -> list[Job]:
-        from backpub_feed.rules import linked_ids
+        from backpub_feed.rules import is_public, linked_ids
 
-        released = publication.released_episodes(self.context.as_of)
+        as_of = self.context.as_of
+        released = publication.released_episodes(as_of)
         shown = {episode.id for episode in released}
         for episode in released:
-            shown |= linked_ids(episode)
+            # An episode not out yet shows nothing of itself (its links go to the home page): not a dependency.
+            linked = (publication.by_id.get(entity_id) for entity_id in linked_ids(episode))
+            shown |= {
+                e.id for e in linked if e is not None and not (isinstance(e, Episode) and not is_public(e, as_of))
+            }
         return [
             Job(
                 OUTPUT,
