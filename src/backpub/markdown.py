@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import nh3
 
@@ -76,7 +78,7 @@ def asset_path_problem(path: str) -> str | None:
         return f"{path!r} is a remote or absolute URL; content may only use files inside the content folder"
     if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
         return f"{path!r} is an absolute path; use a path relative to the content folder"
-    if ".." in re.split(r"[\\/]", path):
+    if ".." in re.split(r"[\\/]", path) or ".." in re.split(r"[\\/]", unquote(path)):
         return f"{path!r} leaves the content folder ('..'); use a path inside it"
     return None
 
@@ -104,10 +106,7 @@ def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     """Find URL problems and entity links in Markdown: (issues, [(line, entity id)])."""
     issues: list[UrlIssue] = []
     links: list[tuple[int, str]] = []
-    line = 0
-    for token in _walk(_parse(text)):
-        if token.map:
-            line = token.map[0]
+    for line, token in _located(text):
         if token.type == "image":
             problem = asset_path_problem(str(token.attrGet("src") or ""))
             if problem:
@@ -118,20 +117,88 @@ def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
                 links.append((line, href[1:]))
         elif token.type in ("html_block", "html_inline"):
             issues.extend(UrlIssue(line, message) for message in _raw_html_issues(token.content))
+        elif token.type == "text":
+            # markdown-it leaves images with file:, data: or javascript: sources as plain text: refuse them too
+            for match in _REFUSED_IMAGE.finditer(token.content):
+                problem = asset_path_problem(match.group(1))
+                if problem:
+                    issues.append(UrlIssue(line, f"image {problem}"))
     return issues, links
+
+
+def local_images(text: str) -> list[tuple[int, str]]:
+    """Every local image path in Markdown (images and raw HTML <img src>), decoded, with its line (0-based)."""
+    found: list[tuple[int, str]] = []
+    for line, token in _located(text):
+        if token.type == "image":
+            sources = [str(token.attrGet("src") or "")]
+        elif token.type in ("html_block", "html_inline"):
+            sources = [value for tag, name, value in _html_resources(token.content) if (tag, name) == ("img", "src")]
+        else:
+            continue
+        found.extend((line, unquote(src)) for src in sources if src and not asset_path_problem(src))
+    return found
+
+
+_REFUSED_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+def _located(text: str):
+    """Yield (line, token) for every token; inline tokens get the line they are on, not their block's."""
+    line = 0
+    for token in _walk(_parse(text)):
+        if token.map:
+            line = token.map[0]
+        elif token.type in ("softbreak", "hardbreak"):
+            line += 1
+        yield line, token
+
+
+# Attributes with which raw HTML makes a browser or renderer fetch something (href only on these tags).
+_FETCHING_ATTRIBUTES = {
+    "src", "srcset", "poster", "data", "background", "lowsrc", "dynsrc", "longdesc", "codebase", "archive",
+    "manifest", "action", "formaction", "xlink:href", "icon", "ping",
+}  # fmt: skip
+_FETCHING_HREF_TAGS = {"link", "base", "image", "use", "feimage", "script"}
+
+
+class _ResourceFinder(HTMLParser):
+    """Lists (tag, attribute, url) for every URL in raw HTML that would be fetched or followed."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "srcset":
+                self.found.extend((tag, name, part.split()[0]) for part in value.split(",") if part.strip())
+            elif name in _FETCHING_ATTRIBUTES or name == "href":
+                self.found.append((tag, name, value.strip()))
+
+    handle_startendtag = handle_starttag
+
+
+def _html_resources(html: str) -> list[tuple[str, str, str]]:
+    finder = _ResourceFinder()
+    finder.feed(html)
+    finder.close()
+    return finder.found
 
 
 def _raw_html_issues(html: str) -> list[str]:
     found: list[str] = []
-
-    def check(tag: str, attribute: str, value: str) -> str | None:
-        if attribute == "src":
-            problem = asset_path_problem(value)
-            if problem:
-                found.append(f"raw HTML <{tag}> {problem}")
-        return value
-
-    sanitise_html(html, check)
+    for tag, name, value in _html_resources(html):
+        if name == "href" and tag not in _FETCHING_HREF_TAGS:
+            if is_remote(value) and not re.match(r"^(?:https?|mailto|tel):", value, re.IGNORECASE):
+                found.append(f"raw HTML <{tag}> link {value!r} is not allowed; use an http(s), mailto or tel link")
+            continue
+        problem = asset_path_problem(value)
+        if problem:
+            what = f"<{tag}>" if name == "src" else f"<{tag} {name}>"
+            found.append(f"raw HTML {what} {problem}")
     if re.search(r"url\s*\(|@import|<link\b", html, re.IGNORECASE):
         found.append("raw HTML may not load stylesheets or CSS url(...) resources")
     return found

@@ -155,6 +155,7 @@ class _Loader:
             record = parse_entity_file(path, self.base)
         except ParseError as exc:
             self.problems.append(exc.problem)
+            self.invalid_ids.add(path.stem)
             return
         entity_id = path.stem
         if not _is_id(entity_id):
@@ -169,6 +170,7 @@ class _Loader:
                     f"'{key}' comes from the file ({(key == 'id' and 'its name') or 'the text after the front matter'}), not the front matter",
                     entity_id,
                 )
+                self.invalid_ids.add(entity_id)
                 return
         entity = self._validate(cls, record, {**record.data, "id": entity_id, "body": record.body}, entity_id)
         if entity is None:
@@ -177,6 +179,7 @@ class _Loader:
         if entity_id in self.records:
             first = self.records[entity_id].display_path
             self.error(record, 1, 1, f"duplicate id {entity_id!r}: {first} already defines it", entity_id)
+            self.invalid_ids.add(entity_id)  # references to it are ambiguous: the duplicate is the problem
             return
         self.records[entity_id] = record
         self.entities.append(entity)  # type: ignore[arg-type]
@@ -280,7 +283,7 @@ class _Loader:
                 candidates = [i for i, e in ids.items() if not kinds or e.kind in kinds]
                 message = f"unknown {wanted} {target!r}" + _suggest(target, candidates)
             else:
-                message = f"{target!r} is a {found.kind}, but this field takes a {wanted}"
+                message = f"{target!r} is {_a(found.kind)}, but this field takes {_a(wanted)}"
             self.error(record, *record.mark(loc), message, entity.id)
 
     def _check_assets(self, entity: Entity, record: Record) -> None:
@@ -330,8 +333,8 @@ class _Loader:
             if target not in known and target not in self.invalid_ids:
                 message = f"link to unknown entity '@{target}'" + _suggest(target, list(known))
                 self.error(record.display_path, first_line + line, col, message, entity_id)
-        for line, path in _markdown_images(text):
-            problem = self._asset_file_problem(path) if not markdown.asset_path_problem(path) else None
+        for line, path in markdown.local_images(text):
+            problem = self._asset_file_problem(path)
             if problem:
                 self.error(record.display_path, first_line + line, col, f"image {problem}", entity_id)
 
@@ -353,6 +356,10 @@ def _is_id(text: str) -> bool:
     import re
 
     return re.fullmatch(ID_PATTERN, text) is not None
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _dotted(loc: tuple) -> str:
@@ -437,14 +444,6 @@ def _markdown_fields(entity: BaseModel, loc: tuple = ()):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from _markdown_fields(item, (*loc, name, index))
-
-
-def _markdown_images(text: str):
-    import re
-
-    for number, line in enumerate(text.splitlines()):
-        for match in re.finditer(r"!\[[^\]]*\]\(\s*([^)\s]+)", line):
-            yield number, match.group(1)
 
 
 def _audio_facts(path: Path) -> tuple[int, int] | str:
