@@ -115,6 +115,12 @@ def parse_yaml(text: str, shown: str, path: Path, line_offset: int = 0) -> Recor
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1 + line_offset, mark.column + 1) if mark else (1 + line_offset, 1)
         raise ParseError(Problem(shown, line, col, message=f"YAML syntax error: {exc.problem or exc}")) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 + line_offset
+        col = exc.position - text.rfind("\n", 0, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"character U+{code:04X} is not allowed in YAML (a control character?); remove it"
+        raise ParseError(Problem(shown, line, col, message=message)) from None
     except yaml.YAMLError as exc:
         raise ParseError(Problem(shown, 1 + line_offset, message=f"YAML syntax error: {exc}")) from None
     record = Record(path=path, display_path=shown, data={})
@@ -150,11 +156,10 @@ class _Builder:
         if node.tag not in _SAFE_TAGS:
             raise self.fail(node, f"YAML tag {node.tag!r} is not allowed in content")
         self.record.value_marks[loc] = self.where(node)
+        self.seen.add(id(node))  # an alias yields the anchored node again, scalars included
         if isinstance(node, yaml.MappingNode):
-            self.seen.add(id(node))
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
-            self.seen.add(id(node))
             return [self.build(item, (*loc, index)) for index, item in enumerate(node.value)]
         if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float") and ":" in str(node.value):
             # YAML 1.1 reads 06:00 as a base-60 number; authors mean a time of day.

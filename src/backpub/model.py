@@ -86,9 +86,9 @@ _UNIT_ALIASES = {
 class Range(Model):
     """A quantity that may be a range, e.g. 3–5 min or 10 repetitions. Authors may write "3-5 min"."""
 
-    min: float = Field(ge=0)
+    min: float = Field(ge=0, allow_inf_nan=False)
     """The lower bound (or the exact value when there is no maximum)."""
-    max: float | None = Field(default=None, ge=0)
+    max: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """The upper bound, if this is a range."""
 
     @model_validator(mode="before")
@@ -96,8 +96,10 @@ class Range(Model):
     def _parse_text(cls, value: Any) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return {"min": value}
-        if not isinstance(value, str):
+        if isinstance(value, dict):
             return value
+        if not isinstance(value, str):
+            raise ValueError(f"cannot read {value!r} as a quantity such as '3-5 min' or '10'")
         match = _RANGE_TEXT.match(value)
         if not match or match["unit"] not in _UNIT_ALIASES:
             raise ValueError(f"cannot read {value!r} as a quantity such as '3-5 min' or '10'")
