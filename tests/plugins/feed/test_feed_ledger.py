@@ -1,0 +1,143 @@
+"""GUID continuity: content/feed.lock records every published episode; a build may not break what subscribers have."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from lxml import etree
+
+from conftest import edit
+
+pytest_plugins = ["feed_testing"]  # the feed_project and build_feed fixtures
+
+EP1_GUID = "6f1d3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f"
+EP3 = "content/episodes/episode-three.md"
+
+
+def published_ids(built) -> list[str]:
+    return [entry["id"] for entry in json.loads(built.ledger.read_text())["episodes"]]
+
+
+def assert_error(built, path: str, pattern: str) -> None:
+    assert built.result.exit_code == 1, built.output
+    assert re.search(rf"{re.escape(path)}:\d+:\d+: error: \[feed\] .*{pattern}", built.output), built.output
+
+
+def line_of(path, text: str) -> int:
+    return next(number for number, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def publish_all(feed_project, build_feed):
+    """Build on 6 Dec 2026, when all three episodes are out, so the ledger lists them all."""
+    built = build_feed(feed_project, "2026-12-06")
+    assert built.result.exit_code == 0, built.output
+    assert published_ids(built) == ["episode-one", "episode-two", "episode-three"]
+    return built
+
+
+def test_missing_ledger_means_nothing_published_and_the_build_writes_it(feed_project, build_feed):
+    assert not (feed_project / "content/feed.lock").exists()
+    built = build_feed(feed_project, "2026-11-29")
+    assert built.result.exit_code == 0, built.output
+    text = built.ledger.read_text()
+    assert text.endswith("}\n")
+    document = json.loads(text)
+    assert document["version"] == 1
+    assert document["episodes"] == [
+        {
+            "enclosure_url": "https://media.example.org/minimal/ep1.mp3",
+            "first_published": "2026-11-22",
+            "guid": EP1_GUID,
+            "id": "episode-one",
+        },
+        {
+            "enclosure_url": "https://media.example.org/minimal/ep2.mp3",
+            "first_published": "2026-11-29",
+            "guid": "2b7e1c44-1d3a-4f0e-8a55-7c9d0e1f2a3b",
+            "id": "episode-two",
+        },
+    ]  # the embargoed third episode is not there
+    assert text == json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"  # stable formatting
+
+
+def test_the_ledger_is_written_only_when_an_episode_is_added(feed_project, build_feed):
+    first = build_feed(feed_project, "2026-11-29")
+    before = first.ledger.stat().st_mtime_ns, first.ledger.read_bytes()
+    again = build_feed(feed_project, "2026-11-29", "--no-cache")
+    assert again.result.exit_code == 0, again.output
+    assert (again.ledger.stat().st_mtime_ns, again.ledger.read_bytes()) == before
+    later = build_feed(feed_project, "2026-12-06")
+    assert later.result.exit_code == 0, later.output
+    entries = json.loads(later.ledger.read_text())["episodes"]
+    assert entries[:2] == json.loads(before[1])["episodes"]  # existing entries untouched
+    assert entries[2]["id"] == "episode-three" and entries[2]["first_published"] == "2026-12-06"
+
+
+def test_a_changed_guid_fails_naming_the_episode_file(feed_project, build_feed):
+    publish_all(feed_project, build_feed)
+    edit(feed_project / EP3, "guid: 9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f", "guid: 11111111-2222-4333-8444-555555555555")
+    built = build_feed(feed_project, "2026-12-06")
+    assert_error(built, EP3, "guid changed from '9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f'")
+    assert f"{EP3}:{line_of(feed_project / EP3, 'guid:')}:1:" in built.output
+    assert json.loads(built.ledger.read_text())["episodes"][2]["guid"] == "9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
+
+
+def test_a_changed_enclosure_url_fails(feed_project, build_feed):
+    publish_all(feed_project, build_feed)
+    edit(feed_project / EP3, "minimal/ep3.mp3", "minimal/ep3-remastered.mp3")
+    built = build_feed(feed_project, "2026-12-06")
+    assert_error(built, EP3, "audio.url changed from 'https://media.example.org/minimal/ep3.mp3'")
+    assert f"{EP3}:{line_of(feed_project / EP3, '  url: https://media.example.org/minimal/ep3')}:1:" in built.output
+
+
+def test_a_vanished_episode_fails_naming_its_file(feed_project, build_feed):
+    publish_all(feed_project, build_feed)
+    (feed_project / EP3).unlink()
+    edit(feed_project / "content/episodes/episode-two.md", "[episode-one, episode-three]", "[episode-one]")
+    built = build_feed(feed_project, "2026-12-06")
+    assert_error(built, "content/feed.lock", "published episode 'episode-three' .* is gone: episodes/episode-three.md")
+    assert "retired: true" in built.output
+
+
+def test_moving_a_published_episode_into_the_future_fails(feed_project, build_feed):
+    publish_all(feed_project, build_feed)
+    edit(feed_project / EP3, "release: 2026-12-06", "release: 2026-12-13")
+    built = build_feed(feed_project, "2026-12-06")
+    assert_error(built, EP3, "would disappear from the feed")
+
+
+def test_a_retired_episode_may_leave_the_feed(feed_project, build_feed):
+    publish_all(feed_project, build_feed)
+    edit(feed_project / EP3, "reviewer: A. Reviewer", "reviewer: A. Reviewer\nretired: true")
+    built = build_feed(feed_project, "2026-12-06")
+    assert built.result.exit_code == 0, built.output
+    assert b"9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f" not in built.data
+    assert "episode-three" in published_ids(built)  # the ledger still remembers it
+
+
+def test_editing_title_and_show_notes_keeps_the_guid(feed_project, build_feed):
+    first = build_feed(feed_project, "2026-11-29")
+    ledger = first.ledger.read_bytes()
+    episode = feed_project / "content/episodes/episode-one.md"
+    edit(episode, "title: Sciatica explained", "title: Sciatica, explained again")
+    edit(episode, "  - What sciatica is:", "  - Rewritten notes. What sciatica is:")
+    built = build_feed(feed_project, "2026-11-29")
+    assert built.result.exit_code == 0, built.output
+    item = etree.fromstring(built.data).findall("channel/item")[1]
+    assert item.findtext("title") == "Sciatica, explained again"
+    assert item.findtext("guid") == EP1_GUID
+    assert built.ledger.read_bytes() == ledger
+
+
+def test_an_earlier_as_of_ignores_episodes_published_later(feed_project, build_feed):
+    publish_all(feed_project, build_feed)
+    built = build_feed(feed_project, "2026-11-22")
+    assert built.result.exit_code == 0, built.output
+    assert len(etree.fromstring(built.data).findall("channel/item")) == 1
+
+
+def test_an_unreadable_ledger_is_located(feed_project, build_feed):
+    (feed_project / "content/feed.lock").write_text("{not json")
+    built = build_feed(feed_project)
+    assert_error(built, "content/feed.lock", "cannot read feed.lock")
