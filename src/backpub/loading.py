@@ -114,7 +114,7 @@ def parse_yaml(text: str, shown: str, path: Path, line_offset: int = 0) -> Recor
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1 + line_offset, mark.column + 1) if mark else (1 + line_offset, 1)
-        raise ParseError(Problem(shown, line, col, message=f"YAML syntax error: {exc.problem or exc}")) from None
+        raise ParseError(Problem(shown, line, col, message=_syntax_message(exc, text, line_offset))) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 + line_offset
         col = exc.position - text.rfind("\n", 0, exc.position)
@@ -132,6 +132,18 @@ def parse_yaml(text: str, shown: str, path: Path, line_offset: int = 0) -> Recor
         raise ParseError(Problem(shown, *builder.where(node), message="front matter must be a mapping of fields"))
     record.data = data
     return record
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, text: str, line_offset: int) -> str:
+    """PyYAML's complaint in plain words, with where the unfinished construct started."""
+    mark, context = exc.problem_mark, exc.context_mark
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        return "YAML syntax error: a tab character; indent YAML with spaces"
+    message = f"YAML syntax error: {exc.problem or exc}"
+    if exc.context and exc.context.startswith("while ") and context is not None and context != mark:
+        where = f"line {context.line + 1 + line_offset}, column {context.column + 1}"
+        message += f" ({exc.context} that starts at {where})"
+    return message
 
 
 class _Builder:
