@@ -1,0 +1,100 @@
+"""What each PDF shows: the entities, assets and links behind a handout, found without rendering anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from backpub import Publication
+from backpub.markdown import render as render_markdown
+from backpub.markdown import scan
+from backpub.model import Clinic, Concept, Entity, Handout, Mistake, Protocol
+
+PACK_NAME = "pack"
+"""A clinic's pack is `<clinic>/pack.pdf`; check() refuses a handout with this id so the names cannot clash."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Everything one handout's pages depend on."""
+
+    entities: frozenset[str]
+    assets: frozenset[str]
+    episode_released: bool | None
+    """Whether the QR code can point at the handout's episode page (None when the handout names no episode)."""
+
+
+def shown_entities(publication: Publication, handout: Handout) -> list[Entity]:
+    """The entities a handout's sections show, in order, each once."""
+    seen: dict[str, Entity] = {}
+    for section in handout.sections:
+        for entity_id in section.entities:
+            seen.setdefault(entity_id, publication.get(entity_id))
+    return list(seen.values())
+
+
+def markdown_fields(entity: Entity) -> list[str]:
+    """The Markdown texts an entity's handout entry renders."""
+    texts = [entity.body]
+    if isinstance(entity, Concept) and entity.analogy:
+        texts.append(entity.analogy.body)
+    return texts
+
+
+def referenced_ids(entity: Entity) -> set[str]:
+    """Entities whose titles or addresses the entry prints (links in Markdown, 'do this instead', next steps)."""
+    ids: set[str] = set()
+    for text in markdown_fields(entity):
+        ids.update(entity_id for _, entity_id in scan(text)[1])
+    if isinstance(entity, Mistake):
+        ids.update(entity.instead)
+    if isinstance(entity, Protocol):
+        ids.update(entity.prerequisites)
+        ids.update(entity.progressions)
+    return ids
+
+
+def markdown_images(text: str) -> set[str]:
+    """Content-relative image paths used in a Markdown text."""
+    found: set[str] = set()
+
+    def collect(src: str) -> str:
+        found.add(src)
+        return src
+
+    render_markdown(text, image=collect)
+    return found
+
+
+def footprint(publication: Publication, handout: Handout, as_of: date) -> Footprint:
+    """The entities, assets and release state one handout depends on."""
+    entities = {handout.id}
+    assets: set[str] = set()
+    texts = [section.intro for section in handout.sections]
+    for entity in shown_entities(publication, handout):
+        entities.add(entity.id)
+        entities.update(referenced_ids(entity))
+        texts.extend(markdown_fields(entity))
+        if isinstance(entity, Protocol) and entity.image:
+            assets.add(entity.image.src)
+    for text in texts:
+        assets.update(markdown_images(text))
+    for text in (section.intro for section in handout.sections):
+        entities.update(entity_id for _, entity_id in scan(text)[1])
+    released = None
+    if handout.episode:
+        entities.add(handout.episode)
+        released = any(episode.id == handout.episode for episode in publication.released_episodes(as_of))
+    return Footprint(frozenset(entities), frozenset(assets), released)
+
+
+def clinic_footprint(clinic: Clinic | None) -> tuple[frozenset[str], frozenset[str]]:
+    """The clinic's own entity and logo (nothing for the unbranded edition)."""
+    if clinic is None:
+        return frozenset(), frozenset()
+    return frozenset({clinic.id}), frozenset({clinic.logo} if clinic.logo else ())
+
+
+def review_date(publication: Publication, handout: Handout) -> date:
+    """The content's review date: the oldest `reviewed` among the handout and the entities it shows."""
+    return min([handout.reviewed, *(entity.reviewed for entity in shown_entities(publication, handout))])

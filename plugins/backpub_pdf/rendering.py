@@ -1,0 +1,205 @@
+"""Turns one job into PDF bytes with WeasyPrint: templates, the strict fetcher, and errors as RenderErrors.
+
+Built once per worker process (WeasyPrint's import and the font set-up cost far more than a handout),
+then reused for every job the process renders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from backpub import BuildContext, Job, Publication, RenderError
+from backpub.model import Clinic, Handout
+
+from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
+from backpub_pdf.view import ClinicView, HandoutViews, long_date, palette
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
+"""Stylesheets applied to every document, in order; each is looked up in the theme folder first."""
+
+PAPER = {"A4": "A4", "Letter": "letter"}
+
+
+def font_folder() -> Path:
+    """Where the Lato font files (the font-lato package, SIL OFL) live."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("font_lato")
+    assert spec is not None and spec.origin is not None, "the font-lato package is a dependency of backpub"
+    return Path(spec.origin).parent / "files"
+
+
+def template_files(theme_dir: Path) -> frozenset[Path]:
+    """Every template, stylesheet and font file a document may read (the theme's files included)."""
+    files = {path for path in TEMPLATES.rglob("*") if path.is_file()}
+    if theme_dir.is_dir():
+        files.update(path for path in theme_dir.rglob("*") if path.is_file())
+    files.update(font_folder() / name for name in ("Lato-Regular.ttf", "Lato-Italic.ttf", "Lato-Bold.ttf"))
+    files.update(font_folder() / name for name in ("Lato-BoldItalic.ttf", "Lato-Black.ttf"))
+    return frozenset(files)
+
+
+class Renderer:
+    """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself."""
+
+    def __init__(self, context: BuildContext, default_accent: str, default_paper: str) -> None:
+        import jinja2
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.weasyprint = weasyprint
+        self.context = context
+        self.default_accent = default_accent
+        self.default_paper = default_paper
+        theme = context.theme_dir("pdf")
+        self.roots = {"templates": TEMPLATES, "theme": theme, "fonts": font_folder(), "content": context.content_dir}
+        folders = [str(theme)] if theme.is_dir() else []
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([*folders, str(TEMPLATES)]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["long_date"] = long_date
+        self.font_config = FontConfiguration()
+        self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
+        self._stylesheets: list[Any] | None = None
+
+    def stylesheet_url(self, name: str) -> str | None:
+        """The theme's copy of a stylesheet when it has one, else the plugin's (None when neither has it)."""
+        theme = self.roots["theme"]
+        if (theme / name).is_file():
+            return virtual_url("theme", name)
+        if (TEMPLATES / name).is_file():
+            return virtual_url("templates", name)
+        return None
+
+    # -- one job ---------------------------------------------------------------------------------
+
+    def render(self, job: Job, publication: Publication) -> bytes:
+        """The PDF of one job: a handout (plain or branded) or a clinic's pack."""
+        gate = FileGate(self.roots)
+        views = HandoutViews(publication, as_of=self.context.as_of, qr_image=lambda url: self.qr_image(gate, url))
+        clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
+        assert clinic is None or isinstance(clinic, Clinic)
+        if job.args["kind"] == "pack":
+            assert clinic is not None
+            handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in publication.handouts]
+            template, title, main = "pack.html.j2", f"{publication.programme.title}: handouts from {clinic.title}", None
+        else:
+            handout = publication.get(job.args["handout"])
+            assert isinstance(handout, Handout)
+            handouts = [views.build(handout)]
+            template, title, main = "handout.html.j2", handout.title, handout.id
+        document = {
+            "programme": publication.programme,
+            "disclaimer": views.markdown(publication.programme.disclaimer, handouts[0].handout, {}, 2),
+            "urgent_help": views.markdown(publication.programme.urgent_help, handouts[0].handout, {}, 2),
+            "introduction": views.markdown(publication.programme.introduction, handouts[0].handout, {}, 2),
+            "handouts": handouts,
+            "clinic": views.clinic(clinic) if clinic else None,
+            "title": title,
+            "paper": PAPER[clinic.paper if clinic else self.default_paper],
+            "colours": palette(clinic.accent_colour if clinic else self.default_accent),
+            "build_time": self.context.build_time.isoformat(timespec="seconds"),
+            "stylesheets": self.stylesheet_urls,
+            "site_url": publication.home_url,
+        }
+        fallback = main or (clinic.id if clinic else "")
+        html = self.env.get_template(template).render(**document)
+        return self.to_pdf(html, gate, publication, views.asset_owners, fallback, publication.programme.language)
+
+    def to_pdf(
+        self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str, lang: str
+    ) -> bytes:
+        """Lay out and write the PDF; WeasyPrint's errors and refused URLs become located RenderErrors."""
+        from weasyprint.urls import FatalURLFetchingError
+
+        fetcher = make_fetcher(gate)
+        with capture_errors() as errors:
+            try:
+                document = self.weasyprint.HTML(
+                    string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
+                )
+                pdf = document.write_pdf(
+                    font_config=self.font_config,
+                    pdf_variant="pdf/ua-1",
+                    uncompressed_pdf=False,
+                )
+            except FatalURLFetchingError as exc:
+                refusal = fetcher.refused[-1] if fetcher.refused else None
+                raise self.refused(refusal, str(exc), publication, owners, fallback) from None
+        if errors:
+            raise located_error(errors[0], publication, owners, fallback)
+        assert lang
+        return pdf
+
+    def refused(
+        self, refusal: RefusedURL | None, detail: str, publication: Publication, owners: dict[str, str], fallback: str
+    ) -> RenderError:
+        url = refusal.url if refusal else detail
+        entity = owners.get(url, fallback)
+        reason = refusal.reason if refusal else detail
+        return RenderError(
+            f"the PDF refers to {url!r}, which cannot be used: {reason}",
+            path=publication.source_of(entity).path,
+            entity=entity,
+        )
+
+    def qr_image(self, gate: FileGate, url: str) -> str:
+        """A vector QR code for `url`, served to WeasyPrint from memory; returns its virtual URL."""
+        import segno
+
+        buffer = io.BytesIO()
+        segno.make(url, error="m", micro=False).save(
+            buffer, kind="svg", border=0, dark="#000000", xmldecl=False, title=f"QR code: {url}"
+        )
+        image_url = virtual_url("generated", f"qr-{hashlib.sha256(url.encode()).hexdigest()[:16]}.svg")
+        gate.generated[image_url] = buffer.getvalue()
+        return image_url
+
+
+# -- WeasyPrint's logged errors ------------------------------------------------------------------------
+
+_URL_IN_MESSAGE = re.compile(r"(?:Image|image at|SVG image) ['\"]?(?P<url>[^'\"\s:]+:[^'\"\s]+)")
+
+
+@contextmanager
+def capture_errors() -> Iterator[list[logging.LogRecord]]:
+    """Collect the errors WeasyPrint logs (unusable images, missing alt text) while a document renders."""
+    records: list[logging.LogRecord] = []
+
+    class Collector(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collector(logging.ERROR)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
+def located_error(record: logging.LogRecord, publication: Publication, owners: dict[str, str], fallback: str):
+    """A RenderError for a logged WeasyPrint error, at the file of the entity whose image or link caused it."""
+    message = record.getMessage()
+    match = _URL_IN_MESSAGE.search(message)
+    url = match["url"] if match else ""
+    entity = owners.get(url, fallback)
+    text = message
+    if url.startswith("file:///backpub/content/"):
+        text = message.replace(url, url.removeprefix("file:///backpub/content/"))
+    if "has no required alt description" in message:
+        text = f"an image has no alt text (a description is required for accessible PDFs): {text}"
+    return RenderError(f"WeasyPrint: {text}", path=publication.source_of(entity).path, entity=entity)
