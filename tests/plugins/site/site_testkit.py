@@ -1,0 +1,159 @@
+"""Helpers for the site tests: building projects and a crawler of the output (imported by conftest and tests)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from posixpath import join as url_join
+from posixpath import normpath
+from urllib.parse import urlsplit
+
+from backpub.build import BuildReport, build
+from backpub.publication import Publication
+from backpub.validation import load
+
+REPO = Path(__file__).resolve().parents[3]
+SHIPPED = REPO / "content"
+MINIMAL = REPO / "tests" / "roots" / "minimal" / "content"
+AS_OF = date(2026, 12, 31)
+"""After the shipped episode's release (2026-11-22)."""
+
+
+@dataclass
+class Built:
+    """A project whose site was built, with its publication as the build saw it."""
+
+    project: Path
+    publication: Publication
+    report: BuildReport
+    as_of: date
+
+    @property
+    def outputs(self) -> Path:
+        return self.project / "outputs"
+
+    @property
+    def site(self) -> Path:
+        return self.outputs / "site"
+
+
+def build_project(
+    source: Path, target: Path, *, as_of: date = AS_OF, formats: tuple[str, ...] = ("site",), cache: bool = True
+) -> Built:
+    """Copy a content folder into `target` (unless there already) and build the given formats."""
+    if not (target / "content").exists():
+        shutil.copytree(source, target / "content")
+    report = build(target / "content", formats=list(formats), as_of=as_of, jobs=2, use_cache=cache)
+    publication = load(target / "content", as_of=as_of).publication
+    assert publication is not None
+    return Built(target, publication, report, as_of)
+
+
+# ---------------------------------------------------------------------------------------------
+# The crawler
+
+
+@dataclass
+class Reference:
+    """One URL a page refers to: the element, the attribute, its value, and the <link rel> if any."""
+
+    page: str
+    tag: str
+    attribute: str
+    value: str
+    rel: str = ""
+
+
+@dataclass
+class ParsedPage:
+    """What the crawler reads from one HTML file."""
+
+    path: str
+    references: list[Reference] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    scripts: list[tuple[str, str]] = field(default_factory=list)
+    """(type attribute, text) of every <script>."""
+    headings: list[int] = field(default_factory=list)
+    lang: str | None = None
+    title: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+class _PageParser(HTMLParser):
+    URL_ATTRIBUTES = frozenset({"href", "src", "action", "poster", "srcset", "data"})
+
+    def __init__(self, page: ParsedPage) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self._script_type: str | None = None
+        self._script_text: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        for name, value in attributes.items():
+            if name in self.URL_ATTRIBUTES:
+                self.page.references.append(Reference(self.page.path, tag, name, value, attributes.get("rel", "")))
+        if "id" in attributes:
+            self.page.ids.add(attributes["id"])
+        if tag == "html":
+            self.page.lang = attributes.get("lang")
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.page.headings.append(int(tag[1]))
+        if tag == "meta":
+            key = attributes.get("property") or attributes.get("name")
+            if key:
+                self.page.meta[key] = attributes.get("content", "")
+        if tag == "script":
+            self._script_type = attributes.get("type", "")
+            self._script_text = []
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script_type is not None:
+            self.page.scripts.append((self._script_type, "".join(self._script_text)))
+            self._script_type = None
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._script_type is not None:
+            self._script_text.append(data)
+        if self._in_title:
+            self.page.title += data
+
+
+def parse_page(site: Path, relative: str) -> ParsedPage:
+    """Parse one built HTML page with html.parser."""
+    page = ParsedPage(relative)
+    parser = _PageParser(page)
+    parser.feed((site / relative).read_text(encoding="utf-8"))
+    parser.close()
+    return page
+
+
+def html_pages(site: Path) -> list[str]:
+    """Every HTML file of a built site, as site-relative paths."""
+    return sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+
+
+def resolve(page: str, value: str) -> str:
+    """A relative reference from a page, as a site-relative file path ('' for the site root)."""
+    path = urlsplit(value).path
+    base = page.rsplit("/", 1)[0] if "/" in page else ""
+    joined = normpath(url_join(base, path)) if path else page
+    if joined.startswith("../") or joined == "..":
+        raise AssertionError(f"{page}: {value!r} leaves the site folder")
+    if path.endswith("/") or joined == ".":
+        joined = "index.html" if joined == "." else f"{joined}/index.html"
+    return joined
+
+
+def site_file_for_url(site_url: str, url: str) -> str:
+    """The site-relative file an absolute URL on the programme's site is served from."""
+    assert url.startswith(site_url + "/"), url
+    path = url[len(site_url) + 1 :]
+    return path + "index.html" if path == "" or path.endswith("/") else path

@@ -1,0 +1,298 @@
+"""The site built from the shipped and minimal content: a crawl of every page, URLs, size, privacy, metadata."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from site_testkit import (
+    MINIMAL,
+    Built,
+    build_project,
+    html_pages,
+    parse_page,
+    resolve,
+    site_file_for_url,
+)
+
+from backpub.model import Episode
+from backpub_site.plan import LIBRARY_KINDS, MOUNTS
+
+BUDGET = 100 * 1024
+"""Each page's HTML plus the stylesheet it loads must stay under 100 KB."""
+
+
+def crawl_problems(built: Built, mounted: Path | None = None) -> list[str]:
+    """Every reference on every page that does not resolve, or that would make a browser fetch a third party."""
+    site, programme = built.site, built.publication.programme
+    audio_urls = {episode.audio.url for episode in built.publication.episodes}
+    problems = []
+    for relative in html_pages(site):
+        page = parse_page(site, relative)
+        for ref in page.references:
+            value = ref.value
+            if value.startswith("#"):
+                if value[1:] not in page.ids:
+                    problems.append(f"{relative}: fragment {value} has no target")
+                continue
+            if value.startswith(("mailto:", "tel:")):
+                continue
+            if re.match(r"^[a-z]+:|^//", value):
+                problems += _absolute_problem(built, relative, ref, audio_urls, mounted)
+                continue
+            target = resolve(relative, value)
+            if _mount_of(target):
+                problems += _mounted_problem(relative, target, mounted)
+            elif not (site / target).is_file():
+                problems.append(f"{relative}: {ref.tag} {ref.attribute}={value!r} -> {target} is not built")
+        if programme.newsletter.signup_form_action is None:
+            assert not any(ref.tag == "form" for ref in page.references)
+    return problems
+
+
+def _mount_of(target: str) -> str | None:
+    return next((prefix for prefix in MOUNTS if target.startswith(prefix)), None)
+
+
+def _mounted_problem(page: str, target: str, mounted: Path | None) -> list[str]:
+    """A link into another format's published folder: it must exist in that format's outputs."""
+    prefix = _mount_of(target) or ""
+    if mounted is None:
+        return [f"{page}: links into {prefix} although that format was not built"]
+    source = mounted / (MOUNTS[prefix] + target[len(prefix) :])
+    return [] if source.is_file() else [f"{page}: {target} -> {source} does not exist"]
+
+
+def _absolute_problem(built: Built, page: str, ref, audio_urls: set[str], mounted: Path | None) -> list[str]:
+    """Absolute URLs: navigation links may go anywhere, but nothing may be fetched from a third party."""
+    programme = built.publication.programme
+    site_url = programme.site_url
+    own = ref.value == site_url or ref.value.startswith(site_url + "/")
+    configured = {programme.podcast.feed_url, programme.podcast.artwork_url}
+    if ref.tag == "a" and ref.value in configured:
+        return []  # published by the feed format at the address the programme settings give
+    if ref.tag == "a":
+        if own:
+            target = site_file_for_url(site_url, ref.value)
+            if _mount_of(target):
+                return _mounted_problem(page, target, mounted)
+            if not (built.site / target).is_file():
+                return [f"{page}: link {ref.value} is on the programme's site but not built"]
+        return []
+    if ref.tag == "link" and ref.rel in ("canonical", "alternate") and (own or ref.value == programme.podcast.feed_url):
+        return []
+    if ref.tag == "audio" and ref.value in audio_urls:
+        return []
+    if ref.tag == "form" and ref.value == programme.newsletter.signup_form_action:
+        return []
+    return [f"{page}: <{ref.tag} {ref.attribute}={ref.value!r}> would fetch from outside the site"]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["shipped", "minimal"])
+def built(request: pytest.FixtureRequest) -> Built:
+    return request.getfixturevalue(f"{request.param}_site")
+
+
+def test_every_internal_link_resolves_and_nothing_is_fetched_from_elsewhere(built: Built) -> None:
+    assert crawl_problems(built) == []
+
+
+def test_the_crawler_catches_a_broken_link(minimal_site: Built, tmp_path: Path) -> None:
+    """Keeps the crawl honest: a removed page and a third-party script are both reported."""
+    broken = build_project(MINIMAL, tmp_path / "broken")
+    protocol = broken.publication.protocols[0]
+    (broken.site / broken.publication.path_for(protocol).strip("/") / "index.html").unlink()
+    home = broken.site / "index.html"
+    home.write_text(home.read_text().replace("</head>", '<script src="https://cdn.example.com/x.js"></script></head>'))
+    problems = crawl_problems(broken)
+    assert any(f"{protocol.id}/index.html is not built" in problem for problem in problems)
+    assert any("cdn.example.com" in problem for problem in problems)
+
+
+def test_the_urls_other_formats_print_land_on_built_pages(built: Built) -> None:
+    """Feed item links, newsletter links and QR codes all come from publication.url_for."""
+    publication = built.publication
+    released = publication.released_episodes(built.as_of)
+    assert released, "the test needs a released episode"
+    entities = [*released, *(e for kind in LIBRARY_KINDS for e in publication.of(kind))]
+    for entity in entities:
+        target = site_file_for_url(publication.programme.site_url, publication.url_for(entity))
+        assert (built.site / target).is_file(), f"{publication.url_for(entity)} has no page"
+        page = parse_page(built.site, target)
+        canonical = [ref.value for ref in page.references if ref.rel == "canonical"]
+        assert canonical == [publication.url_for(entity)]
+    assert (built.site / site_file_for_url(publication.programme.site_url, publication.home_url)).is_file()
+
+
+def test_every_page_is_small_and_has_no_javascript(built: Built) -> None:
+    css = (built.site / "static" / "site.css").stat().st_size
+    for relative in html_pages(built.site):
+        size = (built.site / relative).stat().st_size + css
+        assert size < BUDGET, f"{relative}: {size} bytes of HTML and CSS"
+        page = parse_page(built.site, relative)
+        assert [kind for kind, _ in page.scripts] == ["application/ld+json"], relative
+    stylesheet = (built.site / "static" / "site.css").read_text()
+    assert "@import" not in stylesheet and not re.search(r"url\(\s*['\"]?(https?:)?//", stylesheet)
+
+
+def test_pages_are_described_for_search_engines_and_sharing(built: Built) -> None:
+    programme = built.publication.programme
+    for relative in html_pages(built.site):
+        page = parse_page(built.site, relative)
+        assert page.lang == programme.language
+        assert page.title.strip() and programme.title in page.title, relative
+        for key in ("description", "og:title", "og:description", "og:url", "og:type", "og:image"):
+            assert page.meta.get(key), f"{relative}: no {key}"
+        assert page.headings[0] == 1 and page.headings.count(1) == 1, f"{relative}: {page.headings}"
+        steps = [later - earlier for earlier, later in zip(page.headings, page.headings[1:], strict=False)]
+        assert max(steps, default=0) <= 1, f"{relative}: a heading level is skipped: {page.headings}"
+        feeds = [ref.value for ref in page.references if ref.rel == "alternate"]
+        assert feeds == [programme.podcast.feed_url]
+
+
+def json_ld(built: Built, relative: str) -> dict:
+    (script,) = [text for kind, text in parse_page(built.site, relative).scripts if kind == "application/ld+json"]
+    return json.loads(script)
+
+
+def test_episode_pages_carry_podcast_episode_data_and_library_pages_medical_web_pages(built: Built) -> None:
+    publication = built.publication
+    for episode in publication.released_episodes(built.as_of):
+        data = json_ld(built, publication.path_for(episode).strip("/") + "/index.html")
+        assert data["@type"] == "PodcastEpisode"
+        assert data["url"] == publication.url_for(episode)
+        assert data["associatedMedia"]["contentUrl"] == episode.audio.url
+        assert data["partOfSeries"]["webFeed"] == publication.programme.podcast.feed_url
+    for protocol in publication.protocols:
+        data = json_ld(built, publication.path_for(protocol).strip("/") + "/index.html")
+        assert data["@type"] == "MedicalWebPage"
+        assert data["lastReviewed"] == protocol.reviewed.isoformat()
+
+
+def test_json_ld_cannot_be_closed_by_content(minimal_site: Built, tmp_path: Path) -> None:
+    hostile = build_project(MINIMAL, tmp_path / "hostile", formats=("site",))
+    episode_file = hostile.project / "content" / "episodes" / "episode-one.md"
+    episode_file.write_text(episode_file.read_text().replace("summary: What sciatica is.", 'summary: "</script><b>x"'))
+    rebuilt = build_project(MINIMAL, tmp_path / "hostile")
+    html = (rebuilt.site / "episodes" / "episode-one" / "index.html").read_text()
+    script = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(script)["description"] == "</script><b>x"
+    assert "<b>x" not in html.replace("&lt;b&gt;x", "")
+
+
+def test_sitemap_lists_every_page_with_absolute_urls_and_robots_points_at_it(built: Built) -> None:
+    site_url = built.publication.programme.site_url
+    sitemap = (built.site / "sitemap.xml").read_text()
+    locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert all(url.startswith(site_url + "/") for url in locations)
+    assert sorted(site_file_for_url(site_url, url) for url in locations) == html_pages(built.site)
+    robots = (built.site / "robots.txt").read_text()
+    assert f"Sitemap: {site_url}/sitemap.xml" in robots.splitlines()
+
+
+def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(shipped_site: Built) -> None:
+    publication = shipped_site.publication
+    (episode,) = publication.released_episodes(shipped_site.as_of)
+    html = (shipped_site.site / "episodes" / episode.id / "index.html").read_text()
+    assert f'<audio controls preload="none" src="{episode.audio.url}">' in html
+    assert "The funny bone" in html or "funny bone" in html
+    assert "Show notes" in html
+    targets = link_targets(shipped_site, f"episodes/{episode.id}/index.html")
+    cards = [publication.get(i) for i in episode.covers if i in publication.by_id]
+    cards = [entity for entity in cards if entity.kind in ("protocol", "mistake")]
+    assert cards
+    for entity in cards:
+        assert f"{entity.folder}/{entity.id}/index.html" in targets
+        assert f'<h3 class="card-title"><a href="../../{entity.folder}/{entity.id}/">' in html
+    action = publication.programme.newsletter.signup_form_action
+    assert f'<form class="signup-form" action="{action}" method="post">' in html
+    assert '<label for="signup-email">' in html and 'id="signup-email"' in html
+    assert "It is not a" in html  # the programme's disclaimer
+
+
+def test_protocol_page_shows_steps_dose_cautions_image_and_sequence(shipped_site: Built) -> None:
+    publication = shipped_site.publication
+    protocol = next(p for p in publication.protocols if p.image and p.dose and p.cautions)
+    html = (shipped_site.site / "protocols" / protocol.id / "index.html").read_text()
+    for step in protocol.steps:
+        assert f"<li>{_escaped(step)}</li>" in html
+    for label, value in protocol.dose.parts():
+        assert f"<dt>{label}</dt><dd>{_escaped(value)}</dd>" in html
+    for caution in protocol.cautions:
+        assert _escaped(caution) in html
+    assert re.search(
+        rf'<img src="../../media/{re.escape(protocol.image.src)}" alt="[^"]+" width="\d+" height="\d+">', html
+    )
+    targets = link_targets(shipped_site, f"protocols/{protocol.id}/index.html")
+    for other in [*protocol.prerequisites, *protocol.progressions]:
+        assert f"protocols/{other}/index.html" in targets
+
+
+def link_targets(built: Built, relative: str) -> set[str]:
+    """The site files the <a> links of a page resolve to."""
+    page = parse_page(built.site, relative)
+    return {resolve(relative, ref.value) for ref in page.references if ref.tag == "a" and "://" not in ref.value}
+
+
+def _escaped(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;").replace('"', "&#34;")
+    )
+
+
+def test_minimal_project_without_a_signup_action_has_no_form(minimal_site: Built) -> None:
+    assert minimal_site.publication.programme.newsletter.signup_form_action is None
+    for relative in html_pages(minimal_site.site):
+        assert "<form" not in (minimal_site.site / relative).read_text()
+
+
+def test_embargoed_episodes_are_nowhere(tmp_path: Path) -> None:
+    before_release = build_project(MINIMAL, tmp_path / "early", as_of=__import__("datetime").date(2026, 11, 21))
+    publication = before_release.publication
+    (episode,) = publication.of(Episode)
+    assert not (before_release.site / "episodes" / episode.id).exists()
+    everything = "".join(
+        path.read_text() for path in before_release.site.rglob("*") if path.suffix in (".html", ".xml")
+    )
+    assert episode.title not in everything and episode.audio.url not in everything
+    assert crawl_problems(before_release) == []
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    first = build_project(MINIMAL, tmp_path / "one", cache=False)
+    second = build_project(MINIMAL, tmp_path / "two", cache=False)
+    files = sorted(p.relative_to(first.site) for p in first.site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second.site) for p in second.site.rglob("*") if p.is_file())
+    for relative in files:
+        assert (first.site / relative).read_bytes() == (second.site / relative).read_bytes(), relative
+
+
+def test_an_edit_rerenders_exactly_the_pages_that_show_it(tmp_path: Path) -> None:
+    built = build_project(MINIMAL, tmp_path / "p")
+    protocol_file = built.project / "content" / "protocols" / "ice.md"
+    protocol_file.write_text(protocol_file.read_text().replace("title: Ice the lower back", "title: Cool the spine"))
+    again = build_project(MINIMAL, tmp_path / "p")
+    rendered = set(again.report.rendered)
+    shown_on = {
+        relative for relative in html_pages(again.site) if "Cool the spine" in (again.site / relative).read_text()
+    }
+    assert shown_on, "the new title is on no page"
+    assert {f"site/{relative}" for relative in shown_on} <= rendered
+    assert (
+        "site/concepts/back-not-leg/index.html" not in rendered
+        or "Cool the spine" in (again.site / "concepts/back-not-leg/index.html").read_text()
+    )
+    assert "site/static/site.css" not in rendered and "site/robots.txt" not in rendered
+
+
+def test_page_paths_are_the_ones_path_for_decides(built: Built) -> None:
+    publication = built.publication
+    for kind in LIBRARY_KINDS:
+        for entity in publication.of(kind):
+            assert (built.site / (urlsplit(publication.path_for(entity)).path.strip("/") + "/index.html")).is_file()
