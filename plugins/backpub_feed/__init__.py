@@ -96,3 +96,10 @@ class FeedFormat(Format):
 @hookimpl
 def register_formats() -> list[type[Format]]:
     return [FeedFormat]
+
+
+@hookimpl
+def register_commands(cli) -> None:
+    from backpub_feed.command import feed_group
+
+    cli.add_command(feed_group)
