@@ -140,6 +140,8 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str, line_offset: int) -> s
     if mark is not None and text[mark.index : mark.index + 1] == "\t":
         return "YAML syntax error: a tab character; indent YAML with spaces"
     message = f"YAML syntax error: {exc.problem or exc}"
+    if exc.context and exc.problem and not exc.context.startswith("while "):
+        return f"YAML syntax error: {exc.context}, {exc.problem}"
     if exc.context and exc.context.startswith("while ") and context is not None and context != mark:
         where = f"line {context.line + 1 + line_offset}, column {context.column + 1}"
         message += f" ({exc.context} that starts at {where})"

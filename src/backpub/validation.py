@@ -209,7 +209,7 @@ class _Loader:
             message = f"unknown field '{field_path}'" + _suggest(str(loc[-1]), _field_names(cls, loc[:-1]))
         else:
             line, col = record.mark(loc)
-            text = str(error["msg"]).removeprefix("Value error, ")
+            text = _plain_words(error) or str(error["msg"]).removeprefix("Value error, ")
             message = f"{field_path}: {text}" if field_path else text
         self.error(record, line, col, message, entity_id)
 
@@ -356,6 +356,31 @@ def _is_id(text: str) -> bool:
     import re
 
     return re.fullmatch(ID_PATTERN, text) is not None
+
+
+# What each pattern in model.py asks for, in words an author understands (the regex is no help to them).
+_PATTERN_WORDS = {
+    ID_PATTERN: "a kebab-case id such as 'towel-stretch'",
+    r"^https://\S+$": "an https:// URL",
+    r"^https://\S+[^/]$": "an https:// URL without a trailing slash",
+    r"^https?://\S+$": "an http:// or https:// URL",
+    r"^https://\S+\.(?:jpg|png)$": "an https:// URL ending in .jpg or .png",
+    r"^#[0-9a-fA-F]{6}$": "a colour written as #RRGGBB, e.g. '#1f5f8b'",
+    r"^[a-z]{2,3}(?:-[A-Z]{2})?$": "a language tag such as 'en-GB'",
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an e-mail address",
+    r"^[^@\s]+@[^@\s]+$": "an e-mail address",
+    r"^\S+$": "text without spaces",
+}
+
+
+def _plain_words(error: Any) -> str | None:
+    """A friendlier message for the pydantic errors authors meet most, or None to keep pydantic's."""
+    if error["type"] == "string_pattern_mismatch":
+        wanted = _PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", ""))
+        return f"{error['input']!r} is not {wanted}" if wanted else None
+    if error["type"] == "string_type" and error["input"] is None:
+        return "is empty; give it a value"
+    return None
 
 
 def _a(noun: str) -> str:
