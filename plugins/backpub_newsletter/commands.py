@@ -1,0 +1,277 @@
+"""`backpub newsletter send`: render one issue from the content and deliver it to every subscriber once."""
+
+from __future__ import annotations
+
+import html
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from backpub import BackpubError, ConfigError, ContentError
+
+SECRET_ENV = "BACKPUB_UNSUBSCRIBE_SECRET"
+USER_ENV = "BACKPUB_SMTP_USER"
+PASSWORD_ENV = "BACKPUB_SMTP_PASSWORD"
+MIN_SECRET_LENGTH = 16
+DRY_RUN_SECRET = "dry-run: not a real secret"
+PLACEHOLDER_URL = "https://unsubscribe.invalid/backpub-personal-link"
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-22") from None
+
+
+@click.group()
+def newsletter() -> None:
+    """The Sunday newsletter."""
+
+
+@newsletter.command()
+@click.option("--issue", "day", required=True, callback=_day, metavar="YYYY-MM-DD", help="The Sunday of the issue.")
+@click.option(
+    "--subscribers", required=True, type=click.Path(path_type=Path), help="CSV with an 'email' (and 'name') column."
+)
+@click.option("--smtp", "smtp_address", required=True, metavar="HOST:PORT", help="The SMTP server to submit to.")
+@click.option("--starttls", is_flag=True, help="Upgrade the connection with STARTTLS (needed for credentials).")
+@click.option("--dry-run", is_flag=True, help="Render and check everything, connect to nothing, record nothing.")
+@click.option("--rate", metavar="N/s", help="At most N messages per second (or N/m per minute).")
+@click.option("--content", "content_dir", default="content", show_default=True, type=click.Path(path_type=Path))
+@click.option("--as-of", callback=_day, metavar="DATE", help="Today, for checking the issue is out (default: today).")
+@click.option("--retry-delay", default=2.0, show_default=True, type=click.FloatRange(min=0), help="First backoff (s).")
+@click.option("--resend-uncertain", is_flag=True, help="Also resend messages a crashed run may have delivered.")
+def send(
+    day: date,
+    subscribers: Path,
+    smtp_address: str,
+    starttls: bool,
+    dry_run: bool,
+    rate: str | None,
+    content_dir: Path,
+    as_of: date | None,
+    retry_delay: float,
+    resend_uncertain: bool,
+) -> None:
+    """Send one issue to every subscriber exactly once (credentials come from BACKPUB_SMTP_USER/PASSWORD).
+
+    Each subscriber gets a personal one-click unsubscribe link signed with BACKPUB_UNSUBSCRIBE_SECRET. A ledger in
+    .backpub/state/newsletter.sqlite records every delivery, so running the command again sends only to the rest.
+    """
+    try:
+        code = _send(
+            day, subscribers, smtp_address, starttls, dry_run, rate, content_dir, as_of, retry_delay, resend_uncertain
+        )
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(str(exc)) from None
+    except BackpubError as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(code)
+
+
+def _send(
+    day: date,
+    subscribers_path: Path,
+    smtp_address: str,
+    starttls: bool,
+    dry_run: bool,
+    rate_text: str | None,
+    content_dir: Path,
+    as_of: date | None,
+    retry_delay: float,
+    resend_uncertain: bool,
+) -> int:
+    from backpub_newsletter.ledger import Ledger
+    from backpub_newsletter.sending import Connection, Sender, SmtpSettings, parse_rate, parse_smtp
+    from backpub_newsletter.subscribers import read_subscribers
+
+    host, port = parse_smtp(smtp_address)
+    rate = parse_rate(rate_text)
+    secret = _secret(dry_run)
+    settings = SmtpSettings(host, port, starttls, *_credentials())
+    settings.check()
+    edition = _Edition.load(content_dir, day, as_of, secret)
+    subscribers, problems = read_subscribers(subscribers_path)
+    for problem in problems:
+        click.secho(f"{subscribers_path}:{problem.line}: skipped: {problem.message}", fg="yellow", err=True)
+    outgoing = [edition.outgoing(subscriber) for subscriber in subscribers]
+    if dry_run:
+        return _dry_run(edition, outgoing, len(problems))
+    with Ledger(edition.state_dir, edition.list_id, day.isoformat()) as ledger, _graceful_stop() as stop:
+        sender = Sender(
+            Connection(settings),
+            ledger,
+            edition.sender,
+            rate=rate,
+            retry_delay=retry_delay,
+            resend_uncertain=resend_uncertain,
+            should_stop=stop,
+        )
+        with _progress(len(outgoing)) as advance:
+            summary = sender.run(outgoing, advance)
+    return _report(day, len(outgoing), summary, len(problems))
+
+
+def _secret(dry_run: bool) -> str:
+    secret = os.environ.get(SECRET_ENV, "")
+    if dry_run and not secret:
+        return DRY_RUN_SECRET
+    if not secret:
+        raise ConfigError(f"set {SECRET_ENV} to sign the unsubscribe links (refusing to send without it)")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{SECRET_ENV} is too short: use at least {MIN_SECRET_LENGTH} random characters")
+    return secret
+
+
+def _credentials() -> tuple[str | None, str | None]:
+    user, password = os.environ.get(USER_ENV) or None, os.environ.get(PASSWORD_ENV) or None
+    if bool(user) != bool(password):
+        raise ConfigError(f"set both {USER_ENV} and {PASSWORD_ENV}, or neither")
+    return user, password
+
+
+class _Edition:
+    """One issue rendered from the validated content, personalised per subscriber on demand."""
+
+    @classmethod
+    def load(cls, content_dir: Path, day: date, as_of: date | None, secret: str) -> _Edition:
+        from backpub.build import load_checked, make_context
+        from backpub_newsletter.format import NewsletterFormat
+
+        validation = load_checked(Path(content_dir), as_of=as_of, strict=False)
+        publication = validation.publication
+        assert publication is not None
+        today = as_of or datetime.now(publication.tz).date()
+        if day > today:
+            raise ConfigError(f"the {day.isoformat()} issue is not out yet (today is {today.isoformat()})")
+        context = make_context(publication, Path(content_dir), today, ["newsletter"], False)
+        fmt = NewsletterFormat(context, publication.programme.formats.get("newsletter"))
+        plan = fmt.issue(publication, day)
+        fmt.prepare(publication)
+        return cls(publication, fmt, plan, secret, context.state_dir)
+
+    def __init__(self, publication, fmt, plan, secret: str, state_dir: Path | None) -> None:
+        from backpub_newsletter.ledger import ledger_dir
+        from backpub_newsletter.message import sender_address
+
+        self.publication = publication
+        self.renderer = fmt.renderer
+        self.plan = plan
+        self.secret = secret
+        self.state_dir = ledger_dir(state_dir)
+        self.list_id = publication.programme.newsletter.list_id
+        self.sender = sender_address(publication).addr_spec
+        self._template = fmt.renderer.bodies(plan, PLACEHOLDER_URL)
+
+    def outgoing(self, subscriber):
+        from backpub_newsletter.message import message_id
+        from backpub_newsletter.sending import Outgoing
+
+        return Outgoing(
+            key=subscriber.key,
+            label=f"line {subscriber.line} {subscriber.address.addr_spec}",
+            recipient=subscriber.address.addr_spec,
+            message_id=message_id(self.publication, self.plan, subscriber.key),
+            data=lambda: self.message(subscriber),
+        )
+
+    def message(self, subscriber) -> bytes:
+        """The subscriber's own message: their unsubscribe link, their Message-ID, their To."""
+        from backpub_newsletter.message import compose, personal_unsubscribe_url, to_bytes, unsubscribe_token
+
+        newsletter = self.publication.programme.newsletter
+        token = unsubscribe_token(self.secret, newsletter.list_id, subscriber.key)
+        url = personal_unsubscribe_url(newsletter.unsubscribe_url, token)
+        bodies = self._personalised(url)
+        message = compose(
+            self.publication, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
+            recipient=subscriber.address,
+        )  # fmt: skip
+        return to_bytes(message)
+
+    def _personalised(self, url: str):
+        """The bodies with this unsubscribe link: rendered once, the link substituted (10x faster than rendering)."""
+        from backpub_newsletter.rendering import Bodies
+
+        template = self._template
+        escaped_placeholder, escaped_url = html.escape(PLACEHOLDER_URL), html.escape(url)
+        if PLACEHOLDER_URL not in template.text or escaped_placeholder not in template.html:
+            return self.renderer.bodies(self.plan, url)  # a theme that transforms the link: render each time
+        return Bodies(
+            html=template.html.replace(escaped_placeholder, escaped_url),
+            text=template.text.replace(PLACEHOLDER_URL, url),
+        )
+
+
+def _dry_run(edition: _Edition, outgoing: list, invalid: int) -> int:
+    from backpub_newsletter.ledger import SENT, Ledger
+
+    with Ledger(edition.state_dir, edition.list_id, edition.plan.day.isoformat(), read_only=True) as ledger:
+        known = ledger.statuses()
+    largest = max((len(item.data()) for item in outgoing), default=0)
+    already = sum(1 for item in outgoing if known.get(item.key) == SENT)
+    click.echo(f"Dry run of the {edition.plan.day.isoformat()} issue ({edition.plan.episode.title}):")
+    click.echo(f"  would send   {len(outgoing) - already}")
+    click.echo(f"  would skip   {already} (already sent)")
+    click.echo(f"  invalid rows {invalid}")
+    click.echo(f"  largest message {largest:,} bytes")
+    return 0
+
+
+def _report(day: date, total: int, summary, invalid: int) -> int:
+    click.echo(f"Issue {day.isoformat()}: {total} subscriber(s)")
+    click.echo(f"  sent      {summary.sent}")
+    click.echo(f"  skipped   {summary.skipped} (already sent)")
+    click.echo(f"  failed    {len(summary.failed)}")
+    for label, reason in summary.failed:
+        click.echo(f"    {label}: {reason}")
+    if summary.uncertain:
+        click.secho(f"  uncertain {len(summary.uncertain)} (a run stopped mid-delivery; not resent)", fg="yellow")
+        for label in summary.uncertain:
+            click.echo(f"    {label}")
+        click.echo("    check the server's log; --resend-uncertain sends these again")
+    if invalid:
+        click.echo(f"  invalid   {invalid} row(s) skipped (listed above)")
+    if summary.stopped:
+        click.secho(f"Stopped: {summary.stopped}", fg="red", err=True)
+        return 1
+    return 1 if summary.failed else 0
+
+
+@contextmanager
+def _graceful_stop() -> Iterator[callable]:
+    """Ctrl-C or SIGTERM finishes the message in flight, then stops (never leaving it uncertain)."""
+    requested = []
+
+    def handler(signum, frame):
+        requested.append(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(requested)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[callable]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task("send", total=total)
+        yield lambda: progress.advance(task)

@@ -1,0 +1,95 @@
+"""Helpers for the newsletter tests: an SMTP handler that records what it accepts and can be told how to answer."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+from aiosmtpd.smtp import AuthResult
+
+SECRET = "test-secret-0123456789abcdef"
+ISSUE = "2026-11-22"
+AS_OF = "2026-11-25"
+
+
+def free_port() -> int:
+    """A free loopback port (aiosmtpd's port=0 does not work)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Received:
+    """One accepted message."""
+
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class Recorder:
+    """The server's handler: records accepted messages; `decide` may answer differently per message."""
+
+    received: list[Received] = field(default_factory=list)
+    decide: Callable[[str, int], str | None] = lambda recipient, attempt: None
+    reject_rcpt: set[str] = field(default_factory=set)
+    after_accept: Callable[[int], None] = lambda count: None
+    attempts: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.reject_rcpt:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        recipient = envelope.rcpt_tos[0]
+        with self.lock:
+            self.attempts[recipient] = self.attempts.get(recipient, 0) + 1
+            answer = self.decide(recipient, self.attempts[recipient])
+            if answer is not None:
+                return answer
+            self.received.append(Received(list(envelope.rcpt_tos), bytes(envelope.original_content)))
+            count = len(self.received)
+        self.after_accept(count)
+        return "250 2.0.0 Accepted"
+
+    def by_recipient(self) -> dict[str, list[Received]]:
+        grouped: dict[str, list[Received]] = {}
+        for item in self.received:
+            for rcpt in item.rcpt_tos:
+                grouped.setdefault(rcpt, []).append(item)
+        return grouped
+
+
+def refuse_everyone(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    """An authenticator that refuses every login."""
+    return AuthResult(success=False, handled=False)
+
+
+def write_subscribers(path: Path, count: int, extra_rows: str = "") -> list[str]:
+    """A subscribers CSV of `count` people; returns their addresses."""
+    addresses = [f"reader{index:03d}@example.net" for index in range(count)]
+    lines = ["email,name"] + [f"{addr},Reader {index}" for index, addr in enumerate(addresses)]
+    path.write_text("\n".join(lines) + "\n" + extra_rows)
+    return addresses
+
+
+def send_args(subscribers: Path, address: str, *extra: str) -> list[str]:
+    """The arguments of `backpub newsletter send` for the test issue."""
+    return [
+        "newsletter", "send", "--issue", ISSUE, "--subscribers", str(subscribers), "--smtp", address,
+        "--as-of", AS_OF, "--retry-delay", "0.01", *extra,
+    ]  # fmt: skip

@@ -1,0 +1,190 @@
+"""`backpub newsletter send` against a real SMTP server on loopback: exactly once, retries, failures, secrets."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from newsletter_smtp import SECRET, Recorder, refuse_everyone, send_args, write_subscribers
+
+from backpub_newsletter.message import verify_token
+
+BACKPUB = str(Path(sys.executable).with_name("backpub"))
+ENV = {"BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
+
+
+def ledger_rows(project: Path) -> dict[str, str]:
+    with sqlite3.connect(project / ".backpub" / "state" / "newsletter.sqlite") as db:
+        return dict(db.execute("SELECT subscriber, status FROM deliveries"))
+
+
+def test_delivers_every_subscriber_exactly_once_with_headers_and_both_parts(project, smtp_server, run_cli):
+    recorder, address = smtp_server()
+    subscribers = write_subscribers(project / "subscribers.csv", 200)
+    started = time.perf_counter()
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0, result.output
+    assert "sent      200" in result.output
+    by_recipient = recorder.by_recipient()
+    assert sorted(by_recipient) == subscribers
+    assert all(len(copies) == 1 for copies in by_recipient.values())
+    message_ids, unsubscribe_urls = set(), set()
+    for recipient, (received,) in by_recipient.items():
+        message = received.message
+        assert message["To"].addresses[0].addr_spec == recipient
+        assert message["From"].addresses[0].addr_spec == "sunday@example.org"
+        assert message["Date"] == "Sun, 22 Nov 2026 07:00:00 +0000"
+        assert message["List-Id"] == "Minimal Programme Sunday newsletter <sunday.minimal.example.org>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        https, mailto = re.findall(r"<([^>]+)>", message["List-Unsubscribe"])
+        assert https.startswith("https://minimal.example.org/unsubscribe?token=") and mailto.startswith("mailto:")
+        assert recipient not in https  # a signed token, not the bare address
+        assert verify_token(SECRET, "sunday.minimal.example.org", https.split("token=")[1]) == recipient
+        assert message.get_content_type() == "multipart/alternative"
+        assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+        text, html = (part.get_content() for part in message.iter_parts())
+        assert https in text and https.replace("&", "&amp;") in html
+        message_ids.add(message["Message-ID"])
+        unsubscribe_urls.add(https)
+    assert len(message_ids) == len(unsubscribe_urls) == 200  # per recipient
+    assert set(ledger_rows(project).values()) == {"sent"}
+    print(f"200 messages in {elapsed:.2f} s")
+
+
+def test_killed_run_resumes_and_nobody_gets_two(project, smtp_server, run_cli):
+    subscribers = write_subscribers(project / "subscribers.csv", 120)
+    process: list[subprocess.Popen] = []
+
+    def kill_after_40(count: int) -> None:
+        if count == 40:
+            # The 40th message is in the server's hands; the sender has not heard the 250 yet.
+            os.kill(process[0].pid, signal.SIGKILL)
+
+    recorder, address = smtp_server(Recorder(after_accept=kill_after_40))
+    command = [BACKPUB, *send_args(project / "subscribers.csv", address)]
+    process.append(subprocess.Popen(command, cwd=project, env={**os.environ, **ENV}, stdout=subprocess.PIPE))
+    process[0].communicate(timeout=120)
+    assert process[0].returncode == -signal.SIGKILL
+    assert len(recorder.received) == 40
+    rows = ledger_rows(project)
+    assert sorted(rows.values()).count("sent") == 39 and list(rows.values()).count("sending") == 1
+
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "sent      80" in result.output and "skipped   39" in result.output
+    assert "uncertain 1" in result.output  # the 40th: delivered, so at-most-once must not resend it
+    by_recipient = recorder.by_recipient()
+    assert sorted(by_recipient) == subscribers
+    assert all(len(copies) == 1 for copies in by_recipient.values())
+
+    again = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert "sent      0" in again.output and "skipped   119" in again.output
+    assert len(recorder.received) == 120
+
+
+def test_a_temporary_refusal_is_retried_until_accepted(project, smtp_server, run_cli):
+    recorder, address = smtp_server(
+        Recorder(decide=lambda rcpt, attempt: "451 4.7.1 Greylisted, try again" if attempt < 3 else None)
+    )
+    write_subscribers(project / "subscribers.csv", 3)
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "sent      3" in result.output and "failed    0" in result.output
+    assert all(count == 3 for count in recorder.attempts.values())
+    assert all(len(copies) == 1 for copies in recorder.by_recipient().values())
+
+
+def test_a_dropped_connection_before_the_end_of_data_is_retried(project, smtp_server, run_cli):
+    def drop_first(server_recipient: str, attempt: int) -> str | None:
+        return "421 4.3.2 Shutting down, closing connection" if attempt == 1 else None
+
+    recorder, address = smtp_server(Recorder(decide=drop_first))
+    write_subscribers(project / "subscribers.csv", 2)
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert result.exit_code == 0, result.output
+    assert len(recorder.received) == 2
+
+
+def test_a_permanent_refusal_is_recorded_and_reported(project, smtp_server, run_cli):
+    subscribers = write_subscribers(project / "subscribers.csv", 5)
+    recorder, address = smtp_server(Recorder(reject_rcpt={subscribers[2]}))
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert result.exit_code == 1
+    assert "sent      4" in result.output and "failed    1" in result.output
+    assert f"line 4 {subscribers[2]}: RCPT TO: 550 5.1.1 No such mailbox here" in result.output
+    assert ledger_rows(project)[subscribers[2]] == "failed"
+    assert subscribers[2] not in recorder.by_recipient()
+    assert recorder.attempts.get(subscribers[2]) is None  # 5xx is not retried
+
+
+def test_malformed_rows_are_reported_by_line_and_skipped(project, smtp_server, run_cli):
+    recorder, address = smtp_server()
+    rows = 'not-an-address,Bad\nreader000@EXAMPLE.net,Dup\nonly-one-field@example.net\n"a@b.example","x",extra\n'
+    write_subscribers(project / "subscribers.csv", 2, extra_rows=rows)
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert result.exit_code == 0, result.output
+    csv_name = str(project / "subscribers.csv")
+    assert f"{csv_name}:4: skipped: 'not-an-address' is not a valid email address" in result.output
+    assert f"{csv_name}:5: skipped: reader000@EXAMPLE.net is a duplicate of line 2" in result.output
+    assert f"{csv_name}:6: skipped: expected 2 fields, found 1 (missing column(s) name)" in result.output
+    assert f"{csv_name}:7: skipped: expected 2 fields, found 3 (1 extra field(s))" in result.output
+    assert "invalid   4 row(s)" in result.output
+    assert sorted(recorder.by_recipient()) == ["reader000@example.net", "reader001@example.net"]
+
+
+def test_refuses_to_send_without_the_signing_secret(project, smtp_server, run_cli):
+    recorder, address = smtp_server()
+    write_subscribers(project / "subscribers.csv", 2)
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env={})
+    assert result.exit_code == 1
+    assert "BACKPUB_UNSUBSCRIBE_SECRET" in result.output
+    assert recorder.received == [] and not (project / ".backpub" / "state" / "newsletter.sqlite").exists()
+
+
+def test_dry_run_connects_to_nothing_and_records_nothing(project, run_cli):
+    write_subscribers(project / "subscribers.csv", 3)
+    result = run_cli(*send_args(project / "subscribers.csv", "127.0.0.1:9", "--dry-run"), cwd=project, env={})
+    assert result.exit_code == 0, result.output
+    assert "would send   3" in result.output
+    assert not (project / ".backpub" / "state" / "newsletter.sqlite").exists()
+
+
+def test_the_password_never_appears_even_when_the_login_fails(project, smtp_server, run_cli):
+    password = "Hunter2-very-secret-pw"
+    recorder, address = smtp_server(authenticator=refuse_everyone)
+    write_subscribers(project / "subscribers.csv", 2)
+    env = {**ENV, "BACKPUB_SMTP_USER": "mailer", "BACKPUB_SMTP_PASSWORD": password}
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=env)
+    assert result.exit_code == 1
+    assert "refused the login for 'mailer'" in result.output
+    encoded = base64.b64encode(f"\0mailer\0{password}".encode()).decode()
+    for shown in (result.output, result.stderr):
+        assert password not in shown and encoded not in shown
+    assert recorder.received == []
+
+
+def test_the_ledger_survives_backpub_clean(project, smtp_server, run_cli):
+    recorder, address = smtp_server()
+    write_subscribers(project / "subscribers.csv", 1)
+    assert run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV).exit_code == 0
+    assert run_cli("clean", "--content", "content", cwd=project).exit_code == 0
+    result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert "skipped   1" in result.output and len(recorder.received) == 1
+
+
+def test_rate_limit_spaces_the_messages(project, smtp_server, run_cli):
+    recorder, address = smtp_server()
+    write_subscribers(project / "subscribers.csv", 6)
+    started = time.perf_counter()
+    result = run_cli(*send_args(project / "subscribers.csv", address, "--rate", "10/s"), cwd=project, env=ENV)
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started >= 0.5  # 6 messages at most 10 per second: 5 gaps of 0.1 s
+    assert len(recorder.received) == 6
