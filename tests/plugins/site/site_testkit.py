@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from backpub.build import BuildReport, build
 from backpub.publication import Publication
 from backpub.validation import load
+from backpub_site.plan import MOUNTS
 
 REPO = Path(__file__).resolve().parents[3]
 SHIPPED = REPO / "content"
@@ -157,3 +159,69 @@ def site_file_for_url(site_url: str, url: str) -> str:
     assert url.startswith(site_url + "/"), url
     path = url[len(site_url) + 1 :]
     return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def crawl_problems(built: Built, mounted: Path | None = None) -> list[str]:
+    """Every reference on every page that does not resolve, or that would make a browser fetch a third party."""
+    site, programme = built.site, built.publication.programme
+    audio_urls = {episode.audio.url for episode in built.publication.episodes}
+    problems = []
+    for relative in html_pages(site):
+        page = parse_page(site, relative)
+        for ref in page.references:
+            value = ref.value
+            if value.startswith("#"):
+                if value[1:] not in page.ids:
+                    problems.append(f"{relative}: fragment {value} has no target")
+                continue
+            if value.startswith(("mailto:", "tel:")):
+                continue
+            if re.match(r"^[a-z]+:|^//", value):
+                problems += _absolute_problem(built, relative, ref, audio_urls, mounted)
+                continue
+            target = resolve(relative, value)
+            if _mount_of(target):
+                problems += _mounted_problem(relative, target, mounted)
+            elif not (site / target).is_file():
+                problems.append(f"{relative}: {ref.tag} {ref.attribute}={value!r} -> {target} is not built")
+        if programme.newsletter.signup_form_action is None:
+            assert not any(ref.tag == "form" for ref in page.references)
+    return problems
+
+
+def _mount_of(target: str) -> str | None:
+    return next((prefix for prefix in MOUNTS if target.startswith(prefix)), None)
+
+
+def _mounted_problem(page: str, target: str, mounted: Path | None) -> list[str]:
+    """A link into another format's published folder: it must exist in that format's outputs."""
+    prefix = _mount_of(target) or ""
+    if mounted is None:
+        return [f"{page}: links into {prefix} although that format was not built"]
+    source = mounted / (MOUNTS[prefix] + target[len(prefix) :])
+    return [] if source.is_file() else [f"{page}: {target} -> {source} does not exist"]
+
+
+def _absolute_problem(built: Built, page: str, ref, audio_urls: set[str], mounted: Path | None) -> list[str]:
+    """Absolute URLs: navigation links may go anywhere, but nothing may be fetched from a third party."""
+    programme = built.publication.programme
+    site_url = programme.site_url
+    own = ref.value == site_url or ref.value.startswith(site_url + "/")
+    configured = {programme.podcast.feed_url, programme.podcast.artwork_url}
+    if ref.tag == "a" and ref.value in configured:
+        return []  # published by the feed format at the address the programme settings give
+    if ref.tag == "a":
+        if own:
+            target = site_file_for_url(site_url, ref.value)
+            if _mount_of(target):
+                return _mounted_problem(page, target, mounted)
+            if not (built.site / target).is_file():
+                return [f"{page}: link {ref.value} is on the programme's site but not built"]
+        return []
+    if ref.tag == "link" and ref.rel in ("canonical", "alternate") and (own or ref.value == programme.podcast.feed_url):
+        return []
+    if ref.tag == "audio" and ref.value in audio_urls:
+        return []
+    if ref.tag == "form" and ref.value == programme.newsletter.signup_form_action:
+        return []
+    return [f"{page}: <{ref.tag} {ref.attribute}={ref.value!r}> would fetch from outside the site"]
