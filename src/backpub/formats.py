@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from backpub.errors import ConfigError, Problem
+from backpub.errors import ConfigError, Problem, Severity
 
 if TYPE_CHECKING:
     from backpub.publication import Publication
@@ -117,7 +117,14 @@ class Format(ABC):
 
     # -- helpers for subclasses ------------------------------------------------------------------
 
-    def problem(self, publication: Publication, entity_id: str | None, message: str, line: int = 1) -> Problem:
+    def problem(
+        self,
+        publication: Publication,
+        entity_id: str | None,
+        message: str,
+        line: int = 1,
+        severity: Severity = "error",
+    ) -> Problem:
         """A located problem about an entity (or the programme settings when entity_id is None)."""
         path = publication.programme_path if entity_id is None else publication.source_of(entity_id).path
-        return Problem(path, line, 1, "error", f"[{self.name}] {message}", entity_id)
+        return Problem(path, line, 1, severity, f"[{self.name}] {message}", entity_id)

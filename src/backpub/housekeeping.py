@@ -37,8 +37,9 @@ def schedule(content_dir: Path, as_of: date | None, weeks: int) -> list[str]:
     from datetime import datetime
 
     today = as_of or datetime.now(publication.tz).date()
+    scheduled = [episode for episode in publication.episodes if not episode.retired]
     by_day = {}
-    for episode in publication.episodes:
+    for episode in scheduled:
         by_day.setdefault(episode.release, []).append(episode)
     sunday = today + timedelta(days=(6 - today.weekday()) % 7)
     lines = [f"Schedule from {today.isoformat()} ({publication.programme.timezone}):"]
@@ -55,7 +56,7 @@ def schedule(content_dir: Path, as_of: date | None, weeks: int) -> list[str]:
                 lines.append(f"  {day.isoformat()}  #{episode.number} {episode.title}{status}")
         else:
             lines.append(f"  {day.isoformat()}  -- no episode scheduled --")
-    later = [e for e in publication.episodes if e.release > sunday + timedelta(weeks=weeks - 1)]
+    later = [e for e in scheduled if e.release > sunday + timedelta(weeks=weeks - 1)]
     if later:
         lines.append(f"  and {len(later)} episode(s) scheduled later")
     return lines

@@ -31,6 +31,7 @@ SAFE_TAGS = {
 }  # fmt: skip
 SAFE_ATTRIBUTES = {
     "a": {"href", "title"},
+    "code": {"class"},
     "img": {"src", "alt", "title", "width", "height"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
@@ -215,9 +216,15 @@ def render(
     if not text:
         return ""
     tokens = _parse(text)
+    has_raw_html = False
     for token in _walk(tokens):
         _rewrite(token, link, image, heading_shift)
+        has_raw_html = has_raw_html or token.type in ("html_block", "html_inline")
     html = _parser().renderer.render(tokens, _parser().options, {})
+    if has_raw_html:
+        # Inline raw HTML arrives as separate opening and closing tags: clean the whole fragment at once,
+        # so allowed markup around text survives while scripts, handlers and remote sources do not.
+        html = sanitise_html(html, _drop_remote_src)
     return html
 
 
@@ -228,8 +235,6 @@ def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | Non
             token.attrSet("href", link(href[1:]))
     elif token.type == "image" and image is not None:
         token.attrSet("src", image(str(token.attrGet("src") or "")))
-    elif token.type in ("html_block", "html_inline"):
-        token.content = sanitise_html(token.content, _drop_remote_src)
     elif token.type in ("heading_open", "heading_close") and shift:
         level = min(6, int(token.tag[1]) + shift)
         token.tag = f"h{level}"
