@@ -122,9 +122,7 @@ def _entities_using(plan, source: str):
 
     for chapter in plan.body:
         for entity in chapter.entities:
-            if isinstance(entity, Protocol) and entity.image and entity.image.src == source:
-                yield entity
-            elif source in entity.body:
+            if (isinstance(entity, Protocol) and entity.image and entity.image.src == source) or source in entity.body:
                 yield entity
 
 

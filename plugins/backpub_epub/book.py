@@ -30,7 +30,10 @@ def make_book(
     resources = [
         BookFile(STYLESHEET, stylesheet, "text/css"),
         cover,
-        *(BookFile(path, publication.asset(source).read_bytes(), _media_type(path)) for source, path in plan.media.items()),
+        *(
+            BookFile(path, publication.asset(source).read_bytes(), _media_type(path))
+            for source, path in plan.media.items()
+        ),
     ]
     return write_book(publication, plan, chapters, resources, context.build_time)
 

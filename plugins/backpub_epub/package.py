@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from backpub import Publication
 
@@ -71,7 +71,7 @@ def write_book(
     book.spine = [*front, nav, *(items[chapter.file] for chapter in plan.body)]
     book.guide = _landmarks(plan)
     out = io.BytesIO()
-    options = {"mtime": build_time.astimezone(timezone.utc), "epub2_guide": False, "epub3_pages": False}
+    options = {"mtime": build_time.astimezone(UTC), "epub2_guide": False, "epub3_pages": False}
     epub.write_epub(out, book, {**options, "raise_exceptions": True})
     return normalise_zip(out.getvalue(), build_time)
 
@@ -143,7 +143,7 @@ def _landmarks(plan: BookPlan) -> list[dict[str, str]]:
 
 def normalise_zip(data: bytes, build_time: datetime) -> bytes:
     """Rewrite a zip reproducibly: same order, `mimetype` first and stored, fixed times and attributes."""
-    stamp = max(ZIP_EPOCH, build_time.astimezone(timezone.utc).timetuple()[:6])
+    stamp = max(ZIP_EPOCH, build_time.astimezone(UTC).timetuple()[:6])
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
         names = source.namelist()

@@ -84,22 +84,36 @@ def make_plan(publication: Publication, as_of: date) -> BookPlan:
 
 
 def _body_chapters(publication: Publication, as_of: date) -> list[Chapter]:
+    order = _reading_order(publication, as_of)
     chapters = [
-        Chapter("concepts.xhtml", "Understanding the problem", "concepts.xhtml", publication.of(Concept)),
-        Chapter("mistakes.xhtml", "Mistakes to stop", "mistakes.xhtml", publication.of(Mistake)),
+        Chapter("concepts.xhtml", "Understanding the problem", "concepts.xhtml", order(Concept)),
+        Chapter("mistakes.xhtml", "Mistakes to stop", "mistakes.xhtml", order(Mistake)),
     ]
     for phase_id, protocols in publication.protocols_by_phase():
         phase = publication.programme.phase(phase_id)
         chapters.append(Chapter(f"phase-{phase_id}.xhtml", phase.title, "protocols.xhtml", protocols, phase.summary))
     chapters += [
-        Chapter("treatments.xhtml", "Professional treatments", "treatments.xhtml", publication.of(Treatment)),
-        Chapter("principles.xhtml", "Principles for the long term", "principles.xhtml", publication.of(Principle)),
+        Chapter("treatments.xhtml", "Professional treatments", "treatments.xhtml", order(Treatment)),
+        Chapter("principles.xhtml", "Principles for the long term", "principles.xhtml", order(Principle)),
     ]
     chapters += [
         Chapter(f"episode-{episode.id}.xhtml", episode_title(episode), "episode.xhtml", (episode,))
         for episode in publication.released_episodes(as_of)
     ]
     return [chapter for chapter in chapters if chapter.entities]
+
+
+def _reading_order(publication: Publication, as_of: date):
+    """Entities of a kind in the order the programme teaches them: as the released episodes and then the
+    handouts cover them (both are among the book's dependencies); entities neither mentions come last, by id."""
+    sequence = [entity_id for episode in publication.released_episodes(as_of) for entity_id in episode.covers]
+    sequence += [entity_id for handout in publication.of(Handout) for s in handout.sections for entity_id in s.entities]
+    rank = {entity_id: position for position, entity_id in reversed(list(enumerate(sequence)))}
+
+    def order(kind: type[Entity]) -> tuple[Entity, ...]:
+        return tuple(sorted(publication.of(kind), key=lambda entity: (rank.get(entity.id, len(rank)), entity.id)))
+
+    return order
 
 
 def episode_title(episode: Episode) -> str:

@@ -87,7 +87,9 @@ class ChapterWriter:
         text = self.environment.get_template(chapter.template).render(chapter=chapter, **extra)
         root = etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
         self._clean(root)
-        return etree.tostring(etree.ElementTree(root), xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
+        return etree.tostring(
+            etree.ElementTree(root), xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>"
+        )
 
     def _clean(self, root: etree._Element) -> None:
         # Defence in depth: content HTML was sanitised already, but a theme template or a future core change
