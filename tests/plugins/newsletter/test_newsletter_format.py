@@ -1,0 +1,205 @@
+"""The built issue: message.eml parsed back with `email`, HTML fit for email clients, reproducible bytes."""
+
+from __future__ import annotations
+
+import email
+import re
+import shutil
+from datetime import date
+from email import policy
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from backpub import ConfigError
+from backpub.build import build
+from backpub_newsletter.message import personal_unsubscribe_url, unsubscribe_token, verify_token
+from backpub_newsletter.subscribers import read_subscribers
+
+SHIPPED_CONTENT = Path(__file__).resolve().parents[3] / "content"
+AS_OF = date(2026, 11, 25)
+ISSUE = "2026-11-22"
+
+
+def build_newsletter(project: Path, as_of: date = AS_OF, **options):
+    return build(project / "content", formats=["newsletter"], as_of=as_of, jobs=1, **options)
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text of <style> blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+def parse_tags(html: str) -> Tags:
+    tags = Tags()
+    tags.feed(html)
+    return tags
+
+
+@pytest.fixture(scope="module")
+def shipped_issue(tmp_path_factory) -> Path:
+    """The shipped content's newsletter, built once for this module."""
+    project = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(SHIPPED_CONTENT, project / "content")
+    build_newsletter(project)
+    return project / "outputs" / "newsletter" / ISSUE
+
+
+def test_builds_one_issue_per_released_sunday(project):
+    assert build_newsletter(project, as_of=date(2026, 11, 21)).formats["newsletter"].written == 0
+    report = build_newsletter(project)
+    folder = project / "outputs" / "newsletter"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        f"{ISSUE}/email.txt",
+        f"{ISSUE}/index.html",
+        f"{ISSUE}/message.eml",
+    ]
+    assert report.formats["newsletter"].written == 3
+
+
+def test_message_eml_parses_back_with_both_parts_and_the_headers(shipped_issue):
+    raw = (shipped_issue / "message.eml").read_bytes()
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert message["From"].addresses[0].addr_spec == "sunday@backinshape.example.org"
+    assert message["Reply-To"] == "hello@backinshape.example.org"
+    assert message["Subject"] == "Sciatica: causes, exercises and treatments to relieve pain"
+    assert message["Date"] == "Sun, 22 Nov 2026 07:00:00 +0000"  # the Sunday send time, Europe/London
+    assert re.fullmatch(r"<20261122\.[0-9a-f]{32}@backinshape\.example\.org>", message["Message-ID"])
+    assert message["List-Id"] == "Back In Shape Sunday newsletter <sunday.backinshape.example.org>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # One line on the wire (a folded List-Unsubscribe has broken DKIM), https first, then mailto.
+    line = re.search(rb"^List-Unsubscribe: (.*?)\r\n(?![ \t])", raw, re.MULTILINE)
+    assert line and re.fullmatch(rb"<https://[^>]+>, <mailto:[^>]+>", line.group(1))
+    assert message.get_content_type() == "multipart/alternative"
+    plain, html = message.iter_parts()
+    assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
+    assert all(line_ == b"" or len(line_) <= 998 for line_ in raw.split(b"\r\n"))
+    assert len(html.get_content().encode()) < 102_000
+    text = plain.get_content().replace("\r\n", "\n")  # MIME text travels with CRLF line ends
+    for expected in (
+        "Listen (40 min): https://backinshape.example.org/episodes/sciatica-causes-exercises-and-treatments/",
+        "Few conditions are as misunderstood as sciatica. When the burning or\ntingling in your thigh",
+        "Read the full article: https://backinshape.example.org/episodes/sciatica-causes-exercises-and-treatments/",
+        "THIS WEEK'S PROTOCOL",
+        "Ice the lower back",
+        "Time: 3–5 min",
+        "ONE MISTAKE TO STOP",
+        "Endless stretching of the leg and buttock muscles",
+        "The full Back In Shape Program takes you step by",
+        "It is\nnot a diagnosis",
+        "https://backinshape.example.org/newsletter/unsubscribe",
+    ):
+        assert expected in text
+
+
+def test_html_is_fit_for_email_clients(shipped_issue):
+    message = email.message_from_bytes((shipped_issue / "message.eml").read_bytes(), policy=policy.default)
+    html = message.get_body(("html",)).get_content()
+    tags = parse_tags(html)
+    names = [name for name, _ in tags.tags]
+    assert "script" not in names and "link" not in names and "<script" not in html.lower()
+    images = [attrs for name, attrs in tags.tags if name == "img"]
+    assert images and all(attrs.get("alt") for attrs in images)
+    tables = [attrs for name, attrs in tags.tags if name == "table"]
+    assert tables and all(attrs.get("role") == "presentation" for attrs in tables)
+    container = next(attrs for attrs in tables if "container" in (attrs.get("class") or ""))
+    assert container["width"] == "600" and "max-width: 600px" in container["style"]
+    # CSS is inlined; only the media queries stay in <style>, mobile and dark mode both kept.
+    paragraphs = [attrs for name, attrs in tags.tags if name == "p"]
+    assert all("font-family" in (attrs.get("style") or "") for attrs in paragraphs)
+    style = "".join(tags.styles)
+    assert "@media only screen and (max-width: 620px)" in style and "prefers-color-scheme: dark" in style
+    assert re.sub(r"@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", style).strip() == ""
+    preheader = next(attrs for name, attrs in tags.tags if name == "div")
+    assert "display: none" in preheader["style"] and "mso-hide: all" in preheader["style"]
+    assert html.index("Why sciatica is a lower back problem") < html.index("<table")
+    assert 'href="https://backinshape.example.org/episodes/sciatica-causes-exercises-and-treatments/"' in html
+    assert 'href="https://backinshape.example.org/newsletter/unsubscribe"' in html
+
+
+def test_the_preview_is_the_email_with_the_artwork_embedded(shipped_issue):
+    preview = (shipped_issue / "index.html").read_text()
+    message = email.message_from_bytes((shipped_issue / "message.eml").read_bytes(), policy=policy.default)
+    html = message.get_body(("html",)).get_content().replace("\r\n", "\n")
+    artwork = "https://backinshape.example.org/podcast/artwork.png"
+    assert artwork in html and artwork not in preview
+    assert re.sub(r'src="data:image/png;base64,[^"]+"', f'src="{artwork}"', preview) == html.rstrip("\n")
+
+
+def test_builds_are_reproducible(project, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    build_newsletter(project, use_cache=False)
+    folder = project / "outputs" / "newsletter" / ISSUE
+    first = {path.name: path.read_bytes() for path in folder.iterdir()}
+    build_newsletter(project, use_cache=False)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == first
+
+
+def test_only_changes_to_what_the_issue_shows_render_it_again(project):
+    build_newsletter(project)
+    replace_in(project / "content" / "clinics" / "test-clinic.md", "title:", "title: Renamed")
+    assert build_newsletter(project).formats["newsletter"].written == 0
+    replace_in(project / "content" / "mistakes" / "stretching.md", "It rounds the lower back.", "It rounds the back.")
+    assert build_newsletter(project).formats["newsletter"].written == 3
+    text = (project / "outputs" / "newsletter" / ISSUE / "email.txt").read_text()
+    assert "Why it backfires: It rounds the back." in text
+
+
+def test_an_episode_without_a_protocol_warns_and_leaves_the_section_out(project):
+    replace_in(project / "content" / "episodes" / "episode-one.md", "covers: [back-not-leg, stretching, ice]",
+               "covers: [back-not-leg, stretching]")  # fmt: skip
+    report = build_newsletter(project)
+    warnings = [str(problem) for problem in report.warnings]
+    assert any("episodes/episode-one.md" in w and "covers no protocol" in w for w in warnings), warnings
+    text = (project / "outputs" / "newsletter" / ISSUE / "email.txt").read_text()
+    assert "THIS WEEK'S PROTOCOL" not in text and "ONE MISTAKE TO STOP" in text
+
+
+def test_a_project_theme_overrides_a_template(project):
+    theme = project / "theme" / "newsletter"
+    theme.mkdir(parents=True)
+    (theme / "email.txt.j2").write_text("{{ episode.title }} for you\n{{ unsubscribe_url }}\n")
+    build_newsletter(project)
+    text = (project / "outputs" / "newsletter" / ISSUE / "email.txt").read_text()
+    assert text == "Sciatica explained for you\nhttps://minimal.example.org/unsubscribe\n"
+
+
+def test_unsubscribe_tokens_are_signed():
+    token = unsubscribe_token("s" * 20, "list.example.org", "Reader@Example.net")
+    assert "@" not in token and "reader" not in token.lower()
+    assert verify_token("s" * 20, "list.example.org", token) == "reader@example.net"
+    assert verify_token("t" * 20, "list.example.org", token) is None
+    assert verify_token("s" * 20, "other.example.org", token) is None
+    forged = unsubscribe_token("guess", "list.example.org", "someone@example.net")
+    assert verify_token("s" * 20, "list.example.org", forged) is None
+    url = personal_unsubscribe_url("https://x.example.org/u?list=a", token)
+    assert url.startswith("https://x.example.org/u?list=a&token=")
+
+
+def test_a_subscribers_file_without_an_email_column_is_refused(tmp_path):
+    (tmp_path / "s.csv").write_text("name,mail\nA,a@example.org\n")
+    with pytest.raises(ConfigError, match=r"s\.csv:1: the header row needs an 'email' column"):
+        read_subscribers(tmp_path / "s.csv")
