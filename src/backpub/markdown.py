@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -144,15 +144,22 @@ def local_images(text: str) -> list[tuple[int, str]]:
 _REFUSED_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
-def _located(text: str):
-    """Yield (line, token) for every token; inline tokens get the line they are on, not their block's."""
+@lru_cache(maxsize=512)
+def _located(text: str) -> tuple[tuple[int, Token], ...]:
+    """(line, token) for every token; inline tokens get the line they are on, not their block's.
+
+    Cached because validation scans each text twice (URL issues, then local images); callers must not
+    change the tokens (render parses afresh, since it rewrites them).
+    """
+    located = []
     line = 0
     for token in _walk(_parse(text)):
         if token.map:
             line = token.map[0]
         elif token.type in ("softbreak", "hardbreak"):
             line += 1
-        yield line, token
+        located.append((line, token))
+    return tuple(located)
 
 
 # Attributes with which raw HTML makes a browser or renderer fetch something (href only on these tags).
@@ -217,15 +224,39 @@ def render(
         return ""
     tokens = _parse(text)
     has_raw_html = False
+    resolved: set[str] = set()
     for token in _walk(tokens):
         _rewrite(token, link, image, heading_shift)
         has_raw_html = has_raw_html or token.type in ("html_block", "html_inline")
+        if token.type == "image" and token.attrGet("src"):
+            resolved.add(str(token.attrGet("src")))
     html = _parser().renderer.render(tokens, _parser().options, {})
     if has_raw_html:
         # Inline raw HTML arrives as separate opening and closing tags: clean the whole fragment at once,
         # so allowed markup around text survives while scripts, handlers and remote sources do not.
-        html = sanitise_html(html, _drop_remote_src)
+        html = _as_xhtml(sanitise_html(html, _raw_src_filter(resolved, image)))
     return html
+
+
+def _raw_src_filter(resolved: set[str], image: ImageResolver | None) -> Callable[[str, str, str], str | None]:
+    """Keep sources the image resolver produced; resolve raw HTML's local ones the same way; drop the rest."""
+
+    def on_url(tag: str, attribute: str, value: str) -> str | None:
+        if attribute != "src" or value in resolved:
+            return value
+        if asset_path_problem(value):
+            return None
+        return image(value) if image is not None else value
+
+    return on_url
+
+
+_VOID_ELEMENT = re.compile(r'<(br|hr|img)((?:\s+[^\s=>/]+(?:="[^"]*")?)*)\s*/?>')
+
+
+def _as_xhtml(html: str) -> str:
+    """nh3 writes HTML5 (`<br>`, `&nbsp;`); formats such as EPUB need well-formed XHTML, like markdown-it's output."""
+    return _VOID_ELEMENT.sub(r"<\1\2 />", html).replace("&nbsp;", "&#160;")
 
 
 def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | None, shift: int) -> None:
@@ -233,8 +264,12 @@ def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | Non
         href = str(token.attrGet("href") or "")
         if href.startswith(ENTITY_LINK) and link is not None:
             token.attrSet("href", link(href[1:]))
-    elif token.type == "image" and image is not None:
-        token.attrSet("src", image(str(token.attrGet("src") or "")))
+    elif token.type == "image":
+        src = str(token.attrGet("src") or "")
+        if asset_path_problem(src):  # validation refuses these; never pass one to a resolver or a reader
+            token.attrs.pop("src", None)
+        elif image is not None:
+            token.attrSet("src", image(src))
     elif token.type in ("heading_open", "heading_close") and shift:
         level = min(6, int(token.tag[1]) + shift)
         token.tag = f"h{level}"

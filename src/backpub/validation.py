@@ -203,10 +203,10 @@ class _Loader:
             return
         if kind == "missing":
             line, col = record.mark(loc[:-1]) if len(loc) > 1 else (2 if record.body_line > 1 else 1, 1)
-            message = f"missing required field '{field_path}'"
+            message = f"missing required field {field_path!r}"
         elif kind == "extra_forbidden":
             line, col = record.mark(loc, key=True)
-            message = f"unknown field '{field_path}'" + _suggest(str(loc[-1]), _field_names(cls, loc[:-1]))
+            message = f"unknown field {field_path!r}" + _suggest(str(loc[-1]), _field_names(cls, loc[:-1]))
         else:
             line, col = record.mark(loc)
             text = _plain_words(error) or str(error["msg"]).removeprefix("Value error, ")
