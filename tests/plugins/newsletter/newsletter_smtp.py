@@ -45,6 +45,8 @@ class Recorder:
     decide: Callable[[str, int], str | None] = lambda recipient, attempt: None
     reject_rcpt: set[str] = field(default_factory=set)
     after_accept: Callable[[int], None] = lambda count: None
+    hang_up_after: set[str] = field(default_factory=set)
+    """Recipients whose message is accepted but whose 250 never reaches the client (the connection drops)."""
     attempts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -64,6 +66,9 @@ class Recorder:
             self.received.append(Received(list(envelope.rcpt_tos), bytes(envelope.original_content)))
             count = len(self.received)
         self.after_accept(count)
+        if recipient in self.hang_up_after:
+            self.hang_up_after.discard(recipient)
+            server.transport.close()
         return "250 2.0.0 Accepted"
 
     def by_recipient(self) -> dict[str, list[Received]]:

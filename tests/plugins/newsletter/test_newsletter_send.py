@@ -113,6 +113,19 @@ def test_a_dropped_connection_before_the_end_of_data_is_retried(project, smtp_se
     assert len(recorder.received) == 2
 
 
+def test_a_lost_answer_is_uncertain_and_never_resent_unless_asked(project, smtp_server, run_cli):
+    subscribers = write_subscribers(project / "subscribers.csv", 3)
+    recorder, address = smtp_server(Recorder(hang_up_after={subscribers[1]}))
+    first = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert "sent      2" in first.output and "uncertain 1" in first.output
+    assert f"line 3 {subscribers[1]}" in first.output
+    again = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert "sent      0" in again.output and "uncertain 1" in again.output
+    assert all(len(copies) == 1 for copies in recorder.by_recipient().values())
+    forced = run_cli(*send_args(project / "subscribers.csv", address, "--resend-uncertain"), cwd=project, env=ENV)
+    assert "sent      1" in forced.output and len(recorder.by_recipient()[subscribers[1]]) == 2
+
+
 def test_a_permanent_refusal_is_recorded_and_reported(project, smtp_server, run_cli):
     subscribers = write_subscribers(project / "subscribers.csv", 5)
     recorder, address = smtp_server(Recorder(reject_rcpt={subscribers[2]}))
