@@ -43,13 +43,6 @@ INDEX_INTROS = {
     "treatment": "professional treatments: what each can and cannot do.",
     "principle": "the principles of long-term recovery.",
 }
-KIND_BLURBS = {
-    "concept": "the ideas that explain what is going on in your back",
-    "mistake": "common habits that keep leg pain going, and what to do instead",
-    "protocol": "self-care and exercise, step by step, with the dose",
-    "treatment": "professional treatments: what each can and cannot do",
-    "principle": "the principles of long-term recovery",
-}
 
 
 def environment(theme_dir: Path) -> Environment:
@@ -204,7 +197,7 @@ class PageRenderer:
             "handouts": handouts,
             "book_href": book,
             "kinds": [
-                (KIND_LABELS[kind.kind][1], page_href(page, folder_path(kind)), KIND_BLURBS[kind.kind])
+                (KIND_LABELS[kind.kind][1], page_href(page, folder_path(kind)), INDEX_INTROS[kind.kind].rstrip("."))
                 for kind in LIBRARY_KINDS
             ],
         }
