@@ -229,3 +229,17 @@ def test_page_paths_are_the_ones_path_for_decides(built: Built) -> None:
     for kind in LIBRARY_KINDS:
         for entity in publication.of(kind):
             assert (built.site / (urlsplit(publication.path_for(entity)).path.strip("/") + "/index.html")).is_file()
+
+
+def test_images_in_markdown_are_copied_and_sized(tmp_path: Path) -> None:
+    project = tmp_path / "images"
+    build_project(MINIMAL, project)
+    concept = project / "content" / "concepts" / "back-not-leg.md"
+    concept.write_text(concept.read_text() + "\n\n![The podcast artwork](assets/artwork.png)\n")
+    built = build_project(MINIMAL, project)
+    html = (built.site / "concepts" / "back-not-leg" / "index.html").read_text()
+    assert re.search(r'<img src="../../media/assets/artwork.png"[^>]* width="1400" height="1400"', html), html
+    assert (built.site / "media" / "assets" / "artwork.png").read_bytes() == (
+        project / "content" / "assets" / "artwork.png"
+    ).read_bytes()
+    assert crawl_problems(built) == []
