@@ -1,0 +1,69 @@
+"""Fixtures for the PDF format's tests: a prepared renderer per project, and PDFs rendered once per module."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from backpub.build import make_context
+from backpub.publication import Publication
+from backpub.validation import load
+from backpub_pdf import PdfFormat
+
+REPO = Path(__file__).resolve().parents[3]
+AS_OF = date(2026, 11, 25)
+
+
+def prepared_format(project: Path, as_of: date = AS_OF) -> tuple[PdfFormat, Publication]:
+    """A PdfFormat for a project, prepared as a worker process would be."""
+    validation = load(project / "content", as_of=as_of)
+    assert validation.publication is not None, [str(problem) for problem in validation.errors]
+    publication = validation.publication
+    context = make_context(publication, project / "content", as_of, ["pdf"], False)
+    pdf = PdfFormat(context, publication.programme.formats.get("pdf"))
+    pdf.prepare(publication)
+    return pdf, publication
+
+
+def render(pdf: PdfFormat, publication: Publication, output: str) -> bytes:
+    """The bytes of the job that writes `output`."""
+    job = next(job for job in pdf.jobs(publication) if job.output == output)
+    return pdf.render(job, publication)
+
+
+def page_texts(data: bytes) -> list[str]:
+    """Each page's text with whitespace collapsed, so phrases can be found across line breaks."""
+    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(BytesIO(data)).pages]
+
+
+def flat(text: str) -> str:
+    """Text with whitespace collapsed, as page_texts() gives it."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[PdfFormat, Publication]:
+    """The shipped content, copied once per module, with a prepared PDF format."""
+    project = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(REPO / "content", project / "content")
+    return prepared_format(project)
+
+
+@pytest.fixture(scope="module")
+def rendered(shipped: tuple[PdfFormat, Publication]) -> Callable[[str], bytes]:
+    """Render an output of the shipped content once per module (rendering is the slow part)."""
+    cache: dict[str, bytes] = {}
+
+    def get(output: str) -> bytes:
+        if output not in cache:
+            cache[output] = render(*shipped, output)
+        return cache[output]
+
+    return get

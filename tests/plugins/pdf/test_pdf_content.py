@@ -1,0 +1,180 @@
+"""What the handouts say and how they are made: every section's entities, the safety notices, paper, tags, fonts."""
+
+from __future__ import annotations
+
+import unicodedata
+from io import BytesIO
+
+import pikepdf
+import pytest
+from conftest import flat, page_texts
+from pypdf import PdfReader
+
+from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
+
+PLAIN = "phase-one-first-steps.pdf"
+BRANDED_A4 = "harbourside-spine-clinic/phase-one-first-steps.pdf"
+BRANDED_LETTER = "maple-street-back-care/sciatica-what-it-is-and-what-to-stop-doing.pdf"
+A4 = (595, 842)
+LETTER = (612, 792)
+
+
+def text_of(data: bytes) -> str:
+    """The whole document's text, with ligatures unfolded and whitespace collapsed."""
+    return unicodedata.normalize("NFKC", " ".join(page_texts(data)))
+
+
+def phrases_of(entity) -> list[str]:
+    """Text an entity's entry must print."""
+    phrases = [entity.title]
+    if isinstance(entity, Concept | Mistake):
+        phrases.append(entity.summary)
+    if isinstance(entity, Mistake):
+        phrases += [entity.feels_good, entity.harms]
+    if isinstance(entity, Protocol):
+        phrases += [entity.purpose, *entity.steps, *entity.cautions, *(value for _, value in (entity.dose.parts() if entity.dose else []))]
+    if isinstance(entity, Treatment):
+        phrases += [entity.what_it_does, *entity.limitations]
+    if isinstance(entity, Principle):
+        phrases.append(entity.statement)
+    return [unicodedata.normalize("NFKC", flat(phrase)) for phrase in phrases]
+
+
+@pytest.mark.parametrize("output", [PLAIN, BRANDED_A4, BRANDED_LETTER])
+def test_every_section_entity_the_disclaimer_and_urgent_help_are_printed(shipped, rendered, output):
+    _, publication = shipped
+    handout = publication.get(output.rsplit("/", 1)[-1].removesuffix(".pdf"))
+    text = text_of(rendered(output))
+    for section in handout.sections:
+        assert flat(section.heading) in text
+        for entity_id in section.entities:
+            for phrase in phrases_of(publication.get(entity_id)):
+                assert phrase in text, f"{entity_id}: {phrase!r} missing from {output}"
+    for notice in (publication.programme.disclaimer, publication.programme.urgent_help):
+        for line in notice.splitlines():
+            if line.strip():
+                assert flat(line.strip().removeprefix("- ")) in text, f"{line!r} missing from {output}"
+
+
+@pytest.mark.parametrize(("output", "size"), [(PLAIN, A4), (BRANDED_A4, A4), (BRANDED_LETTER, LETTER)])
+def test_paper_size_follows_the_edition(rendered, output, size):
+    pages = PdfReader(BytesIO(rendered(output))).pages
+    assert len(pages) >= 2
+    for page in pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
+
+
+def test_branded_editions_carry_the_clinic_and_plain_ones_do_not(shipped, rendered):
+    _, publication = shipped
+    clinic = publication.get("harbourside-spine-clinic")
+    branded, plain = text_of(rendered(BRANDED_A4)), text_of(rendered(PLAIN))
+    for detail in (clinic.title, clinic.phone, clinic.email, "harbourside-spine.example.org"):
+        # a long e-mail address may wrap at its hyphen, so compare without spaces
+        assert detail.replace(" ", "") in branded.replace(" ", "")
+        assert detail.replace(" ", "") not in plain.replace(" ", "")
+    with pikepdf.open(BytesIO(rendered(BRANDED_A4))) as pdf:
+        first_page_images = list(pdf.pages[0].images)
+    assert first_page_images or _has_form_xobject(rendered(BRANDED_A4)), "the clinic logo is on the first page"
+
+
+def _has_form_xobject(data: bytes) -> bool:
+    with pikepdf.open(BytesIO(data)) as pdf:
+        resources = pdf.pages[0].Resources
+        return "/XObject" in resources and len(resources.XObject.keys()) > 0
+
+
+def test_footer_numbers_pages_and_dates_the_review(rendered):
+    pages = page_texts(rendered(PLAIN))
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+        assert "Back In Shape · Content reviewed 1 November 2026" in text
+
+
+def test_qr_code_links_to_the_episode_page_with_its_address_printed(shipped, rendered):
+    _, publication = shipped
+    url = publication.url_for("sciatica-causes-exercises-and-treatments")
+    data = rendered(PLAIN)
+    assert url.removeprefix("https://") in text_of(data).replace(" ", "")
+    with pikepdf.open(BytesIO(data)) as pdf:
+        uris = {str(annot.A.URI) for page in pdf.pages for annot in page.get("/Annots", []) if "/A" in annot}
+        assert not list(pdf.pages[-1].images), "the QR code is vector artwork, not a bitmap"
+        alts = alt_texts(pdf.Root.StructTreeRoot)
+    assert url in uris
+    assert f"QR code linking to {url}" in alts
+
+
+def alt_texts(node, seen=None) -> list[str]:
+    """Every /Alt in a structure tree (the descriptions of figures)."""
+    seen = seen if seen is not None else set()
+    found = []
+    if isinstance(node, pikepdf.Array):
+        for child in node:
+            found += alt_texts(child, seen)
+    elif isinstance(node, pikepdf.Dictionary):
+        key = node.objgen
+        if key != (0, 0) and key in seen:
+            return found
+        seen.add(key)
+        if "/Alt" in node:
+            found.append(str(node.Alt))
+        if "/K" in node:
+            found += alt_texts(node.K, seen)
+    return found
+
+
+def test_do_this_instead_points_into_the_same_handout(rendered):
+    """Internal links become PDF destinations (with the page printed), not web links."""
+    data = rendered(PLAIN)
+    text = text_of(data)
+    assert "Do this instead" in text
+    assert "The towel stretch (page" in text
+    with pikepdf.open(BytesIO(data)) as pdf:
+        internal = [
+            annot for page in pdf.pages for annot in page.get("/Annots", []) if "/Dest" in annot or (
+                "/A" in annot and str(annot.A.get("/S")) == "/GoTo")
+        ]
+    assert internal
+
+
+@pytest.mark.parametrize("output", [PLAIN, BRANDED_LETTER])
+def test_tagged_accessible_pdf_with_language_and_title(shipped, rendered, output):
+    _, publication = shipped
+    handout = publication.get(output.rsplit("/", 1)[-1].removesuffix(".pdf"))
+    with pikepdf.open(BytesIO(rendered(output))) as pdf:
+        root = pdf.Root
+        assert "/StructTreeRoot" in root
+        assert bool(root.MarkInfo.Marked) is True
+        assert str(root.Lang) == "en-GB"
+        assert bool(root.ViewerPreferences.DisplayDocTitle) is True
+        assert str(pdf.docinfo.Title) == handout.title
+        with pdf.open_metadata() as xmp:
+            assert xmp.get("pdfuaid:part") == "1"
+
+
+@pytest.mark.parametrize("output", [PLAIN, BRANDED_A4])
+def test_every_font_is_embedded(rendered, output):
+    with pikepdf.open(BytesIO(rendered(output))) as pdf:
+        fonts = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"]
+        assert fonts
+        for font in fonts:
+            if font.get("/Subtype") == "/Type3":
+                continue  # drawn glyphs, nothing to embed
+            descriptor = font.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in font else font.FontDescriptor
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font.BaseFont
+            assert "Lato" in str(font.BaseFont)
+
+
+def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_handout(shipped, rendered):
+    _, publication = shipped
+    pages = [unicodedata.normalize("NFKC", page) for page in page_texts(rendered("maple-street-back-care/pack.pdf"))]
+    assert "Maple Street Back Care" in pages[0] and "PATIENT HANDOUTS" in pages[0].upper()
+    contents = pages[1]
+    assert "Contents" in contents
+    for handout in publication.handouts:
+        starts = [number for number, text in enumerate(pages, start=1) if handout.title in text and number > 2]
+        assert starts, f"{handout.id} is in the pack"
+        first = starts[0]
+        assert f"Page {first} of {len(pages)}" in pages[first - 1]
+        listed = contents.split(handout.title, 1)[1]
+        assert listed.replace(".", "").split()[0] == str(first), f"contents give the right page for {handout.id}"
+    assert sum(text.count("When to get urgent help") for text in pages) == len(publication.handouts)
