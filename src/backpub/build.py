@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -278,7 +280,12 @@ class _Engine:
         if unknown:
             raise PluginError(instance.name, f"job {job.output!r} depends on unknown entities {unknown}")
         payload = {
-            "format": [instance.name, instance.version, instance.options.model_dump(mode="json")],
+            "format": [
+                instance.name,
+                instance.version,
+                _code_hash(type(instance)),
+                instance.options.model_dump(mode="json"),
+            ],
             "job": [job.output, _jsonable(job.args), _jsonable(job.values)],
             "programme": self.publication.programme_hash,
             "entities": {entity_id: hashes[entity_id] for entity_id in sorted(job.entities)},
@@ -354,6 +361,20 @@ class _Engine:
         temporary = self.manifest_path.with_suffix(".tmp")
         temporary.write_text(json.dumps({"version": MANIFEST_VERSION, "outputs": outputs}, sort_keys=True))
         os.replace(temporary, self.manifest_path)
+
+
+@functools.cache
+def _code_hash(cls: type) -> str:
+    """A hash of the Python files of the package that defines a format, so code changes re-render its outputs."""
+    module = sys.modules.get(cls.__module__)
+    source = Path(getattr(module, "__file__", "") or "")
+    if not source.is_file():
+        return ""
+    files = sorted(source.parent.rglob("*.py")) if source.name == "__init__.py" else [source]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 def _jsonable(value: Any) -> Any:

@@ -26,7 +26,9 @@ def handle_errors(command):
         except ContentError as exc:
             from backpub.reporting import print_problems
 
-            print_problems(exc.problems, fmt=click.get_current_context().params.get("output_format", "text"))
+            context = click.get_current_context(silent=True)
+            fmt = context.params.get("output_format", "text") if context else "text"
+            print_problems(exc.problems, fmt=fmt if fmt in ("text", "json") else "text")
             raise SystemExit(1) from None
         except BackpubError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
@@ -56,6 +58,10 @@ class PluginAwareGroup(click.Group):
         except BackpubError as exc:
             click.secho(f"Error: {exc}", fg="red", err=True)
             raise SystemExit(1) from None
+
+    def invoke(self, ctx: click.Context):
+        """Run a command; plugin commands get the same error handling as the built-in ones."""
+        return handle_errors(super().invoke)(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()

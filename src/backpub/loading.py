@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,8 @@ def parse_yaml(text: str, shown: str, path: Path, line_offset: int = 0) -> Recor
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1 + line_offset, mark.column + 1) if mark else (1 + line_offset, 1)
+        if line > _last_line(text, line_offset):  # "end of stream" sits after the final line break
+            line, col = _last_line(text, line_offset), 1
         raise ParseError(Problem(shown, line, col, message=_syntax_message(exc, text, line_offset))) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 + line_offset
@@ -132,6 +135,12 @@ def parse_yaml(text: str, shown: str, path: Path, line_offset: int = 0) -> Recor
         raise ParseError(Problem(shown, *builder.where(node), message="front matter must be a mapping of fields"))
     record.data = data
     return record
+
+
+def _last_line(text: str, line_offset: int) -> int:
+    """The last line a YAML mark can point at: the file's last line, or front matter's closing '---'."""
+    breaks = len(re.findall(r"\r\n|[\r\n\x85\u2028\u2029]", text))  # what PyYAML counts as line breaks
+    return line_offset + breaks + (1 if line_offset or not text.endswith(("\n", "\r")) else 0)
 
 
 def _syntax_message(exc: yaml.MarkedYAMLError, text: str, line_offset: int) -> str:

@@ -200,7 +200,7 @@ def _raw_html_issues(html: str) -> list[str]:
     found: list[str] = []
     for tag, name, value in _html_resources(html):
         if name == "href" and tag not in _FETCHING_HREF_TAGS:
-            if is_remote(value) and not re.match(r"^(?:https?|mailto|tel):", value, re.IGNORECASE):
+            if is_remote(value) and not _SAFE_LINK.match(value):
                 found.append(f"raw HTML <{tag}> link {value!r} is not allowed; use an http(s), mailto or tel link")
             continue
         problem = asset_path_problem(value)
@@ -264,6 +264,8 @@ def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | Non
         href = str(token.attrGet("href") or "")
         if href.startswith(ENTITY_LINK) and link is not None:
             token.attrSet("href", link(href[1:]))
+        elif is_remote(href) and not _SAFE_LINK.match(href):  # markdown-it lets data:image/... links through
+            token.attrs.pop("href", None)
     elif token.type == "image":
         src = str(token.attrGet("src") or "")
         if asset_path_problem(src):  # validation refuses these; never pass one to a resolver or a reader
@@ -273,6 +275,9 @@ def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | Non
     elif token.type in ("heading_open", "heading_close") and shift:
         level = min(6, int(token.tag[1]) + shift)
         token.tag = f"h{level}"
+
+
+_SAFE_LINK = re.compile(r"^(?:https?|mailto|tel):", re.IGNORECASE)
 
 
 def _drop_remote_src(tag: str, attribute: str, value: str) -> str | None:
@@ -291,9 +296,17 @@ def plain_text(text: str) -> str:
         elif token.type == "bullet_list_close":
             prefix = ""
         elif token.type == "inline":
-            words = "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline"))
+            words = "".join(_inline_text(child) for child in token.children or [])
             out.append(prefix + words if token.level >= 2 and prefix else words)
     return "\n\n".join(part for part in out if part.strip())
+
+
+def _inline_text(token: Token) -> str:
+    if token.type in ("text", "code_inline"):
+        return token.content
+    if token.type in ("softbreak", "hardbreak"):
+        return " "
+    return ""
 
 
 def excerpt(text: str, words: int = 80) -> str:

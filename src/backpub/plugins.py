@@ -174,6 +174,7 @@ def _load_local_plugins(manager: pluggy.PluginManager, infos: list[PluginInfo], 
             spec = importlib.util.spec_from_file_location(f"backpub_local_plugins.{path.stem}", path)
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module  # so its classes can be located (and pickled) like any module's
             spec.loader.exec_module(module)
         except Exception as exc:
             raise PluginError(name, f"failed to load {path}: {type(exc).__name__}: {exc}") from exc

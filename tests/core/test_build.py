@@ -207,3 +207,54 @@ def test_clean_keeps_state(project, run_cli):
     assert result.exit_code == 0
     assert not (project / "outputs").exists() and not (project / ".backpub/cache").exists()
     assert (state / "ledger.sqlite").read_text() == "keep me"
+
+
+def test_changing_a_plugins_code_rerenders_its_outputs(project, run_cli):
+    folder = project / "local_plugins"
+    folder.mkdir()
+    plugin = folder / "greeting.py"
+    template = (
+        "from backpub import Format, Job, hookimpl\n"
+        "class Greeting(Format):\n"
+        "    name = 'greeting'\n"
+        "    def jobs(self, publication):\n"
+        "        return [Job('hello.txt')]\n"
+        "    def render(self, job, publication):\n"
+        "        return b'WORD'\n"
+        "@hookimpl\n"
+        "def register_formats():\n"
+        "    return [Greeting]\n"
+    )
+    plugin.write_text(template.replace("WORD", "hello"))
+    assert run_cli("build", "-f", "greeting", cwd=project).exit_code == 0
+    plugin.write_text(template.replace("WORD", "bonjour"))
+    from backpub import build as build_module
+
+    build_module._code_hash.cache_clear()  # a new process would start with an empty cache
+    assert run_cli("build", "-f", "greeting", cwd=project).exit_code == 0
+    assert (project / "outputs/greeting/hello.txt").read_text() == "bonjour"
+
+
+def test_plugin_command_errors_are_plain_messages(project, run_cli):
+    folder = project / "local_plugins"
+    folder.mkdir()
+    (folder / "failing.py").write_text(
+        "import click\n"
+        "from backpub import ConfigError, hookimpl\n"
+        "@hookimpl\n"
+        "def register_commands(cli):\n"
+        "    @cli.command(name='fail-plainly')\n"
+        "    def fail():\n"
+        "        raise ConfigError('this command needs --thing')\n"
+    )
+    from backpub.cli import cli
+
+    cli._plugins_loaded = False
+    try:
+        result = run_cli("fail-plainly", cwd=project)
+    finally:
+        cli._plugins_loaded = False
+        cli.commands.pop("fail-plainly", None)
+    assert result.exit_code == 1
+    assert "Error: this command needs --thing" in result.output
+    assert "Traceback" not in result.output
