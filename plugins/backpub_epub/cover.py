@@ -39,8 +39,9 @@ def generate_cover(title: str, subtitle: str | None, publisher: str, artwork: Pa
         side = min(width - 2 * margin, height - top - 420)
         picture = art.convert("RGB").resize((side, side), Image.Resampling.LANCZOS)
     canvas.paste(picture, ((width - side) // 2, top + 120))
-    footer = ImageFont.truetype(str(regular), 64)
-    draw.text((width // 2, height - 180), publisher, font=footer, fill=INK, anchor="ms")
+    if publisher != title:
+        footer = ImageFont.truetype(str(regular), 64)
+        draw.text((width // 2, height - 180), publisher, font=footer, fill=INK, anchor="ms")
     out = io.BytesIO()
     canvas.save(out, format="PNG", optimize=True)
     return out.getvalue()

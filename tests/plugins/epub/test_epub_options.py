@@ -94,3 +94,17 @@ def test_html5_fragments_become_well_formed_xhtml():
     xhtml = html_to_xhtml('lead <p>one<br>two&nbsp;&amp; <img src="a.png" alt="x"></p><hr> tail')
     assert xhtml == 'lead <p>one<br/>two\xa0&amp; <img src="a.png" alt="x"/></p><hr/> tail'
     etree.fromstring(f"<div>{xhtml}</div>")
+
+
+def test_a_theme_template_cannot_put_scripts_handlers_or_dead_links_in_the_book(content: Path):
+    theme = content.parent / "theme/epub"
+    theme.mkdir(parents=True)
+    (theme / "title.xhtml").write_text(
+        '{% extends "layout.xhtml" %}{% block content %}'
+        '<h1 onclick="steal()">{{ programme.title }}</h1><script>steal()</script>'
+        '<p><a href="elsewhere.xhtml">Gone</a> and <a href="concepts.xhtml#back-not-leg">kept</a></p>'
+        '<img src="https://tracker.example/pixel.png" alt=""/>{% endblock %}'
+    )
+    page = _epub(content).read("EPUB/title.xhtml").decode()
+    assert "steal" not in page and "tracker" not in page and "elsewhere" not in page
+    assert '<p>Gone and <a href="concepts.xhtml#back-not-leg">kept</a></p>' in page
