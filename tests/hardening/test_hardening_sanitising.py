@@ -84,7 +84,7 @@ def test_meaningful_markup_survives():
         "<details>",
         "<summary>Why it hurts</summary>",
         "<mark>irritated</mark>",
-        "<abbr>lower back</abbr>",  # abbr keeps no attributes
+        '<abbr title="lumbar">lower back</abbr>',
         '<th scope="col">Time</th>',
         '<td colspan="2">3–5 min</td>',
         '<a href="https://example.org/guide" title="Guide">the guide</a>',
