@@ -78,7 +78,7 @@ class EpubFormat(Format):
             assets.add(publication.programme.podcast.artwork)
         return [
             Job(
-                f"{slugify(publication.programme.title)}.epub",
+                publication.book_filename,
                 entities=frozenset(shown),
                 assets=frozenset(assets),
                 templates=frozenset(self._template_files()),
@@ -124,11 +124,6 @@ def _entities_using(plan, source: str):
         for entity in chapter.entities:
             if (isinstance(entity, Protocol) and entity.image and entity.image.src == source) or source in entity.body:
                 yield entity
-
-
-def slugify(text: str) -> str:
-    """A file-name-safe slug, e.g. 'Back In Shape' -> 'back-in-shape'."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "book"
 
 
 @hookimpl

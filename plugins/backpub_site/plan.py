@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -75,12 +74,6 @@ def relative_href(from_output: str, to_site_path: str) -> str:
     if directory:
         return "./" if relative == "." else relative + "/"
     return relative
-
-
-def book_file(publication: Publication) -> str:
-    """The e-book's file name, as the epub format writes it: the programme title as a slug."""
-    slug = re.sub(r"[^a-z0-9]+", "-", publication.programme.title.lower()).strip("-") or "book"
-    return f"{slug}.epub"
 
 
 class SitePlan:

@@ -24,7 +24,6 @@ from backpub_site.plan import (
     STATIC_FOLDER,
     Page,
     SitePlan,
-    book_file,
     folder_path,
     relative_href,
 )
@@ -183,7 +182,7 @@ class PageRenderer:
     def home(self, page: Page) -> dict[str, Any]:
         programme = self.publication.programme
         handouts = self.publication.handouts if self.plan.with_pdfs else ()
-        book = relative_href(page.output, f"/book/{book_file(self.publication)}") if self.plan.with_book else None
+        book = relative_href(page.output, self.publication.book_path) if self.plan.with_book else None
         full_title = f"{programme.title}: {programme.subtitle}" if programme.subtitle else programme.title
         return {
             "title": programme.title,

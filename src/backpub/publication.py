@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -157,6 +158,17 @@ class Publication:
     def home_url(self) -> str:
         """The site's home page."""
         return self.programme.site_url + "/"
+
+    @property
+    def book_filename(self) -> str:
+        """The e-book's file name: the programme title as a slug, e.g. 'back-in-shape.epub'."""
+        slug = re.sub(r"[^a-z0-9]+", "-", self.programme.title.lower()).strip("-") or "book"
+        return f"{slug}.epub"
+
+    @property
+    def book_path(self) -> str:
+        """The site path of the e-book download, e.g. '/book/back-in-shape.epub'."""
+        return f"/book/{self.book_filename}"
 
 
 def _prerequisite_order(protocols: list[Protocol]) -> list[Protocol]:
