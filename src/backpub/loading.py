@@ -97,7 +97,7 @@ def parse_entity_file(path: Path, base: Path) -> Record:
     if end is None:
         raise ParseError(Problem(shown, message="front matter is not closed with a '---' line"))
     record = parse_yaml("".join(lines[1:end]), shown, path, line_offset=1)
-    record.body = "".join(lines[end + 1 :])
+    record.body = re.sub(r"\r\n?", "\n", "".join(lines[end + 1 :]))  # CRLF files give the same model as LF
     record.body_line = end + 2
     return record
 
