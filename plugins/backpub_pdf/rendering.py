@@ -17,9 +17,8 @@ from typing import Any
 
 from backpub import BuildContext, Job, Publication, RenderError
 from backpub.model import Clinic, Handout
-
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
-from backpub_pdf.view import ClinicView, HandoutViews, long_date, palette
+from backpub_pdf.view import HandoutViews, long_date, palette
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
@@ -149,8 +148,9 @@ class Renderer:
         url = refusal.url if refusal else detail
         entity = owners.get(url, fallback)
         reason = refusal.reason if refusal else detail
+        who = "the content" if url in owners else "a PDF template or stylesheet (see theme/pdf/)"
         return RenderError(
-            f"the PDF refers to {url!r}, which cannot be used: {reason}",
+            f"{who} refers to {url!r}, which cannot be used: {reason}",
             path=publication.source_of(entity).path,
             entity=entity,
         )

@@ -14,7 +14,6 @@ from markupsafe import Markup
 from backpub import Publication
 from backpub.markdown import render as render_markdown
 from backpub.model import Clinic, Concept, Entity, Handout, Mistake, Protocol
-
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
 
@@ -215,7 +214,7 @@ class HandoutViews:
             return url
 
         # The Markdown renderer sanitises raw HTML with nh3, so the result is safe to insert as markup.
-        return Markup(render_markdown(text, link=link, image=image, heading_shift=heading_shift))  # noqa: S704
+        return Markup(render_markdown(text, link=link, image=image, heading_shift=heading_shift))
 
     def picture(self, src: str, alt: str, owner: Entity, caption: str | None = None) -> Picture:
         url = virtual_url("content", src)

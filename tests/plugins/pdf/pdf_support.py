@@ -1,15 +1,15 @@
-"""Fixtures for the PDF format's tests: a prepared renderer per project, and PDFs rendered once per module."""
+"""Helpers and fixtures for the PDF format's tests (not a conftest.py: `conftest` is the shared tests' module name).
+
+Test modules import the fixtures they use from here.
+"""
 
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Callable
 from datetime import date
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
 from backpub.build import make_context
@@ -48,22 +48,8 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[PdfFormat, Publication]:
-    """The shipped content, copied once per module, with a prepared PDF format."""
-    project = tmp_path_factory.mktemp("shipped")
-    shutil.copytree(REPO / "content", project / "content")
-    return prepared_format(project)
-
-
-@pytest.fixture(scope="module")
-def rendered(shipped: tuple[PdfFormat, Publication]) -> Callable[[str], bytes]:
-    """Render an output of the shipped content once per module (rendering is the slow part)."""
-    cache: dict[str, bytes] = {}
-
-    def get(output: str) -> bytes:
-        if output not in cache:
-            cache[output] = render(*shipped, output)
-        return cache[output]
-
-    return get
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Replace text in a file, failing loudly if the text is not there."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not found in {path}"
+    path.write_text(text.replace(old, new, 1))

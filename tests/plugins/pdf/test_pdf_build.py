@@ -1,0 +1,77 @@
+"""Building PDFs through backpub: every output of the shipped content, byte-identical rebuilds, incremental builds."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import pikepdf
+from pdf_support import AS_OF, page_texts, prepared_format, render, replace_in
+
+from backpub.build import build
+
+EPOCH = "1793000000"  # 26 October 2026 07:33:20 UTC
+
+
+def build_pdf(project: Path, monkeypatch, **options):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    return build(project / "content", formats=["pdf"], as_of=AS_OF, **options)
+
+
+def test_shipped_content_builds_every_handout_edition_and_pack(make_project, run_cli):
+    project = make_project("shipped")
+    result = run_cli("build", "--format", "pdf", "--as-of", AS_OF.isoformat(), "--jobs", "2", cwd=project)
+    assert result.exit_code == 0, result.output
+    written = sorted(
+        path.relative_to(project / "outputs" / "pdf").as_posix() for path in project.glob("outputs/pdf/**/*.pdf")
+    )
+    handouts = sorted(path.stem for path in (project / "content" / "handouts").glob("*.md"))
+    clinics = sorted(path.stem for path in (project / "content" / "clinics").glob("*.md"))
+    expected = [f"{handout}.pdf" for handout in handouts]
+    expected += [f"{clinic}/{name}.pdf" for clinic in clinics for name in [*handouts, "pack"]]
+    assert written == sorted(expected)
+    for name in written:
+        with pikepdf.open(project / "outputs" / "pdf" / name) as pdf:
+            assert len(pdf.pages) >= 2
+
+
+def test_two_builds_in_different_folders_are_byte_identical(make_project, monkeypatch):
+    first, second = make_project("minimal", "first"), make_project("minimal", "second")
+    build_pdf(first, monkeypatch, jobs=1)
+    build_pdf(second, monkeypatch, jobs=2)
+    outputs = sorted(path.relative_to(first / "outputs").as_posix() for path in first.glob("outputs/pdf/**/*.pdf"))
+    assert outputs == ["pdf/first-steps.pdf", "pdf/test-clinic/first-steps.pdf", "pdf/test-clinic/pack.pdf"]
+    for output in outputs:
+        assert (first / "outputs" / output).read_bytes() == (second / "outputs" / output).read_bytes(), output
+    with pikepdf.open(first / "outputs" / "pdf" / "first-steps.pdf") as pdf:
+        assert str(pdf.docinfo.CreationDate).startswith("D:20261026073320")
+        assert str(pdf.docinfo.ModDate).startswith("D:20261026073320")
+
+
+def test_a_document_does_not_depend_on_what_the_process_rendered_before(project):
+    pdf, publication = prepared_format(project)
+    alone = render(pdf, publication, "test-clinic/first-steps.pdf")
+    render(pdf, publication, "test-clinic/pack.pdf")
+    render(pdf, publication, "first-steps.pdf")
+    assert render(pdf, publication, "test-clinic/first-steps.pdf") == alone
+
+
+def test_a_clinic_change_rerenders_only_that_clinics_files(project, monkeypatch):
+    build_pdf(project, monkeypatch, jobs=1)
+    report = build_pdf(project, monkeypatch, jobs=1)
+    assert report.formats["pdf"].written == 0
+    replace_in(project / "content" / "clinics" / "test-clinic.md", '"01234 567890"', '"01234 999999"')
+    report = build_pdf(project, monkeypatch, jobs=1)
+    assert sorted(report.rendered) == ["pdf/test-clinic/first-steps.pdf", "pdf/test-clinic/pack.pdf"]
+    assert "01234 999999" in " ".join(page_texts((project / "outputs/pdf/test-clinic/first-steps.pdf").read_bytes()))
+
+
+def test_a_theme_stylesheet_overrides_the_look(project, monkeypatch):
+    theme = project / "theme" / "pdf"
+    theme.mkdir(parents=True)
+    (theme / "theme.css").write_text('h1::before { content: "Clinic copy: "; }\n')
+    build_pdf(project, monkeypatch, jobs=1)
+    data = (project / "outputs" / "pdf" / "first-steps.pdf").read_bytes()
+    assert "Clinic copy: First steps" in " ".join(page_texts(data))
+    with pikepdf.open(BytesIO(data)) as pdf:
+        assert str(pdf.docinfo.Title) == "First steps"
