@@ -20,7 +20,7 @@ from typing import Any
 
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
 from backpub.formats import BuildContext, Format, Job
-from backpub.output import OutputWriter, ProjectLock, safe_relative
+from backpub.output import OutputWriter, ProjectLock, remove_stale_siblings, safe_relative
 from backpub.plugins import PluginHost, make_host
 from backpub.publication import Publication
 from backpub.validation import Validation, load
@@ -105,9 +105,10 @@ def build_time_for(publication: Publication, as_of: date) -> datetime:
     return publication.at(as_of, datetime.min.time())
 
 
-def load_checked(content_dir: Path, *, as_of: date | None, strict: bool) -> Validation:
-    """Load content; raise ContentError on errors (and on warnings under strict)."""
-    validation = load(content_dir, as_of=as_of)
+def load_checked(content_dir: Path, *, as_of: date | None, strict: bool, cache_dir: Path | None = None) -> Validation:
+    """Load content (reusing the cached model in `cache_dir` when nothing changed); raise ContentError on errors
+    (and on warnings under strict)."""
+    validation = load(content_dir, as_of=as_of, cache_dir=cache_dir)
     failing = validation.errors + (validation.warnings if strict else [])
     if failing or validation.publication is None:
         raise ContentError([_strict(p) for p in validation.problems] if strict else validation.problems)
@@ -174,7 +175,8 @@ def build(
     host = host or make_host(project_dir=project_dir)
     names = select_formats(host.formats(), formats)
     with ProjectLock(state_dir(project_dir) / "build.lock"):
-        validation = load_checked(content_dir, as_of=as_of, strict=strict)
+        cache_dir = state_dir(project_dir) / "cache" if use_cache else None
+        validation = load_checked(content_dir, as_of=as_of, strict=strict, cache_dir=cache_dir)
         publication = validation.publication
         assert publication is not None
         as_of = as_of or _today(publication)
@@ -236,10 +238,17 @@ class _Engine:
         self._file_hashes: dict[Path, str] = {}
 
     def run(self, workers: int, progress: Progress) -> BuildReport:
+        remove_stale_siblings(self.output_dir)  # a killed build's trees go even when nothing needs rendering
         planned = self.plan()
         previous = self._load_manifest() if self.use_cache else {}
         report = BuildReport(self.output_dir.resolve())
         report.formats = {name: FormatReport(name) for name in self.instances}
+        if self._up_to_date(planned, previous):
+            # Nothing to render or remove: leave outputs/ alone rather than re-link and swap every file.
+            for item in planned:
+                report.formats[item.format_name].unchanged += 1
+            self._finish([])
+            return report
         with OutputWriter(self.output_dir) as writer:
             self._carry_other_formats(writer)
             dirty = [p for p in planned if previous.get(p.path) != p.fingerprint or not writer.keep(p.path)]
@@ -250,13 +259,30 @@ class _Engine:
             self._count_removed(planned, report)
             writer.commit()
         self._save_manifest(previous, planned)
+        self._finish(dirty)
+        report.rendered = [p.path for p in dirty]
+        return report
+
+    def _finish(self, dirty: list[PlannedJob]) -> None:
         for name, instance in self.instances.items():
             written = [p.job.output for p in dirty if p.format_name == name]
             _guard(
                 name, "finish", lambda instance=instance, written=written: instance.finish(self.publication, written)
             )
-        report.rendered = [p.path for p in dirty]
-        return report
+
+    def _up_to_date(self, planned: list[PlannedJob], previous: dict[str, str]) -> bool:
+        """Whether every job's fingerprint is unchanged and each built format's folder holds exactly its files."""
+        if any(previous.get(item.path) != item.fingerprint for item in planned):
+            return False
+        expected = {item.path for item in planned}
+        found: set[str] = set()
+        for name in self.instances:
+            folder = self.output_dir / name
+            for root, folders, files in os.walk(folder):
+                if any(Path(root, entry).is_symlink() for entry in folders):
+                    return False  # a build never writes symlinks: something else changed outputs/
+                found.update(Path(root, entry).relative_to(self.output_dir).as_posix() for entry in files)
+        return found == expected and all((self.output_dir / path).is_file() for path in expected)
 
     # -- planning --------------------------------------------------------------------------------
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
+import os
+import pickle
+import sys
 import typing
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,13 +53,100 @@ def today_in(timezone: str) -> date:
         return datetime.now(ZoneInfo("UTC")).date()
 
 
-def load(content_dir: Path, *, as_of: date | None = None, base: Path | None = None) -> Validation:
-    """Load and validate a content folder; never raises for content problems."""
+def load(
+    content_dir: Path, *, as_of: date | None = None, base: Path | None = None, cache_dir: Path | None = None
+) -> Validation:
+    """Load and validate a content folder; never raises for content problems.
+
+    With `cache_dir`, the outcome is reused while every content file, backpub's own code, the date and the
+    working folder are the same as last time (a pickle in the build cache); any difference means a full load.
+    """
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
         raise ConfigError(f"content folder {str(content_dir)!r} does not exist")
-    loader = _Loader(content_dir.resolve(), base or Path.cwd())
-    return loader.run(as_of)
+    base = base or Path.cwd()
+    if cache_dir is None:
+        return _Loader(content_dir.resolve(), base).run(as_of)
+    key = _load_key(content_dir.resolve(), base.resolve(), as_of)
+    cached = _read_cached(cache_dir / MODEL_CACHE, key)
+    if cached is not None:
+        return cached
+    validation = _Loader(content_dir.resolve(), base).run(as_of)
+    _write_cached(cache_dir / MODEL_CACHE, key, validation)
+    return validation
+
+
+MODEL_CACHE = "model.pickle"
+_HASHED_FILE_LIMIT = 2_000_000
+"""Content files up to this size are hashed for the cache key; larger ones (audio) by their stat."""
+
+
+def content_digest(content_dir: Path) -> str:
+    """A digest of every file in a content folder: names and bytes (stat details for large files)."""
+    digest = hashlib.sha256()
+    for path in sorted(_files_under(content_dir)):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0")
+        if info.st_size <= _HASHED_FILE_LIMIT:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        else:
+            digest.update(f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}".encode())
+    return digest.hexdigest()
+
+
+def _files_under(folder: Path):
+    """Every file below a folder, following symlinked folders (as loading does) but never in a loop."""
+    seen: set[str] = set()
+    for root, folders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            folders.clear()
+            continue
+        seen.add(real)
+        folders.sort()
+        for name in files:
+            yield Path(root, name)
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of backpub's own source and the versions of the libraries that shape validation."""
+    import pydantic
+
+    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _load_key(content_dir: Path, base: Path, as_of: date | None) -> str:
+    # Without --as-of, the review warnings depend on today's date: any date change is a miss.
+    day = as_of.isoformat() if as_of else f"today {date.today().isoformat()} {datetime.now(UTC).date().isoformat()}"
+    parts = [code_digest(), content_digest(content_dir), str(content_dir), str(base), day]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _read_cached(path: Path, key: str) -> Validation | None:
+    try:
+        with open(path, "rb") as handle:
+            stored_key, validation = pickle.load(handle)
+    except Exception:  # a missing, truncated or foreign cache file is just a miss
+        return None
+    return validation if stored_key == key and isinstance(validation, Validation) else None
+
+
+def _write_cached(path: Path, key: str, validation: Validation) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump((key, validation), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass  # the cache is an optimisation: a build never fails because it cannot be written
 
 
 class _Loader:
