@@ -72,6 +72,7 @@ class Renderer:
         self.font_config = FontConfiguration()
         self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
         self._stylesheets: list[Any] | None = None
+        self._qr_codes: dict[str, bytes] = {}
 
     def stylesheet_url(self, name: str) -> str | None:
         """The theme's copy of a stylesheet when it has one, else the plugin's (None when neither has it)."""
@@ -110,7 +111,6 @@ class Renderer:
             "paper": PAPER[clinic.paper if clinic else self.default_paper],
             "colours": palette(clinic.accent_colour if clinic else self.default_accent),
             "build_time": self.context.build_time.isoformat(timespec="seconds"),
-            "stylesheets": self.stylesheet_urls,
             "site_url": publication.home_url,
         }
         fallback = main or (clinic.id if clinic else "")
@@ -130,6 +130,7 @@ class Renderer:
                     string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
                 )
                 pdf = document.write_pdf(
+                    stylesheets=self.stylesheets(fetcher),
                     font_config=self.font_config,
                     pdf_variant="pdf/ua-1",
                     uncompressed_pdf=False,
@@ -141,6 +142,15 @@ class Renderer:
             raise located_error(errors[0], publication, owners, fallback)
         assert lang
         return pdf
+
+    def stylesheets(self, fetcher) -> list[Any]:
+        """The parsed stylesheets (fonts included), made on the first render and reused for every other."""
+        if self._stylesheets is None:
+            self._stylesheets = [
+                self.weasyprint.CSS(url=url, url_fetcher=fetcher, font_config=self.font_config)
+                for url in self.stylesheet_urls
+            ]
+        return self._stylesheets
 
     def refused(
         self, refusal: RefusedURL | None, detail: str, publication: Publication, owners: dict[str, str], fallback: str
@@ -157,14 +167,16 @@ class Renderer:
 
     def qr_image(self, gate: FileGate, url: str) -> str:
         """A vector QR code for `url`, served to WeasyPrint from memory; returns its virtual URL."""
-        import segno
+        if url not in self._qr_codes:
+            import segno
 
-        buffer = io.BytesIO()
-        segno.make(url, error="m", micro=False).save(
-            buffer, kind="svg", border=0, dark="#000000", xmldecl=False, title=f"QR code: {url}"
-        )
+            buffer = io.BytesIO()
+            segno.make(url, error="m", micro=False).save(
+                buffer, kind="svg", border=0, dark="#000000", xmldecl=False, title=f"QR code: {url}"
+            )
+            self._qr_codes[url] = buffer.getvalue()
         image_url = virtual_url("generated", f"qr-{hashlib.sha256(url.encode()).hexdigest()[:16]}.svg")
-        gate.generated[image_url] = buffer.getvalue()
+        gate.generated[image_url] = self._qr_codes[url]
         return image_url
 
 
