@@ -115,10 +115,10 @@ class Renderer:
         }
         fallback = main or (clinic.id if clinic else "")
         html = self.env.get_template(template).render(**document)
-        return self.to_pdf(html, gate, publication, views.asset_owners, fallback, publication.programme.language)
+        return self.to_pdf(html, gate, publication, views.asset_owners, fallback)
 
     def to_pdf(
-        self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str, lang: str
+        self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str
     ) -> bytes:
         """Lay out and write the PDF; WeasyPrint's errors and refused URLs become located RenderErrors."""
         from weasyprint.urls import FatalURLFetchingError
@@ -140,7 +140,6 @@ class Renderer:
                 raise self.refused(refusal, str(exc), publication, owners, fallback) from None
         if errors:
             raise located_error(errors[0], publication, owners, fallback)
-        assert lang
         return pdf
 
     def stylesheets(self, fetcher) -> list[Any]:

@@ -6,6 +6,7 @@ templates, including a project's own theme, only arrange it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -147,7 +148,7 @@ def long_date(day: date) -> str:
 class HandoutViews:
     """Builds the template data of handouts for one document (a handout or a whole pack)."""
 
-    def __init__(self, publication: Publication, *, as_of: date, qr_image: callable) -> None:
+    def __init__(self, publication: Publication, *, as_of: date, qr_image: Callable[[str], str]) -> None:
         self.publication = publication
         self.as_of = as_of
         self.qr_image = qr_image
