@@ -170,6 +170,27 @@ def build(
 
 
 @cli.command()
+@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path), show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1.")
+@click.option("--format", "-f", "formats", multiple=True, metavar="NAME", help="A format to build (default: all).")
+@as_of_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the CPU count).")
+@handle_errors
+def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date | None, jobs: int | None) -> None:
+    """Build, serve the outputs on 127.0.0.1 and rebuild when the content changes."""
+    from backpub.errors import ConfigError
+    from backpub.preview import Preview
+
+    if not content_dir.is_dir():
+        raise ConfigError(f"content folder {str(content_dir)!r} does not exist")
+    try:
+        server = Preview(content_dir, port=port, formats=formats or None, as_of=as_of, jobs=jobs, log=click.echo)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    server.serve_forever()
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @handle_errors
 def plugins(as_json: bool) -> None:

@@ -1,0 +1,327 @@
+"""`backpub preview`: build, serve the outputs on 127.0.0.1, rebuild when the content changes, reload the page.
+
+Everything is served from this process: no third-party requests. `/_backpub/` is an index of the outputs (the
+handout PDFs, the newsletter previews, the feed as an episode list, the book); when the site format was built,
+`/` serves the site itself. HTML pages get a small script that polls `/_backpub/status` and reloads the page
+after each build; a failed build shows its messages on the page instead of stopping the server.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import threading
+import time
+import traceback
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from datetime import date
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from backpub.errors import BackpubError, ContentError
+
+PREFIX = "/_backpub/"
+RELOAD_SCRIPT = """<script>
+(function () {
+  var seen = %d;
+  function poll() {
+    fetch("/_backpub/status", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+      if (s.build !== seen && !s.building) { location.reload(); } else { setTimeout(poll, 700); }
+    }).catch(function () { setTimeout(poll, 2000); });
+  }
+  setTimeout(poll, 700);
+})();
+</script>"""
+
+
+@dataclass
+class BuildState:
+    """What the preview shows: how many builds finished, whether one is running, and the last failure."""
+
+    build: int = 0
+    building: bool = False
+    error: str | None = None
+    finished_at: float | None = None
+    seconds: float = 0.0
+    rendered: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "build": self.build,
+            "building": self.building,
+            "ok": self.error is None,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "rendered": self.rendered,
+        }
+
+
+class Preview:
+    """Builds a project, serves its outputs and rebuilds on content changes until `stop()`."""
+
+    def __init__(
+        self,
+        content_dir: Path,
+        *,
+        port: int = 8000,
+        formats: tuple[str, ...] | None = None,
+        as_of: date | None = None,
+        jobs: int | None = None,
+        log=print,
+    ) -> None:
+        self.content_dir = Path(content_dir).resolve()
+        self.project_dir = self.content_dir.parent
+        self.output_dir = self.project_dir / "outputs"
+        self.formats = formats or None
+        self.as_of = as_of
+        self.jobs = jobs
+        self.log = log
+        self.state = BuildState()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self.server.daemon_threads = True
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Build once, then serve and watch in background threads."""
+        self.rebuild()
+        for target in (self.server.serve_forever, self._watch):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self.threads:
+            thread.join(timeout=10)
+
+    def serve_forever(self) -> None:
+        """Start, then block until interrupted (Ctrl-C)."""
+        self.start()
+        self.log(f"Previewing {self.content_dir} at {self.url} (Ctrl-C to stop)")
+        try:
+            while not self.stopping.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    # -- building -------------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Build now; any failure is kept for the page, never raised."""
+        from backpub.build import build
+
+        with self.lock:
+            self.state.building = True
+        started = time.perf_counter()
+        error, rendered = None, []
+        try:
+            report = build(self.content_dir, formats=self.formats, as_of=self.as_of, jobs=self.jobs)
+            rendered = report.rendered
+        except ContentError as exc:
+            error = "\n".join(str(problem) for problem in exc.problems) or str(exc)
+        except BackpubError as exc:
+            error = str(exc)
+        except Exception:  # a crash in a plugin must not take the preview down
+            error = traceback.format_exc()
+        with self.lock:
+            self.state = BuildState(
+                build=self.state.build + 1,
+                error=error,
+                finished_at=time.time(),
+                seconds=time.perf_counter() - started,
+                rendered=rendered,
+            )
+        if error:
+            self.log(f"build failed:\n{error}")
+        else:
+            self.log(f"built in {self.state.seconds:.2f} s: {len(rendered)} file(s) rendered")
+
+    def _watch(self) -> None:
+        import watchfiles
+
+        folders = [self.content_dir]
+        theme = self.project_dir / "theme"
+        if theme.is_dir():
+            folders.append(theme)
+        for _changes in watchfiles.watch(*folders, stop_event=self.stopping, rust_timeout=500, yield_on_timeout=False):
+            if self.stopping.is_set():
+                return
+            self.rebuild()
+
+    def status(self) -> dict:
+        with self.lock:
+            return self.state.as_dict()
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------------
+
+
+def _handler_for(preview: Preview) -> type[BaseHTTPRequestHandler]:
+    class Handler(_PreviewHandler):
+        pass
+
+    Handler.preview = preview
+    return Handler
+
+
+class _PreviewHandler(BaseHTTPRequestHandler):
+    preview: Preview
+    server_version = "backpub-preview"
+
+    def log_message(self, format: str, *args) -> None:
+        """Quiet: the terminal shows builds, not every request."""
+
+    def do_GET(self) -> None:
+        path = unquote(urlsplit(self.path).path)
+        if path == PREFIX + "status":
+            self._send(HTTPStatus.OK, json.dumps(self.preview.status()).encode(), "application/json")
+        elif path in (PREFIX, PREFIX.rstrip("/")):
+            self._send(HTTPStatus.OK, self._page(index_html(self.preview.output_dir)), "text/html; charset=utf-8")
+        elif path.startswith(PREFIX + "files/"):
+            self._file(self.preview.output_dir, path.removeprefix(PREFIX + "files/"))
+        elif (self.preview.output_dir / "site").is_dir():
+            self._file(self.preview.output_dir / "site", path.lstrip("/"))
+        elif path == "/":
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", PREFIX)
+            self.end_headers()
+        else:
+            self._send(HTTPStatus.NOT_FOUND, self._page("<h1>Not found</h1>"), "text/html; charset=utf-8")
+
+    def _file(self, root: Path, relative: str) -> None:
+        root = root.resolve()
+        target = (root / relative).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_relative_to(root) or not target.is_file():
+            self._send(HTTPStatus.NOT_FOUND, self._page("<h1>Not found</h1>"), "text/html; charset=utf-8")
+            return
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        data = target.read_bytes()
+        if kind == "text/html":
+            data = _inject(data, self._banner_and_script())
+            kind += "; charset=utf-8"
+        self._send(HTTPStatus.OK, data, kind)
+
+    def _page(self, body: str) -> bytes:
+        return (
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>backpub preview</title>"
+            f"<style>{STYLE}</style></head><body>{body}{self._banner_and_script()}</body></html>"
+        ).encode()
+
+    def _banner_and_script(self) -> str:
+        status = self.preview.status()
+        banner = ""
+        if status["error"]:
+            banner = (
+                "<div id='backpub-build-error' style='position:fixed;inset:auto 0 0 0;max-height:50vh;overflow:auto;"
+                "background:#7a0c0c;color:#fff;padding:1em;font:14px/1.4 monospace;z-index:99999'>"
+                f"<strong>The last build failed</strong> (build {status['build']}); the outputs are from the last "
+                f"good build.<pre style='white-space:pre-wrap'>{html.escape(status['error'])}</pre></div>"
+            )
+        return banner + RELOAD_SCRIPT % status["build"]
+
+    def _send(self, code: int, data: bytes, kind: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _inject(page: bytes, snippet: str) -> bytes:
+    """Add the snippet before </body> (or at the end when there is none)."""
+    marker = page.lower().rfind(b"</body>")
+    if marker == -1:
+        return page + snippet.encode()
+    return page[:marker] + snippet.encode() + page[marker:]
+
+
+STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#1b1b1b}"
+    "h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
+    "li{margin:.2em 0}.muted{color:#555}"
+)
+
+
+# -- the index of outputs -------------------------------------------------------------------------------------
+
+
+def index_html(output_dir: Path) -> str:
+    """The outputs index: one section per kind of output, linking into /_backpub/files/."""
+    sections = [
+        _site_section(output_dir),
+        _files_section("Handouts (PDF)", output_dir, "pdf", "*.pdf"),
+        _files_section("Newsletter previews", output_dir, "newsletter", "*.html"),
+        _feed_section(output_dir),
+        _files_section("Book", output_dir, "epub", "*.epub"),
+        _files_section("Data", output_dir, "json", "*.json"),
+    ]
+    body = "".join(section for section in sections if section)
+    if not body:
+        body = "<p class='muted'>Nothing has been built yet.</p>"
+    return f"<h1>backpub preview</h1><p class='muted'>Outputs in {html.escape(str(output_dir))}</p>{body}"
+
+
+def _link(output_dir: Path, path: Path, text: str | None = None) -> str:
+    relative = path.relative_to(output_dir).as_posix()
+    return f"<a href='{PREFIX}files/{html.escape(relative)}'>{html.escape(text or relative)}</a>"
+
+
+def _site_section(output_dir: Path) -> str:
+    if not (output_dir / "site" / "index.html").is_file():
+        return ""
+    return "<h2>Website</h2><p><a href='/'>Open the site preview</a></p>"
+
+
+def _files_section(title: str, output_dir: Path, folder: str, pattern: str) -> str:
+    files = sorted((output_dir / folder).rglob(pattern)) if (output_dir / folder).is_dir() else []
+    if not files:
+        return ""
+    items = "".join(f"<li>{_link(output_dir, path)}</li>" for path in files)
+    return f"<h2>{html.escape(title)} <span class='muted'>({len(files)})</span></h2><ul>{items}</ul>"
+
+
+def _feed_section(output_dir: Path) -> str:
+    feeds = sorted((output_dir / "feed").glob("*.xml")) if (output_dir / "feed").is_dir() else []
+    parts = []
+    for feed in feeds:
+        try:
+            channel = ElementTree.parse(feed).getroot().find("channel")
+        except ElementTree.ParseError as exc:
+            parts.append(f"<p>{_link(output_dir, feed)}: cannot read ({html.escape(str(exc))})</p>")
+            continue
+        items = channel.findall("item") if channel is not None else []
+        rows = "".join(
+            f"<li>{html.escape(item.findtext('pubDate') or '')}: <strong>{html.escape(item.findtext('title') or '')}"
+            f"</strong>{_enclosure(item)}</li>"
+            for item in items
+        )
+        parts.append(f"<p>{_link(output_dir, feed)}: {len(items)} episode(s)</p><ol>{rows}</ol>")
+    return "<h2>Podcast feed</h2>" + "".join(parts) if parts else ""
+
+
+def _enclosure(item: ElementTree.Element) -> str:
+    enclosure = item.find("enclosure")
+    if enclosure is None:
+        return ""
+    url = enclosure.get("url", "")
+    return f" <span class='muted'>({html.escape(url)})</span>"

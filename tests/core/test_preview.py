@@ -1,0 +1,148 @@
+"""`backpub preview`: serves an index of the outputs, rebuilds on content changes, shows build errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from backpub.preview import Preview
+from conftest import edit
+
+WAIT = 60.0
+
+
+def fetch(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def status(preview_url: str) -> dict:
+    return json.loads(fetch(preview_url + "_backpub/status")[1])
+
+
+def wait_for_build(preview_url: str, after: int) -> dict:
+    """Poll until a build newer than `after` has finished (bounded)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        current = status(preview_url)
+        if current["build"] > after and not current["building"]:
+            return current
+        time.sleep(0.2)
+    raise AssertionError(f"no build after #{after} within {WAIT} s")
+
+
+@pytest.fixture
+def preview(project: Path):
+    server = Preview(
+        project / "content", port=0, formats=("json",), as_of=date(2026, 11, 22), jobs=1, log=lambda _: None
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_index_lists_outputs_and_injects_the_reload_script(preview: Preview) -> None:
+    code, page = fetch(preview.url + "_backpub/")
+    assert code == 200
+    assert "/_backpub/files/json/programme.json" in page
+    assert "/_backpub/status" in page
+    assert "https://" not in page.split("<body>", 1)[1], "the preview page makes no third-party requests"
+    code, data = fetch(preview.url + "_backpub/files/json/programme.json")
+    assert json.loads(data)["programme"]["title"] == "Minimal Programme"
+
+
+def test_root_redirects_to_the_index_without_a_site(preview: Preview) -> None:
+    code, page = fetch(preview.url)
+    assert code == 200 and "backpub preview" in page
+
+
+def test_paths_outside_outputs_are_refused(preview: Preview) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        fetch(preview.url + "_backpub/files/../content/programme.yaml")
+    assert refused.value.code == 404
+    with pytest.raises(urllib.error.HTTPError):
+        fetch(preview.url + "_backpub/files/%2e%2e/content/programme.yaml")
+
+
+def test_content_edit_rebuilds_and_a_broken_edit_shows_the_error(preview: Preview, project: Path) -> None:
+    first = status(preview.url)
+    assert first["ok"] and first["build"] == 1
+    programme = project / "content" / "programme.yaml"
+    edit(programme, "title: Minimal Programme", "title: Edited Programme")
+    rebuilt = wait_for_build(preview.url, first["build"])
+    assert rebuilt["ok"], rebuilt["error"]
+    assert rebuilt["rendered"] == ["json/programme.json"]
+    assert json.loads(fetch(preview.url + "_backpub/files/json/programme.json")[1])["programme"]["title"] == (
+        "Edited Programme"
+    )
+
+    edit(programme, "timezone: Europe/London", "timezone: Europe/Nowhere")
+    failed = wait_for_build(preview.url, rebuilt["build"])
+    assert not failed["ok"]
+    assert "programme.yaml" in failed["error"] and "Europe/Nowhere" in failed["error"]
+    code, page = fetch(preview.url + "_backpub/")
+    assert code == 200, "a failed build is shown, not a crash"
+    assert "The last build failed" in page and "Europe/Nowhere" in page
+    # the last good outputs are still served
+    assert "Edited Programme" in fetch(preview.url + "_backpub/files/json/programme.json")[1]
+
+    edit(programme, "timezone: Europe/Nowhere", "timezone: Europe/London")
+    assert wait_for_build(preview.url, failed["build"])["ok"]
+
+
+def test_site_output_is_served_at_the_root(project: Path) -> None:
+    site = project / "outputs" / "site"
+    server = Preview(project / "content", port=0, formats=("json",), as_of=date(2026, 11, 22), log=lambda _: None)
+    server.start()
+    try:
+        # a site folder from an earlier build is carried over by json-only builds and becomes the preview
+        site.mkdir(parents=True)
+        (site / "index.html").write_text("<html><body><h1>Hello site</h1></body></html>")
+        _, page = fetch(server.url)
+        assert "Hello site" in page and "/_backpub/status" in page
+    finally:
+        server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_cli_preview_serves_until_interrupted(project: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "backpub", "preview", "--port", str(port), "-f", "json", "--as-of", "2026-11-22"]
+    child = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                code, page = fetch(f"http://127.0.0.1:{port}/_backpub/")
+                break
+            except OSError:
+                assert child.poll() is None, child.communicate()
+                assert time.monotonic() < deadline, "preview did not start"
+                time.sleep(0.2)
+        assert code == 200 and "programme.json" in page
+    finally:
+        child.send_signal(signal.SIGINT)
+        try:
+            out, _ = child.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(child.pid, signal.SIGKILL)
+            raise
+    assert f"127.0.0.1:{port}" in out
