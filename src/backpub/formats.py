@@ -128,3 +128,19 @@ class Format(ABC):
         """A located problem about an entity (or the programme settings when entity_id is None)."""
         path = publication.programme_path if entity_id is None else publication.source_of(entity_id).path
         return Problem(path, line, 1, severity, f"[{self.name}] {message}", entity_id)
+
+    def theme_stylesheet_problems(self, *names: str) -> list[Problem]:
+        """An error for each url()/@import in the project's theme stylesheets (`theme/<format>/<name>`) that would
+        load something from outside the project: a theme may restyle a format, never make it or a reader fetch."""
+        from backpub.markdown import css_remote_references
+
+        problems = []
+        for name in names:
+            path = self.context.theme_dir(self.name) / name
+            if not path.is_file():
+                continue
+            shown = path.relative_to(self.context.project_dir).as_posix()
+            for line, url in css_remote_references(path.read_text(errors="replace")):
+                message = f"[{self.name}] the theme stylesheet loads {url!r}; a theme may only use its own files"
+                problems.append(Problem(shown, line, 1, "error", message))
+        return problems

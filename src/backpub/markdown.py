@@ -68,6 +68,20 @@ def _walk(tokens: list[Token]):
             yield from _walk(token.children)
 
 
+_CSS_REFERENCE = re.compile(r"""@import\s+(?!url\()['"]([^'"]+)|url\(\s*['"]?([^'")]+?)['"]?\s*\)""", re.IGNORECASE)
+
+
+def css_remote_references(css: str) -> list[tuple[int, str]]:
+    """(line, url) for every url(...) or @import in a stylesheet that a renderer or reader would fetch from outside
+    (any scheme but data:, protocol-relative, or absolute): themes may style, not fetch."""
+    found = []
+    for match in _CSS_REFERENCE.finditer(css):
+        url = (match[1] or match[2]).strip()
+        if (is_remote(url) and not url.lower().startswith("data:")) or url.startswith("/"):
+            found.append((css.count("\n", 0, match.start()) + 1, url))
+    return found
+
+
 def is_remote(url: str) -> bool:
     """True for URLs that would make a renderer fetch something: any scheme, or protocol-relative."""
     return bool(re.match(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)", url.strip()))

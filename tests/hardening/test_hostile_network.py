@@ -180,20 +180,42 @@ def write_theme(project: Path, port: int) -> None:
         path.write_text(css.format(port=port))
 
 
+THEMED = {"epub": "book.css", "newsletter": "email.css", "site": "site.css"}
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_hostile_theme_css_and_plain_links_never_connect(project, run_cli, counter, fmt):
-    """Themes are trusted to style, not to fetch: each format's build still makes no connection."""
+    """Themes are trusted to style, not to fetch: each build refuses the theme or drops the reference; no connection."""
     write_theme(project, counter.port)
     link = f"http://127.0.0.1:{counter.port}/page"
     edit(
         project / EPISODE,
         "## The article\n",
-        f'## The article\n\nSee [the guide]({link}) and <a href="{link}2">this</a>.\n',
+        f'## The article\n\nSee [a guide]({link}) and <a href="{link}2">this</a>.\n',
     )
     result = run_cli("build", "-f", fmt, "--as-of", AS_OF, "--jobs", "1", cwd=project)
     assert "Traceback" not in result.output
-    if result.exit_code != 0:  # a format may refuse a theme that fetches, with a plain message
-        assert isinstance(result.exception, SystemExit) and "Error:" in result.output, result.output
-    else:
-        assert any(p.is_file() for p in (project / "outputs" / fmt).rglob("*"))
     assert counter.connections == 0, f"{fmt} connected {counter.connections} time(s)"
+    if fmt in THEMED:  # refused before rendering, located in the theme file
+        assert result.exit_code == 1, result.output
+        assert f"theme/{fmt}/{THEMED[fmt]}:1:1: error: [{fmt}] the theme stylesheet loads 'http://127.0.0.1:" in (
+            result.output
+        )
+    elif fmt == "pdf":  # WeasyPrint's fetcher refuses while rendering, with a plain message
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "http://127.0.0.1" in result.output and "not allowed" in result.output
+    else:  # json and feed have no stylesheet: they build, and a plain hyperlink is never fetched
+        assert result.exit_code == 0, result.output
+    if result.exit_code == 0:
+        for path in (project / "outputs" / fmt).rglob("*"):
+            if path.is_file():
+                assert f"127.0.0.1:{counter.port}/a.css".encode() not in path.read_bytes(), path
+
+
+def test_the_counting_server_does_count(counter):
+    """The zero counts above mean something: a real fetch is seen."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{counter.port}/x.css", timeout=5) as answer:
+        assert answer.read() == b"{}"
+    assert counter.connections == 1
