@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from backpub import stamp
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
 from backpub.formats import BuildContext, Format, Job
 from backpub.output import OutputWriter, ProjectLock, remove_stale_siblings, safe_relative
@@ -26,7 +27,7 @@ from backpub.publication import Publication
 from backpub.validation import Validation, load
 
 STATE_FOLDER = ".backpub"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 @dataclass
@@ -174,7 +175,9 @@ def build(
     output_dir = Path(output_dir) if output_dir else project_dir / "outputs"
     host = host or make_host(project_dir=project_dir)
     names = select_formats(host.formats(), formats)
+    requested_as_of = as_of
     with ProjectLock(state_dir(project_dir) / "build.lock"):
+        stamp.forget(project_dir)
         cache_dir = state_dir(project_dir) / "cache" if use_cache else None
         validation = load_checked(content_dir, as_of=as_of, strict=strict, cache_dir=cache_dir)
         publication = validation.publication
@@ -185,9 +188,13 @@ def build(
         warnings = _check(host, instances, publication, context, validation.warnings, strict)
         engine = _Engine(publication, context, instances, output_dir, project_dir, use_cache)
         report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
-    report.warnings = warnings
-    report.counts = validation.counts
-    report.seconds = time.perf_counter() - started
+        report.warnings = warnings
+        report.counts = validation.counts
+        report.seconds = time.perf_counter() - started
+        if use_cache:
+            folders = [_code_folder(type(instance)) for instance in instances.values()]
+            code = [str(folder) for folder in folders if folder is not None]
+            stamp.record(content_dir, output_dir, formats, requested_as_of, strict, code, report.as_dict())
     return report
 
 
@@ -251,7 +258,7 @@ class _Engine:
             return report
         with OutputWriter(self.output_dir) as writer:
             self._carry_other_formats(writer)
-            dirty = [p for p in planned if previous.get(p.path) != p.fingerprint or not writer.keep(p.path)]
+            dirty = [p for p in planned if previous.get(p.path) != self._entry(p) or not writer.keep(p.path)]
             for item in planned:
                 if item not in dirty:
                     report.formats[item.format_name].unchanged += 1
@@ -272,7 +279,7 @@ class _Engine:
 
     def _up_to_date(self, planned: list[PlannedJob], previous: dict[str, str]) -> bool:
         """Whether every job's fingerprint is unchanged and each built format's folder holds exactly its files."""
-        if any(previous.get(item.path) != item.fingerprint for item in planned):
+        if any(previous.get(item.path) != self._entry(item) for item in planned):
             return False
         expected = {item.path for item in planned}
         found: set[str] = set()
@@ -371,6 +378,17 @@ class _Engine:
 
     # -- the cache manifest ----------------------------------------------------------------------
 
+    def _entry(self, item: PlannedJob) -> str | None:
+        """The manifest entry for a job's output as it is now: its fingerprint and the file's size and mtime.
+
+        An output edited or replaced behind backpub's back no longer matches, so it is rendered again.
+        """
+        try:
+            info = (self.output_dir / item.path).stat()
+        except OSError:
+            return None
+        return f"{item.fingerprint}:{info.st_size}:{info.st_mtime_ns}"
+
     def _load_manifest(self) -> dict[str, str]:
         try:
             data = json.loads(self.manifest_path.read_text())
@@ -382,25 +400,29 @@ class _Engine:
 
     def _save_manifest(self, previous: dict[str, str], planned: list[PlannedJob]) -> None:
         outputs = {path: fp for path, fp in previous.items() if path.split("/", 1)[0] not in self.instances}
-        outputs.update({p.path: p.fingerprint for p in planned})
+        outputs.update({p.path: self._entry(p) for p in planned})
         self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.manifest_path.with_suffix(".tmp")
         temporary.write_text(json.dumps({"version": MANIFEST_VERSION, "outputs": outputs}, sort_keys=True))
         os.replace(temporary, self.manifest_path)
 
 
+def _code_folder(cls: type) -> Path | None:
+    """The folder of the package that defines a format (None for a single-module plugin)."""
+    module = sys.modules.get(cls.__module__)
+    source = Path(getattr(module, "__file__", "") or "")
+    return source.parent if source.name == "__init__.py" else None
+
+
 @functools.cache
 def _code_hash(cls: type) -> str:
-    """A hash of the Python files of the package that defines a format, so code changes re-render its outputs."""
+    """A hash of the files of the package that defines a format (code, templates, styles), so changes re-render."""
     module = sys.modules.get(cls.__module__)
     source = Path(getattr(module, "__file__", "") or "")
     if not source.is_file():
         return ""
-    files = sorted(source.parent.rglob("*.py")) if source.name == "__init__.py" else [source]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:20]
+    folder = _code_folder(cls)
+    return stamp.folder_digest(folder)[:20] if folder else hashlib.sha256(source.read_bytes()).hexdigest()[:20]
 
 
 def _jsonable(value: Any) -> Any:

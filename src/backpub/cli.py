@@ -150,6 +150,8 @@ def build(
     report_format: str,
 ) -> None:
     """Validate the content and render the requested formats into outputs/."""
+    if not no_cache and _skip_unchanged(content_dir, output_dir, formats, as_of, strict, quiet, report_format):
+        return
     from backpub.build import build as run_build
     from backpub.reporting import ConsoleProgress, print_build_report, print_problems
 
@@ -188,6 +190,29 @@ def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date 
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     server.serve_forever()
+
+
+def _skip_unchanged(content_dir, output_dir, formats, as_of, strict, quiet, report_format) -> bool:
+    """Report and skip a build whose inputs and outputs are exactly as the last successful build left them."""
+    import time
+
+    from backpub import stamp
+
+    started = time.perf_counter()
+    output_dir = output_dir or content_dir.resolve().parent / "outputs"
+    last = stamp.unchanged_report(content_dir, output_dir, formats or None, as_of, strict)
+    if last is None:
+        return False
+    report = stamp.noop_report(last, time.perf_counter() - started)
+    if report_format == "json":
+        click.echo(json.dumps(report, indent=2))
+    elif not quiet:
+        for warning in report["warnings"]:
+            where = f"{warning['path']}:{warning['line']}:{warning['col']}"
+            click.secho(f"{where}: warning: {warning['message']}", fg="yellow", err=True)
+        files = sum(stats["unchanged"] for stats in report["formats"].values())
+        click.echo(f"backpub build: nothing changed since the last build; {files} files up to date in {output_dir}")
+    return True
 
 
 @cli.command()

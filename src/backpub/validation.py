@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import markdown
+from backpub import markdown, stamp
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, MarkdownText, Programme, RefTo
@@ -77,38 +77,11 @@ def load(
 
 
 MODEL_CACHE = "model.pickle"
-_HASHED_FILE_LIMIT = 2_000_000
-"""Content files up to this size are hashed for the cache key; larger ones (audio) by their stat."""
 
 
 def content_digest(content_dir: Path) -> str:
     """A digest of every file in a content folder: names and bytes (stat details for large files)."""
-    digest = hashlib.sha256()
-    for path in sorted(_files_under(content_dir)):
-        try:
-            info = path.stat()
-        except OSError:
-            continue
-        digest.update(path.relative_to(content_dir).as_posix().encode() + b"\0")
-        if info.st_size <= _HASHED_FILE_LIMIT:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        else:
-            digest.update(f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}".encode())
-    return digest.hexdigest()
-
-
-def _files_under(folder: Path):
-    """Every file below a folder, following symlinked folders (as loading does) but never in a loop."""
-    seen: set[str] = set()
-    for root, folders, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
-            folders.clear()
-            continue
-        seen.add(real)
-        folders.sort()
-        for name in files:
-            yield Path(root, name)
+    return stamp.folder_digest(content_dir)
 
 
 @functools.cache
