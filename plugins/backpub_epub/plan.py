@@ -139,7 +139,7 @@ def _media(publication: Publication, plan: BookPlan) -> dict[str, str]:
     for chapter in plan.body:
         sources += [entity.image.src for entity in chapter.entities if isinstance(entity, Protocol) and entity.image]
     for text, _ in markdown_fields(publication, plan):
-        md.render(text, image=lambda src: sources.append(src) or src)
+        sources += md.references(text)[1]
     media: dict[str, str] = {}
     taken: set[str] = set()
     for source in dict.fromkeys(sources):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from backpub import Publication
-from backpub.markdown import render as render_markdown
+from backpub.markdown import references as markdown_references
 from backpub.markdown import scan
 from backpub.model import Clinic, Concept, Entity, Handout, Mistake, Protocol
 
@@ -56,14 +56,7 @@ def referenced_ids(entity: Entity) -> set[str]:
 
 def markdown_images(text: str) -> set[str]:
     """Content-relative image paths used in a Markdown text."""
-    found: set[str] = set()
-
-    def collect(src: str) -> str:
-        found.add(src)
-        return src
-
-    render_markdown(text, image=collect)
-    return found
+    return set(markdown_references(text)[1])
 
 
 def footprint(publication: Publication, handout: Handout, as_of: date) -> Footprint:

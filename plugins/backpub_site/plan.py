@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from backpub import Publication
-from backpub.markdown import render as render_markdown
+from backpub.markdown import references as markdown_references
 from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
 
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
@@ -85,6 +85,7 @@ class SitePlan:
         self.formats = tuple(formats)
         self.released = publication.released_episodes(as_of)
         self.released_ids = frozenset(episode.id for episode in self.released)
+        self.positions = {episode.id: index for index, episode in enumerate(self.released)}
 
     # -- what is linkable ------------------------------------------------------------------------
 
@@ -195,7 +196,7 @@ class SitePlan:
 
     def neighbours(self, episode: Episode) -> tuple[Episode | None, Episode | None]:
         """The released episodes before and after this one."""
-        position = self.released.index(episode)
+        position = self.positions[episode.id]
         before = self.released[position - 1] if position > 0 else None
         after = self.released[position + 1] if position + 1 < len(self.released) else None
         return before, after
@@ -226,27 +227,13 @@ class SitePlan:
 
     def _episode_links(self, texts: list[str]) -> tuple[str, ...]:
         """Entity links to episodes in the texts: a link's target depends on whether its episode is out."""
-        found: list[str] = []
-
-        def record(target: str) -> str:
-            entity = self.publication.by_id.get(target)
-            if isinstance(entity, Episode) and target not in found:
-                found.append(target)
-            return "#"
-
+        found: dict[str, None] = {}
         for text in texts:
-            render_markdown(text, link=record)
+            for target in markdown_references(text)[0]:
+                if isinstance(self.publication.by_id.get(target), Episode):
+                    found[target] = None
         return tuple(sorted(found))
 
     def images_in(self, texts: list[str]) -> list[str]:
         """Content-relative image paths the Markdown texts embed."""
-        found: list[str] = []
-
-        def record(source: str) -> str:
-            if source not in found:
-                found.append(source)
-            return source
-
-        for text in texts:
-            render_markdown(text, image=record)
-        return found
+        return list(dict.fromkeys(source for text in texts for source in markdown_references(text)[1]))

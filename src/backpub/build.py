@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from backpub import stamp
+from backpub import markdown, stamp
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
 from backpub.formats import BuildContext, Format, Job
 from backpub.output import OutputWriter, ProjectLock, remove_stale_siblings, safe_relative
@@ -28,6 +28,7 @@ from backpub.validation import Validation, load
 
 STATE_FOLDER = ".backpub"
 MANIFEST_VERSION = 2
+MARKDOWN_FACTS = "markdown-facts.pickle"
 
 
 @dataclass
@@ -179,6 +180,8 @@ def build(
     with ProjectLock(state_dir(project_dir) / "build.lock"):
         stamp.forget(project_dir)
         cache_dir = state_dir(project_dir) / "cache" if use_cache else None
+        if cache_dir:
+            markdown.load_facts(cache_dir / MARKDOWN_FACTS)
         validation = load_checked(content_dir, as_of=as_of, strict=strict, cache_dir=cache_dir)
         publication = validation.publication
         assert publication is not None
@@ -188,6 +191,8 @@ def build(
         warnings = _check(host, instances, publication, context, validation.warnings, strict)
         engine = _Engine(publication, context, instances, output_dir, project_dir, use_cache)
         report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
+        if cache_dir:
+            markdown.save_facts(cache_dir / MARKDOWN_FACTS)
         report.warnings = warnings
         report.counts = validation.counts
         report.seconds = time.perf_counter() - started

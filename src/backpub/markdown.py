@@ -6,12 +6,17 @@ Images are content files (`![alt](assets/images/x.svg)`); each format decides ho
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import nh3
@@ -117,8 +122,110 @@ def sanitise_html(html: str, on_url: Callable[[str, str, str], str | None] | Non
     )
 
 
+# -- facts about a text, remembered across builds ----------------------------------------------------
+#
+# Parsing Markdown is the most expensive part of validating and planning a large programme, and most texts
+# do not change between builds. Facts derived from a text (its URL issues, links and images) are remembered
+# by the text's digest, in memory and, when the build asks for it, in a file in the build cache.
+
+_FACTS: dict[tuple[str, str], Any] = {}
+_FACTS_USED: set[tuple[str, str]] = set()
+_FACTS_VERSION = 1
+
+
+def _remembered(kind: str, compute: Callable[[str], Any], nothing: Any) -> Callable[[str], Any]:
+    """Wrap a pure function of a Markdown text so its result is remembered by the text's digest.
+
+    `nothing` is the function's result for a text without markup that could link or load anything.
+    """
+
+    @functools.wraps(compute)
+    def remembered(text: str) -> Any:
+        if "[" not in text and "<" not in text:
+            return nothing  # without brackets there can be no link, image, autolink or raw HTML to find
+        key = (kind, hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
+        _FACTS_USED.add(key)
+        if key not in _FACTS:
+            _FACTS[key] = compute(text)
+        return _FACTS[key]
+
+    return remembered
+
+
+def load_facts(path: Path) -> None:
+    """Remember facts from an earlier build (a missing, damaged or outdated file is ignored)."""
+    try:
+        with open(path, "rb") as handle:
+            version, code, facts = pickle.load(handle)
+    except Exception:  # the cache is an optimisation: any problem reading it means starting afresh
+        return
+    if version == _FACTS_VERSION and code == _code_digest() and isinstance(facts, dict):
+        _FACTS.update(facts)
+
+
+def save_facts(path: Path) -> None:
+    """Keep the facts this process used (so the file never grows beyond the current content)."""
+    facts = {key: _FACTS[key] for key in _FACTS_USED if key in _FACTS}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump((_FACTS_VERSION, _code_digest(), facts), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+
+
+@cache
+def _code_digest() -> str:
+    import markdown_it
+
+    source = Path(__file__).read_bytes() + markdown_it.__version__.encode() + nh3.__version__.encode()
+    return hashlib.sha256(source).hexdigest()
+
+
+def _references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    links: list[str] = []
+    images: list[str] = []
+    for _, token in _located(text):
+        if token.type == "link_open":
+            href = str(token.attrGet("href") or "")
+            if href.startswith(ENTITY_LINK):
+                links.append(href[1:])
+        elif token.type == "image":
+            images.append(str(token.attrGet("src") or ""))
+        elif token.type in ("html_block", "html_inline"):
+            images += [value for tag, name, value in _html_resources(token.content) if (tag, name) == ("img", "src")]
+    local = [source for source in images if source and not asset_path_problem(source)]
+    return tuple(dict.fromkeys(links)), tuple(dict.fromkeys(local))
+
+
+def _facts(text: str) -> tuple[Any, Any, Any]:
+    """Everything validation and planning need from a text, from one parse."""
+    return _scan(text), _local_images(text), _references(text)
+
+
+_remembered_facts = _remembered("facts", _facts, (((), ()), (), ((), ())))
+
+
+def references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(entity ids linked with `@`, local image sources) as `render` passes them to its resolvers, in order.
+
+    Formats use it to declare a job's dependencies without rendering the text."""
+    return _remembered_facts(text)[2]
+
+
 def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     """Find URL problems and entity links in Markdown: (issues, [(line, entity id)])."""
+    return _remembered_facts(text)[0]
+
+
+def local_images(text: str) -> list[tuple[int, str]]:
+    """Every local image path in Markdown (images and raw HTML <img src>), decoded, with its line (0-based)."""
+    return _remembered_facts(text)[1]
+
+
+def _scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     issues: list[UrlIssue] = []
     links: list[tuple[int, str]] = []
     for line, token in _located(text):
@@ -141,7 +248,7 @@ def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     return issues, links
 
 
-def local_images(text: str) -> list[tuple[int, str]]:
+def _local_images(text: str) -> list[tuple[int, str]]:
     """Every local image path in Markdown (images and raw HTML <img src>), decoded, with its line (0-based)."""
     found: list[tuple[int, str]] = []
     for line, token in _located(text):
@@ -158,7 +265,7 @@ def local_images(text: str) -> list[tuple[int, str]]:
 _REFUSED_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)
 def _located(text: str) -> tuple[tuple[int, Token], ...]:
     """(line, token) for every token; inline tokens get the line they are on, not their block's.
 

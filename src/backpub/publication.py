@@ -69,7 +69,17 @@ class Publication:
 
     def of(self, cls: type[E]) -> tuple[E, ...]:
         """All entities of one type, in id order."""
-        return tuple(entity for entity in self.entities if isinstance(entity, cls))
+        if cls not in self._by_type:
+            self._by_type[cls] = tuple(entity for entity in self.entities if isinstance(entity, cls))
+        return self._by_type[cls]  # type: ignore[return-value]
+
+    @cached_property
+    def _by_type(self) -> dict[type, tuple[Entity, ...]]:
+        return {}
+
+    @cached_property
+    def _episodes_in_order(self) -> tuple[Episode, ...]:
+        return tuple(sorted(self.of(Episode), key=lambda episode: (episode.release, episode.number)))
 
     @property
     def concepts(self) -> tuple[Concept, ...]:
@@ -102,7 +112,7 @@ class Publication:
     @property
     def episodes(self) -> tuple[Episode, ...]:
         """Every episode, in release order (including unreleased and retired ones)."""
-        return tuple(sorted(self.of(Episode), key=lambda episode: (episode.release, episode.number)))
+        return self._episodes_in_order
 
     def released_episodes(self, as_of: date) -> tuple[Episode, ...]:
         """Episodes released on or before `as_of`, not retired, in release order."""

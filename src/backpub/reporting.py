@@ -39,9 +39,13 @@ def _annotation(problem: Problem) -> str:
 
 def run_validate(content_dir: Path, *, strict: bool, as_of: date | None, output_format: str) -> int:
     """Validate a content folder, print the outcome and return the exit code."""
+    from backpub import markdown
+    from backpub.build import MARKDOWN_FACTS, state_dir
     from backpub.plugins import make_host
     from backpub.validation import load
 
+    facts = state_dir(Path(content_dir).resolve().parent) / "cache" / MARKDOWN_FACTS
+    markdown.load_facts(facts)
     validation = load(content_dir, as_of=as_of)
     problems = list(validation.problems)
     if validation.publication is not None:
@@ -51,6 +55,8 @@ def run_validate(content_dir: Path, *, strict: bool, as_of: date | None, output_
         context = make_context(publication, content_dir, as_of or _today(publication), names, strict)
         problems += host.check_publication(publication, context)
         problems += format_problems(host, publication, context)
+    if Path(content_dir).is_dir():
+        markdown.save_facts(facts)
     if strict:
         problems = [Problem(p.path, p.line, p.col, "error", p.message, p.entity) for p in problems]
     failed = any(p.severity == "error" for p in problems)
