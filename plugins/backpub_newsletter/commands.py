@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from backpub import BackpubError, ConfigError, ContentError
+from backpub.cli import ISO_DATE
 
 SECRET_ENV = "BACKPUB_UNSUBSCRIBE_SECRET"
 USER_ENV = "BACKPUB_SMTP_USER"
@@ -23,22 +24,13 @@ DRY_RUN_SECRET = "dry-run: not a real secret"
 PLACEHOLDER_URL = "https://unsubscribe.invalid/backpub-personal-link"
 
 
-def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-11-22") from None
-
-
 @click.group()
 def newsletter() -> None:
     """The Sunday newsletter."""
 
 
 @newsletter.command()
-@click.option("--issue", "day", required=True, callback=_day, metavar="YYYY-MM-DD", help="The Sunday of the issue.")
+@click.option("--issue", "day", required=True, type=ISO_DATE, metavar="YYYY-MM-DD", help="The Sunday of the issue.")
 @click.option(
     "--subscribers", required=True, type=click.Path(path_type=Path), help="CSV with an 'email' (and 'name') column."
 )
@@ -47,7 +39,7 @@ def newsletter() -> None:
 @click.option("--dry-run", is_flag=True, help="Render and check everything, connect to nothing, record nothing.")
 @click.option("--rate", metavar="N/s", help="At most N messages per second (or N/m per minute).")
 @click.option("--content", "content_dir", default="content", show_default=True, type=click.Path(path_type=Path))
-@click.option("--as-of", callback=_day, metavar="DATE", help="Today, for checking the issue is out (default: today).")
+@click.option("--as-of", type=ISO_DATE, metavar="DATE", help="Today, for checking the issue is out (default: today).")
 @click.option("--retry-delay", default=2.0, show_default=True, type=click.FloatRange(min=0), help="First backoff (s).")
 @click.option("--resend-uncertain", is_flag=True, help="Also resend messages a crashed run may have delivered.")
 def send(

@@ -75,19 +75,27 @@ class PluginAwareGroup(click.Group):
         return command
 
 
-def _as_of(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-11-22") from None
+class IsoDate(click.ParamType):
+    """A calendar date written as YYYY-MM-DD; plugins' commands use it too (`backpub.cli.ISO_DATE`)."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2026-11-22", param, ctx)
+
+
+ISO_DATE = IsoDate()
 
 
 content_argument = click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
 as_of_option = click.option(
     "--as-of",
-    callback=_as_of,
+    type=ISO_DATE,
     metavar="DATE",
     help="Publish as of this date (default: today in the programme's timezone).",
 )
