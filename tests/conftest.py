@@ -10,10 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from backpub.cli import cli
+from backpub_testkit import REPO, ROOTS, SHIPPED_CONTENT, edit
 
-REPO = Path(__file__).resolve().parents[1]
-ROOTS = Path(__file__).resolve().parent / "roots"
-SHIPPED_CONTENT = REPO / "content"
+__all__ = ["REPO", "ROOTS", "SHIPPED_CONTENT", "edit"]
 
 
 @pytest.fixture
@@ -45,10 +44,3 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
         return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=True)
 
     return run
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    """Replace text in a file, failing loudly if the text is not there (keeps broken-copy tests honest)."""
-    text = path.read_text()
-    assert old in text, f"{old!r} not found in {path}"
-    path.write_text(text.replace(old, new, 1))

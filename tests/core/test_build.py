@@ -13,7 +13,7 @@ from backpub.build import build
 from backpub.errors import ContentError, PluginError
 from backpub.plugins import make_host
 from backpub.publication import Publication
-from conftest import edit
+from backpub_testkit import edit
 
 RENDERED: list[str] = []
 

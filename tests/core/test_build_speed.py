@@ -13,7 +13,7 @@ import pytest
 
 from backpub.build import build
 from backpub.validation import MODEL_CACHE, load
-from conftest import REPO, edit
+from backpub_testkit import REPO, edit
 
 AS_OF = date(2026, 11, 22)
 HEAVY_MODULES = ("weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "css_inline", "segno")

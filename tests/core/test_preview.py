@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from backpub.preview import Preview
-from conftest import edit
+from backpub_testkit import edit
 
 WAIT = 60.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import edit
+from backpub_testkit import edit
 
 
 def test_schema_describes_front_matter_without_file_fields(run_cli, tmp_path):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import edit
+from backpub_testkit import edit
 
 
 def build(run_cli, project, *args, env=None):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit
+from backpub_testkit import edit
 
 
 def validate(run_cli, project: Path, *args: str):

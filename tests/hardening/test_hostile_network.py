@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit
+from backpub_testkit import edit
 
 FORMATS = ["json", "feed", "epub", "newsletter", "site", "pdf"]
 AS_OF = "2026-11-25"

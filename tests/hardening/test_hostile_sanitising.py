@@ -23,7 +23,7 @@ import pikepdf
 import pytest
 
 from backpub.build import build
-from conftest import ROOTS, edit
+from backpub_testkit import ROOTS, edit
 
 FORMATS = ["json", "feed", "epub", "newsletter", "site", "pdf"]
 PASSWORD = "Sup3r-Secret-SMTP-pw-7f3a"

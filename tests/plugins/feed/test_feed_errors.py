@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import edit
+from backpub_testkit import edit
 
 pytest_plugins = ["feed_testing"]  # the feed_project and build_feed fixtures
 

@@ -7,7 +7,7 @@ import re
 
 from lxml import etree
 
-from conftest import edit
+from backpub_testkit import edit
 
 pytest_plugins = ["feed_testing"]  # the feed_project and build_feed fixtures
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import edit
+from backpub_testkit import edit
 
 pytest_plugins = ["feed_testing"]  # the feed_project and build_feed fixtures
 

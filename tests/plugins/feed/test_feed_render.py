@@ -13,7 +13,7 @@ import podcastparser
 import pytest
 
 from backpub_feed.rules import podcast_guid
-from conftest import edit
+from backpub_testkit import edit
 
 EP1_GUID = "6f1d3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f"
 EP2_GUID = "2b7e1c44-1d3a-4f0e-8a55-7c9d0e1f2a3b"
