@@ -459,7 +459,9 @@ def _run_jobs(dirty: list[PlannedJob], publication: Publication, instances: dict
         return
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [(item, pool.submit(_render_one, item.format_name, item.job)) for item in dirty]
+        # Big jobs first (a clinic pack, the book), so no long job starts last and leaves a core idle.
+        by_size = sorted(dirty, key=lambda item: len(item.job.entities), reverse=True)
+        futures = [(item, pool.submit(_render_one, item.format_name, item.job)) for item in by_size]
         for item, future in futures:
             yield item, future.result()
 
