@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from backpub import BackpubError, ConfigError, ContentError
+from backpub import ConfigError
 from backpub.cli import ISO_DATE
 
 SECRET_ENV = "BACKPUB_UNSUBSCRIBE_SECRET"
@@ -59,16 +59,10 @@ def send(
     Each subscriber gets a personal one-click unsubscribe link signed with BACKPUB_UNSUBSCRIBE_SECRET. A ledger in
     .backpub/state/newsletter.sqlite records every delivery, so running the command again sends only to the rest.
     """
-    try:
-        code = _send(
-            day, subscribers, smtp_address, starttls, dry_run, rate, content_dir, as_of, retry_delay, resend_uncertain
-        )
-    except ContentError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(str(exc)) from None
-    except BackpubError as exc:
-        raise click.ClickException(str(exc)) from None
+    # backpub's CLI turns a BackpubError (bad content, bad arguments) into a located message and exit 1.
+    code = _send(
+        day, subscribers, smtp_address, starttls, dry_run, rate, content_dir, as_of, retry_delay, resend_uncertain
+    )
     sys.exit(code)
 
 
