@@ -14,6 +14,8 @@ from backpub_testkit import REPO, ROOTS, SHIPPED_CONTENT, edit
 
 __all__ = ["REPO", "ROOTS", "SHIPPED_CONTENT", "edit"]
 
+pytest_plugins = ["backpub.testing"]  # the fixtures backpub offers plugin authors, tested like any others
+
 
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Path]:
