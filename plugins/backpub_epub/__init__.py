@@ -52,7 +52,7 @@ class EpubFormat(Format):
         plan = make_plan(publication, self.context.as_of)
         for source in plan.media:
             problems += self._media_problems(publication, plan, source)
-        return problems + self.theme_stylesheet_problems("book.css")
+        return problems
 
     def _media_problems(self, publication: Publication, plan, source: str) -> list[Problem]:
         owner = next((entity.id for entity in _entities_using(plan, source)), None)

@@ -39,7 +39,7 @@ class NewsletterFormat(Format):
                 if missing is None:
                     message = f"[{self.name}] episode covers no {thing}; the {plan.day} issue leaves that section out"
                     problems.append(self._warning(publication, plan.episode.id, message))
-        return problems + self.theme_stylesheet_problems("email.css")
+        return problems
 
     def _warning(self, publication: Publication, entity_id: str, message: str) -> Problem:
         source = publication.source_of(entity_id)

@@ -33,7 +33,7 @@ class SiteFormat(Format):
                     dimensions(publication.asset(protocol.image.src))
                 except ImageError as exc:
                     problems.append(self.problem(publication, protocol.id, str(exc)))
-        return problems + self.theme_stylesheet_problems("site.css")
+        return problems
 
     def plan(self, publication: Publication):
         from backpub_site.plan import SitePlan

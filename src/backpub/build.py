@@ -226,6 +226,7 @@ def run_checks(instances: dict[str, Format], publication: Publication) -> list[P
     problems: list[Problem] = []
     for name, instance in instances.items():
         problems.extend(_guard(name, "check", lambda instance=instance: instance.check(publication)))
+        problems.extend(instance.theme_problems())
     return problems
 
 

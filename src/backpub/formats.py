@@ -129,18 +129,21 @@ class Format(ABC):
         path = publication.programme_path if entity_id is None else publication.source_of(entity_id).path
         return Problem(path, line, 1, severity, f"[{self.name}] {message}", entity_id)
 
-    def theme_stylesheet_problems(self, *names: str) -> list[Problem]:
-        """An error for each url()/@import in the project's theme stylesheets (`theme/<format>/<name>`) that would
-        load something from outside the project: a theme may restyle a format, never make it or a reader fetch."""
-        from backpub.markdown import css_remote_references
+    def theme_problems(self) -> list[Problem]:
+        """An error for each reference in the project's theme (`theme/<format>/`) that would load something from
+        outside the project; the build checks every format's theme: a theme may restyle, never make anyone fetch."""
+        from backpub.markdown import css_remote_references, html_remote_references
 
+        folder = self.context.theme_dir(self.name)
         problems = []
-        for name in names:
-            path = self.context.theme_dir(self.name) / name
-            if not path.is_file():
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            scan = {".css": css_remote_references}.get(path.suffix.lower())
+            if scan is None and path.suffix.lower() in (".html", ".htm", ".xhtml", ".j2", ".jinja", ".jinja2"):
+                scan = html_remote_references
+            if scan is None or not path.is_file():
                 continue
             shown = path.relative_to(self.context.project_dir).as_posix()
-            for line, url in css_remote_references(path.read_text(errors="replace")):
-                message = f"[{self.name}] the theme stylesheet loads {url!r}; a theme may only use its own files"
+            for line, url in scan(path.read_text(errors="replace")):
+                message = f"[{self.name}] the theme loads {url!r}; a theme may only use its own files"
                 problems.append(Problem(shown, line, 1, "error", message))
         return problems

@@ -297,15 +297,19 @@ class _ResourceFinder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str, str]] = []
+        self.lines: list[int] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        line = self.getpos()[0]
         for name, value in attrs:
             if value is None:
                 continue
             if name == "srcset":
                 self.found.extend((tag, name, part.split()[0]) for part in value.split(",") if part.strip())
+                self.lines.extend([line] * (len(self.found) - len(self.lines)))
             elif name in _FETCHING_ATTRIBUTES or name == "href":
                 self.found.append((tag, name, value.strip()))
+                self.lines.append(line)
 
     handle_startendtag = handle_starttag
 
@@ -315,6 +319,22 @@ def _html_resources(html: str) -> list[tuple[str, str, str]]:
     finder.feed(html)
     finder.close()
     return finder.found
+
+
+def html_remote_references(html: str) -> list[tuple[int, str]]:
+    """(line, url) for every resource an HTML template would make a renderer or reader fetch from outside the
+    project: images, stylesheets, scripts, frames, media (plain links are followed by choice, not fetched)."""
+    finder = _ResourceFinder()
+    finder.feed(html)
+    finder.close()
+    found = []
+    for (tag, name, url), line in zip(finder.found, finder.lines, strict=True):
+        if "{{" in url or "{%" in url:
+            continue  # filled in by the template from content, which validation has checked
+        followed_link = name == "href" and tag in ("a", "area")
+        if not followed_link and ((is_remote(url) and not url.lower().startswith("data:")) or url.startswith("//")):
+            found.append((line, url))
+    return found + css_remote_references(html)
 
 
 def _raw_html_issues(html: str) -> list[str]:

@@ -180,7 +180,7 @@ def write_theme(project: Path, port: int) -> None:
         path.write_text(css.format(port=port))
 
 
-THEMED = {"epub": "book.css", "newsletter": "email.css", "site": "site.css"}
+THEMED = {"epub": "book.css", "newsletter": "email.css", "site": "site.css", "pdf": "pdf.css"}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -196,14 +196,10 @@ def test_hostile_theme_css_and_plain_links_never_connect(project, run_cli, count
     result = run_cli("build", "-f", fmt, "--as-of", AS_OF, "--jobs", "1", cwd=project)
     assert "Traceback" not in result.output
     assert counter.connections == 0, f"{fmt} connected {counter.connections} time(s)"
-    if fmt in THEMED:  # refused before rendering, located in the theme file
+    if fmt in THEMED:  # refused before rendering, located in the theme file (the pdf fetcher would refuse too)
         assert result.exit_code == 1, result.output
-        assert f"theme/{fmt}/{THEMED[fmt]}:1:1: error: [{fmt}] the theme stylesheet loads 'http://127.0.0.1:" in (
-            result.output
-        )
-    elif fmt == "pdf":  # WeasyPrint's fetcher refuses while rendering, with a plain message
-        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
-        assert "http://127.0.0.1" in result.output and "not allowed" in result.output
+        assert f"theme/{fmt}/{THEMED[fmt]}:1:1: error: [{fmt}] the theme loads 'http://127.0.0.1:" in result.output
+        assert not (project / "outputs").exists()
     else:  # json and feed have no stylesheet: they build, and a plain hyperlink is never fetched
         assert result.exit_code == 0, result.output
     if result.exit_code == 0:
@@ -219,3 +215,23 @@ def test_the_counting_server_does_count(counter):
     with urllib.request.urlopen(f"http://127.0.0.1:{counter.port}/x.css", timeout=5) as answer:
         assert answer.read() == b"{}"
     assert counter.connections == 1
+
+
+def test_hostile_theme_template_is_refused_at_its_line(project, run_cli, counter):
+    """A theme template (not only a stylesheet) that loads a remote image or script is refused before rendering."""
+    template = project / "theme" / "site" / "base.html"
+    template.parent.mkdir(parents=True)
+    template.write_text(
+        '<a href="https://example.org/ok">plain links are fine</a>\n'
+        f'<img src="http://127.0.0.1:{counter.port}/pixel.png" alt="">\n'
+        '<img src="{{ image }}" alt="filled in from checked content">\n'
+        f'<script src="//127.0.0.1:{counter.port}/x.js"></script>\n'
+    )
+    result = run_cli("build", "-f", "site", "--as-of", AS_OF, cwd=project)
+    assert result.exit_code == 1, result.output
+    assert f"theme/site/base.html:2:1: error: [site] the theme loads 'http://127.0.0.1:{counter.port}/pixel.png'" in (
+        result.output
+    )
+    assert f"theme/site/base.html:4:1: error: [site] the theme loads '//127.0.0.1:{counter.port}/x.js'" in result.output
+    assert "example.org/ok" not in result.output
+    assert counter.connections == 0

@@ -79,13 +79,13 @@ def test_a_theme_that_reaches_outside_the_project_fails_the_build(project, css):
     theme = project / "theme" / "pdf"
     theme.mkdir(parents=True)
     (theme / "theme.css").write_text(css + "\n")
-    with pytest.raises(RenderError) as error:
+    with pytest.raises(ContentError) as error:  # refused before anything renders, at the theme file
         build_pdf(project)
     url = css.split('"')[1]
-    message = str(error.value)
-    assert url in message
-    assert "content/handouts/first-steps.md" in message or "content/clinics/test-clinic.md" in message
-    assert not (project / "outputs" / "pdf").exists(), "nothing is committed when a job fails"
+    [problem] = error.value.problems
+    assert url in problem.message
+    assert problem.path.endswith("theme/pdf/theme.css") and problem.line == 1
+    assert not (project / "outputs" / "pdf").exists(), "nothing is committed when the theme is refused"
 
 
 def test_a_theme_template_with_a_remote_image_fails_the_build(project):
@@ -95,9 +95,11 @@ def test_a_theme_template_with_a_remote_image_fails_the_build(project):
     theme.joinpath("handout.html.j2").write_text(
         template.replace("{% block body %}", '{% block body %}<img src="https://example.org/pixel.png" alt="x">')
     )
-    with pytest.raises(RenderError, match=r"https://example\.org/pixel\.png") as error:
+    with pytest.raises(ContentError) as error:  # refused before anything renders, at the template's line
         build_pdf(project)
-    assert error.value.entity == "first-steps"
+    [problem] = error.value.problems
+    assert "https://example.org/pixel.png" in problem.message
+    assert problem.path.endswith("theme/pdf/handout.html.j2")
 
 
 def test_a_remote_image_in_content_is_refused(project):
