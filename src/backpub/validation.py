@@ -288,6 +288,7 @@ class _Loader:
     def _cross_check(self, programme: Programme, as_of: date) -> None:
         ids = {entity.id: entity for entity in self.entities}
         self._check_unique_episodes()
+        self._check_protocol_order()
         self._read_audio_facts()
         phases = {phase.id for phase in programme.phases}
         for entity in self.entities:
@@ -324,6 +325,25 @@ class _Loader:
                 continue
             audio = entity.audio.model_copy(update={"size_bytes": facts[0], "duration_seconds": facts[1]})
             self.entities[index] = entity.model_copy(update={"audio": audio})
+
+    def _check_protocol_order(self) -> None:
+        """Prerequisites and progressions must describe an order: a protocol cannot come before itself."""
+        protocols = {e.id: e for e in self.entities if e.kind == "protocol"}
+        later: dict[str, set[str]] = {pid: set() for pid in protocols}
+        for pid, protocol in protocols.items():
+            for before in protocol.prerequisites:  # type: ignore[attr-defined]
+                later.setdefault(before, set()).add(pid)
+            later[pid].update(protocol.progressions)  # type: ignore[attr-defined]
+        reported: set[str] = set()
+        for start in sorted(protocols):
+            loop = _loop_from(start, later)
+            if loop and not reported.intersection(loop):
+                reported.update(loop)
+                record = self.records[start]
+                field = "prerequisites" if protocols[start].prerequisites else "progressions"  # type: ignore[attr-defined]
+                path = " -> ".join([*loop, loop[0]])
+                message = f"prerequisites and progressions go round in a loop: {path}"
+                self.error(record, *record.mark((field,), key=True), message, start)
 
     def _check_unique_episodes(self) -> None:
         for attribute in ("number", "guid"):
@@ -414,6 +434,23 @@ class _Loader:
 
 # ---------------------------------------------------------------------------------------------
 # helpers
+
+
+def _loop_from(start: str, later: dict[str, set[str]]) -> list[str]:
+    """The shortest path from `start` back to itself in the 'comes before' graph, or [] if there is none."""
+    paths = {start: [start]}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for after in sorted(later.get(node, ())):
+                if after == start:
+                    return paths[node]
+                if after not in paths:
+                    paths[after] = [*paths[node], after]
+                    following.append(after)
+        frontier = following
+    return []
 
 
 def _is_id(text: str) -> bool:

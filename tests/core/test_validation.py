@@ -228,3 +228,23 @@ def test_remote_image_in_markdown_is_refused(run_cli, project):
     edit(project / "content/concepts/back-not-leg.md", "The nerve", "![x](http://127.0.0.1:9/x.png)\n\nThe nerve")
     result = validate(run_cli, project)
     assert_reports(result, "content/concepts/back-not-leg.md:11:1: error: image 'http://127.0.0.1:9/x.png' is a remote")
+
+
+def test_protocol_that_lists_itself_is_a_loop(run_cli, project):
+    edit(project / "content/protocols/ice.md", "cautions:", "prerequisites: [ice]\ncautions:")
+    result = validate(run_cli, project)
+    assert_reports(
+        result, "content/protocols/ice.md:11:1: error: prerequisites and progressions go round in a loop: ice -> ice"
+    )
+
+
+def test_prerequisites_and_progressions_that_go_round_are_reported_once(run_cli, project):
+    second = project / "content/protocols/wall.md"
+    second.write_text(
+        (project / "content/protocols/ice.md").read_text().replace("title: Ice the lower back", "title: Wall")
+    )
+    edit(second, "cautions:", "progressions: [ice]\ncautions:")
+    edit(project / "content/protocols/ice.md", "cautions:", "progressions: [wall]\ncautions:")
+    result = validate(run_cli, project)
+    assert_reports(result, "error: prerequisites and progressions go round in a loop: ice -> wall -> ice")
+    assert result.output.count("go round in a loop") == 1
