@@ -63,7 +63,7 @@ def _channel(feed: FeedGenerator, publication: Publication, build_time: datetime
     itunes.explicit(podcast.explicit)
 
     index: PodcastIndexExtension = feed.podcastindex
-    index.guid(podcast_guid(podcast.feed_url))
+    index.guid(podcast.guid or podcast_guid(podcast.feed_url))
     index.locked(podcast.locked, podcast.owner_email)
 
 

@@ -108,6 +108,16 @@ def test_copyright_is_written_when_set(feed_project, build_feed):
     assert text(built.channel, "copyright") == "Test Publisher"
 
 
+def test_a_recorded_podcast_guid_survives_a_new_feed_url(feed_project, build_feed):
+    before = text(build_feed(feed_project).channel, "podcast:guid")
+    edit(feed_project / "content/programme.yaml", "  release_time:", f"  guid: {before}\n  release_time:")
+    edit(feed_project / "content/programme.yaml", "feed_url: https://", "feed_url: https://new.")
+    built = build_feed(feed_project)
+    assert built.result.exit_code == 0, built.output
+    assert text(built.channel, "podcast:guid") == before
+    assert built.channel.find("{http://www.w3.org/2005/Atom}link").get("href").startswith("https://new.")
+
+
 def test_podcast_guid_follows_the_podcast_index_recipe():
     # The Podcast Index spec's own examples.
     assert podcast_guid("https://podnews.net/rss") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
