@@ -18,7 +18,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 ROOTS = Path(__file__).resolve().parent / "roots"
 AS_OF = "2026-11-25"
 SOURCE_DATE_EPOCH = "1764028800"  # 2025-11-25T00:00:00Z
-TEXT_SUFFIXES = {".json", ".xml", ".txt", ".html", ".eml", ".css"}
+TEXT_SUFFIXES = {".json", ".xml", ".txt", ".html", ".eml"}  # static copies (CSS) add nothing
 SCENARIOS = {"minimal": ["json", "feed", "newsletter", "site"], "feed-audio": ["feed"]}
 """Scenario -> formats whose text outputs are compared (binary formats have their own reproducibility tests)."""
 
