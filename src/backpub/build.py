@@ -185,7 +185,7 @@ def build(
         validation = load_checked(content_dir, as_of=as_of, strict=strict, cache_dir=cache_dir)
         publication = validation.publication
         assert publication is not None
-        as_of = as_of or _today(publication)
+        as_of = as_of or publication.today()
         context = make_context(publication, content_dir, as_of, names, strict)
         instances = {name: host.formats()[name](context, publication.programme.formats.get(name)) for name in names}
         warnings = _check(host, instances, publication, context, validation.warnings, strict)
@@ -201,10 +201,6 @@ def build(
             code = [str(folder) for folder in folders if folder is not None]
             stamp.record(content_dir, output_dir, formats, requested_as_of, strict, code, report.as_dict())
     return report
-
-
-def _today(publication: Publication) -> date:
-    return datetime.now(publication.tz).date()
 
 
 def _check(

@@ -34,9 +34,7 @@ def schedule(content_dir: Path, as_of: date | None, weeks: int) -> list[str]:
     validation = load_checked(Path(content_dir), as_of=as_of, strict=False)
     publication = validation.publication
     assert publication is not None
-    from datetime import datetime
-
-    today = as_of or datetime.now(publication.tz).date()
+    today = as_of or publication.today()
     scheduled = [episode for episode in publication.episodes if not episode.retired]
     by_day = {}
     for episode in scheduled:

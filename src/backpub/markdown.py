@@ -421,12 +421,6 @@ def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | Non
 _SAFE_LINK = re.compile(r"^(?:https?|mailto|tel):", re.IGNORECASE)
 
 
-def _drop_remote_src(tag: str, attribute: str, value: str) -> str | None:
-    if attribute == "src" and asset_path_problem(value):
-        return None
-    return value
-
-
 def plain_text(text: str) -> str:
     """Markdown reduced to plain text: paragraphs kept, markup and HTML removed."""
     out: list[str] = []

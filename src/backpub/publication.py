@@ -123,6 +123,10 @@ class Publication:
         """The programme's timezone."""
         return ZoneInfo(self.programme.timezone)
 
+    def today(self) -> date:
+        """Today's date in the programme's timezone: the default `--as-of`."""
+        return datetime.now(self.tz).date()
+
     def at(self, day: date, clock: time) -> datetime:
         """A timezone-aware datetime on `day` at `clock` in the programme's timezone."""
         return datetime.combine(day, clock, tzinfo=self.tz)

@@ -52,7 +52,7 @@ def run_validate(content_dir: Path, *, strict: bool, as_of: date | None, output_
         publication = validation.publication
         host = make_host(project_dir=Path(content_dir).resolve().parent)
         names = sorted(host.formats())
-        context = make_context(publication, content_dir, as_of or _today(publication), names, strict)
+        context = make_context(publication, content_dir, as_of or publication.today(), names, strict)
         problems += host.check_publication(publication, context)
         problems += format_problems(host, publication, context)
     if Path(content_dir).is_dir():
@@ -78,12 +78,6 @@ def format_problems(host, publication, context) -> list[Problem]:
 
     instances = {name: cls(context, publication.programme.formats.get(name)) for name, cls in host.formats().items()}
     return run_checks(instances, publication)
-
-
-def _today(publication) -> date:
-    from datetime import datetime
-
-    return datetime.now(publication.tz).date()
 
 
 class ConsoleProgress(Progress):

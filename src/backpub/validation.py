@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -454,8 +455,6 @@ def _loop_from(start: str, later: dict[str, set[str]]) -> list[str]:
 
 
 def _is_id(text: str) -> bool:
-    import re
-
     return re.fullmatch(ID_PATTERN, text) is not None
 
 
