@@ -275,6 +275,23 @@ def schedule(content_dir: Path, as_of: date | None, weeks: int) -> None:
         click.echo(line)
 
 
+@cli.command()
+@click.argument("kind", type=click.Choice(("episode", "protocol", "concept", "mistake", "treatment", "principle",
+                                           "handout", "clinic")))  # fmt: skip
+@click.argument("entity_id", required=False, metavar="[ID]")
+@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path), show_default=True)
+@click.option(
+    "--date", "release", type=ISO_DATE, metavar="DATE", help="An episode's release Sunday (default: the next free one)."
+)
+@click.option("--title", help="The title (default: a placeholder).")
+@handle_errors
+def new(kind: str, entity_id: str | None, content_dir: Path, release: date | None, title: str | None) -> None:
+    """Write a new content file with every required field and placeholders to replace; print its path."""
+    from backpub.scaffold import new_entity
+
+    click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title))
+
+
 def main() -> None:
     """Entry point for `python -m backpub`."""
     cli(prog_name="backpub")

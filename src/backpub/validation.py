@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import markdown, stamp
+from backpub import markdown, scaffold, stamp
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, MarkdownText, Programme, RefTo
@@ -298,6 +298,8 @@ class _Loader:
             self._check_assets(entity, record)
             self._check_body(entity, record, ids)
             self._check_review(entity, record, programme, as_of)
+            for line, col, name in scaffold.placeholders(record):
+                self.warn(record, line, col, f"{name}: still holds {scaffold.PLACEHOLDER} text; replace it", entity.id)
             if entity.kind == "protocol" and entity.phase not in phases:  # type: ignore[attr-defined]
                 phase = entity.phase  # type: ignore[attr-defined]
                 self.error(
