@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from backpub import Publication
 from backpub import markdown as md
+from backpub.chapters import clock
 
 from .plan import UNLINKED, BookPlan, Chapter
 
@@ -62,6 +63,7 @@ class ChapterWriter:
             media=self.media,
             stylesheet=STYLESHEET,
             long_date=long_date,
+            clock=clock,
         )
 
     def markdown(self, text: str, shift: int = 1) -> Markup:

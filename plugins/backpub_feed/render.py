@@ -9,7 +9,7 @@ from feedgen.feed import FeedGenerator
 from lxml.html import builder as html
 from lxml.html import tostring
 
-from backpub import Publication, RenderError, markdown
+from backpub import Publication, RenderError, chapters, markdown
 from backpub.model import Episode
 from backpub_feed.extensions import (
     ItunesEntryExtension,
@@ -90,7 +90,7 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, as_of: d
     if episode.transcript:
         index.transcript(episode.transcript.url, episode.transcript.type, episode.transcript.language)
     if episode.chapters:
-        index.chapters(episode.chapters.url)
+        index.chapters(chapters.public_url(publication, episode))
 
 
 def show_notes_html(episode: Episode, publication: Publication, as_of: date) -> str:

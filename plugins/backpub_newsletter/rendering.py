@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backpub import Publication, RenderError
+from backpub import Publication, RenderError, chapters
 from backpub import markdown as md
 from backpub_newsletter.issue import IssuePlan
 
@@ -84,6 +84,7 @@ class IssueRenderer:
         publication = self.publication
         programme = publication.programme
         episode = plan.episode
+        episode_url = publication.url_for(episode)
         return {
             "title": programme.title,
             "language": programme.language,
@@ -97,6 +98,10 @@ class IssueRenderer:
                 "url": publication.url_for(episode),
                 "minutes": round((episode.audio.duration_seconds or 0) / 60),
             },
+            "chapters": [
+                {"clock": chapters.clock(mark.start), "title": mark.title, "url": f"{episode_url}#chapter-{number}"}
+                for number, mark in enumerate(episode.chapters, start=1)
+            ],
             "excerpt": article_excerpt(episode.body, self.excerpt_words),
             "protocol": self._protocol(plan),
             "mistake": self._mistake(plan),

@@ -58,17 +58,34 @@ class SiteFormat(Format):
             )
             for page in pages
         ]
-        jobs.append(Job(f"{STATIC_FOLDER}/site.css", templates=frozenset([_override(theme, STATIC / "site.css")])))
+        for name in ("site.css", "site.js"):
+            jobs.append(Job(f"{STATIC_FOLDER}/{name}", templates=frozenset([_override(theme, STATIC / name)])))
         artwork = publication.programme.podcast.artwork
         for name, size in ARTWORK_SIZES.items():
             jobs.append(Job(f"{STATIC_FOLDER}/{name}", assets=frozenset([artwork]), values=(size,), args={"art": name}))
         for image in plan.all_images(pages):
             jobs.append(Job(f"{MEDIA_FOLDER}/{image}", assets=frozenset([image]), args={"copy": image}))
+        jobs += self._chapter_jobs(plan)
         listed = sorted({entity for page in pages if page.entity for entity in [page.entity]})
         jobs.append(
             Job("sitemap.xml", entities=frozenset(listed), values=tuple(p.output for p in pages), args={"sitemap": 1})
         )
         jobs.append(Job("robots.txt", args={"robots": 1}))
+        return jobs
+
+    def _chapter_jobs(self, plan) -> list[Job]:
+        """An episode's Podcast Index chapters file, published beside its page so the feed can point at it."""
+        from backpub import chapters
+        from backpub_site.plan import output_for
+
+        jobs = []
+        for episode in plan.released:
+            if episode.chapters:
+                linked = plan.chapter_entities(episode)
+                targets = [(i, plan.site_path(plan.publication.get(i))) for i in linked]
+                output = output_for(chapters.site_path(plan.publication, episode))
+                jobs.append(Job(output, entities=frozenset([episode.id, *linked]), values=(targets,),
+                                args={"chapters": episode.id}))  # fmt: skip
         return jobs
 
     def _page_values(self, plan, page) -> tuple[Any, ...]:
@@ -92,6 +109,8 @@ class SiteFormat(Format):
             from backpub_site.images import thumbnail_png
 
             return thumbnail_png(publication.asset(publication.programme.podcast.artwork), job.values[0])
+        if "chapters" in job.args:
+            return self._chapters(publication, publication.get(job.args["chapters"]))
         if "sitemap" in job.args:
             return self._sitemap(publication)
         if "robots" in job.args:
@@ -100,6 +119,21 @@ class SiteFormat(Format):
             return robots(publication)
         (template,) = job.templates
         return Path(template).read_bytes()
+
+    def _chapters(self, publication: Publication, episode) -> bytes:
+        import json
+
+        from backpub import chapters
+        from backpub_site.plan import MEDIA_FOLDER
+
+        site_url = publication.programme.site_url
+        document = chapters.document(
+            publication,
+            episode,
+            entity_url=lambda i: site_url + self._plan.site_path(publication.get(i)),
+            image_url=lambda source: f"{site_url}/{MEDIA_FOLDER}/{source}",
+        )
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
     def _sitemap(self, publication: Publication) -> bytes:
         from backpub_site.seo import sitemap

@@ -141,8 +141,19 @@ class SitePlan:
     def episode_page(self, episode: Episode) -> Page:
         shown = {episode.id, *self.covered(episode), *(e.id for e in self.related(episode))}
         shown.update(neighbour.id for neighbour in self.neighbours(episode) if neighbour)
+        shown.update(self.chapter_entities(episode))
         texts = [episode.body, episode.show_notes]
-        return self._page(output_for(self.publication.path_for(episode)), "episode.html", shown, texts, episode.id)
+        page = self._page(output_for(self.publication.path_for(episode)), "episode.html", shown, texts, episode.id)
+        return replace(page, images=tuple(dict.fromkeys([*page.images, *self.chapter_images(episode)])))
+
+    def chapter_entities(self, episode: Episode) -> list[str]:
+        """The entities an episode's chapters link to (their pages' paths change the chapter links)."""
+        return [mark.entity for mark in episode.chapters if mark.entity and mark.entity in self.publication.by_id]
+
+    @staticmethod
+    def chapter_images(episode: Episode) -> list[str]:
+        """The content images an episode's chapters show."""
+        return [mark.image for mark in episode.chapters if mark.image]
 
     def library_page(self, entity: Entity) -> Page:
         shown = {entity.id, *self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))}

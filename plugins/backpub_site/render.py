@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import Publication, RenderError
+from backpub import Publication, RenderError, chapters
 from backpub.markdown import excerpt, plain_text
 from backpub.markdown import render as render_markdown
 from backpub.model import TYPES_BY_KIND, Entity, Episode, Protocol
@@ -238,9 +238,24 @@ class PageRenderer:
             "cards": [e for e in covered if e.kind in ("protocol", "mistake")],
             "also": [e for e in covered if e.kind not in ("protocol", "mistake")],
             "related": self.plan.related(episode),
+            "chapter_list": self.chapter_list(page, episode),
             "before": before,
             "after": after,
         }
+
+    def chapter_list(self, page: Page, episode: Episode) -> list[dict[str, Any]]:
+        """The episode's chapters as the page lists them: start, clock text, title, and where each links."""
+        items = []
+        for mark in episode.chapters:
+            target = self.publication.by_id.get(mark.entity) if mark.entity else None
+            if target is not None:
+                more = (relative_href(page.output, self.plan.site_path(target)), target.title)
+            else:
+                more = (mark.url, "Web page") if mark.url else None
+            seconds = int(mark.start)
+            items.append({"start": seconds, "clock": chapters.clock(mark.start), "title": mark.title, "more": more,
+                          "image": mark.image})  # fmt: skip
+        return items
 
     def library(self, page: Page, entity: Entity) -> dict[str, Any]:
         by_id = self.publication.by_id

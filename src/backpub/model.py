@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PositiveInt,
@@ -244,11 +245,40 @@ class Transcript(Model):
     """The transcript's language, if not the programme's."""
 
 
-class Chapters(Model):
-    """An episode's chapters file (JSON chapters, Podcast Index format)."""
+def _timestamp(value: Any) -> Any:
+    """Seconds from a number or a clock reading such as '12:34' or '1:02:03.5'."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(?::[0-5]?\d){1,2}(?:\.\d+)?\s*", value):
+        seconds = 0.0
+        for part in value.strip().split(":"):
+            seconds = seconds * 60 + float(part)
+        return seconds
+    if isinstance(value, str):
+        raise ValueError(f"cannot read {value!r} as a time such as '12:34', '1:02:03' or a number of seconds")
+    return value
 
-    url: Annotated[str, Field(pattern=r"^https://\S+$")]
-    """The chapters file's public URL."""
+
+Timestamp = Annotated[float, BeforeValidator(_timestamp), Field(ge=0, allow_inf_nan=False)]
+
+
+class ChapterMark(Model):
+    """A chapter of an episode: where it starts, its title, and optionally what it links to and its image."""
+
+    start: Timestamp
+    """When the chapter starts: '12:34', '1:02:03' or seconds; inside the audio, in time order."""
+    title: Text
+    """The chapter's title, as podcast apps and the chapter lists show it."""
+    entity: Annotated[EntityId | None, RefTo()] = None
+    """An entity the chapter is about; the chapter links to its page."""
+    url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+    """A web page the chapter links to (instead of an entity)."""
+    image: AssetPath | None = None
+    """An optional chapter image (JPEG or PNG) from the content folder, published with the site."""
+
+    @model_validator(mode="after")
+    def _one_link(self) -> ChapterMark:
+        if self.entity and self.url:
+            raise ValueError("a chapter links to an entity or a url, not both")
+        return self
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,8 +517,8 @@ class Episode(Entity):
     """itunes:episodeType."""
     transcript: Transcript | None = None
     """An optional transcript."""
-    chapters: Chapters | None = None
-    """An optional chapters file."""
+    chapters: list[ChapterMark] = Field(default_factory=list)
+    """Chapter marks, in time order: the feed gets a Podcast Index chapters file, the site and newsletter a list."""
     retired: bool = False
     """Set when a published episode is deliberately withdrawn from the feed."""
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import markdown, scaffold, stamp
+from backpub import chapters, markdown, scaffold, stamp
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, MarkdownText, Programme, RefTo
@@ -305,6 +305,8 @@ class _Loader:
                 self.error(
                     record, *record.mark(("phase",)), f"unknown phase {phase!r}" + _suggest(phase, phases), entity.id
                 )
+            for loc, message in chapters.problems(entity) if isinstance(entity, Episode) else ():
+                self.error(record, *record.mark(loc), message, entity.id)
             if isinstance(entity, Episode) and entity.release.weekday() != 6:
                 day = entity.release.strftime("%A")
                 self.error(
@@ -557,6 +559,9 @@ def _asset_fields(entity: Entity):
     audio = getattr(entity, "audio", None)
     if audio is not None and audio.file:
         yield ("audio", "file"), audio.file
+    for index, mark in enumerate(getattr(entity, "chapters", ())):
+        if mark.image:
+            yield ("chapters", index, "image"), mark.image
 
 
 def _markdown_fields(entity: BaseModel, loc: tuple = ()):

@@ -150,7 +150,7 @@ def test_items_are_newest_first_with_every_tag(built):
         "type": "text/vtt",
     }
     assert second.find("podcast:chapters", NS).attrib == {
-        "url": "https://media.example.org/minimal/ep1.chapters.json",
+        "url": f"{SITE}/episodes/episode-one/chapters.json",  # the site format publishes it there
         "type": "application/json+chapters",
     }
 

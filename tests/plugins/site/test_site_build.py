@@ -66,13 +66,15 @@ def test_the_urls_other_formats_print_land_on_built_pages(built: Built) -> None:
     assert (built.site / site_file_for_url(publication.programme.site_url, publication.home_url)).is_file()
 
 
-def test_every_page_is_small_and_has_no_javascript(built: Built) -> None:
-    css = (built.site / "static" / "site.css").stat().st_size
+def test_every_page_is_small_and_runs_only_the_sites_own_script(built: Built) -> None:
+    extras = sum((built.site / "static" / name).stat().st_size for name in ("site.css", "site.js"))
     for relative in html_pages(built.site):
-        size = (built.site / relative).stat().st_size + css
-        assert size < BUDGET, f"{relative}: {size} bytes of HTML and CSS"
+        size = (built.site / relative).stat().st_size + extras
+        assert size < BUDGET, f"{relative}: {size} bytes of HTML, CSS and script"
         page = parse_page(built.site, relative)
-        assert [kind for kind, _ in page.scripts] == ["application/ld+json"], relative
+        assert [kind for kind, _ in page.scripts] == ["", "application/ld+json"], relative
+        sources = [resolve(relative, ref.value) for ref in page.references if ref.tag == "script"]
+        assert sources == ["static/site.js"], relative
     stylesheet = (built.site / "static" / "site.css").read_text()
     assert "@import" not in stylesheet and not re.search(r"url\(\s*['\"]?(https?:)?//", stylesheet)
 
@@ -136,7 +138,7 @@ def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(
     publication = shipped_site.publication
     (episode,) = publication.released_episodes(shipped_site.as_of)
     html = (shipped_site.site / "episodes" / episode.id / "index.html").read_text()
-    assert f'<audio controls preload="none" src="{episode.audio.url}">' in html
+    assert f'<audio class="episode-audio" controls preload="none" src="{episode.audio.url}">' in html
     assert "The funny bone" in html or "funny bone" in html
     assert "Show notes" in html
     targets = link_targets(shipped_site, f"episodes/{episode.id}/index.html")
