@@ -42,7 +42,7 @@ class FeedFormat(Format):
             Job(
                 OUTPUT,
                 entities=frozenset(shown & publication.by_id.keys()),
-                assets=frozenset({publication.programme.podcast.artwork}),
+                assets=frozenset({publication.programme.podcast.artwork} | {e.artwork for e in released if e.artwork}),
                 values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
             )
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from backpub import Problem, Publication
+from backpub import Problem, Publication, artwork
 from backpub.model import Episode
 from backpub_feed.artwork import artwork_problems
 from backpub_feed.ledger import LedgerError, Published, read_ledger
@@ -85,6 +85,15 @@ class FeedChecks:
                     episode,
                     ("summary",),
                     f"summary is {size} bytes; podcast apps accept at most {MAX_DESCRIPTION_BYTES}",
+                )
+            if episode.artwork:
+                url = artwork.public_url(self.publication, episode)
+                path = self.publication.asset(episode.artwork)
+                for message in artwork_problems(path, episode.artwork, url, label="episode artwork"):
+                    self.episode_error(episode, ("artwork",), message)
+            if episode.video and episode.video.url == episode.audio.url:
+                self.episode_error(
+                    episode, ("video", "url"), "video.url is the audio's URL; give the video file its own"
                 )
             first = enclosures.setdefault(episode.audio.url, episode.id)
             if first != episode.id:

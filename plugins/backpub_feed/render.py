@@ -9,7 +9,7 @@ from feedgen.feed import FeedGenerator
 from lxml.html import builder as html
 from lxml.html import tostring
 
-from backpub import Publication, RenderError, chapters, markdown
+from backpub import Publication, RenderError, artwork, chapters, markdown
 from backpub.model import Episode
 from backpub_feed.extensions import (
     ItunesEntryExtension,
@@ -85,8 +85,15 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, as_of: d
     itunes.itunes_episode(episode.number)
     itunes.itunes_episode_type(episode.episode_type)
     itunes.explicit(publication.programme.podcast.explicit)
+    if episode.artwork:
+        itunes.itunes_image(artwork.public_url(publication, episode))
 
     index: PodcastIndexEntryExtension = entry.podcastindex
+    if episode.video:
+        video = episode.video
+        bitrate = round(video.size_bytes * 8 / video.duration_seconds)
+        index.alternate_enclosure(video.url, video.mime_type, video.size_bytes, bitrate=bitrate, height=video.height,
+                                  title="Video")  # fmt: skip
     if episode.transcript:
         index.transcript(episode.transcript.url, episode.transcript.type, episode.transcript.language)
     if episode.chapters:

@@ -56,7 +56,8 @@ class NewsletterFormat(Format):
         for plan in self.plans(publication):
             for filename, part in PARTS.items():
                 # Only the preview embeds the artwork file; the email links to its public URL.
-                assets = frozenset({publication.programme.podcast.artwork}) if part == "preview" else frozenset()
+                art = {publication.programme.podcast.artwork, plan.episode.artwork} - {None}
+                assets = frozenset(art) if part == "preview" else frozenset()
                 jobs.append(
                     Job(
                         f"{plan.day.isoformat()}/{filename}",
@@ -85,7 +86,7 @@ class NewsletterFormat(Format):
 
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_newsletter.message import compose, to_bytes
-        from backpub_newsletter.rendering import artwork_data_uri
+        from backpub_newsletter.rendering import EPISODE_ART_PX, artwork_data_uri
 
         plan = self.issue(publication, date.fromisoformat(job.args["day"]))
         # The built files are the list-level edition; `backpub newsletter send` personalises the link per subscriber.
@@ -93,7 +94,9 @@ class NewsletterFormat(Format):
         part = job.args["part"]
         if part == "preview":
             artwork = artwork_data_uri(publication.asset(publication.programme.podcast.artwork))
-            return self.renderer.bodies(plan, unsubscribe_url, artwork_src=artwork).html.encode()
+            episode_art = plan.episode.artwork
+            episode_src = artwork_data_uri(publication.asset(episode_art), 2 * EPISODE_ART_PX) if episode_art else None
+            return self.renderer.bodies(plan, unsubscribe_url, artwork, episode_src).html.encode()
         bodies = self.renderer.bodies(plan, unsubscribe_url)
         if part == "text":
             return bodies.text.encode()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import io
 import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backpub import Publication, RenderError, chapters
+from backpub import Publication, RenderError, artwork, chapters
 from backpub import markdown as md
 from backpub_newsletter.issue import IssuePlan
 
@@ -19,6 +18,8 @@ TEMPLATE_FILES = ("email.html.j2", "email.css", "email.txt.j2")
 GMAIL_CLIP_BYTES = 102_000
 """Gmail clips HTML bodies above about 102 KB; stay under it."""
 PREVIEW_ARTWORK_PX = 128
+EPISODE_ART_PX = 160
+"""How large the e-mail shows an episode's own artwork (the preview embeds a copy twice this size, for HiDPI)."""
 
 
 def template_search_path(theme_dir: Path) -> list[Path]:
@@ -64,11 +65,16 @@ class IssueRenderer:
         # keep_at_rules keeps the mobile and dark-mode @media blocks that inlining cannot express.
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
-    def bodies(self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None = None) -> Bodies:
-        """Both bodies, with this unsubscribe link; `artwork_src` replaces the artwork URL (browser preview)."""
+    def bodies(
+        self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None = None, episode_art_src: str | None = None
+    ) -> Bodies:
+        """Both bodies, with this unsubscribe link; `artwork_src` and `episode_art_src` replace the podcast's and the
+        episode's artwork URLs (browser preview)."""
         values = self.values(plan, unsubscribe_url)
         if artwork_src is not None:
             values["artwork"]["src"] = artwork_src
+        if episode_art_src is not None and values["episode"]["artwork"]:
+            values["episode"]["artwork"] = episode_art_src
         html = self.inliner.inline(self.html_env.get_template("email.html.j2").render(values))
         if len(html.encode()) >= GMAIL_CLIP_BYTES and artwork_src is None:
             raise RenderError(
@@ -97,6 +103,7 @@ class IssueRenderer:
                 "summary": episode.summary,
                 "url": publication.url_for(episode),
                 "minutes": round((episode.audio.duration_seconds or 0) / 60),
+                "artwork": artwork.public_url(publication, episode, small=True) if episode.artwork else None,
             },
             "chapters": [
                 {"clock": chapters.clock(mark.start), "title": mark.title, "url": f"{episode_url}#chapter-{number}"}
@@ -186,12 +193,8 @@ def wrap_paragraphs(text: str, width: int = 72) -> str:
     return "\n\n".join(wrapped)
 
 
-def artwork_data_uri(path: Path) -> str:
-    """A small PNG of the podcast artwork as a data: URI, so the browser preview needs no network."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        small = image.convert("RGB").resize((PREVIEW_ARTWORK_PX, PREVIEW_ARTWORK_PX), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    small.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+def artwork_data_uri(path: Path, px: int = PREVIEW_ARTWORK_PX) -> str:
+    """A small copy of square artwork as a data: URI, so the browser preview needs no network."""
+    data = artwork.resized(path, px)
+    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode()

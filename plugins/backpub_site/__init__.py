@@ -27,12 +27,13 @@ class SiteFormat(Format):
         from backpub_site.images import ImageError, dimensions
 
         problems = []
-        for protocol in publication.protocols:
-            if protocol.image:
-                try:
-                    dimensions(publication.asset(protocol.image.src))
-                except ImageError as exc:
-                    problems.append(self.problem(publication, protocol.id, str(exc)))
+        images = [(p.id, p.image.src) for p in publication.protocols if p.image]
+        images += [(e.id, e.artwork) for e in publication.episodes if e.artwork]
+        for entity_id, source in images:
+            try:
+                dimensions(publication.asset(source))
+            except ImageError as exc:
+                problems.append(self.problem(publication, entity_id, str(exc)))
         return problems
 
     def plan(self, publication: Publication):
@@ -66,6 +67,7 @@ class SiteFormat(Format):
         for image in plan.all_images(pages):
             jobs.append(Job(f"{MEDIA_FOLDER}/{image}", assets=frozenset([image]), args={"copy": image}))
         jobs += self._chapter_jobs(plan)
+        jobs += self._artwork_jobs(plan)
         listed = sorted({entity for page in pages if page.entity for entity in [page.entity]})
         jobs.append(
             Job("sitemap.xml", entities=frozenset(listed), values=tuple(p.output for p in pages), args={"sitemap": 1})
@@ -88,6 +90,21 @@ class SiteFormat(Format):
                                 args={"chapters": episode.id}))  # fmt: skip
         return jobs
 
+    def _artwork_jobs(self, plan) -> list[Job]:
+        """An episode's own artwork: full size for the feed's itunes:image, and the one copy pages and e-mails show."""
+        from backpub import artwork
+        from backpub_site.plan import output_for
+
+        jobs = []
+        for episode in plan.released:
+            if episode.artwork:
+                assets = frozenset([episode.artwork])
+                full = output_for(artwork.site_path(plan.publication, episode))
+                small = output_for(artwork.site_path(plan.publication, episode, small=True))
+                jobs.append(Job(full, assets=assets, args={"copy": episode.artwork}))
+                jobs.append(Job(small, assets=assets, values=(artwork.SMALL_PX,), args={"resize": episode.artwork}))
+        return jobs
+
     def _page_values(self, plan, page) -> tuple[Any, ...]:
         """What changes a page's bytes besides its entities: where its entity links go, what it may link to."""
         targets = [(i, plan.site_path(plan.publication.get(i))) for i in page.episode_links]
@@ -105,6 +122,10 @@ class SiteFormat(Format):
             return self._renderer.render(self._pages[job.args["page"]])
         if "copy" in job.args:
             return publication.asset(job.args["copy"]).read_bytes()
+        if "resize" in job.args:
+            from backpub.artwork import resized
+
+            return resized(publication.asset(job.args["resize"]), job.values[0])
         if "art" in job.args:
             from backpub_site.images import thumbnail_png
 

@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import Publication, RenderError, chapters
+from backpub import Publication, RenderError, artwork, chapters
 from backpub.markdown import excerpt, plain_text
 from backpub.markdown import render as render_markdown
 from backpub.model import TYPES_BY_KIND, Entity, Episode, Protocol
@@ -239,9 +239,26 @@ class PageRenderer:
             "also": [e for e in covered if e.kind not in ("protocol", "mistake")],
             "related": self.plan.related(episode),
             "chapter_list": self.chapter_list(page, episode),
+            "captions": self.captions(episode),
+            "artwork": self.episode_artwork(page, episode),
             "before": before,
             "after": after,
         }
+
+    def episode_artwork(self, page: Page, episode: Episode) -> dict[str, Any] | None:
+        """The episode's own artwork as the page shows it: the one small square copy in the episode's folder."""
+        if not episode.artwork:
+            return None
+        src = relative_href(page.output, artwork.site_path(self.publication, episode, small=True))
+        return {"src": src, "size": artwork.SMALL_PX}
+
+    def captions(self, episode: Episode) -> dict[str, str] | None:
+        """The video's captions track: the transcript, when it is WebVTT (the only format <track> plays)."""
+        transcript = episode.transcript
+        if episode.video is None or transcript is None or transcript.type != "text/vtt":
+            return None
+        language = transcript.language or self.publication.programme.language
+        return {"src": transcript.url, "lang": language, "label": f"Captions ({language})"}
 
     def chapter_list(self, page: Page, episode: Episode) -> list[dict[str, Any]]:
         """The episode's chapters as the page lists them: start, clock text, title, and where each links."""

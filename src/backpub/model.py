@@ -245,6 +245,21 @@ class Transcript(Model):
     """The transcript's language, if not the programme's."""
 
 
+class Video(Model):
+    """A video version of an episode, self-hosted: the feed offers it beside the audio, the site plays it."""
+
+    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    """The video file's public https URL (on the programme's own host: no third-party player)."""
+    mime_type: Literal["video/mp4", "video/webm", "video/quicktime", "video/x-m4v"] = "video/mp4"
+    """The file's MIME type."""
+    size_bytes: PositiveInt
+    """The file's size in bytes."""
+    duration_seconds: PositiveInt
+    """The running time in whole seconds."""
+    height: PositiveInt | None = None
+    """The picture's height in pixels, e.g. 1080."""
+
+
 def _timestamp(value: Any) -> Any:
     """Seconds from a number or a clock reading such as '12:34' or '1:02:03.5'."""
     if isinstance(value, str) and re.fullmatch(r"\s*\d+(?::[0-5]?\d){1,2}(?:\.\d+)?\s*", value):
@@ -516,7 +531,11 @@ class Episode(Entity):
     episode_type: Literal["full", "trailer", "bonus"] = "full"
     """itunes:episodeType."""
     transcript: Transcript | None = None
-    """An optional transcript."""
+    """An optional transcript; a WebVTT one also captions the video."""
+    video: Video | None = None
+    """An optional video version of the episode."""
+    artwork: AssetPath | None = None
+    """Optional square artwork for this episode (JPEG or PNG, 1400-3000 px, RGB); change the file name when it changes."""
     chapters: list[ChapterMark] = Field(default_factory=list)
     """Chapter marks, in time order: the feed gets a Podcast Index chapters file, the site and newsletter a list."""
     retired: bool = False

@@ -553,6 +553,8 @@ def _asset_fields(entity: Entity):
     image = getattr(entity, "image", None)
     if image is not None:
         yield ("image", "src"), image.src
+    if getattr(entity, "artwork", None):
+        yield ("artwork",), entity.artwork  # type: ignore[attr-defined]
     logo = getattr(entity, "logo", None)
     if logo:
         yield ("logo",), logo

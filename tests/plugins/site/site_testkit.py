@@ -222,6 +222,11 @@ def _absolute_problem(built: Built, page: str, ref, audio_urls: set[str], mounte
         return []
     if ref.tag == "audio" and ref.value in audio_urls:
         return []
+    episodes = built.publication.episodes
+    if ref.tag == "source" and ref.value in {e.video.url for e in episodes if e.video}:
+        return []  # the video on the programme's own media host, like the audio
+    if ref.tag == "track" and ref.value in {e.transcript.url for e in episodes if e.transcript}:
+        return []
     if ref.tag == "form" and ref.value == programme.newsletter.signup_form_action:
         return []
     return [f"{page}: <{ref.tag} {ref.attribute}={ref.value!r}> would fetch from outside the site"]

@@ -112,3 +112,113 @@ def test_an_episode_without_chapters_has_no_list_and_no_file(tmp_path: Path) -> 
     assert not (built.site / "episodes" / episode.id / "chapters.json").exists()
     assert 'id="chapters"' not in (built.site / "episodes" / episode.id / "index.html").read_text()
     assert b"podcast:chapters" not in (built.outputs / "feed" / "podcast.xml").read_bytes()
+
+
+# -- video and the episode's own artwork ---------------------------------------------------------
+
+VIDEO_URL = "https://media.example.org/back-in-shape/episode-001-1080p.mp4"
+VTT_URL = "https://media.example.org/back-in-shape/episode-001.vtt"
+
+
+def _with_video_and_artwork(project: Path, *, size: int = 1600, mode: str = "RGB", transcript: str = "text/vtt"):
+    """The shipped episode with a video, a transcript and its own artwork (an image made here)."""
+    from PIL import Image
+
+    content = project / "content"
+    Image.new(mode, (size, size), "#2a6f97" if mode == "RGB" else 0).save(content / "assets" / "episode-one.png")
+    episode = next((content / "episodes").glob("*.md"))
+    extra = (
+        f"video:\n  url: {VIDEO_URL}\n  mime_type: video/mp4\n  size_bytes: 300000000\n  duration_seconds: 2421\n"
+        f"  height: 1080\ntranscript:\n  url: {VTT_URL}\n  type: {transcript}\nartwork: assets/episode-one.png\n"
+    )
+    episode.write_text(episode.read_text().replace("episode_type: full\n", "episode_type: full\n" + extra, 1))
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    import shutil
+
+    project = tmp_path_factory.mktemp("media")
+    shutil.copytree(SHIPPED, project / "content")
+    _with_video_and_artwork(project)
+    return build_project(SHIPPED, project, formats=("site", "feed", "newsletter"))
+
+
+def test_the_feed_offers_the_video_beside_the_audio_and_the_episodes_artwork(media: Built) -> None:
+    from lxml import etree
+
+    (episode,) = media.publication.episodes
+    feed = (media.outputs / "feed" / "podcast.xml").read_bytes()
+    item = etree.fromstring(feed).find("channel/item")
+    ns = {"podcast": "https://podcastindex.org/namespace/1.0", "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd"}
+    assert item.find("enclosure").get("url") == episode.audio.url  # the audio stays the enclosure
+    (alternate,) = item.findall("podcast:alternateEnclosure", ns)
+    assert alternate.attrib == {"type": "video/mp4", "length": "300000000", "bitrate": str(round(300000000 * 8 / 2421)),
+                                "height": "1080", "title": "Video"}  # fmt: skip
+    assert [source.attrib for source in alternate.findall("podcast:source", ns)] == [{"uri": VIDEO_URL}]
+    artwork = f"{SITE_URL}/episodes/{episode.id}/artwork.png"
+    assert item.find("itunes:image", ns).get("href") == artwork
+    assert not feedparser.parse(feed).bozo
+    parsed = podcastparser.parse(SITE_URL + "/podcast/feed.xml", __import__("io").BytesIO(feed))
+    assert parsed["episodes"][0]["episode_art_url"] == artwork
+    assert parsed["episodes"][0]["enclosures"][0]["url"] == episode.audio.url
+
+
+def test_the_site_publishes_the_artwork_full_size_and_one_small_copy(media: Built) -> None:
+    from PIL import Image
+
+    (episode,) = media.publication.episodes
+    folder = media.site / "episodes" / episode.id
+    with Image.open(folder / "artwork.png") as full, Image.open(folder / "artwork-600.png") as small:
+        assert (full.size, small.size, small.mode) == ((1600, 1600), (600, 600), "RGB")
+    html = (folder / "index.html").read_text()
+    assert '<img class="episode-artwork" src="artwork-600.png" alt="" width="600" height="600">' in html
+    issue = media.outputs / "newsletter" / episode.release.isoformat()
+    assert f'src="{SITE_URL}/episodes/{episode.id}/artwork-600.png"' in (issue / "message.eml").read_text().replace(
+        "=\n", ""
+    ).replace("=3D", "=")
+    assert 'src="data:image/png;base64,' in (issue / "index.html").read_text()  # the preview needs no network
+
+
+def test_the_episode_page_plays_the_video_with_captions_from_the_webvtt_transcript(media: Built) -> None:
+    from site_testkit import crawl_problems
+
+    (episode,) = media.publication.episodes
+    html = (media.site / "episodes" / episode.id / "index.html").read_text()
+    assert re.search(r'<video class="episode-video" controls preload="none" playsinline crossorigin="anonymous" '
+                     r'poster="artwork-600.png">', html)  # fmt: skip
+    assert f'<source src="{VIDEO_URL}" type="video/mp4">' in html
+    assert f'<track kind="captions" src="{VTT_URL}" srclang="en-GB" label="Captions (en-GB)" default>' in html
+    assert "<iframe" not in html and "youtube" not in html
+    assert crawl_problems(media) == []  # nothing fetched from anywhere but the site and its own media host
+
+
+def test_no_captions_track_without_a_webvtt_transcript(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(SHIPPED, tmp_path / "content")
+    _with_video_and_artwork(tmp_path, transcript="text/plain")
+    built = build_project(SHIPPED, tmp_path, formats=("site",))
+    (episode,) = built.publication.episodes
+    html = (built.site / "episodes" / episode.id / "index.html").read_text()
+    assert "<video" in html and "<track" not in html and "crossorigin" not in html
+
+
+@pytest.mark.parametrize(
+    ("size", "mode", "message"),
+    [
+        (1000, "RGB", "episode artwork 'assets/episode-one.png' is 1000×1000 px; it must be between 1400×1400"),
+        (1600, "P", "episode artwork 'assets/episode-one.png' uses the P colour mode; Apple requires RGB"),
+        (1600, "RGBA", "episode artwork 'assets/episode-one.png' uses the RGBA colour mode; Apple requires RGB"),
+    ],
+)
+def test_episode_artwork_is_checked_like_the_podcasts(run_cli, tmp_path: Path, size, mode, message) -> None:
+    import shutil
+
+    shutil.copytree(SHIPPED, tmp_path / "content")
+    _with_video_and_artwork(tmp_path, size=size, mode=mode)
+    result = run_cli("validate", "content", "--as-of", "2026-11-25", cwd=tmp_path)
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "episode artwork" in line)
+    assert re.match(r"content/episodes/sciatica-causes-exercises-and-treatments\.md:\d+:1: error: \[feed\] ", line)
+    assert message in line, line

@@ -1,0 +1,43 @@
+"""An episode's own artwork: where the site publishes it (full size for podcast apps, one smaller copy for pages and
+e-mails) and how that copy is made."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backpub.model import Episode
+    from backpub.publication import Publication
+
+SMALL_PX = 600
+"""The width and height of the copy episode pages and newsletters show (shown at up to 300 px, sharp on HiDPI)."""
+
+
+def site_path(publication: Publication, episode: Episode, *, small: bool = False) -> str:
+    """Where the site publishes the artwork, e.g. '/episodes/x/artwork.jpg' or '/episodes/x/artwork-600.jpg'."""
+    assert episode.artwork is not None
+    suffix = PurePosixPath(episode.artwork).suffix.lower().replace(".jpeg", ".jpg")
+    name = f"artwork-{SMALL_PX}{suffix}" if small else f"artwork{suffix}"
+    return publication.path_for(episode) + name
+
+
+def public_url(publication: Publication, episode: Episode, *, small: bool = False) -> str:
+    """The artwork's public URL (the full-size one is the feed item's itunes:image)."""
+    return publication.programme.site_url + site_path(publication, episode, small=small)
+
+
+def resized(path: Path, px: int = SMALL_PX) -> bytes:
+    """A px-by-px copy of a square image, in its own format (JPEG stays JPEG, PNG stays PNG), always RGB."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        kind = "PNG" if image.format == "PNG" else "JPEG"
+        small = image.convert("RGB").resize((px, px), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if kind == "PNG":
+        small.save(buffer, format="PNG", optimize=True)
+    else:
+        small.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
+    return buffer.getvalue()
