@@ -6,10 +6,12 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 
 from backpub import Publication
 from backpub.markdown import references as markdown_references
 from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
+from backpub_site.related import reference_graph, related
 
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
 """The kinds that get a page each and an index page, in the order the navigation shows them."""
@@ -139,7 +141,7 @@ class SitePlan:
         return self._page(output_for(folder_path(kind)), "index.html", {e.id for e in members}, [], kind=kind.kind)
 
     def episode_page(self, episode: Episode) -> Page:
-        shown = {episode.id, *self.covered(episode), *(e.id for e in self.related(episode))}
+        shown = {episode.id, *self.covered(episode), *self.related_articles(episode)}
         shown.update(neighbour.id for neighbour in self.neighbours(episode) if neighbour)
         shown.update(self.chapter_entities(episode))
         texts = [episode.body, episode.show_notes]
@@ -157,6 +159,7 @@ class SitePlan:
 
     def library_page(self, entity: Entity) -> Page:
         shown = {entity.id, *self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))}
+        shown.update(self.related_articles(entity))
         output = output_for(self.publication.path_for(entity))
         page = self._page(output, f"{entity.kind}.html", shown, self.markdown_of(entity), entity.id)
         if isinstance(entity, Protocol) and entity.image:
@@ -204,6 +207,24 @@ class SitePlan:
         """The episode's related episodes that are released."""
         by_id = self.publication.by_id
         return [by_id[i] for i in episode.related_episodes if i in self.released_ids]  # type: ignore[misc]
+
+    @cached_property
+    def graph(self) -> dict[str, set[str]]:
+        """Which entities refer to which (episodes not out yet take no part: they must not show through)."""
+        entities = self.publication.entities
+        return reference_graph(e for e in entities if not isinstance(e, Episode) or e.id in self.released_ids)
+
+    def related_articles(self, entity: Entity) -> list[str]:
+        """Up to five pages related to an episode or protocol page, beyond what the page already lists: an
+        episode's hand-picked related episodes first, then pages that share the most entities with it."""
+        if isinstance(entity, Episode):
+            first, listed = [e.id for e in self.related(entity)], self.covered(entity)
+        elif isinstance(entity, Protocol):
+            first, listed = [], [*self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))]
+        else:
+            return []
+        by_id = self.publication.by_id
+        return related(entity.id, self.graph, by_id, eligible=self.has_page, exclude=listed, first=first)
 
     def neighbours(self, episode: Episode) -> tuple[Episode | None, Episode | None]:
         """The released episodes before and after this one."""

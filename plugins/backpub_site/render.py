@@ -237,7 +237,7 @@ class PageRenderer:
             "episode": episode,
             "cards": [e for e in covered if e.kind in ("protocol", "mistake")],
             "also": [e for e in covered if e.kind not in ("protocol", "mistake")],
-            "related": self.plan.related(episode),
+            "related": [self.publication.get(i) for i in self.plan.related_articles(episode)],
             "chapter_list": self.chapter_list(page, episode),
             "captions": self.captions(episode),
             "artwork": self.episode_artwork(page, episode),
@@ -287,6 +287,7 @@ class PageRenderer:
             "index_href": page_href(page, folder_path(type(entity))),
             "episodes": self.plan.covering_episodes(entity),
             "linked": [by_id[i] for i in self.plan.linked_entities(entity)],
+            "related": [by_id[i] for i in self.plan.related_articles(entity)],
         }
         if isinstance(entity, Protocol):
             context["phase"] = self.publication.programme.phase(entity.phase)
