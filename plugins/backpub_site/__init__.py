@@ -68,6 +68,7 @@ class SiteFormat(Format):
             jobs.append(Job(f"{MEDIA_FOLDER}/{image}", assets=frozenset([image]), args={"copy": image}))
         jobs += self._chapter_jobs(plan)
         jobs += self._artwork_jobs(plan)
+        jobs.append(self._search_job(plan))
         listed = sorted({entity for page in pages if page.entity for entity in [page.entity]})
         jobs.append(
             Job("sitemap.xml", entities=frozenset(listed), values=tuple(p.output for p in pages), args={"sitemap": 1})
@@ -89,6 +90,14 @@ class SiteFormat(Format):
                 jobs.append(Job(output, entities=frozenset([episode.id, *linked]), values=(targets,),
                                 args={"chapters": episode.id}))  # fmt: skip
         return jobs
+
+    def _search_job(self, plan) -> Job:
+        """The search index: one file over every page, rendered again when any page's entity or the set changes."""
+        from backpub_site.search import INDEX_OUTPUT
+
+        members = plan.searchable()
+        paths = tuple(plan.site_path(entity) for entity in members)
+        return Job(INDEX_OUTPUT, entities=frozenset(e.id for e in members), values=paths, args={"search": 1})
 
     def _artwork_jobs(self, plan) -> list[Job]:
         """An episode's own artwork: full size for the feed's itunes:image, and the one copy pages and e-mails show."""
@@ -132,6 +141,8 @@ class SiteFormat(Format):
             return thumbnail_png(publication.asset(publication.programme.podcast.artwork), job.values[0])
         if "chapters" in job.args:
             return self._chapters(publication, publication.get(job.args["chapters"]))
+        if "search" in job.args:
+            return self._search_index(publication)
         if "sitemap" in job.args:
             return self._sitemap(publication)
         if "robots" in job.args:
@@ -156,11 +167,22 @@ class SiteFormat(Format):
         )
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
+    def _search_index(self, publication: Publication) -> bytes:
+        from backpub_site.plan import KIND_LABELS
+        from backpub_site.render import summary_of
+        from backpub_site.search import index
+
+        plan = self._plan
+        pages = [(e, plan.site_path(e), KIND_LABELS[e.kind][0], summary_of(e)) for e in plan.searchable()]
+        return index(publication, pages)
+
     def _sitemap(self, publication: Publication) -> bytes:
         from backpub_site.seo import sitemap
 
         entries = []
         for page in self._pages.values():
+            if page.template == "search.html":
+                continue  # a page of results is no page for a search engine
             path = "/" + page.output.removesuffix("index.html")
             modified = publication.get(page.entity).reviewed.isoformat() if page.entity else None
             entries.append((publication.programme.site_url + path, modified))

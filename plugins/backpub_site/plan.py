@@ -124,7 +124,19 @@ class SitePlan:
         for kind in LIBRARY_KINDS:
             pages.append(self.index(kind))
             pages += [self.library_page(entity) for entity in self.publication.of(kind)]
+        pages.append(self.search_page())
         return pages
+
+    def searchable(self) -> list[Entity]:
+        """Every entity with a page, as the search index and the search page's A-Z list hold them: by title."""
+        members = [*self.released, *(e for kind in LIBRARY_KINDS for e in self.publication.of(kind))]
+        return sorted(members, key=lambda entity: (entity.title.casefold(), entity.id))
+
+    def search_page(self) -> Page:
+        """The search page: results when JavaScript runs, and every page A to Z when it does not."""
+        from backpub_site.search import PAGE_OUTPUT
+
+        return self._page(PAGE_OUTPUT, "search.html", {e.id for e in self.searchable()}, [], kind="search")
 
     def home(self) -> Page:
         shown = {episode.id for episode in self.latest()}

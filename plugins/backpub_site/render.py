@@ -27,6 +27,7 @@ from backpub_site.plan import (
     folder_path,
     relative_href,
 )
+from backpub_site.search import messages as search_messages
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
@@ -131,6 +132,11 @@ class PageRenderer:
             "feed_url": programme.podcast.feed_url,
             "labels": KIND_LABELS,
             "summary": summary_of,
+            "search": {
+                "action": href("/search/"),
+                "index": href("/search/index.json"),
+                "messages": search_messages(programme.language),
+            },
             "current": page.kind or (self.publication.get(page.entity).kind if page.entity else None),
         }
 
@@ -174,6 +180,8 @@ class PageRenderer:
             return self.home(page)
         if page.template == "index.html":
             return self.index(page)
+        if page.template == "search.html":
+            return self.search_page(page)
         entity = self.publication.get(page.entity or "")
         if isinstance(entity, Episode):
             return self.episode(page, entity)
@@ -224,6 +232,17 @@ class PageRenderer:
                 if protocols
             ]
         return context
+
+    def search_page(self, page: Page) -> dict[str, Any]:
+        words = search_messages(self.publication.programme.language)
+        return {
+            "title": words["heading"],
+            "description": f"{words['label']}: {self.publication.programme.title}",
+            "canonical": self.publication.programme.site_url + "/search/",
+            "og_type": "website",
+            "json_ld": seo.collection_json_ld(self.publication, words["heading"], "/search/"),
+            "members": self.plan.searchable(),
+        }
 
     def episode(self, page: Page, episode: Episode) -> dict[str, Any]:
         covered = [self.publication.get(i) for i in self.plan.covered(episode)]
