@@ -188,7 +188,7 @@ def test_the_episode_page_plays_the_video_with_captions_from_the_webvtt_transcri
     assert re.search(r'<video class="episode-video" controls preload="none" playsinline crossorigin="anonymous" '
                      r'poster="artwork-600.png">', html)  # fmt: skip
     assert f'<source src="{VIDEO_URL}" type="video/mp4">' in html
-    assert f'<track kind="captions" src="{VTT_URL}" srclang="en-GB" label="Captions (en-GB)" default>' in html
+    assert f'<track kind="captions" src="{VTT_URL}" srclang="en-GB" label="Captions (en-GB)">' in html
     assert "<iframe" not in html and "youtube" not in html
     assert crawl_problems(media) == []  # nothing fetched from anywhere but the site and its own media host
 
