@@ -16,6 +16,16 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 COVER_TYPES = (".png", ".jpg", ".jpeg")
+WEBSITE_FOLDER = "book"
+"""Where the book is served on the programme's website."""
+
+
+def book_filename(publication: Publication) -> str:
+    """The e-book's file name: the programme title as a slug, e.g. 'my-programme.epub'."""
+    slug = re.sub(r"[^a-z0-9]+", "-", publication.programme.title.lower()).strip("-") or "book"
+    return f"{slug}.epub"
+
+
 SVG_DANGERS = re.compile(r"<script|<foreignObject|\son[a-z]+\s*=|(?:xlink:)?href\s*=\s*[\"'](?!#)", re.IGNORECASE)
 
 
@@ -66,6 +76,13 @@ class EpubFormat(Format):
                 return [self.problem(publication, owner, message)]
         return []
 
+    def links(self, publication: Publication) -> dict[str, str]:
+        """The book's download on the website."""
+        return {"book": f"/{WEBSITE_FOLDER}/{book_filename(publication)}"}
+
+    def website_path(self, output: str) -> str:
+        return f"{WEBSITE_FOLDER}/{output}"
+
     def jobs(self, publication: Publication) -> list[Job]:
         from .plan import make_plan
 
@@ -78,7 +95,7 @@ class EpubFormat(Format):
             assets.add(publication.programme.podcast.artwork)
         return [
             Job(
-                publication.book_filename,
+                book_filename(publication),
                 entities=frozenset(shown),
                 assets=frozenset(assets),
                 templates=frozenset(self._template_files()),

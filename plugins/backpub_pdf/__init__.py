@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 __version__ = "1.0"
 
+WEBSITE_FOLDER = "handouts"
+"""Where the PDFs are served on the programme's website."""
+
 
 class PdfOptions(BaseModel):
     """programme.yaml `formats.pdf`: the look of the unbranded edition (clinic editions use the clinic's)."""
@@ -45,6 +48,14 @@ class PdfFormat(Format):
             for handout in publication.handouts
             if handout.id == PACK_NAME
         ]
+
+    def links(self, publication: Publication) -> dict[str, str]:
+        """Each handout's unbranded edition is its file on the website."""
+        return {handout.id: f"/{WEBSITE_FOLDER}/{handout.id}.pdf" for handout in publication.handouts}
+
+    def website_path(self, output: str) -> str:
+        """Every edition and pack is downloadable from the website's handouts folder."""
+        return f"{WEBSITE_FOLDER}/{output}"
 
     def jobs(self, publication: Publication) -> list[Job]:
         from backpub_pdf.planning import footprint

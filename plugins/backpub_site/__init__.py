@@ -22,6 +22,7 @@ class SiteFormat(Format):
     name = "site"
     version = __version__
     description = "The programme's static website (episode pages, library, home, sitemap)."
+    hosts_website = True
 
     def check(self, publication: Publication) -> list[Problem]:
         from backpub_site.images import ImageError, dimensions

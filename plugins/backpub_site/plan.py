@@ -95,7 +95,12 @@ class SitePlan:
 
     @property
     def with_book(self) -> bool:
-        return "epub" in self.formats
+        return "epub" in self.formats and self.book_path is not None
+
+    @property
+    def book_path(self) -> str | None:
+        """The book's site path, as the format that makes it declared."""
+        return self.publication.links.get("book")
 
     def has_page(self, entity: Entity) -> bool:
         """Whether the site builds a page for the entity."""

@@ -182,7 +182,7 @@ class PageRenderer:
     def home(self, page: Page) -> dict[str, Any]:
         programme = self.publication.programme
         handouts = self.publication.handouts if self.plan.with_pdfs else ()
-        book = relative_href(page.output, self.publication.book_path) if self.plan.with_book else None
+        book = relative_href(page.output, self.plan.book_path) if self.plan.with_book else None
         full_title = f"{programme.title}: {programme.subtitle}" if programme.subtitle else programme.title
         return {
             "title": programme.title,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
@@ -187,6 +188,7 @@ def build(
         assert publication is not None
         as_of = as_of or publication.today()
         context = make_context(publication, content_dir, as_of, names, strict)
+        publication = dataclasses.replace(publication, links=host.links(publication, context))
         instances = {name: host.formats()[name](context, publication.programme.formats.get(name)) for name in names}
         warnings = _check(host, instances, publication, context, validation.warnings, strict)
         engine = _Engine(publication, context, instances, output_dir, project_dir, use_cache)

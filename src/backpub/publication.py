@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -24,16 +24,6 @@ from backpub.model import (
 )
 
 E = TypeVar("E", bound=Entity)
-
-URL_FOLDERS = {
-    "concept": "concepts",
-    "mistake": "mistakes",
-    "protocol": "protocols",
-    "treatment": "treatments",
-    "principle": "principles",
-    "episode": "episodes",
-}
-
 
 @dataclass(frozen=True)
 class Source:
@@ -57,6 +47,8 @@ class Publication:
     """A fingerprint of the programme settings."""
     programme_path: str = "content/programme.yaml"
     """Where the programme settings came from, as shown in messages."""
+    links: Mapping[str, str] = field(default_factory=dict)
+    """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
 
     @cached_property
     def by_id(self) -> dict[str, Entity]:
@@ -151,38 +143,32 @@ class Publication:
         """Where an entity is defined."""
         return self.sources.get(entity_id, Source(str(self.content_dir)))
 
-    # --- URLs: the one place that decides where an entity lives on the programme's site ----------
+    # --- URLs: formats declare where they publish (`Format.links`); everyone links through these --------
 
     def path_for(self, entity: Entity) -> str:
-        """The site path of an entity's page, e.g. '/episodes/sciatica-explained/'."""
-        folder = URL_FOLDERS.get(entity.kind)
-        if entity.kind == "handout":
-            return f"/handouts/{entity.id}.pdf"
-        if folder is None:
-            return "/"
-        return f"/{folder}/{entity.id}/"
+        """The site path of an entity's page or file, e.g. '/episodes/sciatica-explained/'.
+
+        What a format declared in `Format.links`; otherwise the neutral default '/<kind folder>/<id>/'."""
+        return self.links.get(entity.id) or f"/{entity.folder}/{entity.id}/"
 
     def url_for(self, entity: Entity | str) -> str:
-        """The absolute URL of an entity's page on the programme's site."""
+        """The absolute URL of an entity's page (or file) on the programme's site."""
         if isinstance(entity, str):
             entity = self.get(entity)
-        return self.programme.site_url + self.path_for(entity)
+        return self._absolute(self.path_for(entity))
+
+    def link(self, key: str) -> str | None:
+        """The absolute URL a format published under `key` (e.g. 'book'), or None when no format did."""
+        target = self.links.get(key)
+        return self._absolute(target) if target else None
+
+    def _absolute(self, target: str) -> str:
+        return self.programme.site_url + target if target.startswith("/") else target
 
     @property
     def home_url(self) -> str:
         """The site's home page."""
         return self.programme.site_url + "/"
-
-    @property
-    def book_filename(self) -> str:
-        """The e-book's file name: the programme title as a slug, e.g. 'back-in-shape.epub'."""
-        slug = re.sub(r"[^a-z0-9]+", "-", self.programme.title.lower()).strip("-") or "book"
-        return f"{slug}.epub"
-
-    @property
-    def book_path(self) -> str:
-        """The site path of the e-book download, e.g. '/book/back-in-shape.epub'."""
-        return f"/book/{self.book_filename}"
 
 
 def _prerequisite_order(protocols: list[Protocol]) -> list[Protocol]:
