@@ -20,11 +20,12 @@ def feed_group() -> None:
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for the live feed.")
 def check_live(content_dir: Path, url: str | None, timeout: float) -> None:
     """Fetch the live feed and fail if an episode in it lost its GUID or changed its enclosure URL."""
-    from backpub.build import load_checked
+    from backpub import Session
     from backpub_feed.live import fetch, live_items, live_problems
 
     try:
-        publication = load_checked(content_dir, as_of=None, strict=False).publication
+        session = Session(content_dir)
+        publication = session.publication
     except ContentError as exc:
         _fail([str(problem) for problem in exc.problems])
     except BackpubError as exc:
@@ -36,10 +37,11 @@ def check_live(content_dir: Path, url: str | None, timeout: float) -> None:
         items = live_items(fetch(url, timeout))
     except Exception as exc:  # network and XML errors alike: say what happened, no traceback
         _fail([f"Error: cannot read the live feed {url}: {exc}"])
-    problems = live_problems(publication, content_dir.resolve(), items, url)
+    problems = live_problems(publication, session.paths.content_dir, items, url)
     if problems:
         _fail([str(problem) for problem in problems])
-    click.echo(f"live feed {url}: {len(items)} episode(s), all still published with the same GUID and enclosure")
+    episodes = "1 episode" if len(items) == 1 else f"{len(items)} episodes"
+    click.echo(f"live feed {url}: {episodes}, all still published with the same GUID and enclosure")
 
 
 def _fail(lines: list[str]) -> None:

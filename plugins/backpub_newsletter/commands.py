@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
@@ -132,20 +132,17 @@ class _Edition:
 
     @classmethod
     def load(cls, content_dir: Path, day: date, as_of: date | None, secret: str) -> _Edition:
-        from backpub.build import load_checked, make_context
-        from backpub_newsletter.format import NewsletterFormat
+        from backpub import Session
 
-        validation = load_checked(Path(content_dir), as_of=as_of, strict=False)
-        publication = validation.publication
-        assert publication is not None
-        today = as_of or datetime.now(publication.tz).date()
-        if day > today:
-            raise ConfigError(f"the {day.isoformat()} issue is not out yet (today is {today.isoformat()})")
-        context = make_context(publication, Path(content_dir), today, ["newsletter"], False)
-        fmt = NewsletterFormat(context, publication.programme.formats.get("newsletter"))
+        session = Session(content_dir, as_of=as_of)
+        publication = session.publication
+        if day > session.as_of:
+            raise ConfigError(f"the {day.isoformat()} issue is not out yet (today is {session.as_of.isoformat()})")
+        fmt = session.formats(["newsletter"])["newsletter"]
+        session.check({"newsletter": fmt})
         plan = fmt.issue(publication, day)
         fmt.prepare(publication)
-        return cls(publication, fmt, plan, secret, context.state_dir)
+        return cls(publication, fmt, plan, secret, fmt.context.state_dir)
 
     def __init__(self, publication, fmt, plan, secret: str, state_dir: Path | None) -> None:
         from backpub_newsletter.ledger import ledger_dir
@@ -216,7 +213,7 @@ def _dry_run(edition: _Edition, outgoing: list, invalid: int) -> int:
 
 
 def _report(day: date, total: int, summary, invalid: int) -> int:
-    click.echo(f"Issue {day.isoformat()}: {total} subscriber(s)")
+    click.echo(f"Issue {day.isoformat()}: {total} subscriber{'' if total == 1 else 's'}")
     click.echo(f"  sent      {summary.sent}")
     click.echo(f"  skipped   {summary.skipped} (already sent)")
     click.echo(f"  failed    {len(summary.failed)}")
@@ -228,7 +225,7 @@ def _report(day: date, total: int, summary, invalid: int) -> int:
             click.echo(f"    {label}")
         click.echo("    check the server's log; --resend-uncertain sends these again")
     if invalid:
-        click.echo(f"  invalid   {invalid} row(s) skipped (listed above)")
+        click.echo(f"  invalid   {invalid} row{'' if invalid == 1 else 's'} skipped (listed above)")
     if summary.stopped:
         click.secho(f"Stopped: {summary.stopped}", fg="red", err=True)
         return 1

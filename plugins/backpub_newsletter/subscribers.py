@@ -72,8 +72,11 @@ def _subscriber(
     row: list[str], header: list[str], line: int, seen: dict[str, int]
 ) -> tuple[Subscriber | None, RowProblem | None]:
     if len(row) != len(header):
-        missing = ", ".join(header[len(row) :])
-        why = f"missing column(s) {missing}" if len(row) < len(header) else f"{len(row) - len(header)} extra field(s)"
+        missing, extra = header[len(row) :], len(row) - len(header)
+        if missing:
+            why = f"missing {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)}"
+        else:
+            why = f"{extra} extra {'field' if extra == 1 else 'fields'}"
         return None, RowProblem(line, f"expected {len(header)} fields, found {len(row)} ({why})")
     values = dict(zip(header, row, strict=True))
     addr = values[EMAIL_COLUMN].strip()

@@ -1,4 +1,4 @@
-"""backpub: publish the Back In Shape programme from one validated model into every format.
+"""backpub: publish a programme from one validated model into every format.
 
 The public API for plugins is re-exported here; anything else is internal. Names are imported on first
 use, so commands that need no model (a no-op build, `--help`) start without importing pydantic.
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from backpub.formats import BuildContext, Format, Job, NoOptions
     from backpub.hookspecs import hookimpl
     from backpub.publication import Publication, Source
+    from backpub.session import Session
 
 _PUBLIC = {
     "BackpubError": "backpub.errors",
@@ -29,6 +30,7 @@ _PUBLIC = {
     "hookimpl": "backpub.hookspecs",
     "Publication": "backpub.publication",
     "Source": "backpub.publication",
+    "Session": "backpub.session",
 }
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Problem",
     "Publication",
     "RenderError",
+    "Session",
     "Source",
     "hookimpl",
 ]

@@ -70,6 +70,13 @@ class BuildContext:
     """Whether warnings are errors."""
     state_dir: Path | None = None
     """A folder for state that must survive builds and `backpub clean` (ledgers of sends)."""
+    today: date | None = None
+    """Today in the programme's timezone. A build for another `as_of` is a preview: it records nothing."""
+
+    @property
+    def is_preview(self) -> bool:
+        """Whether this build looks at a date other than today (it may show, never record, what is published)."""
+        return self.today is not None and self.as_of != self.today
 
     def theme_dir(self, format_name: str) -> Path:
         """Where a project may override a format's templates: `<project>/theme/<format>/`."""

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -130,7 +127,6 @@ def sanitise_html(html: str, on_url: Callable[[str, str, str], str | None] | Non
 
 _FACTS: dict[tuple[str, str], Any] = {}
 _FACTS_USED: set[tuple[str, str]] = set()
-_FACTS_VERSION = 1
 
 
 def _remembered(kind: str, compute: Callable[[str], Any], nothing: Any) -> Callable[[str], Any]:
@@ -152,36 +148,15 @@ def _remembered(kind: str, compute: Callable[[str], Any], nothing: Any) -> Calla
     return remembered
 
 
-def load_facts(path: Path) -> None:
-    """Remember facts from an earlier build (a missing, damaged or outdated file is ignored)."""
-    try:
-        with open(path, "rb") as handle:
-            version, code, facts = pickle.load(handle)
-    except Exception:  # the cache is an optimisation: any problem reading it means starting afresh
-        return
-    if version == _FACTS_VERSION and code == _code_digest() and isinstance(facts, dict):
+def remember_facts(facts: Any) -> None:
+    """Remember facts kept from an earlier run (the caller's cache decides whether they are current)."""
+    if isinstance(facts, dict):
         _FACTS.update(facts)
 
 
-def save_facts(path: Path) -> None:
-    """Keep the facts this process used (so the file never grows beyond the current content)."""
-    facts = {key: _FACTS[key] for key in _FACTS_USED if key in _FACTS}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            pickle.dump((_FACTS_VERSION, _code_digest(), facts), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except OSError:
-        pass
-
-
-@cache
-def _code_digest() -> str:
-    import markdown_it
-
-    source = Path(__file__).read_bytes() + markdown_it.__version__.encode() + nh3.__version__.encode()
-    return hashlib.sha256(source).hexdigest()
+def facts_in_use() -> dict[tuple[str, str], Any]:
+    """The facts this process used, to keep for the next run (never more than the current content needs)."""
+    return {key: _FACTS[key] for key in _FACTS_USED if key in _FACTS}
 
 
 def _references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

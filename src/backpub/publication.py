@@ -25,6 +25,7 @@ from backpub.model import (
 
 E = TypeVar("E", bound=Entity)
 
+
 @dataclass(frozen=True)
 class Source:
     """Where an entity came from: its file (as shown to users) and the line its front matter starts on."""

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
 import json
-import os
-import pickle
 import re
-import sys
 import typing
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import markdown, stamp
+from backpub import clock, markdown
+from backpub.cache import Store, folder_digest
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, MarkdownText, Programme, RefTo
@@ -46,81 +43,40 @@ class Validation:
         return [problem for problem in self.problems if problem.severity == "warning"]
 
 
-def today_in(timezone: str) -> date:
-    """Today's date in a timezone (falls back to UTC for an unknown zone; validation reports it)."""
-    try:
-        return datetime.now(ZoneInfo(timezone)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        return datetime.now(ZoneInfo("UTC")).date()
+MODEL_ENTRY = "model.pickle"
+FACTS_ENTRY = "markdown-facts.pickle"
 
 
 def load(
-    content_dir: Path, *, as_of: date | None = None, base: Path | None = None, cache_dir: Path | None = None
+    content_dir: Path, *, as_of: date | None = None, base: Path | None = None, store: Store | None = None
 ) -> Validation:
     """Load and validate a content folder; never raises for content problems.
 
-    With `cache_dir`, the outcome is reused while every content file, backpub's own code, the date and the
-    working folder are the same as last time (a pickle in the build cache); any difference means a full load.
+    With a `store`, the outcome is reused while every content file, backpub's own code, the date and the
+    working folder are the same as last time; any difference means a full load. Markdown facts are kept there too.
     """
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
         raise ConfigError(f"content folder {str(content_dir)!r} does not exist")
     base = base or Path.cwd()
-    if cache_dir is None:
-        return _Loader(content_dir.resolve(), base).run(as_of)
+    store = store or Store(None)
     key = _load_key(content_dir.resolve(), base.resolve(), as_of)
-    cached = _read_cached(cache_dir / MODEL_CACHE, key)
-    if cached is not None:
+    cached = store.get(MODEL_ENTRY, key)
+    if isinstance(cached, Validation):
         return cached
+    markdown.remember_facts(store.get(FACTS_ENTRY, "facts"))
     validation = _Loader(content_dir.resolve(), base).run(as_of)
-    _write_cached(cache_dir / MODEL_CACHE, key, validation)
+    store.put(MODEL_ENTRY, key, validation)
+    store.put(FACTS_ENTRY, "facts", markdown.facts_in_use())
     return validation
 
 
-MODEL_CACHE = "model.pickle"
-
-
-def content_digest(content_dir: Path) -> str:
-    """A digest of every file in a content folder: names and bytes (stat details for large files)."""
-    return stamp.folder_digest(content_dir)
-
-
-@functools.cache
-def code_digest() -> str:
-    """A digest of backpub's own source and the versions of the libraries that shape validation."""
-    import pydantic
-
-    digest = hashlib.sha256(f"{sys.version}|{pydantic.VERSION}".encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
 def _load_key(content_dir: Path, base: Path, as_of: date | None) -> str:
-    # Without --as-of, the review warnings depend on today's date: any date change is a miss.
-    day = as_of.isoformat() if as_of else f"today {date.today().isoformat()} {datetime.now(UTC).date().isoformat()}"
-    parts = [code_digest(), content_digest(content_dir), str(content_dir), str(base), day]
+    # Without --as-of, the review warnings depend on today's date: any quarter hour may start a new day somewhere.
+    moment = clock.now()
+    day = as_of.isoformat() if as_of else f"now {moment:%Y-%m-%dT%H} {moment.minute // 15}"
+    parts = [folder_digest(content_dir), str(content_dir), str(base), day]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def _read_cached(path: Path, key: str) -> Validation | None:
-    try:
-        with open(path, "rb") as handle:
-            stored_key, validation = pickle.load(handle)
-    except Exception:  # a missing, truncated or foreign cache file is just a miss
-        return None
-    return validation if stored_key == key and isinstance(validation, Validation) else None
-
-
-def _write_cached(path: Path, key: str, validation: Validation) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            pickle.dump((key, validation), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        pass  # the cache is an optimisation: a build never fails because it cannot be written
 
 
 class _Loader:
@@ -151,7 +107,7 @@ class _Loader:
         self._load_entities()
         if programme is not None:
             self._check_programme_assets(programme)
-            as_of = as_of or today_in(programme.timezone)
+            as_of = as_of or clock.today_in(programme.timezone)
             self._cross_check(programme, as_of)
         self.problems.sort()
         counts = _counts(self.entities)

@@ -23,7 +23,7 @@ def assert_reports(result, expected_line: str) -> None:
 def test_valid_project_prints_counts(run_cli, project):
     result = validate(run_cli, project)
     assert result.exit_code == 0, result.output
-    assert "content is valid: 1 concepts, 1 mistakes, 1 protocols" in result.output
+    assert "content is valid: 1 concept, 1 mistake, 1 protocol, 0 treatments" in result.output
 
 
 def test_shipped_content_is_valid(run_cli, make_project):
@@ -174,7 +174,7 @@ def test_all_problems_reported_in_one_run(run_cli, project):
     result = validate(run_cli, project)
     assert result.exit_code == 1
     # the typo gives two errors: the unknown key and the missing required one
-    assert "4 error(s), 0 warning(s)" in result.output
+    assert "4 errors, 0 warnings" in result.output
 
 
 def test_overdue_review_is_a_warning_and_strict_makes_it_an_error(run_cli, project):

@@ -147,9 +147,9 @@ def test_malformed_rows_are_reported_by_line_and_skipped(project, smtp_server, r
     csv_name = str(project / "subscribers.csv")
     assert f"{csv_name}:4: skipped: 'not-an-address' is not a valid email address" in result.output
     assert f"{csv_name}:5: skipped: reader000@EXAMPLE.net is a duplicate of line 2" in result.output
-    assert f"{csv_name}:6: skipped: expected 2 fields, found 1 (missing column(s) name)" in result.output
-    assert f"{csv_name}:7: skipped: expected 2 fields, found 3 (1 extra field(s))" in result.output
-    assert "invalid   4 row(s)" in result.output
+    assert f"{csv_name}:6: skipped: expected 2 fields, found 1 (missing column name)" in result.output
+    assert f"{csv_name}:7: skipped: expected 2 fields, found 3 (1 extra field)" in result.output
+    assert "invalid   4 rows" in result.output
     assert sorted(recorder.by_recipient()) == ["reader000@example.net", "reader001@example.net"]
 
 

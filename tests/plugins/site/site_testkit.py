@@ -12,9 +12,9 @@ from posixpath import join as url_join
 from posixpath import normpath
 from urllib.parse import urlsplit
 
+from backpub import Session
 from backpub.build import BuildReport, build
 from backpub.publication import Publication
-from backpub.validation import load
 from backpub_site.plan import MOUNTS
 
 REPO = Path(__file__).resolve().parents[3]
@@ -49,8 +49,7 @@ def build_project(
     if not (target / "content").exists():
         shutil.copytree(source, target / "content")
     report = build(target / "content", formats=list(formats), as_of=as_of, jobs=2, use_cache=cache)
-    publication = load(target / "content", as_of=as_of).publication
-    assert publication is not None
+    publication = Session(target / "content", as_of=as_of).publication
     return Built(target, publication, report, as_of)
 
 
