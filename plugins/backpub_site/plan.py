@@ -28,11 +28,6 @@ STATIC_FOLDER = "static"
 MEDIA_FOLDER = "media"
 """Where images copied from the content folder go, under their content-relative path."""
 
-MOUNTS = {"handouts/": "pdf/", "book/": "epub/"}
-"""Site folders the deployment serves from other formats' outputs: /handouts/<id>.pdf is outputs/pdf/<id>.pdf
-(the path `publication.path_for(handout)` gives, the one the PDFs' readers and QR codes use), and /book/ is
-outputs/epub/. The site links there only when those formats are built in the same run."""
-
 LATEST_EPISODES = 6
 """How many episodes the home page lists."""
 
