@@ -111,16 +111,17 @@ class Preview:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.server.shutdown()
+        if self.threads:  # shutdown() waits for a serving loop, so only ask one that was started
+            self.server.shutdown()
         self.server.server_close()
         for thread in self.threads:
             thread.join(timeout=10)
 
     def serve_forever(self) -> None:
-        """Say where, start, then block until interrupted (Ctrl-C)."""
+        """Say where, start, then block until interrupted (Ctrl-C), which may come at any moment."""
         self.log(f"Previewing {self.content_dir} at {self.url} (Ctrl-C to stop)")
-        self.start()
         try:
+            self.start()
             while not self.stopping.wait(0.5):
                 pass
         except KeyboardInterrupt:

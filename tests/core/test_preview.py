@@ -137,8 +137,8 @@ def test_cli_preview_says_where_then_serves_until_interrupted(project: Path) -> 
     finally:
         child.send_signal(signal.SIGINT)
         try:
-            child.communicate(timeout=30)
+            _, errors = child.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             os.kill(child.pid, signal.SIGKILL)
             raise
-    assert child.returncode == 0
+    assert child.returncode == 0, errors
