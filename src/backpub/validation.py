@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import json
@@ -10,7 +9,6 @@ import os
 import pickle
 import re
 import sys
-import typing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,10 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import markdown, stamp
+from backpub import audio, markdown, stamp
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
-from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, MarkdownText, Programme, RefTo
+from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, MarkdownText, Programme, RefTo, messages
+from backpub.model.messages import dotted, suggest
 from backpub.publication import Publication, Source
 
 RESERVED_KEYS = ("id", "body")
@@ -261,22 +260,15 @@ class _Loader:
 
     def _report_pydantic(self, cls: type[BaseModel], record: Record, error: Any, entity_id: str | None) -> None:
         loc = tuple(error["loc"])
-        kind = error["type"]
-        field_path = _dotted(loc)
         if loc and loc[0] == "body":
-            self.error(record, record.body_line, 1, f"body: {error['msg']}", entity_id)
-            return
-        if kind == "missing":
+            line, col = record.body_line, 1
+        elif error["type"] == "missing":
             line, col = record.mark(loc[:-1]) if len(loc) > 1 else (2 if record.body_line > 1 else 1, 1)
-            message = f"missing required field {field_path!r}"
-        elif kind == "extra_forbidden":
+        elif error["type"] == "extra_forbidden":
             line, col = record.mark(loc, key=True)
-            message = f"unknown field {field_path!r}" + _suggest(str(loc[-1]), _field_names(cls, loc[:-1]))
         else:
             line, col = record.mark(loc)
-            text = _plain_words(error) or str(error["msg"]).removeprefix("Value error, ")
-            message = f"{field_path}: {text}" if field_path else text
-        self.error(record, line, col, message, entity_id)
+        self.error(record, line, col, messages.explain(cls, error), entity_id)
 
     # -- checks across entities ------------------------------------------------------------------
 
@@ -301,7 +293,7 @@ class _Loader:
             if entity.kind == "protocol" and entity.phase not in phases:  # type: ignore[attr-defined]
                 phase = entity.phase  # type: ignore[attr-defined]
                 self.error(
-                    record, *record.mark(("phase",)), f"unknown phase {phase!r}" + _suggest(phase, phases), entity.id
+                    record, *record.mark(("phase",)), f"unknown phase {phase!r}" + suggest(phase, phases), entity.id
                 )
             if isinstance(entity, Episode) and entity.release.weekday() != 6:
                 day = entity.release.strftime("%A")
@@ -313,19 +305,13 @@ class _Loader:
                 )
 
     def _read_audio_facts(self) -> None:
-        """Fill in size and duration from local audio files, so nobody types them by hand."""
-        for index, entity in enumerate(self.entities):
-            if not isinstance(entity, Episode) or entity.audio.file is None:
-                continue
-            record = self.records[entity.id]
-            if self._asset_file_problem(entity.audio.file):
-                continue  # reported by the asset check
-            facts = _audio_facts(self.content_dir / entity.audio.file)
-            if isinstance(facts, str):
-                self.error(record, *record.mark(("audio", "file")), f"audio.file: {facts}", entity.id)
-                continue
-            audio = entity.audio.model_copy(update={"size_bytes": facts[0], "duration_seconds": facts[1]})
-            self.entities[index] = entity.model_copy(update={"audio": audio})
+        """Fill in size and duration from local audio files (missing ones are reported by the asset check)."""
+        self.entities[:], unreadable = audio.fill_in(
+            self.entities, self.content_dir, lambda relative: self._asset_file_problem(relative) is None
+        )
+        for entity_id, message in unreadable.items():
+            record = self.records[entity_id]
+            self.error(record, *record.mark(("audio", "file")), f"audio.file: {message}", entity_id)
 
     def _check_protocol_order(self) -> None:
         """Prerequisites and progressions must describe an order: a protocol cannot come before itself."""
@@ -366,7 +352,7 @@ class _Loader:
             wanted = " or ".join(kinds) if kinds else "entity"
             if found is None:
                 candidates = [i for i, e in ids.items() if not kinds or e.kind in kinds]
-                message = f"unknown {wanted} {target!r}" + _suggest(target, candidates)
+                message = f"unknown {wanted} {target!r}" + suggest(target, candidates)
             else:
                 message = f"{target!r} is {_a(found.kind)}, but this field takes {_a(wanted)}"
             self.error(record, *record.mark(loc), message, entity.id)
@@ -383,7 +369,7 @@ class _Loader:
         if problem is None:
             problem = self._asset_file_problem(relative)
         if problem:
-            self.error(record, *record.mark(loc), f"{_dotted(loc)}: {problem}", entity_id)
+            self.error(record, *record.mark(loc), f"{dotted(loc)}: {problem}", entity_id)
 
     def _asset_file_problem(self, relative: str) -> str | None:
         path = self.content_dir / relative
@@ -416,7 +402,7 @@ class _Loader:
         known = ids if ids is not None else {entity.id: entity for entity in self.entities}
         for line, target in links:
             if target not in known and target not in self.invalid_ids:
-                message = f"link to unknown entity '@{target}'" + _suggest(target, list(known))
+                message = f"link to unknown entity '@{target}'" + suggest(target, list(known))
                 self.error(record.display_path, first_line + line, col, message, entity_id)
         for line, path in markdown.local_images(text):
             problem = self._asset_file_problem(path)
@@ -458,72 +444,8 @@ def _is_id(text: str) -> bool:
     return re.fullmatch(ID_PATTERN, text) is not None
 
 
-# What each pattern in model.py asks for, in words an author understands (the regex is no help to them).
-_PATTERN_WORDS = {
-    ID_PATTERN: "a kebab-case id such as 'towel-stretch'",
-    r"^https://\S+$": "an https:// URL",
-    r"^https://\S+[^/]$": "an https:// URL without a trailing slash",
-    r"^https?://\S+$": "an http:// or https:// URL",
-    r"^https://\S+\.(?:jpg|png)$": "an https:// URL ending in .jpg or .png",
-    r"^#[0-9a-fA-F]{6}$": "a colour written as #RRGGBB, e.g. '#1f5f8b'",
-    r"^[a-z]{2,3}(?:-[A-Z]{2})?$": "a language tag such as 'en-GB'",
-    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "an e-mail address",
-    r"^[^@\s]+@[^@\s]+$": "an e-mail address",
-    r"^\S+$": "text without spaces",
-}
-
-
-def _plain_words(error: Any) -> str | None:
-    """A friendlier message for the pydantic errors authors meet most, or None to keep pydantic's."""
-    if error["type"] == "string_pattern_mismatch":
-        wanted = _PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", ""))
-        return f"{error['input']!r} is not {wanted}" if wanted else None
-    if error["type"] == "string_type" and error["input"] is None:
-        return "is empty; give it a value"
-    return None
-
-
 def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
-
-
-def _dotted(loc: tuple) -> str:
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        elif part.startswith(("function-", "constrained-")):
-            continue
-        else:
-            parts.append(("." if parts else "") + part)
-    return "".join(parts)
-
-
-def _suggest(word: str, candidates) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _field_names(cls: type[BaseModel], loc: tuple) -> list[str]:
-    model: Any = cls
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields.get(part).annotation if model and part in model.model_fields else None
-        model = _model_in(annotation)
-        if model is None:
-            return []
-    return list(model.model_fields)
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found:
-            return found
-    return None
 
 
 def _references(entity: BaseModel, loc: tuple = ()):
@@ -569,19 +491,6 @@ def _markdown_fields(entity: BaseModel, loc: tuple = ()):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from _markdown_fields(item, (*loc, name, index))
-
-
-def _audio_facts(path: Path) -> tuple[int, int] | str:
-    """(size in bytes, whole seconds) read from an audio file, or why it could not be read."""
-    import mutagen
-
-    try:
-        audio = mutagen.File(path)
-    except Exception as exc:  # mutagen raises many types for damaged files
-        return f"cannot read audio file {path.name!r}: {exc}"
-    if audio is None or not getattr(audio.info, "length", 0):
-        return f"cannot read the duration of {path.name!r}: not a supported audio file"
-    return path.stat().st_size, max(1, round(audio.info.length))
 
 
 def _add_months(day: date, months: int) -> date:
