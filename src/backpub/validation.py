@@ -9,12 +9,15 @@ import os
 import pickle
 import re
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ValidationError
 
 from backpub import audio, markdown, stamp
@@ -321,16 +324,13 @@ class _Loader:
             for before in protocol.prerequisites:  # type: ignore[attr-defined]
                 later.setdefault(before, set()).add(pid)
             later[pid].update(protocol.progressions)  # type: ignore[attr-defined]
-        reported: set[str] = set()
-        for start in sorted(protocols):
-            loop = _loop_from(start, later)
-            if loop and not reported.intersection(loop):
-                reported.update(loop)
-                record = self.records[start]
-                field = "prerequisites" if protocols[start].prerequisites else "progressions"  # type: ignore[attr-defined]
-                path = " -> ".join([*loop, loop[0]])
-                message = f"prerequisites and progressions go round in a loop: {path}"
-                self.error(record, *record.mark((field,), key=True), message, start)
+        for loop in _loops(later, first_among=protocols):
+            start = loop[0]
+            record = self.records[start]
+            field = "prerequisites" if protocols[start].prerequisites else "progressions"  # type: ignore[attr-defined]
+            path = " -> ".join([*loop, loop[0]])
+            message = f"prerequisites and progressions go round in a loop: {path}"
+            self.error(record, *record.mark((field,), key=True), message, start)
 
     def _check_unique_episodes(self) -> None:
         for attribute in ("number", "guid"):
@@ -410,7 +410,7 @@ class _Loader:
                 self.error(record.display_path, first_line + line, col, f"image {problem}", entity_id)
 
     def _check_review(self, entity: Entity, record: Record, programme: Programme, as_of: date) -> None:
-        due = _add_months(entity.reviewed, programme.review_interval_months)
+        due = entity.reviewed + relativedelta(months=programme.review_interval_months)  # 31 Jan + 1 = 28/29 Feb
         if due < as_of:
             message = (
                 f"content review is overdue: reviewed {entity.reviewed.isoformat()}, "
@@ -423,21 +423,25 @@ class _Loader:
 # helpers
 
 
-def _loop_from(start: str, later: dict[str, set[str]]) -> list[str]:
-    """The shortest path from `start` back to itself in the 'comes before' graph, or [] if there is none."""
-    paths = {start: [start]}
-    frontier = [start]
-    while frontier:
-        following = []
-        for node in frontier:
-            for after in sorted(later.get(node, ())):
-                if after == start:
-                    return paths[node]
-                if after not in paths:
-                    paths[after] = [*paths[node], after]
-                    following.append(after)
-        frontier = following
-    return []
+def _loops(later: dict[str, set[str]], first_among: Collection[str]) -> list[list[str]]:
+    """Every loop in the 'comes before' graph, once: each starts at its smallest id in `first_among`; a loop that
+    shares a node with one already found is not reported again (fixing one often fixes the other)."""
+    graph = {node: set(after) for node, after in later.items()}
+    loops: list[list[str]] = []
+    while True:
+        sorter: TopologicalSorter[str] = TopologicalSorter()
+        for node in sorted(graph):  # sorted, so the loop graphlib finds does not depend on set order
+            for after in sorted(graph[node]):
+                sorter.add(after, node)
+        try:
+            sorter.prepare()
+        except CycleError as exc:
+            cycle = exc.args[1][:-1]  # graphlib gives [a, b, ..., a], each node before the next
+        else:
+            return loops
+        first = cycle.index(min(node for node in cycle if node in first_among))
+        loops.append(cycle[first:] + cycle[:first])
+        graph = {node: after - set(cycle) for node, after in graph.items() if node not in cycle}
 
 
 def _is_id(text: str) -> bool:
@@ -491,18 +495,6 @@ def _markdown_fields(entity: BaseModel, loc: tuple = ()):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from _markdown_fields(item, (*loc, name, index))
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    return date(year, month, 28)
 
 
 def _fingerprint(model: BaseModel) -> str:
