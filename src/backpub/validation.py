@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from backpub import audio, markdown, stamp
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
-from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, MarkdownText, Programme, RefTo, messages
+from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, Programme, fields, messages
 from backpub.model.messages import dotted, suggest
 from backpub.publication import Publication, Source
 
@@ -345,7 +345,7 @@ class _Loader:
                     seen[value] = episode.id
 
     def _check_references(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
-        for loc, target, kinds in _references(entity):
+        for loc, target, kinds in fields.references(entity):
             found = ids.get(target)
             if (found is not None and (not kinds or found.kind in kinds)) or target in self.invalid_ids:
                 continue
@@ -358,9 +358,9 @@ class _Loader:
             self.error(record, *record.mark(loc), message, entity.id)
 
     def _check_assets(self, entity: Entity, record: Record) -> None:
-        for loc, path in _asset_fields(entity):
+        for loc, path in fields.asset_paths(entity):
             self._check_asset(record, loc, path, entity.id)
-        for loc, text in _markdown_fields(entity):
+        for loc, text in fields.markdown_texts(entity):
             if loc != ("body",):
                 self._check_markdown(record, loc, text, entity.id)
 
@@ -450,51 +450,6 @@ def _is_id(text: str) -> bool:
 
 def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
-
-
-def _references(entity: BaseModel, loc: tuple = ()):
-    """Yield (loc, target id, allowed kinds) for every reference field, recursively."""
-    for name, info in type(entity).model_fields.items():
-        value = getattr(entity, name)
-        marker = next((m for m in info.metadata if isinstance(m, RefTo)), None)
-        if marker is not None:
-            if isinstance(value, str):
-                yield (*loc, name), value, marker.kinds
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    yield (*loc, name, index), item, marker.kinds
-        elif isinstance(value, BaseModel):
-            yield from _references(value, (*loc, name))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    yield from _references(item, (*loc, name, index))
-
-
-def _asset_fields(entity: Entity):
-    image = getattr(entity, "image", None)
-    if image is not None:
-        yield ("image", "src"), image.src
-    logo = getattr(entity, "logo", None)
-    if logo:
-        yield ("logo",), logo
-    audio = getattr(entity, "audio", None)
-    if audio is not None and audio.file:
-        yield ("audio", "file"), audio.file
-
-
-def _markdown_fields(entity: BaseModel, loc: tuple = ()):
-    """Yield (loc, text) for every Markdown-typed field, recursively."""
-    for name, info in type(entity).model_fields.items():
-        value = getattr(entity, name)
-        if isinstance(value, str) and any(isinstance(m, MarkdownText) for m in info.metadata):
-            yield (*loc, name), value
-        elif isinstance(value, BaseModel):
-            yield from _markdown_fields(value, (*loc, name))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    yield from _markdown_fields(item, (*loc, name, index))
 
 
 def _fingerprint(model: BaseModel) -> str:

@@ -1,8 +1,9 @@
 """The canonical programme model: every entity, its fields and their documentation.
 
 By role: `base` (the strict base model and shared field types), `values` (quantities, doses, images, media),
-`settings` (podcast and newsletter settings), `programme` (programme.yaml), `entities` (one per content file)
-and `messages` (pydantic's errors in an author's words). Import from `backpub.model`.
+`settings` (podcast and newsletter settings), `programme` (programme.yaml), `entities` (one per content file),
+`fields` (where a model's references, Markdown and files are) and `messages` (pydantic's errors in an author's
+words). Import the types from `backpub.model`; `fields` and `messages` are modules of their own.
 """
 
 from backpub.model.base import (
