@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -173,22 +175,25 @@ class Publication:
 
 
 def _prerequisite_order(protocols: list[Protocol]) -> list[Protocol]:
-    """Order protocols so that each comes after its prerequisites (stable by id otherwise)."""
-    remaining = sorted(protocols, key=lambda protocol: protocol.id)
-    ids = {protocol.id for protocol in remaining}
+    """Order protocols so that each comes after its prerequisites and after anything that progresses to it;
+    among those ready, the smallest id comes first. Validation refuses loops; were one left, id order is used."""
+    by_id = {protocol.id: protocol for protocol in protocols}
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for protocol in sorted(protocols, key=lambda protocol: protocol.id):
+        sorter.add(protocol.id, *sorted(set(protocol.prerequisites) & by_id.keys()))
+        for after in sorted(set(protocol.progressions) & by_id.keys()):
+            sorter.add(after, protocol.id)
+    try:
+        sorter.prepare()
+    except CycleError:
+        return sorted(protocols, key=lambda protocol: protocol.id)
+    ready = list(sorter.get_ready())
+    heapq.heapify(ready)
     ordered: list[Protocol] = []
-    placed: set[str] = set()
-    while remaining:
-        ready = [p for p in remaining if all(req in placed or req not in ids for req in _before(p, remaining))]
-        chosen = ready[0] if ready else remaining[0]
-        ordered.append(chosen)
-        placed.add(chosen.id)
-        remaining.remove(chosen)
+    while ready:
+        chosen = heapq.heappop(ready)
+        ordered.append(by_id[chosen])
+        sorter.done(chosen)
+        for node in sorter.get_ready():
+            heapq.heappush(ready, node)
     return ordered
-
-
-def _before(protocol: Protocol, pool: list[Protocol]) -> set[str]:
-    """Ids that should come before `protocol`: its prerequisites and anything that progresses to it."""
-    earlier = set(protocol.prerequisites)
-    earlier.update(other.id for other in pool if protocol.id in other.progressions)
-    return earlier

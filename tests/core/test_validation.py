@@ -186,6 +186,15 @@ def test_overdue_review_is_a_warning_and_strict_makes_it_an_error(run_cli, proje
     assert "error: content review is overdue" in strict.output
 
 
+def test_a_review_due_in_a_shorter_month_falls_due_on_its_last_day(run_cli, project):
+    edit(project / "content/programme.yaml", "review_interval_months: 12", "review_interval_months: 6")
+    edit(project / "content/protocols/ice.md", "reviewed: 2026-11-01", "reviewed: 2026-08-31")
+    on_time = validate(run_cli, project, "--as-of", "2027-02-28")
+    assert "ice.md" not in on_time.output, on_time.output
+    late = validate(run_cli, project, "--as-of", "2027-03-01")
+    assert "warning: content review is overdue: reviewed 2026-08-31, due 2027-02-28 (6-month interval)" in late.output
+
+
 def test_json_output_for_machines(run_cli, project):
     edit(project / "content/episodes/episode-one.md", "release: 2026-11-22", "release: 2026-11-24")
     result = validate(run_cli, project, "--format", "json")
@@ -248,3 +257,38 @@ def test_prerequisites_and_progressions_that_go_round_are_reported_once(run_cli,
     result = validate(run_cli, project)
     assert_reports(result, "error: prerequisites and progressions go round in a loop: ice -> wall -> ice")
     assert result.output.count("go round in a loop") == 1
+
+
+def test_each_separate_loop_is_reported_once_at_its_first_protocol(run_cli, project):
+    ice = (project / "content/protocols/ice.md").read_text()
+    for name, extra in [
+        ("wall", "progressions: [ice]"),
+        ("bridge", "prerequisites: [walk]"),
+        ("walk", "prerequisites: [bridge, ice]"),
+    ]:
+        (project / f"content/protocols/{name}.md").write_text(ice.replace("cautions:", f"{extra}\ncautions:"))
+    edit(project / "content/protocols/ice.md", "cautions:", "progressions: [wall]\ncautions:")
+    result = validate(run_cli, project)
+    loop = "error: prerequisites and progressions go round in a loop:"
+    assert_reports(result, f"content/protocols/bridge.md:11:1: {loop} bridge -> walk -> bridge")
+    assert f"content/protocols/ice.md:11:1: {loop} ice -> wall -> ice" in result.output
+    assert result.output.count("go round in a loop") == 2
+
+
+@pytest.mark.parametrize(
+    ("later", "loops"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, []),
+        ({"a": {"a"}}, [["a"]]),
+        ({"c": {"a"}, "a": {"b"}, "b": {"c"}}, [["a", "b", "c"]]),
+        # two loops through one protocol: reported once (fixing one often fixes the other)
+        ({"a": {"b", "c"}, "b": {"a"}, "c": {"a"}}, [["a", "b"]]),
+        # a loop through an id that is not a protocol starts at the protocol
+        ({"unknown": {"p"}, "p": {"unknown"}}, [["p", "unknown"]]),
+    ],
+)
+def test_loops_in_the_comes_before_graph(later, loops):
+    from backpub.validation import _loops
+
+    protocols = {node for node in later if node != "unknown"}
+    assert _loops(later, first_among=protocols) == loops
