@@ -232,7 +232,15 @@ def _report(day: date, total: int, summary, invalid: int) -> int:
     if summary.stopped:
         click.secho(f"Stopped: {summary.stopped}", fg="red", err=True)
         return 1
-    return 1 if summary.failed else 0
+    if summary.failed or summary.uncertain:
+        # A scheduled job must not report success while someone may not have the issue.
+        click.secho(
+            f"Not delivered for certain: {len(summary.failed)} failed, {len(summary.uncertain)} uncertain",
+            fg="red",
+            err=True,
+        )
+        return 1
+    return 0
 
 
 @contextmanager
