@@ -2,8 +2,8 @@
 
 outputs/ does not survive between CI runs, so what subscribers have already seen is recorded here. A build
 checks the content against it (a published episode may not vanish or change its GUID or enclosure URL unless it
-is retired) and, after a successful build, appends the newly released episodes. Existing entries are never
-rewritten.
+is retired) and, after a successful build for today, appends the newly released episodes. A build for another
+date (`--as-of`) is a preview and records nothing. Existing entries are never rewritten.
 """
 
 from __future__ import annotations
@@ -76,3 +76,11 @@ def write_ledger(path: Path, entries: list[Published]) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(ledger_text(entries), encoding="utf-8")
     os.replace(temporary, path)
+
+
+def preview_note(as_of: date, today: date, shown: str, unrecorded: int) -> str:
+    """What a build for another day than today says about the ledger it leaves alone."""
+    return (
+        f"note: [feed] a preview for {as_of.isoformat()} (today is {today.isoformat()}): {shown} is left as it is"
+        f" ({unrecorded} episode(s) it does not list yet); only a build for today records published episodes"
+    )
