@@ -60,8 +60,8 @@ def confirmation_message(sender: Address, recipient: str, subject: str, text: st
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.fromtimestamp(now, UTC))
     message["Message-ID"] = make_msgid(domain=sender.domain)
-    message["Content-Language"] = language
     # RFC 3834: sent because someone asked, so vacation responders do not answer it.
     message["Auto-Submitted"] = "auto-replied"
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message["Content-Language"] = language  # after set_content, which replaces every Content-* header
     return message.as_bytes(policy=WIRE_POLICY)

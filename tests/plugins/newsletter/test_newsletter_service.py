@@ -60,6 +60,7 @@ def test_the_confirmation_mail_comes_from_the_newsletter_sender(service, mailer)
     assert message["To"].addresses[0].addr_spec == ADDRESS
     assert message["Subject"] == "Confirm your subscription to the Minimal Programme newsletter"
     assert message["Auto-Submitted"] == "auto-replied"
+    assert message["Content-Language"] == "en-GB"
     assert "The link works for 7 days." in message.get_content()
 
 
