@@ -182,3 +182,40 @@ def test_a_later_csv_never_brings_an_unsubscribed_address_back(subscribed_projec
 
     exported = run_cli("newsletter", "export", "-", cwd=project)
     assert exported.output == "email,name\nkeep@example.net,Keep\n"
+
+
+def test_newsletter_serve_answers_on_the_port_it_prints(subscribed_project):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    backpub = str(Path(sys.executable).with_name("backpub"))
+    env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+    command = [backpub, "newsletter", "serve", "--port", "0", "--smtp", "127.0.0.1:9"]
+    process = subprocess.Popen(command, cwd=subscribed_project, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()  # blocks until the server listens
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", first)[1])
+        routes = [process.stdout.readline().strip() for _ in range(3)]
+        assert sorted(routes) == ["/newsletter/confirm", "/newsletter/subscribe", "/unsubscribe"]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/unsubscribe?token=bm90.dGhpcw")
+        response = connection.getresponse()
+        assert response.status == 400 and b"This link does not work" in response.read()
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_any_wsgi_server_can_build_the_app_from_the_environment(subscribed_project, monkeypatch):
+    from backpub_newsletter.service import app_from_environment
+
+    monkeypatch.chdir(subscribed_project)
+    monkeypatch.setenv("BACKPUB_UNSUBSCRIBE_SECRET", SECRET)
+    monkeypatch.setenv("BACKPUB_SMTP", "127.0.0.1:9")
+    monkeypatch.setenv("BACKPUB_SUBSCRIBER_STORE", str(subscribed_project / "elsewhere.sqlite"))
+    app = app_from_environment()
+    assert app.store.path == subscribed_project / "elsewhere.sqlite"
+    assert "/newsletter/subscribe" in app.routes
