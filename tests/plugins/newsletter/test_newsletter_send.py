@@ -205,3 +205,11 @@ def test_rate_limit_spaces_the_messages(project, smtp_server, run_cli):
     assert result.exit_code == 0, result.output
     assert time.perf_counter() - started >= 0.5  # 6 messages at most 10 per second: 5 gaps of 0.1 s
     assert len(recorder.received) == 6
+
+
+def test_without_a_csv_or_a_subscriber_list_it_says_how_to_get_one(project, run_cli):
+    args = ["newsletter", "send", "--issue", "2026-11-22", "--smtp", "127.0.0.1:9", "--as-of", "2026-11-25"]
+    result = run_cli(*args, "--dry-run", cwd=project, env={})
+    assert result.exit_code == 1
+    assert "no subscriber list at" in result.output and "backpub newsletter import" in result.output
+    assert not (project / ".backpub" / "state" / "subscribers.sqlite").exists()
