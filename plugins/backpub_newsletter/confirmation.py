@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -40,7 +41,7 @@ def verify_confirmation(secret: str, list_id: str, token: str, now: float) -> st
     """The address if the token is genuine for this list and not expired, else None."""
     payload, _, rest = token.partition(".")
     expires_text, _, _signature = rest.partition(".")
-    if not expires_text.isdigit() or len(expires_text) > 12:
+    if not re.fullmatch(r"[0-9]{1,12}", expires_text):
         return None
     try:
         address = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()

@@ -185,3 +185,10 @@ def test_responses_carry_no_referrer_and_no_cache_headers(service):
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("token", ["YQ.%C3%A9", "%C3%A9", "cmVhZGVy.%C2%B2.abc", "a.b.c.d", "....", "%00", "x" * 3000])
+def test_garbage_tokens_get_400_never_an_error(service, token):
+    for base in (UNSUBSCRIBE, "https://minimal.example.org/newsletter/confirm"):
+        for method in ("GET", "POST"):
+            assert call(service, method, f"{base}?token={token}").status == 400
