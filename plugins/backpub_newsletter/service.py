@@ -134,7 +134,7 @@ class SubscriptionService:
         method = environ.get("REQUEST_METHOD", "GET")
         allowed = ("POST",) if handler == self.subscribe else ("GET", "POST")
         if method not in allowed:
-            return self._page(start_response, HTTPStatus.METHOD_NOT_ALLOWED, "not_found", allow=", ".join(allowed))
+            return self._page(start_response, HTTPStatus.METHOD_NOT_ALLOWED, "bad_request", allow=", ".join(allowed))
         form = _form(environ) if method == "POST" else {}
         if form is None:
             return self._page(start_response, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "bad_request")
