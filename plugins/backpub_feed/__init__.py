@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path, PurePosixPath
 
 from backpub import Format, Job, Problem, Publication, hookimpl
@@ -60,8 +61,11 @@ class FeedFormat(Format):
     # -- after the outputs were committed --------------------------------------------------------
 
     def finish(self, publication: Publication, written: list[str]) -> None:
-        """Record newly released episodes in the ledger (the file changes only when something was added)."""
-        from backpub_feed.ledger import Published, read_ledger, write_ledger
+        """Record newly released episodes in the ledger (the file changes only when something was added).
+
+        Only a build for today publishes: a build for another date is a preview and writes nothing into content/.
+        """
+        from backpub_feed.ledger import Published, preview_note, read_ledger, write_ledger
 
         path = self.ledger_path()
         entries = read_ledger(path)
@@ -71,7 +75,10 @@ class FeedFormat(Format):
             for episode in publication.released_episodes(self.context.as_of)
             if episode.id not in known
         ]
-        if added:
+        if self.context.is_preview:
+            shown = self.ledger_shown(publication)
+            print(preview_note(self.context.as_of, self.context.today, shown, len(added)), file=sys.stderr)
+        elif added:
             write_ledger(path, entries + added)
 
     # -- helpers ---------------------------------------------------------------------------------

@@ -58,7 +58,9 @@ def verify_token(secret: str, list_id: str, token: str) -> str | None:
         address = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    return address if hmac.compare_digest(unsubscribe_token(secret, list_id, address), token) else None
+    # Compared as bytes: a str comparison raises on non-ASCII input, and tokens come from anyone's URL.
+    expected = unsubscribe_token(secret, list_id, address).encode()
+    return address if hmac.compare_digest(expected, token.encode()) else None
 
 
 def personal_unsubscribe_url(base_url: str, token: str) -> str:

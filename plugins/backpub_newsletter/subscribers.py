@@ -30,6 +30,11 @@ class Subscriber:
         """The subscriber's identity in the ledger (addresses compare case-insensitively)."""
         return self.address.addr_spec.lower()
 
+    @property
+    def label(self) -> str:
+        """How reports name the subscriber: by CSV line, or by address alone when from the subscriber list."""
+        return f"line {self.line} {self.address.addr_spec}" if self.line else self.address.addr_spec
+
 
 @dataclass(frozen=True)
 class RowProblem:
@@ -88,3 +93,8 @@ def _subscriber(
         return None, RowProblem(line, f"{addr} is a duplicate of line {seen[addr.lower()]}")
     name = " ".join(values.get(NAME_COLUMN, "").split())
     return Subscriber(line, Address(display_name=name, addr_spec=addr)), None
+
+
+def subscribers_from(members) -> list[Subscriber]:
+    """The subscriber list's members (line 0: they come from no file)."""
+    return [Subscriber(0, Address(display_name=member.name, addr_spec=member.email)) for member in members]
