@@ -107,6 +107,15 @@ def test_moving_a_published_episode_into_the_future_fails(feed_project, build_fe
     assert_error(built, EP3, "would disappear from the feed")
 
 
+def test_validate_agrees_with_build_on_a_published_episode_moved_into_the_future(feed_project, build_feed, run_cli):
+    publish_all(feed_project, build_feed)
+    edit(feed_project / EP3, "release: 2026-12-06", "release: 2026-12-13")
+    built = build_feed(feed_project, "2026-12-06")
+    validated = run_cli("validate", "--content", "content", "--as-of", "2026-12-06", cwd=feed_project)
+    assert validated.exit_code == built.result.exit_code == 1, validated.output
+    assert re.search(rf"{re.escape(EP3)}:\d+:\d+: error: \[feed\] .*would disappear from the feed", validated.output)
+
+
 def test_a_retired_episode_may_leave_the_feed(feed_project, build_feed):
     publish_all(feed_project, build_feed)
     edit(feed_project / EP3, "reviewer: A. Reviewer", "reviewer: A. Reviewer\nretired: true")
