@@ -7,8 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Format, Job, Problem, Publication, RenderError, hookimpl
-from backpub import markdown as md
+from backpub import Format, Job, Problem, Publication, RenderError, asset_path_problem, hookimpl
 
 __version__ = "1.0"
 
@@ -52,7 +51,7 @@ class EpubFormat(Format):
         problems = []
         cover = self.options.cover
         if cover is not None:
-            reason = md.asset_path_problem(cover)
+            reason = asset_path_problem(cover)
             if reason is None and not publication.asset(cover).is_file():
                 reason = f"{cover!r} does not exist in the content folder"
             if reason is None and Path(cover).suffix.lower() not in COVER_TYPES:
@@ -135,7 +134,7 @@ class EpubFormat(Format):
 
 
 def _entities_using(plan, source: str):
-    from backpub.model import Protocol
+    from backpub import Protocol
 
     for chapter in plan.body:
         for entity in chapter.entities:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import click
 
-from backpub import ConfigError
-from backpub.cli import ISO_DATE
+from backpub import ISO_DATE, ConfigError
 
 SECRET_ENV = "BACKPUB_UNSUBSCRIBE_SECRET"
 USER_ENV = "BACKPUB_SMTP_USER"

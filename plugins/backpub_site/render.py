@@ -11,10 +11,8 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import Publication, RenderError
-from backpub.markdown import excerpt, plain_text
-from backpub.markdown import render as render_markdown
-from backpub.model import TYPES_BY_KIND, Entity, Episode, Protocol
+from backpub import TYPES_BY_KIND, Entity, Episode, Protocol, Publication, RenderError, excerpt, plain_text
+from backpub import render as render_markdown
 from backpub_site import seo
 from backpub_site.images import ImageError, dimensions
 from backpub_site.plan import (

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from backpub import Publication
-from backpub.model import Entity, Episode
+from backpub import Entity, Episode, Publication
 
 SCHEMA = "https://schema.org"
 
