@@ -148,12 +148,13 @@ class _Edition:
         from backpub_newsletter.message import sender_address
 
         self.publication = publication
+        self.settings = fmt.options
         self.renderer = fmt.renderer
         self.plan = plan
         self.secret = secret
         self.state_dir = ledger_dir(state_dir)
-        self.list_id = publication.programme.newsletter.list_id
-        self.sender = sender_address(publication).addr_spec
+        self.list_id = fmt.options.list_id
+        self.sender = sender_address(fmt.options).addr_spec
         self._template = fmt.renderer.bodies(plan, PLACEHOLDER_URL)
 
     def outgoing(self, subscriber):
@@ -164,7 +165,7 @@ class _Edition:
             key=subscriber.key,
             label=f"line {subscriber.line} {subscriber.address.addr_spec}",
             recipient=subscriber.address.addr_spec,
-            message_id=message_id(self.publication, self.plan, subscriber.key),
+            message_id=message_id(self.settings, self.plan, subscriber.key),
             data=lambda: self.message(subscriber),
         )
 
@@ -172,12 +173,12 @@ class _Edition:
         """The subscriber's own message: their unsubscribe link, their Message-ID, their To."""
         from backpub_newsletter.message import compose, personal_unsubscribe_url, to_bytes, unsubscribe_token
 
-        newsletter = self.publication.programme.newsletter
+        newsletter = self.settings
         token = unsubscribe_token(self.secret, newsletter.list_id, subscriber.key)
         url = personal_unsubscribe_url(newsletter.unsubscribe_url, token)
         bodies = self._personalised(url)
         message = compose(
-            self.publication, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
+            self.publication, self.settings, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
             recipient=subscriber.address,
         )  # fmt: skip
         return to_bytes(message)

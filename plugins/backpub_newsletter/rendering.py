@@ -89,7 +89,8 @@ class IssueRenderer:
             "language": programme.language,
             "day_label": f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}",
             "preheader": episode.summary,
-            "artwork": {"src": programme.podcast.artwork_url, "alt": f"{programme.podcast.title} podcast artwork"},
+            # The email links to the artwork's public URL (the podcast feed publishes it); without one it shows none.
+            "artwork": {"src": publication.link("podcast-artwork"), "alt": f"{programme.title} cover art"},
             "episode": {
                 "number": episode.number,
                 "title": episode.title,

@@ -125,8 +125,11 @@ class PageRenderer:
             "size": self.image_size,
             "nav": nav,
             "home": href("/"),
-            "signup_action": programme.newsletter.signup_form_action,
-            "feed_url": programme.podcast.feed_url,
+            # Other formats' addresses, when they are installed (`Format.links`): the site shows what exists.
+            "signup_action": self.publication.link("newsletter-signup"),
+            "feed_url": self.publication.link("feed"),
+            "og_image": self.publication.link("podcast-artwork")
+            or self.publication.home_url + f"{STATIC_FOLDER}/artwork.png",
             "labels": KIND_LABELS,
             "summary": summary_of,
             "current": page.kind or (self.publication.get(page.entity).kind if page.entity else None),
