@@ -31,7 +31,7 @@ SVG_DANGERS = re.compile(r"<script|<foreignObject|\son[a-z]+\s*=|(?:xlink:)?href
 
 
 class EpubOptions(BaseModel):
-    """programme.yaml `formats.epub`."""
+    """The e-book's identity and cover."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
