@@ -102,7 +102,9 @@ def test_channel_carries_every_required_tag(built):
 
 
 def test_copyright_is_written_when_set(feed_project, build_feed):
-    edit(feed_project / "content/programme.yaml", "    release_time:", "    copyright: Test Publisher\n    release_time:")
+    edit(
+        feed_project / "content/programme.yaml", "    release_time:", "    copyright: Test Publisher\n    release_time:"
+    )
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output
     assert text(built.channel, "copyright") == "Test Publisher"
