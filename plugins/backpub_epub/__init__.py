@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Format, Job, Problem, Publication, RenderError, hookimpl
-from backpub import markdown as md
+from backpub import Format, Job, Problem, Publication, RenderError, asset_path_problem, hookimpl
 
 __version__ = "1.0"
 
@@ -30,10 +31,12 @@ SVG_DANGERS = re.compile(r"<script|<foreignObject|\son[a-z]+\s*=|(?:xlink:)?href
 
 
 class EpubOptions(BaseModel):
-    """programme.yaml `formats.epub`."""
+    """The e-book's identity and cover."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
+    book_id: str = Field(min_length=1)
+    """A stable identifier for the e-book, e.g. a urn:uuid; never changes between editions."""
     cover: str | None = Field(default=None, min_length=1)
     """A cover image (PNG or JPEG) relative to the content folder; without it a cover is generated."""
 
@@ -45,6 +48,8 @@ class EpubFormat(Format):
     version = __version__
     description = "The programme as an EPUB 3 e-book (EPUBCheck clean, accessible, reproducible)."
     Options = EpubOptions
+    options: EpubOptions
+    moved_settings: ClassVar[Mapping[str, str]] = {"book_id": "'book_id' moved to 'formats.epub.book_id'"}
 
     def check(self, publication: Publication) -> list[Problem]:
         from .plan import make_plan
@@ -52,7 +57,7 @@ class EpubFormat(Format):
         problems = []
         cover = self.options.cover
         if cover is not None:
-            reason = md.asset_path_problem(cover)
+            reason = asset_path_problem(cover)
             if reason is None and not publication.asset(cover).is_file():
                 reason = f"{cover!r} does not exist in the content folder"
             if reason is None and Path(cover).suffix.lower() not in COVER_TYPES:
@@ -92,7 +97,7 @@ class EpubFormat(Format):
         if self.options.cover:
             assets.add(self.options.cover)
         else:
-            assets.add(publication.programme.podcast.artwork)
+            assets.add(publication.programme.artwork)
         return [
             Job(
                 book_filename(publication),
@@ -127,7 +132,7 @@ class EpubFormat(Format):
         from .book import make_book
 
         try:
-            return make_book(publication, self.context, self.options.cover, self._template_dirs())
+            return make_book(publication, self.context, self.options, self._template_dirs())
         except RenderError:
             raise
         except OSError as exc:
@@ -135,7 +140,7 @@ class EpubFormat(Format):
 
 
 def _entities_using(plan, source: str):
-    from backpub.model import Protocol
+    from backpub import Protocol
 
     for chapter in plan.body:
         for entity in chapter.entities:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
-from backpub import Format, Job, Problem, Publication, hookimpl
-from backpub.model import Episode
+from backpub import Episode, Format, Job, Problem, Publication, hookimpl
+from backpub_feed.options import FeedOptions
 
 __version__ = "1.0"
 
@@ -19,6 +21,15 @@ class FeedFormat(Format):
     name = "feed"
     version = __version__
     description = "The podcast feed (RSS 2.0, Apple/Podcast Index tags) with a GUID continuity ledger."
+    Options = FeedOptions
+    options: FeedOptions
+    moved_settings: ClassVar[Mapping[str, str]] = {
+        "podcast": "'podcast' moved to 'formats.feed' (the podcast artwork file is now the top-level 'artwork')"
+    }
+
+    def links(self, publication: Publication) -> Mapping[str, str]:
+        """The feed's public URL and the artwork's, for the website and the newsletter to show."""
+        return {"feed": self.options.feed_url, "podcast-artwork": self.options.artwork_url}
 
     # -- before rendering ------------------------------------------------------------------------
 
@@ -43,7 +54,7 @@ class FeedFormat(Format):
             Job(
                 OUTPUT,
                 entities=frozenset(shown & publication.by_id.keys()),
-                assets=frozenset({publication.programme.podcast.artwork}),
+                assets=frozenset({publication.programme.artwork}),
                 values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
             )
         ]
@@ -56,7 +67,7 @@ class FeedFormat(Format):
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_feed.render import render_feed
 
-        return render_feed(publication, self.context.as_of, self.context.build_time, __version__)
+        return render_feed(publication, self.options, self.context.as_of, self.context.build_time, __version__)
 
     # -- after the outputs were committed --------------------------------------------------------
 

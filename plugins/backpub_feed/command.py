@@ -16,7 +16,7 @@ def feed_group() -> None:
 
 @feed_group.command("check-live")
 @click.option("--content", "content_dir", default="content", type=click.Path(path_type=Path), show_default=True)
-@click.option("--url", help="The live feed to compare with (default: programme.yaml podcast.live_feed_url).")
+@click.option("--url", help="The live feed to compare with (default: programme.yaml formats.feed.live_feed_url).")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for the live feed.")
 def check_live(content_dir: Path, url: str | None, timeout: float) -> None:
     """Fetch the live feed and fail if an episode in it lost its GUID or changed its enclosure URL."""
@@ -26,13 +26,14 @@ def check_live(content_dir: Path, url: str | None, timeout: float) -> None:
     try:
         session = Session(content_dir)
         publication = session.publication
+        options = session.formats(["feed"])["feed"].options
     except ContentError as exc:
         _fail([str(problem) for problem in exc.problems])
     except BackpubError as exc:
         _fail([f"Error: {exc}"])
-    url = url or publication.programme.podcast.live_feed_url
+    url = url or options.live_feed_url
     if not url:
-        _fail(["Error: no live feed URL: pass --url or set podcast.live_feed_url in programme.yaml"])
+        _fail(["Error: no live feed URL: pass --url or set formats.feed.live_feed_url in programme.yaml"])
     try:
         items = live_items(fetch(url, timeout))
     except Exception as exc:  # network and XML errors alike: say what happened, no traceback

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from backpub.cache import atomic_write
+from backpub import atomic_write
 
 LEDGER_NAME = "feed.lock"
 LEDGER_VERSION = 1

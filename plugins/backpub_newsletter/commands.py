@@ -13,8 +13,7 @@ from pathlib import Path
 
 import click
 
-from backpub import ConfigError
-from backpub.cli import ISO_DATE
+from backpub import ISO_DATE, ConfigError
 from backpub_newsletter.store import default_store_path
 
 SECRET_ENV = "BACKPUB_UNSUBSCRIBE_SECRET"
@@ -197,12 +196,13 @@ class _Edition:
         from backpub_newsletter.message import sender_address
 
         self.publication = publication
+        self.settings = fmt.options
         self.renderer = fmt.renderer
         self.plan = plan
         self.secret = secret
         self.state_dir = ledger_dir(state_dir)
-        self.list_id = publication.programme.newsletter.list_id
-        self.sender = sender_address(publication).addr_spec
+        self.list_id = fmt.options.list_id
+        self.sender = sender_address(fmt.options).addr_spec
         self._template = fmt.renderer.bodies(plan, PLACEHOLDER_URL)
 
     def outgoing(self, subscriber):
@@ -213,7 +213,7 @@ class _Edition:
             key=subscriber.key,
             label=subscriber.label,
             recipient=subscriber.address.addr_spec,
-            message_id=message_id(self.publication, self.plan, subscriber.key),
+            message_id=message_id(self.settings, self.plan, subscriber.key),
             data=lambda: self.message(subscriber),
         )
 
@@ -221,12 +221,12 @@ class _Edition:
         """The subscriber's own message: their unsubscribe link, their Message-ID, their To."""
         from backpub_newsletter.message import compose, personal_unsubscribe_url, to_bytes, unsubscribe_token
 
-        newsletter = self.publication.programme.newsletter
+        newsletter = self.settings
         token = unsubscribe_token(self.secret, newsletter.list_id, subscriber.key)
         url = personal_unsubscribe_url(newsletter.unsubscribe_url, token)
         bodies = self._personalised(url)
         message = compose(
-            self.publication, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
+            self.publication, self.settings, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
             recipient=subscriber.address,
         )  # fmt: skip
         return to_bytes(message)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backpub import Publication, RenderError
-from backpub import markdown as md
+from backpub import Publication, RenderError, excerpt, plain_text
+from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -89,7 +89,8 @@ class IssueRenderer:
             "language": programme.language,
             "day_label": f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}",
             "preheader": episode.summary,
-            "artwork": {"src": programme.podcast.artwork_url, "alt": f"{programme.podcast.title} podcast artwork"},
+            # The email links to the artwork's public URL (the podcast feed publishes it); without one it shows none.
+            "artwork": {"src": publication.link("podcast-artwork"), "alt": f"{programme.title} cover art"},
             "episode": {
                 "number": episode.number,
                 "title": episode.title,
@@ -134,8 +135,8 @@ class IssueRenderer:
         }
 
     def _markdown(self, text: str) -> dict[str, str]:
-        html = md.render(text, link=self._link, heading_shift=2)
-        return {"html": html, "text": md.plain_text(join_soft_breaks(text))}
+        html = render_markdown(text, link=self._link, heading_shift=2)
+        return {"html": html, "text": plain_text(join_soft_breaks(text))}
 
     def _link(self, entity_id: str) -> str:
         return self.publication.url_for(entity_id) if entity_id in self.publication.by_id else self.publication.home_url
@@ -161,7 +162,7 @@ def article_excerpt(body: str, words: int) -> str:
     """The opening of the deep-dive article: the part before its first heading when that is long enough."""
     opening = re.split(r"(?m)^#{1,6}\s", body, maxsplit=1)[0]
     source = opening if len(opening.split()) >= 20 else body
-    cut = md.excerpt(join_soft_breaks(source), words)
+    cut = excerpt(join_soft_breaks(source), words)
     if not cut.endswith("…"):
         return cut
     # Prefer ending on a whole sentence when that keeps most of the excerpt.

@@ -87,12 +87,12 @@ class ServiceSettings:
     """A header your HTTPS proxy sets to the client's address (e.g. X-Forwarded-For); its last entry is used."""
 
     @classmethod
-    def from_publication(cls, publication, theme_dir: Path, **rest: Any) -> ServiceSettings:
+    def from_publication(cls, publication, newsletter, theme_dir: Path, **rest: Any) -> ServiceSettings:
+        """The settings from the programme and the newsletter format's options (programme.yaml)."""
         from backpub_newsletter.message import sender_address
         from backpub_newsletter.rendering import template_search_path
 
         programme = publication.programme
-        newsletter = programme.newsletter
         base = newsletter.signup_form_action or newsletter.unsubscribe_url
         return cls(
             list_id=newsletter.list_id,
@@ -102,7 +102,7 @@ class ServiceSettings:
             subscribe_url=newsletter.signup_form_action,
             confirm_url=urljoin(base, "confirm"),
             unsubscribe_url=newsletter.unsubscribe_url,
-            sender=sender_address(publication),
+            sender=sender_address(newsletter),
             templates=template_search_path(theme_dir),
             **rest,
         )
@@ -309,14 +309,16 @@ def make_app(
     content_dir = Path(content_dir)
     smtp = smtp_settings(smtp_address, starttls)
     secret = secret_from_environment()
-    publication = Session(content_dir).publication
-    theme_dir = content_dir.resolve().parent / "theme" / "newsletter"
+    session = Session(content_dir)
+    newsletter = session.formats(["newsletter"])["newsletter"].options
+    theme_dir = session.paths.project_dir / "theme" / "newsletter"
     settings = ServiceSettings.from_publication(
-        publication,
+        session.publication,
+        newsletter,
         theme_dir,
         secret=secret,
         store=SubscriberStore(store_path or default_store_path(content_dir)),
-        mailer=SmtpMailer(smtp, sender_address(publication)),
+        mailer=SmtpMailer(smtp, sender_address(newsletter)),
         client_ip_header=client_ip_header,
     )
     return SubscriptionService(settings)

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Format, Job, Problem, Publication, hookimpl
-from backpub.model import Clinic, Handout
+from backpub import Clinic, Format, Handout, Job, Problem, Publication, hookimpl
 
 if TYPE_CHECKING:
     from backpub_pdf.planning import Footprint

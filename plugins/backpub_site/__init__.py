@@ -60,7 +60,7 @@ class SiteFormat(Format):
             for page in pages
         ]
         jobs.append(Job(f"{STATIC_FOLDER}/site.css", templates=frozenset([_override(theme, STATIC / "site.css")])))
-        artwork = publication.programme.podcast.artwork
+        artwork = publication.programme.artwork
         for name, size in ARTWORK_SIZES.items():
             jobs.append(Job(f"{STATIC_FOLDER}/{name}", assets=frozenset([artwork]), values=(size,), args={"art": name}))
         for image in plan.all_images(pages):
@@ -92,7 +92,7 @@ class SiteFormat(Format):
         if "art" in job.args:
             from backpub_site.images import thumbnail_png
 
-            return thumbnail_png(publication.asset(publication.programme.podcast.artwork), job.values[0])
+            return thumbnail_png(publication.asset(publication.programme.artwork), job.values[0])
         if "sitemap" in job.args:
             return self._sitemap(publication)
         if "robots" in job.args:

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from backpub import Publication
-from backpub.markdown import references as markdown_references
-from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
+from backpub import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment
+from backpub import references as markdown_references
 
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
 """The kinds that get a page each and an index page, in the order the navigation shows them."""

@@ -11,10 +11,8 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import Publication, RenderError
-from backpub.markdown import excerpt, plain_text
-from backpub.markdown import render as render_markdown
-from backpub.model import TYPES_BY_KIND, Entity, Episode, Protocol
+from backpub import TYPES_BY_KIND, Entity, Episode, Protocol, Publication, RenderError, excerpt, plain_text
+from backpub import render as render_markdown
 from backpub_site import seo
 from backpub_site.images import ImageError, dimensions
 from backpub_site.plan import (
@@ -127,8 +125,11 @@ class PageRenderer:
             "size": self.image_size,
             "nav": nav,
             "home": href("/"),
-            "signup_action": programme.newsletter.signup_form_action,
-            "feed_url": programme.podcast.feed_url,
+            # Other formats' addresses, when they are installed (`Format.links`): the site shows what exists.
+            "signup_action": self.publication.link("newsletter-signup"),
+            "feed_url": self.publication.link("feed"),
+            "og_image": self.publication.link("podcast-artwork")
+            or self.publication.home_url + f"{STATIC_FOLDER}/artwork.png",
             "labels": KIND_LABELS,
             "summary": summary_of,
             "current": page.kind or (self.publication.get(page.entity).kind if page.entity else None),

@@ -273,9 +273,11 @@ def plugins(as_json: bool) -> None:
 @handle_errors
 def schema(kind: str | None) -> None:
     """Print the JSON Schema of the content format and of every format's options, for editors."""
+    from backpub.plugins import make_host
     from backpub.schema import content_schema
 
-    click.echo(json.dumps(content_schema(kind), indent=2))
+    formats = {name: cls.Options for name, cls in make_host(project_dir=Path.cwd()).formats().items()}
+    click.echo(json.dumps(content_schema(kind, formats), indent=2))
 
 
 @cli.command()

@@ -94,6 +94,9 @@ class Format(ABC):
     description: ClassVar[str] = ""
     #: The pydantic model of the format's options (programme.yaml `formats.<name>`).
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: Top-level programme.yaml keys where older versions kept this format's settings, each with a note saying
+    #: where they went, e.g. {"old_key": "'old_key' moved to 'formats.<name>'"}: an old key is a located error.
+    moved_settings: ClassVar[Mapping[str, str]] = {}
     #: True for the one format whose output folder is the programme's website: other formats' published files
     #: (see `website_path`) are placed into it, so that folder alone is the whole site.
     hosts_website: ClassVar[bool] = False

@@ -10,8 +10,8 @@ from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
+from backpub import clock
 from backpub.model import (
     Clinic,
     Concept,
@@ -113,22 +113,9 @@ class Publication:
         """Episodes released on or before `as_of`, not retired, in release order."""
         return tuple(ep for ep in self.episodes if ep.release <= as_of and not ep.retired)
 
-    @property
-    def tz(self) -> ZoneInfo:
-        """The programme's timezone."""
-        return ZoneInfo(self.programme.timezone)
-
-    def today(self) -> date:
-        """Today's date in the programme's timezone: the default `--as-of`."""
-        return datetime.now(self.tz).date()
-
-    def at(self, day: date, clock: time) -> datetime:
-        """A timezone-aware datetime on `day` at `clock` in the programme's timezone."""
-        return datetime.combine(day, clock, tzinfo=self.tz)
-
-    def release_datetime(self, episode: Episode) -> datetime:
-        """When an episode goes out: its Sunday at the podcast release time, in the programme's timezone."""
-        return self.at(episode.release, self.programme.podcast.release_time)
+    def at(self, day: date, time_of_day: time) -> datetime:
+        """A timezone-aware datetime on `day` at `time_of_day` in the programme's timezone."""
+        return datetime.combine(day, time_of_day, tzinfo=clock.zone(self.programme.timezone))
 
     def protocols_by_phase(self) -> list[tuple[str, tuple[Protocol, ...]]]:
         """Protocols grouped by programme phase, in phase order, each group in prerequisite order."""

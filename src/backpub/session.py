@@ -116,9 +116,14 @@ class Session:
     @cached_property
     def validation(self) -> Validation:
         """Every content file loaded and validated, with every problem found (never raises for content)."""
-        from backpub.validation import load
+        from backpub.validation import FormatSettings, load
 
-        return load(self.paths.content_dir, as_of=self.requested_as_of, store=self.store)
+        classes = self.host.formats()
+        settings = FormatSettings(
+            options={name: cls.Options for name, cls in classes.items()},
+            moved={key: note for cls in classes.values() for key, note in cls.moved_settings.items()},
+        )
+        return load(self.paths.content_dir, as_of=self.requested_as_of, store=self.store, settings=settings)
 
     @cached_property
     def timezone(self) -> str:

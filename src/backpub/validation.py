@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from graphlib import CycleError, TopologicalSorter
@@ -49,12 +49,31 @@ MODEL_ENTRY = "model.pickle"
 FACTS_ENTRY = "markdown-facts.pickle"
 
 
+@dataclass(frozen=True)
+class FormatSettings:
+    """What the installed formats expect in programme.yaml: each one's options model, and the top-level keys
+    their settings used to live under with where they went (an old key is then a located error saying so)."""
+
+    options: Mapping[str, type[BaseModel]] = field(default_factory=dict)
+    moved: Mapping[str, str] = field(default_factory=dict)
+
+    def digest(self) -> str:
+        """What the outcome of a load depends on."""
+        parts = [(name, model.model_json_schema()) for name, model in sorted(self.options.items())]
+        return json.dumps([parts, sorted(self.moved.items())], sort_keys=True, default=str)
+
+
 def load(
-    content_dir: Path, *, as_of: date | None = None, base: Path | None = None, store: Store | None = None
+    content_dir: Path,
+    *,
+    as_of: date | None = None,
+    base: Path | None = None,
+    store: Store | None = None,
+    settings: FormatSettings | None = None,
 ) -> Validation:
     """Load and validate a content folder; never raises for content problems.
 
-    With a `store`, the outcome is reused while every content file, backpub's own code, the date and the
+    `settings` validates each installed format's section of programme.yaml. With a `store`, the outcome is reused while every content file, backpub's own code, the date and the
     working folder are the same as last time; any difference means a full load. Markdown facts are kept there too.
     """
     content_dir = Path(content_dir)
@@ -62,30 +81,32 @@ def load(
         raise ConfigError(f"content folder {str(content_dir)!r} does not exist")
     base = base or Path.cwd()
     store = store or Store(None)
-    key = _load_key(content_dir.resolve(), base.resolve(), as_of)
+    settings = settings or FormatSettings()
+    key = _load_key(content_dir.resolve(), base.resolve(), as_of, settings.digest())
     cached = store.get(MODEL_ENTRY, key)
     if isinstance(cached, Validation):
         return cached
     markdown.remember_facts(store.get(FACTS_ENTRY, "facts"))
-    validation = _Loader(content_dir.resolve(), base).run(as_of)
+    validation = _Loader(content_dir.resolve(), base, settings).run(as_of)
     store.put(MODEL_ENTRY, key, validation)
     store.put(FACTS_ENTRY, "facts", markdown.facts_in_use())
     return validation
 
 
-def _load_key(content_dir: Path, base: Path, as_of: date | None) -> str:
+def _load_key(content_dir: Path, base: Path, as_of: date | None, settings: str) -> str:
     # Without --as-of, the review warnings depend on today's date: any quarter hour may start a new day somewhere.
     moment = clock.now()
     day = as_of.isoformat() if as_of else f"now {moment:%Y-%m-%dT%H} {moment.minute // 15}"
-    parts = [folder_digest(content_dir), str(content_dir), str(base), day]
+    parts = [folder_digest(content_dir), str(content_dir), str(base), day, settings]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 class _Loader:
     """Holds the state of one load: records, models and the problems found so far."""
 
-    def __init__(self, content_dir: Path, base: Path) -> None:
+    def __init__(self, content_dir: Path, base: Path, settings: FormatSettings) -> None:
         self.content_dir = content_dir
+        self.settings = settings
         self.base = base.resolve()
         self.problems: list[Problem] = []
         self.records: dict[str, Record] = {}
@@ -140,7 +161,14 @@ class _Loader:
         except ParseError as exc:
             self.problems.append(exc.problem)
             return None
-        programme = self._validate(Programme, record, record.data)
+        data = dict(record.data) if isinstance(record.data, dict) else record.data
+        for key, where in self.settings.moved.items():
+            if isinstance(data, dict) and key in data:
+                self.error(record, *record.mark((key,), key=True), where)
+                del data[key]  # reported once, as moved, not again as unknown
+        programme = self._validate(Programme, record, data)
+        if programme is not None and not self._validate_format_settings(programme, record):
+            programme = None
         if programme is not None:
             try:
                 ZoneInfo(programme.timezone)
@@ -217,8 +245,30 @@ class _Loader:
                 self._report_pydantic(cls, record, error, entity_id)
             return None
 
-    def _report_pydantic(self, cls: type[BaseModel], record: Record, error: Any, entity_id: str | None) -> None:
-        loc = tuple(error["loc"])
+    def _validate_format_settings(self, programme: Programme, record: Record) -> bool:
+        """Validate each installed format's section, `formats.<name>`, with the format's options model."""
+        valid = True
+        for name, model in sorted(self.settings.options.items()):
+            section = programme.formats.get(name)
+            try:
+                model.model_validate(dict(section or {}))
+            except ValidationError as exc:
+                valid = False
+                errors = exc.errors(include_url=False)
+                if section is None and all(error["type"] == "missing" for error in errors):
+                    needed = ", ".join(str(error["loc"][-1]) for error in errors)
+                    line, col = record.mark(("formats",), key=True)
+                    self.error(record, line, col, f"missing 'formats.{name}': the {name} format needs {needed}")
+                    continue
+                for error in errors:
+                    self._report_pydantic(model, record, error, None, prefix=("formats", name))
+        return valid
+
+    def _report_pydantic(
+        self, cls: type[BaseModel], record: Record, error: Any, entity_id: str | None, prefix: tuple = ()
+    ) -> None:
+        """Report one pydantic error at its key; `prefix` locates a nested model's data in the file."""
+        loc = prefix + tuple(error["loc"])
         if loc and loc[0] == "body":
             line, col = record.body_line, 1
         elif error["type"] == "missing":
@@ -227,13 +277,13 @@ class _Loader:
             line, col = record.mark(loc, key=True)
         else:
             line, col = record.mark(loc)
-        self.error(record, line, col, messages.explain(cls, error), entity_id)
+        self.error(record, line, col, messages.explain(cls, error, prefix), entity_id)
 
     # -- checks across entities ------------------------------------------------------------------
 
     def _check_programme_assets(self, programme: Programme) -> None:
         record = self.records["programme"]
-        self._check_asset(record, ("podcast", "artwork"), programme.podcast.artwork, None)
+        self._check_asset(record, ("artwork",), programme.artwork, None)
         for key in ("disclaimer", "urgent_help", "introduction", "call_to_action"):
             self._check_markdown(record, (key,), getattr(programme, key), None)
 

@@ -135,7 +135,7 @@ def test_missing_asset_file(run_cli, project):
     result = validate(run_cli, project)
     assert_reports(
         result,
-        "content/programme.yaml:19:12: error: podcast.artwork: file 'assets/missing.png' does not exist in the content folder",
+        "content/programme.yaml:7:10: error: artwork: file 'assets/missing.png' does not exist in the content folder",
     )
 
 

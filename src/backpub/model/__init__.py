@@ -1,7 +1,7 @@
 """The canonical programme model: every entity, its fields and their documentation.
 
 By role: `base` (the strict base model and shared field types), `values` (quantities, doses, images, media),
-`settings` (podcast and newsletter settings), `programme` (programme.yaml), `entities` (one per content file),
+`programme` (programme.yaml), `entities` (one per content file),
 `fields` (where a model's references, Markdown and files are) and `messages` (pydantic's errors in an author's
 words). Import the types from `backpub.model`; `fields` and `messages` are modules of their own.
 """
@@ -33,7 +33,6 @@ from backpub.model.entities import (
     Treatment,
 )
 from backpub.model.programme import Phase, Programme
-from backpub.model.settings import NewsletterSettings, PodcastSettings
 from backpub.model.values import Analogy, Audio, Chapters, Dose, Duration, Image, Range, Transcript
 
 __all__ = [
@@ -60,9 +59,7 @@ __all__ = [
     "MarkdownText",
     "Mistake",
     "Model",
-    "NewsletterSettings",
     "Phase",
-    "PodcastSettings",
     "Principle",
     "Programme",
     "Protocol",

@@ -25,16 +25,18 @@ _PATTERN_WORDS = {
 }
 
 
-def explain(cls: type[BaseModel], error: Any) -> str:
-    """The message for one of pydantic's errors (an item of `ValidationError.errors()`) about a `cls`."""
-    loc = tuple(error["loc"])
+def explain(cls: type[BaseModel], error: Any, prefix: tuple = ()) -> str:
+    """The message for one of pydantic's errors (an item of `ValidationError.errors()`) about a `cls`, whose data
+    sits at `prefix` in its file (e.g. ('formats', 'feed'))."""
+    relative = tuple(error["loc"])
+    loc = prefix + relative
     field_path = dotted(loc)
     if loc and loc[0] == "body":
         return f"body: {error['msg']}"
     if error["type"] == "missing":
         return f"missing required field {field_path!r}"
     if error["type"] == "extra_forbidden":
-        return f"unknown field {field_path!r}" + suggest(str(loc[-1]), _field_names(cls, loc[:-1]))
+        return f"unknown field {field_path!r}" + suggest(str(loc[-1]), _field_names(cls, relative[:-1]))
     text = _plain_words(error) or str(error["msg"]).removeprefix("Value error, ")
     return f"{field_path}: {text}" if field_path else text
 

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, PositiveInt
 
-from backpub.model.base import EntityId, Markdown, Model, Text
-from backpub.model.settings import NewsletterSettings, PodcastSettings
+from backpub.model.base import AssetPath, EntityId, Markdown, Model, Text
 
 
 class Phase(Model):
@@ -40,8 +39,9 @@ class Programme(Model):
     """The IANA timezone, e.g. Europe/London."""
     site_url: Annotated[str, Field(pattern=r"^https://\S+[^/]$")]
     """The programme's website, without a trailing slash."""
-    book_id: Text
-    """A stable identifier for the e-book, e.g. a urn:uuid; never changes between editions."""
+    artwork: AssetPath
+    """The programme's square cover art, 1400-3000 px, JPEG or PNG, RGB, relative to the content folder; every
+    format that shows a cover uses it."""
     review_interval_months: PositiveInt = 12
     """How long a review stays current; older content is a warning (an error under --strict)."""
     disclaimer: Markdown = Field(min_length=1)
@@ -52,12 +52,9 @@ class Programme(Model):
     """An invitation to the full programme, used by the newsletter and the site."""
     phases: list[Phase] = Field(min_length=1)
     """The programme's phases, in order."""
-    podcast: PodcastSettings
-    """Podcast settings."""
-    newsletter: NewsletterSettings
-    """Newsletter settings."""
     formats: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    """Per-format options, keyed by format name; each format validates its own section."""
+    """Per-format settings, keyed by format name; each format validates its own section with its `Options` model
+    (listed under "formats" in `backpub schema`)."""
 
     def phase(self, phase_id: str) -> Phase:
         """The phase with this id."""

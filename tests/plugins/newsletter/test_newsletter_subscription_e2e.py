@@ -56,8 +56,8 @@ def subscribed_project(make_project, run_cli):
     project = make_project("feed-audio")
     edit(
         project / "content/programme.yaml",
-        "  unsubscribe_mailto: unsubscribe@example.org\n",
-        f"  unsubscribe_mailto: unsubscribe@example.org\n  signup_form_action: {SIGNUP}\n",
+        "    unsubscribe_mailto: unsubscribe@example.org\n",
+        f"    unsubscribe_mailto: unsubscribe@example.org\n    signup_form_action: {SIGNUP}\n",
     )
     built = run_cli(
         "build", "--content", "content", "-f", "site", "--as-of", "2026-11-25", "-j", "1", "-q", cwd=project

@@ -180,7 +180,7 @@ def crawl_problems(built: Built) -> list[str]:
             target = resolve(relative, value)
             if not (site / target).is_file():
                 problems.append(f"{relative}: {ref.tag} {ref.attribute}={value!r} -> {target} is not built")
-        if programme.newsletter.signup_form_action is None:
+        if programme.formats["newsletter"].get("signup_form_action") is None:
             assert not any(ref.tag == "form" for ref in page.references)
     return problems
 
@@ -190,7 +190,7 @@ def _absolute_problem(built: Built, page: str, ref, audio_urls: set[str]) -> lis
     programme = built.publication.programme
     site_url = programme.site_url
     own = ref.value == site_url or ref.value.startswith(site_url + "/")
-    configured = {programme.podcast.feed_url, programme.podcast.artwork_url}
+    configured = {programme.formats["feed"]["feed_url"], programme.formats["feed"]["artwork_url"]}
     if ref.tag == "a" and ref.value in configured:
         return []  # published by the feed format at the address the programme settings give
     if ref.tag == "a":
@@ -199,10 +199,14 @@ def _absolute_problem(built: Built, page: str, ref, audio_urls: set[str]) -> lis
             if not (built.site / target).is_file():
                 return [f"{page}: link {ref.value} is on the programme's site but not built"]
         return []
-    if ref.tag == "link" and ref.rel in ("canonical", "alternate") and (own or ref.value == programme.podcast.feed_url):
+    if (
+        ref.tag == "link"
+        and ref.rel in ("canonical", "alternate")
+        and (own or ref.value == programme.formats["feed"]["feed_url"])
+    ):
         return []
     if ref.tag == "audio" and ref.value in audio_urls:
         return []
-    if ref.tag == "form" and ref.value == programme.newsletter.signup_form_action:
+    if ref.tag == "form" and ref.value == programme.formats["newsletter"].get("signup_form_action"):
         return []
     return [f"{page}: <{ref.tag} {ref.attribute}={ref.value!r}> would fetch from outside the site"]

@@ -1,27 +1,31 @@
-"""Programme-wide settings of the podcast and the newsletter (from programme.yaml)."""
+"""The feed's settings, programme.yaml `formats.feed`: how the programme appears in podcast apps."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from backpub.model.base import AssetPath, Model, Text
+from backpub import Episode, Publication
+
+HttpsUrl = Annotated[str, Field(pattern=r"^https://\S+$")]
+Text = Annotated[str, Field(min_length=1)]
 
 
-class PodcastSettings(Model):
-    """How the programme appears in podcast apps."""
+class FeedOptions(BaseModel):
+    """How the programme appears in podcast apps (programme.yaml `formats.feed`). The artwork file is the
+    programme's top-level `artwork`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     title: Text
     """The podcast's name, as directories show it."""
     description: Text
     """The podcast's description (at most 4000 bytes)."""
-    artwork: AssetPath
-    """Square artwork, 1400-3000 px, JPEG or PNG, RGB, relative to the content folder."""
     artwork_url: Annotated[str, Field(pattern=r"^https://\S+\.(?:jpg|png)$")]
-    """The artwork's public URL; its extension must match the file."""
-    feed_url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    """The public URL of the programme's artwork; its extension must match the file."""
+    feed_url: HttpsUrl
     """The feed's canonical public URL (used for atom:link rel=self and podcast:guid)."""
     apple_category: Text
     """Apple Podcasts category, e.g. 'Health & Fitness'."""
@@ -48,20 +52,6 @@ class PodcastSettings(Model):
     the feed URL ever changes, so the podcast keeps its identity."""
 
 
-class NewsletterSettings(Model):
-    """The Sunday newsletter's sender and list settings."""
-
-    from_address: Text
-    """The From header, e.g. 'Back In Shape <sunday@example.org>'."""
-    reply_to: Text
-    """The Reply-To address."""
-    send_time: time = time(7, 0)
-    """The time on Sunday, in the programme's timezone, at which the issue is sent."""
-    list_id: Text
-    """The List-Id, e.g. 'sunday.backinshape.example.org'."""
-    unsubscribe_url: Annotated[str, Field(pattern=r"^https://\S+$")]
-    """The base https URL of the one-click unsubscribe endpoint; a signed token is appended."""
-    unsubscribe_mailto: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
-    """The mailbox that handles mailto: unsubscribes."""
-    signup_form_action: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
-    """Where the website's sign-up form posts to."""
+def release_datetime(publication: Publication, options: FeedOptions, episode: Episode) -> datetime:
+    """When an episode goes out: its Sunday at the podcast release time, in the programme's timezone."""
+    return publication.at(episode.release, options.release_time)
