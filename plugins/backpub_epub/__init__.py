@@ -85,7 +85,7 @@ class EpubFormat(Format):
         """The book's download on the website."""
         return {"book": f"/{WEBSITE_FOLDER}/{book_filename(publication)}"}
 
-    def website_path(self, output: str) -> str:
+    def website_path(self, output: str, publication: Publication) -> str:
         return f"{WEBSITE_FOLDER}/{output}"
 
     def jobs(self, publication: Publication) -> list[Job]:

@@ -31,6 +31,17 @@ class FeedFormat(Format):
         """The feed's public URL and the artwork's, for the website and the newsletter to show."""
         return {"feed": self.options.feed_url, "podcast-artwork": self.options.artwork_url}
 
+    def website_path(self, output: str, publication: Publication) -> str | None:
+        """The feed and its artwork are served where feed_url and artwork_url say, when those are on the site."""
+        url = {OUTPUT: self.options.feed_url, self.artwork_output: self.options.artwork_url}.get(output)
+        prefix = publication.programme.site_url + "/"
+        return url.removeprefix(prefix) if url and url.startswith(prefix) else None
+
+    @property
+    def artwork_output(self) -> str:
+        """The artwork's file among the feed's outputs, named as its public URL names it."""
+        return "artwork" + PurePosixPath(self.options.artwork_url).suffix
+
     # -- before rendering ------------------------------------------------------------------------
 
     def check(self, publication: Publication) -> list[Problem]:
@@ -50,13 +61,15 @@ class FeedFormat(Format):
             shown |= {
                 e.id for e in linked if e is not None and not (isinstance(e, Episode) and not is_public(e, as_of))
             }
+        artwork = frozenset({publication.programme.artwork})
         return [
             Job(
                 OUTPUT,
                 entities=frozenset(shown & publication.by_id.keys()),
-                assets=frozenset({publication.programme.artwork}),
+                assets=artwork,
                 values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
-            )
+            ),
+            Job(self.artwork_output, assets=artwork, args={"artwork": True}),
         ]
 
     # -- rendering -------------------------------------------------------------------------------
@@ -67,6 +80,8 @@ class FeedFormat(Format):
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_feed.render import render_feed
 
+        if job.args.get("artwork"):
+            return publication.asset(publication.programme.artwork).read_bytes()  # checked as podcast artwork
         return render_feed(publication, self.options, self.context.as_of, self.context.build_time, __version__)
 
     # -- after the outputs were committed --------------------------------------------------------

@@ -13,6 +13,8 @@ from backpub_newsletter.rendering import template_files, template_search_path
 
 __version__ = "1.0"
 
+WEBSITE_FOLDER = "newsletter"
+"""Where the issues' web editions are served on the programme's website."""
 PARTS = {"index.html": "preview", "email.txt": "text", "message.eml": "message"}
 
 
@@ -30,6 +32,10 @@ class NewsletterFormat(Format):
         """Where the website's sign-up form posts to, when the programme has one."""
         action = self.options.signup_form_action
         return {"newsletter-signup": action} if action else {}
+
+    def website_path(self, output: str, publication: Publication) -> str | None:
+        """Each issue's web edition is on the website at /newsletter/<date>/ (the e-mail files are not)."""
+        return f"{WEBSITE_FOLDER}/{output}" if output.endswith("/index.html") else None
 
     def check(self, publication: Publication) -> list[Problem]:
         problems = []

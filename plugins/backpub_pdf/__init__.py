@@ -52,7 +52,7 @@ class PdfFormat(Format):
         """Each handout's unbranded edition is its file on the website."""
         return {handout.id: f"/{WEBSITE_FOLDER}/{handout.id}.pdf" for handout in publication.handouts}
 
-    def website_path(self, output: str) -> str:
+    def website_path(self, output: str, publication: Publication) -> str:
         """Every edition and pack is downloadable from the website's handouts folder."""
         return f"{WEBSITE_FOLDER}/{output}"
 

@@ -101,7 +101,7 @@ class Website:
         publishers = {name: instance.website_path for name, instance in formats.items() if name != folder}
         return cls(folder, publishers)
 
-    def placements(self, files_by_format: Mapping[str, list[str]]) -> dict[str, str]:
+    def placements(self, files_by_format: Mapping[str, list[str]], publication: Publication) -> dict[str, str]:
         """{path in outputs/: the published file it is a copy of} for every file other formats publish."""
         if self.folder is None:
             return {}
@@ -109,7 +109,9 @@ class Website:
         for name, outputs in sorted(files_by_format.items()):
             publish = self.publishers.get(name)
             for output in outputs if publish else ():
-                target = _guard(name, "website_path", lambda output=output, publish=publish: publish(output))
+                target = _guard(
+                    name, "website_path", lambda output=output, publish=publish: publish(output, publication)
+                )
                 if target:
                     placed[f"{self.folder}/{safe_relative(target)}"] = f"{name}/{output}"
         return placed
@@ -137,7 +139,7 @@ class Engine:
         remove_stale_siblings(self.output_dir)  # a killed build's trees go even when nothing needs rendering
         planned = self.plan()
         previous = self._load_manifest()
-        placed = self.website.placements(self._published_files(planned))
+        placed = self.website.placements(self._published_files(planned), self.publication)
         report = BuildReport(self.output_dir.resolve())
         report.formats = {name: FormatReport(name) for name in self.instances}
         if self._up_to_date(planned, previous, placed):

@@ -122,7 +122,7 @@ class Format(ABC):
         Called for every installed format, built or not, so links point where the files will be."""
         return {}
 
-    def website_path(self, output: str) -> str | None:
+    def website_path(self, output: str, publication: Publication) -> str | None:
         """Where one of this format's output files is served on the website (relative to the site's root), or
         None when it is not published there. The build places the file there without rendering it again."""
         return None
