@@ -36,6 +36,7 @@ class BookFile:
 
 def write_book(
     publication: Publication,
+    book_id: str,
     plan: BookPlan,
     chapters: dict[str, bytes],
     resources: list[BookFile],
@@ -45,7 +46,7 @@ def write_book(
     from ebooklib import epub
 
     book = epub.EpubBook()
-    _metadata(book, publication, bool(resources))
+    _metadata(book, publication, book_id, bool(resources))
     items = {}
     for number, chapter in enumerate(plan.chapters, start=1):
         item = epub.EpubItem(
@@ -76,9 +77,9 @@ def write_book(
     return normalise_zip(out.getvalue(), build_time)
 
 
-def _metadata(book, publication: Publication, has_images: bool) -> None:
+def _metadata(book, publication: Publication, book_id: str, has_images: bool) -> None:
     programme = publication.programme
-    book.set_identifier(programme.book_id)
+    book.set_identifier(book_id)
     book.set_title(programme.title)
     book.set_language(programme.language)
     for number, author in enumerate(programme.authors, start=1):

@@ -32,7 +32,7 @@ def artwork_problems(path: Path, shown: str, public_url: str, label: str = "podc
             "(no transparency, no CMYK, no palette): save it as RGB"
         )
     expected = ARTWORK_EXTENSIONS[kind]
-    for label, name in (("file", path.name), ("artwork_url", PurePosixPath(public_url).name)):
+    for which, name in (("file", path.name), ("artwork_url", PurePosixPath(public_url).name)):
         if PurePosixPath(name).suffix.lower() not in expected:
-            problems.append(f"{label} {label} {name!r} is a {kind} image; its name must end in {' or '.join(expected)}")
+            problems.append(f"{label} {which} {name!r} is a {kind} image; its name must end in {' or '.join(expected)}")
     return problems

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from backpub import Publication
-from backpub.model import Episode, Mistake, Protocol
+from backpub import Episode, Mistake, Protocol, Publication
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backpub import Publication, RenderError, artwork, chapters
-from backpub import markdown as md
+from backpub import Publication, RenderError, excerpt, plain_text
+from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -96,17 +97,19 @@ class IssueRenderer:
             "language": programme.language,
             "day_label": f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}",
             "preheader": episode.summary,
-            "artwork": {"src": programme.podcast.artwork_url, "alt": f"{programme.podcast.title} podcast artwork"},
+            # The email links to the artwork's public URL (the podcast feed publishes it); without one it shows none.
+            "artwork": {"src": publication.link("podcast-artwork"), "alt": f"{programme.title} cover art"},
             "episode": {
                 "number": episode.number,
                 "title": episode.title,
                 "summary": episode.summary,
                 "url": publication.url_for(episode),
                 "minutes": round((episode.audio.duration_seconds or 0) / 60),
-                "artwork": artwork.public_url(publication, episode, small=True) if episode.artwork else None,
+                # The episode's own artwork, as the website publishes a small copy of it (`Format.links`).
+                "artwork": publication.link(f"episode-artwork-small:{episode.id}") if episode.artwork else None,
             },
             "chapters": [
-                {"clock": chapters.clock(mark.start), "title": mark.title, "url": f"{episode_url}#chapter-{number}"}
+                {"clock": mark.clock(), "title": mark.title, "url": f"{episode_url}#chapter-{number}"}
                 for number, mark in enumerate(episode.chapters, start=1)
             ],
             "excerpt": article_excerpt(episode.body, self.excerpt_words),
@@ -146,8 +149,8 @@ class IssueRenderer:
         }
 
     def _markdown(self, text: str) -> dict[str, str]:
-        html = md.render(text, link=self._link, heading_shift=2)
-        return {"html": html, "text": md.plain_text(join_soft_breaks(text))}
+        html = render_markdown(text, link=self._link, heading_shift=2)
+        return {"html": html, "text": plain_text(join_soft_breaks(text))}
 
     def _link(self, entity_id: str) -> str:
         return self.publication.url_for(entity_id) if entity_id in self.publication.by_id else self.publication.home_url
@@ -173,7 +176,7 @@ def article_excerpt(body: str, words: int) -> str:
     """The opening of the deep-dive article: the part before its first heading when that is long enough."""
     opening = re.split(r"(?m)^#{1,6}\s", body, maxsplit=1)[0]
     source = opening if len(opening.split()) >= 20 else body
-    cut = md.excerpt(join_soft_breaks(source), words)
+    cut = excerpt(join_soft_breaks(source), words)
     if not cut.endswith("…"):
         return cut
     # Prefer ending on a whole sentence when that keeps most of the excerpt.
@@ -194,7 +197,16 @@ def wrap_paragraphs(text: str, width: int = 72) -> str:
 
 
 def artwork_data_uri(path: Path, px: int = PREVIEW_ARTWORK_PX) -> str:
-    """A small copy of square artwork as a data: URI, so the browser preview needs no network."""
-    data = artwork.resized(path, px)
-    kind = "png" if data.startswith(b"\x89PNG") else "jpeg"
-    return f"data:image/{kind};base64," + base64.b64encode(data).decode()
+    """A small copy of square artwork as a data: URI, so the browser preview needs no network (a JPEG stays a
+    JPEG: a photograph as PNG would weigh many times more)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        kind = "png" if image.format == "PNG" else "jpeg"
+        small = image.convert("RGB").resize((px, px), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if kind == "png":
+        small.save(buffer, format="PNG", optimize=True)
+    else:
+        small.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
+    return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,22 @@ class SiteFormat(Format):
     name = "site"
     version = __version__
     description = "The programme's static website (episode pages, library, home, sitemap)."
+    hosts_website = True
+
+    def links(self, publication: Publication) -> Mapping[str, str]:
+        """What the site publishes beside an episode's page for other formats: its chapters file
+        ('chapters:<id>', the feed's podcast:chapters) and its own artwork ('episode-artwork:<id>' full size, the
+        feed's itunes:image; 'episode-artwork-small:<id>', the copy the newsletter shows)."""
+        from backpub_site import artwork, chapters
+
+        links = {}
+        for episode in publication.episodes:
+            if episode.chapters:
+                links[chapters.link_key(episode)] = chapters.site_path(publication, episode)
+            if episode.artwork:
+                for small in (False, True):
+                    links[artwork.link_key(episode, small=small)] = artwork.site_path(publication, episode, small=small)
+        return links
 
     def check(self, publication: Publication) -> list[Problem]:
         from backpub_site.images import ImageError, dimensions
@@ -61,7 +78,7 @@ class SiteFormat(Format):
         ]
         for name in ("site.css", "site.js"):
             jobs.append(Job(f"{STATIC_FOLDER}/{name}", templates=frozenset([_override(theme, STATIC / name)])))
-        artwork = publication.programme.podcast.artwork
+        artwork = publication.programme.artwork
         for name, size in ARTWORK_SIZES.items():
             jobs.append(Job(f"{STATIC_FOLDER}/{name}", assets=frozenset([artwork]), values=(size,), args={"art": name}))
         for image in plan.all_images(pages):
@@ -78,7 +95,7 @@ class SiteFormat(Format):
 
     def _chapter_jobs(self, plan) -> list[Job]:
         """An episode's Podcast Index chapters file, published beside its page so the feed can point at it."""
-        from backpub import chapters
+        from backpub_site import chapters
         from backpub_site.plan import output_for
 
         jobs = []
@@ -101,7 +118,7 @@ class SiteFormat(Format):
 
     def _artwork_jobs(self, plan) -> list[Job]:
         """An episode's own artwork: full size for the feed's itunes:image, and the one copy pages and e-mails show."""
-        from backpub import artwork
+        from backpub_site import artwork
         from backpub_site.plan import output_for
 
         jobs = []
@@ -132,13 +149,13 @@ class SiteFormat(Format):
         if "copy" in job.args:
             return publication.asset(job.args["copy"]).read_bytes()
         if "resize" in job.args:
-            from backpub.artwork import resized
+            from backpub_site.artwork import resized
 
             return resized(publication.asset(job.args["resize"]), job.values[0])
         if "art" in job.args:
             from backpub_site.images import thumbnail_png
 
-            return thumbnail_png(publication.asset(publication.programme.podcast.artwork), job.values[0])
+            return thumbnail_png(publication.asset(publication.programme.artwork), job.values[0])
         if "chapters" in job.args:
             return self._chapters(publication, publication.get(job.args["chapters"]))
         if "search" in job.args:
@@ -155,7 +172,7 @@ class SiteFormat(Format):
     def _chapters(self, publication: Publication, episode) -> bytes:
         import json
 
-        from backpub import chapters
+        from backpub_site import chapters
         from backpub_site.plan import MEDIA_FOLDER
 
         site_url = publication.programme.site_url

@@ -8,9 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 
-from backpub import Publication
-from backpub.markdown import references as markdown_references
-from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
+from backpub import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment
+from backpub import references as markdown_references
 from backpub_site.related import reference_graph, related
 
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
@@ -29,11 +28,6 @@ STATIC_FOLDER = "static"
 """Where the site's own files (stylesheet, icon, artwork) go."""
 MEDIA_FOLDER = "media"
 """Where images copied from the content folder go, under their content-relative path."""
-
-MOUNTS = {"handouts/": "pdf/", "book/": "epub/"}
-"""Site folders the deployment serves from other formats' outputs: /handouts/<id>.pdf is outputs/pdf/<id>.pdf
-(the path `publication.path_for(handout)` gives, the one the PDFs' readers and QR codes use), and /book/ is
-outputs/epub/. The site links there only when those formats are built in the same run."""
 
 LATEST_EPISODES = 6
 """How many episodes the home page lists."""
@@ -97,7 +91,12 @@ class SitePlan:
 
     @property
     def with_book(self) -> bool:
-        return "epub" in self.formats
+        return "epub" in self.formats and self.book_path is not None
+
+    @property
+    def book_path(self) -> str | None:
+        """The book's site path, as the format that makes it declared."""
+        return self.publication.links.get("book")
 
     def has_page(self, entity: Entity) -> bool:
         """Whether the site builds a page for the entity."""

@@ -9,12 +9,8 @@ handout section of two). Ties break by kind, then title, then id, so the list ne
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from pydantic import BaseModel
-
-from backpub.markdown import references as markdown_references
-from backpub.model import ENTITY_TYPES, Clinic, Entity, MarkdownText, RefTo
+from backpub import ENTITY_TYPES, Clinic, Entity, referenced_ids
 
 MAX_RELATED = 5
 KIND_ORDER = {cls.kind: index for index, cls in enumerate(ENTITY_TYPES)}
@@ -25,7 +21,7 @@ def reference_graph(entities: Iterable[Entity]) -> dict[str, set[str]]:
     members = {entity.id: entity for entity in entities if not isinstance(entity, Clinic)}
     graph: dict[str, set[str]] = {entity_id: set() for entity_id in members}
     for entity_id, entity in members.items():
-        for target in _targets(entity):
+        for target in referenced_ids(entity):
             if target in members and target != entity_id:
                 graph[entity_id].add(target)
                 graph[target].add(entity_id)
@@ -59,38 +55,3 @@ def related(
         score = (1.0 if candidate in neighbours else 0.0) + sum(1 / len(graph[n]) for n in shared)
         scored.append((-score, KIND_ORDER.get(entity.kind, 99), entity.title.casefold(), candidate))
     return chosen + [candidate for *_, candidate in sorted(scored)][: limit - len(chosen)]
-
-
-def _targets(entity: Entity) -> list[str]:
-    """Every id an entity refers to: reference fields (nested too) and `@id` links in its Markdown fields."""
-    return [*_field_targets(entity), *(t for text in _markdown_texts(entity) for t in markdown_references(text)[0])]
-
-
-def _field_targets(model: BaseModel) -> list[str]:
-    found: list[str] = []
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        if any(isinstance(marker, RefTo) for marker in info.metadata):
-            found += [value] if isinstance(value, str) else [v for v in value or () if isinstance(v, str)]
-        else:
-            found += [t for item in _models_in(value) for t in _field_targets(item)]
-    return found
-
-
-def _markdown_texts(model: BaseModel) -> list[str]:
-    texts: list[str] = []
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        if isinstance(value, str) and any(isinstance(marker, MarkdownText) for marker in info.metadata):
-            texts.append(value)
-        else:
-            texts += [t for item in _models_in(value) for t in _markdown_texts(item)]
-    return texts
-
-
-def _models_in(value: Any) -> list[BaseModel]:
-    if isinstance(value, BaseModel):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, BaseModel)]
-    return []

@@ -11,11 +11,9 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import Publication, RenderError, artwork, chapters
-from backpub.markdown import excerpt, plain_text
-from backpub.markdown import render as render_markdown
-from backpub.model import TYPES_BY_KIND, Entity, Episode, Protocol
-from backpub_site import seo
+from backpub import TYPES_BY_KIND, Entity, Episode, Protocol, Publication, RenderError, excerpt, plain_text
+from backpub import render as render_markdown
+from backpub_site import artwork, seo
 from backpub_site.images import ImageError, dimensions
 from backpub_site.plan import (
     KIND_LABELS,
@@ -128,8 +126,11 @@ class PageRenderer:
             "size": self.image_size,
             "nav": nav,
             "home": href("/"),
-            "signup_action": programme.newsletter.signup_form_action,
-            "feed_url": programme.podcast.feed_url,
+            # Other formats' addresses, when they are installed (`Format.links`): the site shows what exists.
+            "signup_action": self.publication.link("newsletter-signup"),
+            "feed_url": self.publication.link("feed"),
+            "og_image": self.publication.link("podcast-artwork")
+            or self.publication.home_url + f"{STATIC_FOLDER}/artwork.png",
             "labels": KIND_LABELS,
             "summary": summary_of,
             "search": {
@@ -190,7 +191,7 @@ class PageRenderer:
     def home(self, page: Page) -> dict[str, Any]:
         programme = self.publication.programme
         handouts = self.publication.handouts if self.plan.with_pdfs else ()
-        book = relative_href(page.output, self.publication.book_path) if self.plan.with_book else None
+        book = relative_href(page.output, self.plan.book_path) if self.plan.with_book else None
         full_title = f"{programme.title}: {programme.subtitle}" if programme.subtitle else programme.title
         return {
             "title": programme.title,
@@ -289,7 +290,7 @@ class PageRenderer:
             else:
                 more = (mark.url, "Web page") if mark.url else None
             seconds = int(mark.start)
-            items.append({"start": seconds, "clock": chapters.clock(mark.start), "title": mark.title, "more": more,
+            items.append({"start": seconds, "clock": mark.clock(), "title": mark.title, "more": more,
                           "image": mark.image})  # fmt: skip
         return items
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backpub import Publication
-from backpub.markdown import plain_text
-from backpub.model import Concept, Entity, Episode, Mistake, Protocol, Treatment
+from backpub import Concept, Entity, Episode, Mistake, Protocol, Publication, Treatment, plain_text
 
 INDEX_OUTPUT = "search/index.json"
 PAGE_OUTPUT = "search/index.html"

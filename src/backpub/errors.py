@@ -51,7 +51,7 @@ class ContentError(BackpubError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         errors = sum(1 for problem in problems if problem.severity == "error")
-        super().__init__(f"the content has {errors} error(s)")
+        super().__init__(f"the content has {errors} error{'' if errors == 1 else 's'}")
 
 
 class PluginError(BackpubError):

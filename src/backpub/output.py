@@ -48,11 +48,24 @@ class OutputWriter:
         if self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
 
-    def keep_tree(self, relative: str) -> None:
-        """Carry a whole folder of the current outputs over unchanged (formats not in this build)."""
+    def keep_tree(self, relative: str, skip: set[str] | frozenset[str] = frozenset()) -> None:
+        """Carry a whole folder of the current outputs over unchanged (formats not in this build), except the
+        files listed in `skip` (paths relative to outputs/)."""
         source = self.output_dir / relative
-        if source.is_dir():
-            shutil.copytree(source, self.staging / relative, copy_function=os.link, dirs_exist_ok=True)
+        if not source.is_dir():
+            return
+
+        def link_unless_skipped(src: str, dst: str) -> None:
+            if Path(src).relative_to(self.output_dir).as_posix() not in skip:
+                os.link(src, dst)
+
+        shutil.copytree(source, self.staging / relative, copy_function=link_unless_skipped, dirs_exist_ok=True)
+
+    def place(self, relative: str, source: str) -> None:
+        """Publish a file of this build's tree at a second path too (a hard link: the same bytes, never rendered
+        twice); both paths are outputs/-relative."""
+        target = self._claim(relative)
+        os.link(self.staging / source, target)
 
     def keep(self, relative: str) -> bool:
         """Carry one unchanged file over from the current outputs; False if it is not there."""

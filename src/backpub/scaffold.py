@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from backpub import clock
 from backpub.errors import ConfigError
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, parse_entity_file, parse_yaml_file
 
@@ -30,9 +31,8 @@ SUNDAY = 6
 
 
 def local_today(timezone: str, now: datetime | None = None) -> date:
-    """Today's date in the programme's timezone (`now` is any aware datetime; default: the clock)."""
-    zone = ZoneInfo(timezone)
-    return (now.astimezone(zone) if now else datetime.now(zone)).date()
+    """Today's date in the programme's timezone (`now` is any aware datetime; default: the one clock)."""
+    return (now or clock.now()).astimezone(clock.zone(timezone)).date()
 
 
 def next_free_sunday(today: date, taken: set[date]) -> date:
@@ -174,7 +174,7 @@ def _episode(existing: Existing, facts: dict[str, Any]) -> str:
             f"number: {number}",
             f"release: {facts['release'].isoformat()}",
             f"guid: {uuid.uuid4()}",
-            f"summary: {_q(_todo('one or two sentences for podcast apps'))}",
+            f"summary: {_q(_todo('a short description of the episode, in one or two sentences'))}",
             "show_notes: |",
             f"  {_todo('the show notes, in Markdown')}",
             "audio:",

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from backpub.chapters import clock, document
 from backpub.model import ChapterMark
+from backpub.model.values import clock
 from backpub.validation import load
+from backpub_site.chapters import document
 from backpub_testkit import edit
 
 EPISODE = "content/episodes/sciatica-causes-exercises-and-treatments.md"

@@ -259,7 +259,7 @@ def test_two_builds_are_byte_identical_and_the_date_comes_from_source_date_epoch
 def test_package_metadata(shipped: Book):
     programme = load(SHIPPED).publication.programme
     identifier = shipped.opf.find(".//{http://purl.org/dc/elements/1.1/}identifier")
-    assert identifier.text == programme.book_id
+    assert identifier.text == programme.formats["epub"]["book_id"]
     assert shipped.opf.get("unique-identifier") == identifier.get("id")
     stamp = datetime.fromtimestamp(int(EPOCH), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert shipped.meta("dcterms:modified") == [stamp]

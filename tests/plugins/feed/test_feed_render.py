@@ -102,7 +102,9 @@ def test_channel_carries_every_required_tag(built):
 
 
 def test_copyright_is_written_when_set(feed_project, build_feed):
-    edit(feed_project / "content/programme.yaml", "  release_time:", "  copyright: Test Publisher\n  release_time:")
+    edit(
+        feed_project / "content/programme.yaml", "    release_time:", "    copyright: Test Publisher\n    release_time:"
+    )
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output
     assert text(built.channel, "copyright") == "Test Publisher"
@@ -110,7 +112,7 @@ def test_copyright_is_written_when_set(feed_project, build_feed):
 
 def test_a_recorded_podcast_guid_survives_a_new_feed_url(feed_project, build_feed):
     before = text(build_feed(feed_project).channel, "podcast:guid")
-    edit(feed_project / "content/programme.yaml", "  release_time:", f"  guid: {before}\n  release_time:")
+    edit(feed_project / "content/programme.yaml", "    release_time:", f"    guid: {before}\n    release_time:")
     edit(feed_project / "content/programme.yaml", "feed_url: https://", "feed_url: https://new.")
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output
@@ -220,7 +222,7 @@ def test_source_date_epoch_sets_last_build_date(feed_project, build_feed):
 
 
 def test_explicit_podcast_says_true(feed_project, build_feed):
-    edit(feed_project / "content/programme.yaml", "  release_time:", "  explicit: true\n  release_time:")
+    edit(feed_project / "content/programme.yaml", "    release_time:", "    explicit: true\n    release_time:")
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output
     assert text(built.channel, "itunes:explicit") == "true"

@@ -91,7 +91,7 @@ def test_pages_are_described_for_search_engines_and_sharing(built: Built) -> Non
         steps = [later - earlier for earlier, later in zip(page.headings, page.headings[1:], strict=False)]
         assert max(steps, default=0) <= 1, f"{relative}: a heading level is skipped: {page.headings}"
         feeds = [ref.value for ref in page.references if ref.rel == "alternate"]
-        assert feeds == [programme.podcast.feed_url]
+        assert feeds == [programme.formats["feed"]["feed_url"]]
 
 
 def json_ld(built: Built, relative: str) -> dict:
@@ -106,7 +106,7 @@ def test_episode_pages_carry_podcast_episode_data_and_library_pages_medical_web_
         assert data["@type"] == "PodcastEpisode"
         assert data["url"] == publication.url_for(episode)
         assert data["associatedMedia"]["contentUrl"] == episode.audio.url
-        assert data["partOfSeries"]["webFeed"] == publication.programme.podcast.feed_url
+        assert data["partOfSeries"]["webFeed"] == publication.programme.formats["feed"]["feed_url"]
     for protocol in publication.protocols:
         data = json_ld(built, publication.path_for(protocol).strip("/") + "/index.html")
         assert data["@type"] == "MedicalWebPage"
@@ -149,7 +149,7 @@ def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(
     for entity in cards:
         assert f"{entity.folder}/{entity.id}/index.html" in targets
         assert f'<h3 class="card-title"><a href="../../{entity.folder}/{entity.id}/">' in html
-    action = publication.programme.newsletter.signup_form_action
+    action = publication.programme.formats["newsletter"].get("signup_form_action")
     assert f'<form class="signup-form" action="{action}" method="post">' in html
     assert '<label for="signup-email">' in html and 'id="signup-email"' in html
     assert "It is not a" in html  # the programme's disclaimer
@@ -186,7 +186,7 @@ def _escaped(text: str) -> str:
 
 
 def test_minimal_project_without_a_signup_action_has_no_signup_form(minimal_site: Built) -> None:
-    assert minimal_site.publication.programme.newsletter.signup_form_action is None
+    assert minimal_site.publication.programme.formats["newsletter"].get("signup_form_action") is None
     for relative in html_pages(minimal_site.site):
         forms = re.findall(r"<form [^>]*>", (minimal_site.site / relative).read_text())
         assert len(forms) == 1 and 'role="search"' in forms[0], relative  # the site search only

@@ -12,7 +12,7 @@ import podcastparser
 import pytest
 from site_testkit import SHIPPED, Built, build_project
 
-from backpub.chapters import clock
+from backpub.model.values import clock
 
 SITE_URL = "https://backinshape.example.org"
 

@@ -1,18 +1,21 @@
-"""An episode's own artwork: where the site publishes it (full size for podcast apps, one smaller copy for pages and
-e-mails) and how that copy is made."""
+"""An episode's own artwork as the site publishes it beside its page: full size (the feed's itunes:image, through
+the link the site declares) and one smaller copy that episode pages and newsletters show."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from backpub.model import Episode
-    from backpub.publication import Publication
+from backpub import Episode, Publication
 
 SMALL_PX = 600
 """The width and height of the copy episode pages and newsletters show (shown at up to 300 px, sharp on HiDPI)."""
+
+
+def link_key(episode: Episode, *, small: bool = False) -> str:
+    """The key other formats read the artwork's URL under: 'episode-artwork:<id>' (full size) or
+    'episode-artwork-small:<id>' (the SMALL_PX copy)."""
+    return f"episode-artwork-small:{episode.id}" if small else f"episode-artwork:{episode.id}"
 
 
 def site_path(publication: Publication, episode: Episode, *, small: bool = False) -> str:
@@ -21,11 +24,6 @@ def site_path(publication: Publication, episode: Episode, *, small: bool = False
     suffix = PurePosixPath(episode.artwork).suffix.lower().replace(".jpeg", ".jpg")
     name = f"artwork-{SMALL_PX}{suffix}" if small else f"artwork{suffix}"
     return publication.path_for(episode) + name
-
-
-def public_url(publication: Publication, episode: Episode, *, small: bool = False) -> str:
-    """The artwork's public URL (the full-size one is the feed item's itunes:image)."""
-    return publication.programme.site_url + site_path(publication, episode, small=small)
 
 
 def resized(path: Path, px: int = SMALL_PX) -> bytes:
