@@ -51,7 +51,7 @@ def build_session(
         report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
         report.warnings = warnings
         report.counts = session.validation.counts
-        report.notes = _notes(session)
+        report.notes = _notes(session) + _unresolved_links(session, names)
         report.seconds = time.perf_counter() - started
         _record(session, requested, instances, report)
     return report
@@ -61,6 +61,19 @@ def _notes(session: Session) -> list[str]:
     if session.is_preview:
         return [f"a preview as of {session.as_of.isoformat()} (today is {session.today.isoformat()}): nothing recorded"]
     return []
+
+
+def _unresolved_links(session: Session, built: list[str]) -> list[str]:
+    """A note for each format not built now, and never built, whose links other formats already print."""
+    notes = []
+    for name, instance in session.formats().items():
+        if name in built or (session.paths.output_dir / name).exists():
+            continue
+        links = sorted(instance.links(session.publication).values())
+        if links:
+            example = session.publication.absolute(links[0])
+            notes.append(f"links to the {name!r} format's files (e.g. {example}) will not resolve until it is built")
+    return notes
 
 
 def _record(session: Session, requested: list[str], instances: dict, report: BuildReport) -> None:
