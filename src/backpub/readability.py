@@ -8,7 +8,8 @@
 
 A language without a measure is not checked. Each entity's grade is measured over all its patient-facing
 fields (see backpub.prose); an entity above the programme's `reading_grade` gets a warning that names its
-longest sentences by line, so an author knows where to start.
+longest sentences by line, so an author knows where to start. Entities of fewer than `MIN_WORDS` words get
+figures but no verdict: a formula needs some text to average over.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from backpub.prose import Field, Sentence, words
 
 LONGEST_NAMED = 3
 """How many of an entity's longest sentences a warning names."""
+MIN_WORDS = 30
+"""Below this many words a grade swings on a single long word, so the figures are reported but not judged."""
 
 
 @dataclass(frozen=True)
@@ -192,9 +195,11 @@ def check(
         result = score([sentence for item in fields for sentence in item.sentences()], measure)
         if result is None:
             continue
-        above = result.grade > target
+        judged = result.words >= MIN_WORDS
+        above = judged and result.grade > target
         figures.append(
-            {"entity": entity_id, "path": path, "measure": measure.name, "target": target, "above_target": above}
+            {"entity": entity_id, "path": path, "measure": measure.name, "target": target, "judged": judged}
+            | {"above_target": above}
             | result.as_dict()
         )
         if above:
