@@ -176,6 +176,13 @@ class Quantities:
     articles: tuple[str, ...]
     """Words a protocol's title may start with that prose often leaves out ("the wall drill" -> "wall drill")."""
 
+    def figures(self, text: str) -> list[re.Match[str]]:
+        """Every stated figure in a text. Matching lower-cased text is three times faster than IGNORECASE."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few letters change length in lower case: keep the offsets right
+            return list(re.compile(self.pattern.pattern, re.IGNORECASE).finditer(text))
+        return list(self.pattern.finditer(lowered))
+
 
 _EN_NUMBERS = {
     word: float(index)
@@ -219,7 +226,6 @@ QUANTITIES: dict[str, Quantities] = {
             rf"\b(?:between\s+)?(?P<low>{_EN_NUMBER})(?:\s*(?:-|–|—|to|and|or)\s*(?P<high>{_EN_NUMBER}))?\s*"
             rf"(?P<unit>{'|'.join(sorted(_EN_UNITS, key=len, reverse=True))})\b"
             r"(?!\s+(?:a|an|per|each|every)\s+(?:day|week|night|morning|evening|hour))",  # "twice a day" is how often
-            re.IGNORECASE,
         ),
         numbers=_EN_NUMBERS,
         units=_EN_UNITS,
@@ -232,21 +238,31 @@ _SECONDS = {"s": 1, "min": 60, "h": 3600}
 
 
 def consistency(
-    items: list[tuple[str | None, BaseModel, Record]], protocols: dict[str, Protocol], language: str
+    items: list[tuple[str | None, BaseModel, Record]],
+    protocols: dict[str, Protocol],
+    language: str,
+    fields: dict[str | None, list[Field]] | None = None,
 ) -> list[Problem]:
-    """Warnings where prose gives a protocol a duration or count that its dose field does not."""
+    """Warnings where prose gives a protocol a duration or count that its dose field does not.
+
+    `fields`: each owner's patient-facing fields, when the caller has located them already."""
+    fields = fields or {}
     words = QUANTITIES.get(_primary(language))
     if words is None or not protocols:
         return []
     names = _names(protocols, words)
     problems: list[Problem] = []
     for owner, model, record in items:
-        for item in patient_fields(model, record):
-            for sentence in item.sentences():
-                candidates = _about(sentence.text, owner, protocols, names)
-                for match in words.pattern.finditer(sentence.text) if candidates else ():
+        for item in fields.get(owner) or patient_fields(model, record):
+            if not words.figures(item.text):
+                continue  # most text states no figure at all: no need for its sentences
+            for sentence in item.sentences:
+                matches = words.figures(sentence.text)
+                candidates = _about(sentence.text, owner, protocols, names) if matches else []
+                for match in matches if candidates else ():
                     # A figure is only wrong if it agrees with none of the protocols the sentence may be about.
-                    reasons = [_mismatch(match, protocols[target], words) for target in candidates]
+                    stated = sentence.text[match.start() : match.end()].strip()
+                    reasons = [_mismatch(match, protocols[target], words, stated) for target in candidates]
                     if all(reasons):
                         line = item.line_at(sentence.start + match.start())
                         message = f"{item.name}: {reasons[0]}"
@@ -271,11 +287,10 @@ def _about(sentence: str, owner: str | None, protocols, names: dict[str, re.Patt
     return named + ([owner] if owner in protocols else [])
 
 
-def _mismatch(match: re.Match[str], protocol: Protocol, words: Quantities) -> str | None:
+def _mismatch(match: re.Match[str], protocol: Protocol, words: Quantities, stated: str) -> str | None:
     low = _value(match["low"], words)
     high = _value(match["high"], words) if match["high"] else low
     kind = words.units[match["unit"].lower()]
-    stated = match[0].strip()
     dose = protocol.dose
     part, _, unit = kind.partition(":")
     reference = f"{{dose:{protocol.id}.{part}}}"
@@ -305,10 +320,14 @@ def _value(text: str, words: Quantities) -> float:
 # -- both checks at once ------------------------------------------------------------------------------
 
 
-def check(items: list[tuple[str | None, BaseModel, Record]], language: str) -> list[Problem]:
+def check(
+    items: list[tuple[str | None, BaseModel, Record]],
+    language: str,
+    fields: dict[str | None, list[Field]] | None = None,
+) -> list[Problem]:
     """Reference errors and consistency warnings for (owner id or None, model, record) items."""
     protocols = {model.id: model for _, model, _ in items if isinstance(model, Protocol)}
     problems: list[Problem] = []
     for owner, model, record in items:
         problems += reference_problems(model, owner, record, protocols, language)
-    return problems + consistency(items, protocols, language)
+    return problems + consistency(items, protocols, language, fields)

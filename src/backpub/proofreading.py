@@ -26,11 +26,16 @@ def proofread(programme: Programme, entities: list[Entity], records: dict[str, R
     the reading level of what readers will actually read."""
     language = programme.language
     items = [(None, programme, records["programme"])] + [(e.id, e, records[e.id]) for e in entities]
-    problems = doses.check(items, language)
+    located = {owner: patient_fields(model, record) for owner, model, record in items}
+    problems = doses.check(items, language, located)
     protocols = {entity.id: entity for entity in entities if isinstance(entity, Protocol)}
-    programme = doses.expand(programme, None, protocols, language)
-    entities = [doses.expand(entity, entity.id, protocols, language) for entity in entities]
-    measured = [(records["programme"].display_path, None, patient_fields(programme, records["programme"]))]
-    measured += [(records[e.id].display_path, e.id, patient_fields(e, records[e.id])) for e in entities]
+    expanded = [(owner, doses.expand(model, owner, protocols, language), record) for owner, model, record in items]
+    measured = [
+        # Measure what readers read: texts whose references were filled in are located afresh.
+        (record.display_path, owner, located[owner] if new is old else patient_fields(new, record))
+        for (owner, new, record), (_, old, _) in zip(expanded, items, strict=True)
+    ]
     found, figures = readability.check(measured, language, programme.reading_grade)
+    programme = expanded[0][1]  # type: ignore[assignment]
+    entities = [model for _, model, _ in expanded[1:]]  # type: ignore[misc]
     return Proofread(programme, entities, problems + found, figures)

@@ -7,10 +7,11 @@ value's words through the file's text in order (folding changes only the whitesp
 
 from __future__ import annotations
 
-import bisect
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from pydantic import BaseModel
 
@@ -31,23 +32,27 @@ NOT_PATIENT_FACING = frozenset({"clinic"})
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence of a field's text: where it starts and ends in the text, and its file line."""
+    """A sentence of a field's text: where it starts and ends in the text; its file line on demand."""
 
     start: int
     end: int
-    line: int
     text: str
+    field: Field | None = dataclass_field(default=None, repr=False, compare=False)
+
+    @property
+    def line(self) -> int:
+        """The file line the sentence starts on."""
+        return self.field.line_at(self.start) if self.field is not None else 1
 
 
-@dataclass(frozen=True)
 class Field:
-    """One text value of an entity (a whole field or one list item), with its location and file lines."""
+    """One text value of an entity (a whole field or one list item), with its location in the file."""
 
-    loc: tuple[str | int, ...]
-    text: str
-    starts: tuple[int, ...]
-    lines: tuple[int, ...]
-    """For the offsets in `starts` (each word's start, ascending), the file line the word is on."""
+    def __init__(self, loc: tuple[str | int, ...], text: str, record: Record, raw: str | None = None) -> None:
+        self.loc = loc
+        self.text = text
+        self.record = record
+        self.raw = raw
 
     @property
     def name(self) -> str:
@@ -58,15 +63,21 @@ class Field:
         return out
 
     def line_at(self, offset: int) -> int:
-        """The file line of a character of the text."""
-        index = bisect.bisect_right(self.starts, offset) - 1
-        return self.lines[max(index, 0)] if self.lines else 1
+        """The file line of a character of the text (worked out on demand: few sentences ever need one)."""
+        record, text = self.record, self.text
+        if self.loc == ("body",):
+            # The model strips the body: count the blank lines it lost at the top.
+            skipped = record.body[: len(record.body) - len(record.body.lstrip())].count("\n")
+            return record.body_line + skipped + text.count("\n", 0, offset)
+        if self.raw is None:
+            self.raw = file_text(record)
+        upto = _REST_OF_WORD.match(text, offset).end()  # type: ignore[union-attr]
+        return _follow_words(self.raw, _line_start(self.raw, record.mark(self.loc)[0]), text[:upto])
 
+    @functools.cached_property
     def sentences(self) -> list[Sentence]:
-        """The text's sentences, with their lines (headings and blank items left out)."""
-        return [
-            Sentence(start, end, self.line_at(start), self.text[start:end]) for start, end in split_sentences(self.text)
-        ]
+        """The text's sentences (headings and blank items left out)."""
+        return [Sentence(start, end, self.text[start:end], self) for start, end in split_sentences(self.text)]
 
 
 def string_fields(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:
@@ -89,27 +100,17 @@ def patient_fields(model: BaseModel, record: Record) -> list[Field]:
     """The patient-facing text of an entity or the programme, located in its file."""
     if getattr(model, "kind", None) in NOT_PATIENT_FACING:
         return []
-    raw = file_text(record)
     found = []
     for loc, text in string_fields(model):
         named = [part for part in loc if isinstance(part, str)]
         if named[-1] in PROSE_FIELDS and text.strip():
-            found.append(locate(record, loc, text, raw))
+            found.append(Field(loc, text, record))
     return found
 
 
 def locate(record: Record, loc: tuple, text: str, raw: str | None = None) -> Field:
-    """A text value with the file line of each of its words (`raw`: the file's text, if already read)."""
-    if loc == ("body",):
-        # The model strips the body: count the blank lines it lost at the top.
-        skipped = record.body[: len(record.body) - len(record.body.lstrip())].count("\n")
-        first = record.body_line + skipped
-        starts = tuple(m.start() for m in re.finditer(r"\S+", text))
-        return Field(loc, text, starts, tuple(first + text.count("\n", 0, s) for s in starts))
-    raw = file_text(record) if raw is None else raw
-    line = record.mark(loc)[0]
-    starts, lines = _follow_words(raw, _line_start(raw, line), text)
-    return Field(loc, text, starts, lines)
+    """A text value of a record, located in its file (`raw`: the file's text, if already read)."""
+    return Field(loc, text, record, raw)
 
 
 def file_text(record: Record) -> str:
@@ -132,72 +133,70 @@ def _line_start(raw: str, line: int) -> int:
 
 
 _CORE = re.compile(r"[^\W_]+", re.UNICODE)
+_REST_OF_WORD = re.compile(r"\S*")
 
 
-def _follow_words(raw: str, position: int, text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Find each word of `text` in `raw` from `position` on, in order; a word not found keeps the last line."""
-    starts: list[int] = []
-    lines: list[int] = []
+def _follow_words(raw: str, position: int, text: str) -> int:
+    """The file line of the last word of `text`, found by following its words through `raw` from `position`
+    in order (a word not found, e.g. after a YAML escape, keeps the line so far)."""
     line = raw.count("\n", 0, position) + 1
-    for match in re.finditer(r"\S+", text):
-        core = _CORE.search(match.group())
-        if core:
-            found = raw.find(core.group(), position, position + 400 + len(core.group()))
-            if found >= 0:
-                line += raw.count("\n", position, found)
-                position = found + len(core.group())
-        starts.append(match.start())
-        lines.append(line)
-    return tuple(starts), tuple(lines)
+    for core in _CORE.finditer(text):
+        word = core.group()
+        found = raw.find(word, position, position + 400 + len(word))
+        if found >= 0:
+            line += raw.count("\n", position, found)
+            position = found + len(word)
+    return line
 
 
 # -- sentences ----------------------------------------------------------------------------------------
 
-_LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}(?:\s|$)")
-_END = re.compile(r"[.!?…]+[\"'”’)\]*_]*(?=\s|$)")
+_LIST_ITEM = re.compile(r"[ \t]{0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+")
+# One pass finds every place a sentence may end: a heading line (left out), a stop before a space, or a line
+# break before a blank line or a list item.
+_BREAK = re.compile(
+    r"(?P<heading>^[ \t]{0,3}#{1,6}(?:[ \t][^\n]*)?$)"
+    r"|(?P<stop>[.!?…]+[\"'”’)\]*_]*)(?=\s|$)"
+    r"|\n(?=[ \t]*(?:\n|(?:[-*+]|\d{1,3}[.)])[ \t]))",
+    re.MULTILINE,
+)
+_WORD_CHARACTER = re.compile(r"\w")
 _ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|Dr|Mr|Mrs|Ms|St|No)|\b[A-Z])\.$")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: blank lines, list items and headings end one; headings are left out."""
     spans: list[tuple[int, int]] = []
-    for start, end in _blocks(text):
-        position = start
-        for match in _END.finditer(text, start, end):
-            if _ABBREVIATIONS.search(text[max(start, match.start() - 8) : match.start() + 1]):
-                continue
-            spans.append((position, match.end()))
+    position = 0
+    for match in _BREAK.finditer(text):
+        if match["heading"] is not None:
+            spans.append((position, match.start()))
             position = match.end()
+            continue
+        if match["stop"] is not None:
+            if _ABBREVIATIONS.search(text, max(position, match.start() - 8), match.start() + 1):
+                continue
+            if text[position : match.start()].strip().isdigit():
+                continue  # "1." numbering a list item
+            end = match.end()
+        else:
+            end = match.start()
         spans.append((position, end))
-    return [(s, e) for s, e in (_trim(text, s, e) for s, e in spans) if e > s and re.search(r"\w", text[s:e])]
-
-
-def _blocks(text: str) -> Iterator[tuple[int, int]]:
-    """Paragraphs and list items as spans; a heading line is a block of its own that is skipped."""
-    start = None
-    offset = 0
-    for line in text.splitlines(keepends=True):
-        content = line.rstrip("\n")
-        boundary = not content.strip() or _HEADING.match(content) or _LIST_ITEM.match(content)
-        if boundary and start is not None:
-            yield start, offset
-            start = None
-        if content.strip() and not _HEADING.match(content):
-            item = _LIST_ITEM.match(content)
-            if start is None:
-                start = offset + (item.end() if item else 0)
-        offset += len(line)
-    if start is not None:
-        yield start, offset
+        position = end
+    spans.append((position, len(text)))
+    found = []
+    for start, end in spans:
+        start, end = _trim(text, start, end)
+        item = _LIST_ITEM.match(text, start, end)
+        start = item.end() if item else start
+        if end > start and _WORD_CHARACTER.search(text, start, end):
+            found.append((start, end))
+    return found
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    part = text[start:end]
+    return start + len(part) - len(part.lstrip()), end - len(part) + len(part.rstrip())
 
 
 _MARKUP = re.compile(r"\]\([^)]*\)|<[^>]+>|`[^`]*`")
@@ -206,4 +205,6 @@ _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*|\d+(?:[.,]\d+)*", re.UNICODE
 
 def words(sentence: str) -> list[str]:
     """The words of a sentence, without link targets, HTML tags or inline code."""
-    return _WORD.findall(_MARKUP.sub(" ", sentence))
+    if "](" in sentence or "<" in sentence or "`" in sentence:
+        sentence = _MARKUP.sub(" ", sentence)
+    return _WORD.findall(sentence)

@@ -14,7 +14,9 @@ figures but no verdict: a formula needs some text to average over.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -61,6 +63,7 @@ _EN_SAID_APART = re.compile(
 _EN_SILENT_E = re.compile(r"[^aeiouy]e$|[^aeiouy]e(?:ly|ments?|ful|ness|less|thing|times|where)$")
 
 
+@functools.lru_cache(maxsize=65536)  # a programme uses a few thousand words, over and over
 def english_syllables(word: str) -> int:
     """Syllables in an English word, by vowel groups with the common corrections.
 
@@ -78,22 +81,30 @@ def english_syllables(word: str) -> int:
     return sum(_english_part(part) for part in parts)
 
 
+_NUMBER = re.compile(r"[\d.,]+")
+_VOWEL = re.compile(r"[aeiouy]")
+_VOWELS = re.compile(r"[aeiouy]+")
+_LE_END = re.compile(r"[^aeiouy]le$")
+_ED_END = re.compile(r"[^aeiouytd]ed$")
+_ES_END = re.compile(r"[^aeiouy]es$")
+_ES_SAID = re.compile(r"(?:[sxzcg]|ch|sh|[^aeiouy]l)es$")
+
+
 def _english_part(word: str) -> int:
-    if re.fullmatch(r"[\d.,]+", word):
+    if _NUMBER.fullmatch(word):
         return 1
     if len(word) <= 2:
-        return 1 if re.search(r"[aeiouy]", word) or len(word) == 1 else 0  # the 's of it's, the t of don't
+        return 1 if _VOWEL.search(word) or len(word) == 1 else 0  # the 's of it's, the t of don't
     stem = word[1:] if word.startswith("y") else word  # a leading y is a consonant: yes, your, yoga
-    count = len(re.findall(r"[aeiouy]+", stem)) + len(_EN_SAID_APART.findall(word))
-    if _EN_SILENT_E.search(word) and not re.search(r"[^aeiouy]le$", word):
+    count = len(_VOWELS.findall(stem)) + len(_EN_SAID_APART.findall(word))
+    if _EN_SILENT_E.search(word) and not _LE_END.search(word):
         count -= 1
-    if re.search(r"[^aeiouytd]ed$", word) or (
-        re.search(r"[^aeiouy]es$", word) and not re.search(r"(?:[sxzcg]|ch|sh|[^aeiouy]l)es$", word)
-    ):
+    if _ED_END.search(word) or (_ES_END.search(word) and not _ES_SAID.search(word)):
         count -= 1
     return max(count, 1)
 
 
+@functools.lru_cache(maxsize=65536)
 def german_syllables(word: str) -> int:
     """Syllables in a German word: groups of vowels (ä, ö, ü and y included; ei, ie, au, eu, äu are one)."""
     return max(1, len(re.findall(r"[aeiouyäöü]+", word.lower())))
@@ -158,17 +169,16 @@ def score(sentences: list[Sentence], measure: Measure) -> Score | None:
     counted = [(sentence, found) for sentence, found in counted if found]
     if not counted:
         return None
-    every = [word for _, found in counted for word in found]
-    syllables = [measure.syllables(word) for word in every]
-    counts = Counts(
-        sentences=len(counted),
-        words=len(every),
-        syllables=sum(syllables),
-        long_words=sum(1 for word in every if len(word) > 6),
-        polysyllables=sum(1 for count in syllables if count >= 3),
-        monosyllables=sum(1 for count in syllables if count == 1),
-    )
-    ranked = sorted(counted, key=lambda item: (-len(item[1]), item[0].line))[:LONGEST_NAMED]
+    every = Counter(word for _, found in counted for word in found)
+    syllables = long_words = polysyllables = monosyllables = 0
+    for word, times in every.items():  # each distinct word once: a programme repeats its words a lot
+        count = measure.syllables(word)
+        syllables += count * times
+        long_words += times if len(word) > 6 else 0
+        polysyllables += times if count >= 3 else 0
+        monosyllables += times if count == 1 else 0
+    counts = Counts(len(counted), every.total(), syllables, long_words, polysyllables, monosyllables)
+    ranked = sorted(counted, key=lambda item: -len(item[1]))[:LONGEST_NAMED]  # stable: ties in reading order
     longest = [(sentence.line, len(found), _opening(sentence.text)) for sentence, found in ranked]
     return Score(round(measure.grade(counts), 1), counts.sentences, counts.words, counts.syllables, longest)
 
@@ -192,7 +202,7 @@ def check(
     problems: list[Problem] = []
     figures: list[dict[str, object]] = []
     for path, entity_id, fields in items:
-        result = score([sentence for item in fields for sentence in item.sentences()], measure)
+        result = score([sentence for item in fields for sentence in item.sentences], measure)
         if result is None:
             continue
         judged = result.words >= MIN_WORDS
