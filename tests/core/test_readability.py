@@ -129,7 +129,9 @@ def test_sentences_split_on_stops_lists_and_paragraphs_but_not_abbreviations(pro
     from backpub.prose import locate
 
     path = project / CONCEPT
-    path.write_text(path.read_text() + "\n## A heading\n\n- First item\n- Second item, e.g. this. Then more\n1. Numbered\n")
+    path.write_text(
+        path.read_text() + "\n## A heading\n\n- First item\n- Second item, e.g. this. Then more\n1. Numbered\n"
+    )
     record = parse_entity_file(path, project)
     text = record.body.strip()
     texts = [sentence.text for sentence in locate(record, ("body",), text).sentences]
