@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from backpub.validation import load
 from backpub_testkit import edit
 
@@ -142,3 +145,20 @@ def test_shipped_content_has_no_hand_written_doses_and_passes_strict(run_cli, ma
     assert publication is not None
     ice = publication.get("ice-the-lower-back")
     assert any("3 to 5 minutes" in step for step in ice.steps)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("{}dose:.ic-\\ durationx")), max_size=40))
+def test_any_reference_text_resolves_or_says_why(text):
+    from backpub.doses import REFERENCE, resolve
+    from backpub.model import Protocol
+
+    ice = Protocol.model_validate(
+        {"id": "ice", "title": "Ice", "reviewed": "2026-11-01", "reviewer": "R", "phase": "p", "purpose": "P",
+         "steps": ["S"], "dose": {"duration": "3-5 min"}}
+    )  # fmt: skip
+    for match in REFERENCE.finditer(text):
+        try:
+            assert resolve(match, "ice", {"ice": ice}, "en-GB")
+        except ValueError as reason:
+            assert str(reason).startswith(match[0])

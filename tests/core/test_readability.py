@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backpub import readability
-from backpub.prose import Sentence
+from backpub.prose import Sentence, split_sentences
 from backpub_testkit import edit
 
 CONCEPT = "content/concepts/back-not-leg.md"
@@ -137,3 +139,14 @@ def test_sentences_split_on_stops_lists_and_paragraphs_but_not_abbreviations(pro
     texts = [sentence.text for sentence in locate(record, ("body",), text).sentences]
     assert "A heading" not in " ".join(texts)
     assert texts[-4:] == ["First item", "Second item, e.g. this.", "Then more", "Numbered"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab .!?\n#-1*`[](){}:'’É")), max_size=120))
+def test_any_text_splits_and_scores_without_error(text):
+    spans = split_sentences(text)
+    assert all(0 <= start < end <= len(text) for start, end in spans)
+    assert spans == sorted(spans)
+    sentences = [Sentence(start, end, text[start:end]) for start, end in spans]
+    score = readability.score(sentences, readability.measure_for("en"))
+    assert score is None or score.words > 0
