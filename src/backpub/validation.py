@@ -22,6 +22,7 @@ from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, Programme, fields, messages
 from backpub.model.messages import dotted, suggest
+from backpub.proofreading import proofread
 from backpub.publication import Publication, Source
 
 RESERVED_KEYS = ("id", "body")
@@ -35,6 +36,8 @@ class Validation:
     publication: Publication | None
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    readability: list[dict[str, object]] = field(default_factory=list)
+    """Each patient-facing entity's reading grade and the figures behind it (see backpub.readability)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -126,17 +129,21 @@ class _Loader:
     # -- the load -------------------------------------------------------------------------------
 
     def run(self, as_of: date | None) -> Validation:
+        readings: list[dict[str, object]] = []
         programme = self._load_programme()
         self._load_entities()
         if programme is not None:
             self._check_programme_assets(programme)
             as_of = as_of or clock.today_in(programme.timezone)
             self._cross_check(programme, as_of)
+            checked = proofread(programme, self.entities, self.records)  # doses filled in, reading level measured
+            programme, self.entities, readings = checked.programme, checked.entities, checked.readability
+            self.problems += checked.problems
         self.problems.sort()
         counts = _counts(self.entities)
         if any(problem.severity == "error" for problem in self.problems) or programme is None:
             return Validation(None, self.problems, counts)
-        return Validation(self._publication(programme), self.problems, counts)
+        return Validation(self._publication(programme), self.problems, counts, readings)
 
     def _publication(self, programme: Programme) -> Publication:
         sources = {entity.id: Source(self.records[entity.id].display_path, 1) for entity in self.entities}

@@ -44,6 +44,9 @@ class Programme(Model):
     format that shows a cover uses it."""
     review_interval_months: PositiveInt = 12
     """How long a review stays current; older content is a warning (an error under --strict)."""
+    reading_grade: float = Field(default=8, gt=0, le=20)
+    """The reading grade patient-facing text should not go above, in the measure that suits `language`
+    (Flesch-Kincaid for English); validate warns about each entity above it."""
     disclaimer: Markdown = Field(min_length=1)
     """The medical disclaimer printed on every handout and in the book."""
     urgent_help: Markdown = Field(min_length=1)
