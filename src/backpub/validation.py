@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ValidationError
 
 from backpub import clock, markdown
+from backpub.assetpolicy import asset_problem
 from backpub.cache import Store, folder_digest
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
@@ -351,7 +352,8 @@ class _Loader:
             return f"{relative!r} points outside the content folder (a symlink?); refused"
         if not resolved.is_file():
             return f"{relative!r} is not a file"
-        return None
+        unsafe = asset_problem(resolved)  # one asset policy, whatever field or format names the file
+        return f"{relative!r} {unsafe}" if unsafe else None
 
     def _check_body(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
         self._check_markdown(record, ("body",), entity.body, entity.id, ids)
