@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import clock, markdown
+from backpub import clock, contentfs, markdown
 from backpub.assetpolicy import asset_problem
 from backpub.cache import Store, folder_digest
 from backpub.errors import ConfigError, Problem
@@ -90,6 +90,7 @@ class _Loader:
         self.records: dict[str, Record] = {}
         self.entities: list[Entity] = []
         self.invalid_ids: set[str] = set()
+        self.refused: dict[Path, str] = {}
         """Ids of files that exist but failed validation: references to them are not reported again."""
 
     # -- reporting ------------------------------------------------------------------------------
@@ -104,6 +105,7 @@ class _Loader:
     # -- the load -------------------------------------------------------------------------------
 
     def run(self, as_of: date | None) -> Validation:
+        self._refuse_special_entries()
         programme = self._load_programme()
         self._load_entities()
         if programme is not None:
@@ -129,8 +131,16 @@ class _Loader:
             programme_path=self.records["programme"].display_path,
         )
 
+    def _refuse_special_entries(self) -> None:
+        """Symlinks out of the content folder and special files are errors, and are never read."""
+        self.refused = {item.path: item.reason for item in contentfs.refused(self.content_dir)}
+        for path, reason in sorted(self.refused.items()):
+            self.error(display_path(path, self.base), 1, 1, f"{path.name!r} {reason}")
+
     def _load_programme(self) -> Programme | None:
         path = self.content_dir / PROGRAMME_FILE
+        if path in self.refused:
+            return None
         if not path.is_file():
             self.error(display_path(path, self.base), 1, 1, f"{PROGRAMME_FILE} is missing from the content folder")
             return None
@@ -151,7 +161,7 @@ class _Loader:
 
     def _load_entities(self) -> None:
         for child in sorted(self.content_dir.iterdir()):
-            if child.name in IGNORED_TOP_LEVEL or child.name.startswith("."):
+            if child.name in IGNORED_TOP_LEVEL or child.name.startswith(".") or child in self.refused:
                 continue
             if child.is_dir() and child.name in TYPES_BY_FOLDER:
                 self._load_folder(child, TYPES_BY_FOLDER[child.name])
@@ -164,7 +174,7 @@ class _Loader:
 
     def _load_folder(self, folder: Path, cls: type[Entity]) -> None:
         for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
+            if path.name.startswith(".") or path in self.refused:
                 continue
             if path.suffix != ".md" or not path.is_file():
                 shown = display_path(path, self.base)
