@@ -15,6 +15,9 @@ from pydantic import (
     model_validator,
 )
 
+from backpub.addresses import EmailAddress, MailboxHeader
+from backpub.textrules import Line, TextBlock, multi_line
+
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
@@ -43,7 +46,7 @@ AssetPath = Annotated[
     ),
 ]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="A colour as #RRGGBB.")]
-Text = Annotated[str, Field(min_length=1)]
+Text = TextBlock  # no control characters; see backpub.textrules
 
 
 def _strip(value: str) -> str:
@@ -54,7 +57,7 @@ class MarkdownText:
     """Marks a field as Markdown, so validation checks its links and images."""
 
 
-Markdown = Annotated[str, AfterValidator(_strip), MarkdownText()]
+Markdown = Annotated[str, AfterValidator(_strip), AfterValidator(multi_line), MarkdownText()]
 
 # ---------------------------------------------------------------------------------------------
 # Small value types
@@ -193,7 +196,7 @@ class Image(Model):
 class Analogy(Model):
     """An everyday comparison that makes a concept click."""
 
-    title: Text
+    title: Line
     """A short name for the analogy, e.g. 'The funny bone'."""
     body: Markdown
     """The analogy told in a paragraph or two."""
@@ -204,7 +207,7 @@ class Phase(Model):
 
     id: EntityId
     """The phase's id, used by protocols' `phase` field."""
-    title: Text
+    title: Line
     """The phase's title, e.g. 'Phase One: calm and unload'."""
     summary: Text
     """What the phase is for, in a sentence or two."""
@@ -258,7 +261,7 @@ class Chapters(Model):
 class PodcastSettings(Model):
     """How the programme appears in podcast apps."""
 
-    title: Text
+    title: Line
     """The podcast's name, as directories show it."""
     description: Text
     """The podcast's description (at most 4000 bytes)."""
@@ -274,7 +277,7 @@ class PodcastSettings(Model):
     """Apple Podcasts subcategory, e.g. 'Medicine'."""
     owner_name: Text
     """The owner's name (itunes:owner)."""
-    owner_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    owner_email: EmailAddress
     """The owner's e-mail (itunes:owner, podcast:locked owner)."""
     explicit: bool = False
     """Whether the podcast contains explicit content."""
@@ -296,9 +299,9 @@ class PodcastSettings(Model):
 class NewsletterSettings(Model):
     """The Sunday newsletter's sender and list settings."""
 
-    from_address: Text
+    from_address: MailboxHeader
     """The From header, e.g. 'Back In Shape <sunday@example.org>'."""
-    reply_to: Text
+    reply_to: EmailAddress
     """The Reply-To address."""
     send_time: time = time(7, 0)
     """The time on Sunday, in the programme's timezone, at which the issue is sent."""
@@ -315,7 +318,7 @@ class NewsletterSettings(Model):
 class Programme(Model):
     """Programme-wide settings, from content/programme.yaml."""
 
-    title: Text
+    title: Line
     """The programme's title."""
     subtitle: str | None = None
     """An optional subtitle."""
@@ -367,7 +370,7 @@ class Entity(Model):
 
     id: EntityId
     """The entity's id: its file's stem."""
-    title: Text
+    title: Line
     """The entity's title."""
     reviewed: date
     """When the content was last clinically reviewed."""
@@ -538,7 +541,7 @@ class Clinic(Entity):
     """The clinic's phone number."""
     website: Annotated[str, Field(pattern=r"^https?://\S+$")]
     """The clinic's website."""
-    email: str | None = None
+    email: EmailAddress | None = None
     """The clinic's e-mail address."""
     accent_colour: Colour = "#1f5f8b"
     """The clinic's accent colour."""
