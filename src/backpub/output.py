@@ -40,9 +40,14 @@ class OutputWriter:
         self.new_files: list[Path] = []
 
     def __enter__(self) -> OutputWriter:
-        remove_stale_siblings(self.output_dir)
-        self.output_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.staging.mkdir()
+        try:
+            remove_stale_siblings(self.output_dir)
+            self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+            self.staging.mkdir()
+        except OSError as exc:  # a read-only mount, a full disk, no permission: one line, not a traceback
+            raise BackpubError(
+                f"cannot write beside the output folder {self.output_dir}: {exc.strerror or exc}"
+            ) from None
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -99,6 +104,12 @@ class OutputWriter:
 
     def commit(self) -> None:
         """Make the staging tree the new outputs/ in one step, then remove the old tree."""
+        try:
+            self._swap()
+        except OSError as exc:
+            raise BackpubError(f"cannot replace the output folder {self.output_dir}: {exc.strerror or exc}") from None
+
+    def _swap(self) -> None:
         _fsync_files(self.new_files)
         if not self.output_dir.exists():
             os.rename(self.staging, self.output_dir)
