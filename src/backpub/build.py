@@ -12,6 +12,7 @@ from pathlib import Path
 from backpub import stamp
 from backpub.engine import BuildReport, Engine, FormatReport, Progress, Website, code_folder
 from backpub.output import ProjectLock
+from backpub.outputguard import check_output_folder
 from backpub.plugins import PluginHost
 from backpub.session import Session
 
@@ -42,6 +43,8 @@ def build_session(
     started = time.perf_counter()
     requested = list(formats or [])
     names = session.select(requested)
+    paths = session.paths
+    check_output_folder(paths.output_dir, paths.content_dir, paths.project_dir, session.host.formats())
     with ProjectLock(session.paths.state.lock):
         stamp.forget(session.store)
         instances = session.formats(names)

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ValidationError
 
-from backpub import audio, clock, markdown
+from backpub import audio, clock, contentfs, markdown
+from backpub.assetpolicy import asset_problem
 from backpub.cache import Store, folder_digest
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
@@ -115,6 +116,7 @@ class _Loader:
         self.records: dict[str, Record] = {}
         self.entities: list[Entity] = []
         self.invalid_ids: set[str] = set()
+        self.refused: dict[Path, str] = {}
         """Ids of files that exist but failed validation: references to them are not reported again."""
 
     # -- reporting ------------------------------------------------------------------------------
@@ -130,6 +132,7 @@ class _Loader:
 
     def run(self, as_of: date | None) -> Validation:
         readings: list[dict[str, object]] = []
+        self._refuse_special_entries()
         programme = self._load_programme()
         self._load_entities()
         if programme is not None:
@@ -158,8 +161,16 @@ class _Loader:
             programme_path=self.records["programme"].display_path,
         )
 
+    def _refuse_special_entries(self) -> None:
+        """Symlinks out of the content folder and special files are errors, and are never read."""
+        self.refused = {item.path: item.reason for item in contentfs.refused(self.content_dir)}
+        for path, reason in sorted(self.refused.items()):
+            self.error(display_path(path, self.base), 1, 1, f"{path.name!r} {reason}")
+
     def _load_programme(self) -> Programme | None:
         path = self.content_dir / PROGRAMME_FILE
+        if path in self.refused:
+            return None
         if not path.is_file():
             self.error(display_path(path, self.base), 1, 1, f"{PROGRAMME_FILE} is missing from the content folder")
             return None
@@ -187,7 +198,7 @@ class _Loader:
 
     def _load_entities(self) -> None:
         for child in sorted(self.content_dir.iterdir()):
-            if child.name in IGNORED_TOP_LEVEL or child.name.startswith("."):
+            if child.name in IGNORED_TOP_LEVEL or child.name.startswith(".") or child in self.refused:
                 continue
             if child.is_dir() and child.name in TYPES_BY_FOLDER:
                 self._load_folder(child, TYPES_BY_FOLDER[child.name])
@@ -200,7 +211,7 @@ class _Loader:
 
     def _load_folder(self, folder: Path, cls: type[Entity]) -> None:
         for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
+            if path.name.startswith(".") or path in self.refused:
                 continue
             if path.suffix != ".md" or not path.is_file():
                 shown = display_path(path, self.base)
@@ -394,7 +405,8 @@ class _Loader:
             return f"{relative!r} points outside the content folder (a symlink?); refused"
         if not resolved.is_file():
             return f"{relative!r} is not a file"
-        return None
+        unsafe = asset_problem(resolved)  # one asset policy, whatever field or format names the file
+        return f"{relative!r} {unsafe}" if unsafe else None
 
     def _check_body(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
         self._check_markdown(record, ("body",), entity.body, entity.id, ids)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, PositiveInt
 
-from backpub.model.base import AssetPath, EntityId, Markdown, Model, Text
+from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, Text
 
 
 class Phase(Model):
@@ -14,7 +14,7 @@ class Phase(Model):
 
     id: EntityId
     """The phase's id, used by protocols' `phase` field."""
-    title: Text
+    title: Line
     """The phase's title, e.g. 'Phase One: calm and unload'."""
     summary: Text
     """What the phase is for, in a sentence or two."""
@@ -23,7 +23,7 @@ class Phase(Model):
 class Programme(Model):
     """Programme-wide settings, from content/programme.yaml."""
 
-    title: Text
+    title: Line
     """The programme's title."""
     subtitle: str | None = None
     """An optional subtitle."""

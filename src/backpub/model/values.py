@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, model_validator
 
-from backpub.model.base import AssetPath, Markdown, Model, Text
+from backpub.model.base import AssetPath, Line, Markdown, Model, Text
 
 _RANGE_TEXT = re.compile(
     r"^\s*(?P<min>\d+(?:\.\d+)?)\s*(?:(?:-|–|to)\s*(?P<max>\d+(?:\.\d+)?))?\s*(?P<unit>[a-z]*)\s*$"
@@ -142,7 +142,7 @@ class Image(Model):
 class Analogy(Model):
     """An everyday comparison that makes a concept click."""
 
-    title: Text
+    title: Line
     """A short name for the analogy, e.g. 'The funny bone'."""
     body: Markdown
     """The analogy told in a paragraph or two."""
