@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Episode, Publication
+from backpub import EmailAddress, Episode, Line, Publication, Text
 
 HttpsUrl = Annotated[str, Field(pattern=r"^https://\S+$")]
-Text = Annotated[str, Field(min_length=1)]
 
 
 class FeedOptions(BaseModel):
@@ -19,7 +18,7 @@ class FeedOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    title: Text
+    title: Line
     """The podcast's name, as directories show it."""
     description: Text
     """The podcast's description (at most 4000 bytes)."""
@@ -33,7 +32,7 @@ class FeedOptions(BaseModel):
     """Apple Podcasts subcategory, e.g. 'Medicine'."""
     owner_name: Text
     """The owner's name (itunes:owner)."""
-    owner_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    owner_email: EmailAddress
     """The owner's e-mail (itunes:owner, podcast:locked owner)."""
     explicit: bool = False
     """Whether the podcast contains explicit content."""

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backpub import EmailAddress, MailboxHeader, Text
+
 HttpsUrl = Annotated[str, Field(pattern=r"^https://\S+$")]
-Text = Annotated[str, Field(min_length=1)]
 
 
 class NewsletterOptions(BaseModel):
@@ -16,9 +17,9 @@ class NewsletterOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    from_address: Text
+    from_address: MailboxHeader
     """The From header, e.g. 'Programme <sunday@example.org>'."""
-    reply_to: Text
+    reply_to: EmailAddress
     """The Reply-To address."""
     send_time: time = time(7, 0)
     """The time on Sunday, in the programme's timezone, at which the issue is sent."""

@@ -6,6 +6,7 @@ package is internal and may change in any release. docs/plugins.md documents eac
 
 from __future__ import annotations
 
+from backpub.addresses import EmailAddress, MailboxHeader
 from backpub.cache import atomic_write
 from backpub.cli import ISO_DATE
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
@@ -38,6 +39,7 @@ from backpub.model import (
     Treatment,
     Video,
 )
+from backpub.model.base import Line, Text
 from backpub.model.fields import referenced_ids
 from backpub.publication import Publication, Source
 from backpub.session import Session
@@ -55,6 +57,10 @@ __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     "Session",
     "atomic_write",
     # the model: the programme's settings, its entities and their values
+    "EmailAddress",
+    "Line",
+    "MailboxHeader",
+    "Text",
     "ENTITY_TYPES",
     "TYPES_BY_FOLDER",
     "TYPES_BY_KIND",

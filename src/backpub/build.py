@@ -12,6 +12,7 @@ from pathlib import Path
 from backpub import stamp
 from backpub.engine import BuildReport, Engine, FormatReport, Progress, Website, code_folder
 from backpub.output import ProjectLock
+from backpub.outputguard import check_output_folder
 from backpub.plugins import PluginHost
 from backpub.session import Session
 
@@ -42,6 +43,8 @@ def build_session(
     started = time.perf_counter()
     requested = list(formats or [])
     names = session.select(requested)
+    paths = session.paths
+    check_output_folder(paths.output_dir, paths.content_dir, paths.project_dir, session.host.formats())
     with ProjectLock(session.paths.state.lock):
         stamp.forget(session.store)
         instances = session.formats(names)
@@ -51,7 +54,7 @@ def build_session(
         report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
         report.warnings = warnings
         report.counts = session.validation.counts
-        report.notes = _notes(session)
+        report.notes = _notes(session) + _unresolved_links(session, names)
         report.seconds = time.perf_counter() - started
         _record(session, requested, instances, report)
     return report
@@ -61,6 +64,19 @@ def _notes(session: Session) -> list[str]:
     if session.is_preview:
         return [f"a preview as of {session.as_of.isoformat()} (today is {session.today.isoformat()}): nothing recorded"]
     return []
+
+
+def _unresolved_links(session: Session, built: list[str]) -> list[str]:
+    """A note for each format not built now, and never built, whose links other formats already print."""
+    notes = []
+    for name, instance in session.formats().items():
+        if name in built or (session.paths.output_dir / name).exists():
+            continue
+        links = sorted(instance.links(session.publication).values())
+        if links:
+            example = session.publication.absolute(links[0])
+            notes.append(f"links to the {name!r} format's files (e.g. {example}) will not resolve until it is built")
+    return notes
 
 
 def _record(session: Session, requested: list[str], instances: dict, report: BuildReport) -> None:

@@ -66,17 +66,11 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 def files_under(folder: Path) -> Iterable[Path]:
-    """Every file below a folder, following symlinked folders (as loading does) but never in a loop."""
-    seen: set[str] = set()
-    for root, folders, files in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:
-            folders.clear()
-            continue
-        seen.add(real)
-        folders.sort()
-        for name in files:
-            yield Path(root, name)
+    """Every regular file below a folder, following symlinks that stay inside it, never in a loop, never a
+    device, a FIFO or a link out of the folder (see backpub.contentfs)."""
+    from backpub.contentfs import files
+
+    return files(folder)
 
 
 def folder_digest(folder: Path) -> str:
@@ -87,14 +81,25 @@ def folder_digest(folder: Path) -> str:
     for path in sorted(files_under(folder)):
         try:
             info = path.stat()
+            data = _read_limited(path) if info.st_size <= _HASHED_FILE_LIMIT else None
         except OSError:
             continue
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        if info.st_size <= _HASHED_FILE_LIMIT:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        if data is not None:
+            digest.update(hashlib.sha256(data).digest())
         else:
             digest.update(f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}".encode())
     return digest.hexdigest()
+
+
+def _read_limited(path: Path) -> bytes:
+    """A small regular file's bytes; a FIFO swapped in since the walk cannot block the read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(_HASHED_FILE_LIMIT + 1)
+    finally:
+        os.close(fd)
 
 
 def installed_state() -> list[tuple[str, int]]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backpub.errors import BackpubError, ContentError, PluginError
+from backpub.errors import BackpubError, ContentError, PluginError, visible
 
 if TYPE_CHECKING:
     from backpub.session import Session
@@ -35,7 +35,7 @@ def handle_errors(command):
             print_problems(exc.problems, fmt=fmt if fmt in ("text", "json") else "text")
             raise SystemExit(1) from None
         except BackpubError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(f"Error: {visible(str(exc))}", fg="red", err=True)
             trace = getattr(exc, "traceback", None)
             if trace and os.environ.get("BACKPUB_DEBUG"):
                 click.echo(trace, err=True)

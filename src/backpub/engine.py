@@ -353,5 +353,7 @@ def _guard(format_name: str, step: str, call: Callable[[], Any]) -> Any:
         return call()
     except BackpubError:
         raise
+    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
+        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
     except Exception as exc:
         raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc

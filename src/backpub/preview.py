@@ -200,7 +200,14 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         """Quiet: the terminal shows builds, not every request."""
 
     def do_GET(self) -> None:
+        if not _addressed_to(self.headers.get("Host"), self.server.server_address[1]):
+            # DNS rebinding: a page elsewhere whose name now resolves to 127.0.0.1 must not read the preview.
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, b"this preview answers only to localhost\n", "text/plain")
+            return
         path = unquote(urlsplit(self.path).path)
+        if "\0" in path or any(ord(char) < 32 for char in path):
+            self._send(HTTPStatus.BAD_REQUEST, b"bad request path\n", "text/plain")
+            return
         if path == PREFIX + "status":
             self._send(HTTPStatus.OK, json.dumps(self.preview.status()).encode(), "application/json")
         elif path in (PREFIX, PREFIX.rstrip("/")):
@@ -222,10 +229,14 @@ class _PreviewHandler(BaseHTTPRequestHandler):
 
     def _file(self, root: Path, relative: str) -> None:
         root = root.resolve()
-        target = (root / relative).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_relative_to(root) or not target.is_file():
+        try:
+            target = (root / relative).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            found = target.is_relative_to(root) and target.is_file()
+        except (OSError, ValueError):  # a name too long, or otherwise no file's
+            found = False
+        if not found:
             self._send(HTTPStatus.NOT_FOUND, self._page("<h1>Not found</h1>"), "text/html; charset=utf-8")
             return
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
@@ -260,6 +271,11 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(data)
+
+
+def _addressed_to(host: str | None, port: int) -> bool:
+    """Whether a request's Host header names this server: 127.0.0.1 or localhost, with its port."""
+    return host in {f"127.0.0.1:{port}", f"localhost:{port}"} or (port == 80 and host in {"127.0.0.1", "localhost"})
 
 
 def _inject(page: bytes, snippet: str) -> bytes:

@@ -145,14 +145,15 @@ class Publication:
         """The absolute URL of an entity's page (or file) on the programme's site."""
         if isinstance(entity, str):
             entity = self.get(entity)
-        return self._absolute(self.path_for(entity))
+        return self.absolute(self.path_for(entity))
 
     def link(self, key: str) -> str | None:
         """The absolute URL a format published under `key` (e.g. 'book'), or None when no format did."""
         target = self.links.get(key)
-        return self._absolute(target) if target else None
+        return self.absolute(target) if target else None
 
-    def _absolute(self, target: str) -> str:
+    def absolute(self, target: str) -> str:
+        """A site path made absolute (absolute URLs stay as they are)."""
         return self.programme.site_url + target if target.startswith("/") else target
 
     @property

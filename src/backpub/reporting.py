@@ -55,6 +55,7 @@ def run_validate(session: Session, *, output_format: str) -> int:
     failed = any(p.severity == "error" for p in problems)
     if output_format == "json":
         data = {"ok": not failed, "counts": validation.counts, "problems": [p.as_dict() for p in sorted(problems)]}
+        data["readability"] = validation.readability
         click.echo(json.dumps(data, indent=2))
         return 1 if failed else 0
     print_problems(sorted(problems), summary=bool(problems))

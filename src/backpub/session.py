@@ -225,5 +225,7 @@ def _guarded(format_name: str, step: str, call) -> list[Problem]:
         return list(call() or [])
     except BackpubError:
         raise
+    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
+        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
     except Exception as exc:
         raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc

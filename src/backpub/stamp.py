@@ -64,6 +64,8 @@ def unchanged_report(
     strict: bool,
 ) -> dict[str, Any] | None:
     """The last build's stamp when nothing it depended on changed since (the build can be skipped), else None."""
+    if any(output_dir.parent.glob(f".{output_dir.name}.[so][tl][ad]*-*")):
+        return None  # a killed build left a staging or old tree: only a real build (under the lock) removes it
     stamp = store.get(STAMP_ENTRY, "stamp")
     if not isinstance(stamp, dict) or "timezone" not in stamp:
         return None

@@ -16,12 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ValidationError
 
-from backpub import audio, chapters, clock, markdown, scaffold
+from backpub import audio, chapters, clock, contentfs, markdown, scaffold
+from backpub.assetpolicy import asset_problem
 from backpub.cache import Store, folder_digest
 from backpub.errors import ConfigError, Problem
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Episode, Programme, fields, messages
 from backpub.model.messages import dotted, suggest
+from backpub.proofreading import proofread
 from backpub.publication import Publication, Source
 
 RESERVED_KEYS = ("id", "body")
@@ -35,6 +37,8 @@ class Validation:
     publication: Publication | None
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    readability: list[dict[str, object]] = field(default_factory=list)
+    """Each patient-facing entity's reading grade and the figures behind it (see backpub.readability)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -112,6 +116,7 @@ class _Loader:
         self.records: dict[str, Record] = {}
         self.entities: list[Entity] = []
         self.invalid_ids: set[str] = set()
+        self.refused: dict[Path, str] = {}
         """Ids of files that exist but failed validation: references to them are not reported again."""
 
     # -- reporting ------------------------------------------------------------------------------
@@ -126,17 +131,22 @@ class _Loader:
     # -- the load -------------------------------------------------------------------------------
 
     def run(self, as_of: date | None) -> Validation:
+        readings: list[dict[str, object]] = []
+        self._refuse_special_entries()
         programme = self._load_programme()
         self._load_entities()
         if programme is not None:
             self._check_programme_assets(programme)
             as_of = as_of or clock.today_in(programme.timezone)
             self._cross_check(programme, as_of)
+            checked = proofread(programme, self.entities, self.records)  # doses filled in, reading level measured
+            programme, self.entities, readings = checked.programme, checked.entities, checked.readability
+            self.problems += checked.problems
         self.problems.sort()
         counts = _counts(self.entities)
         if any(problem.severity == "error" for problem in self.problems) or programme is None:
             return Validation(None, self.problems, counts)
-        return Validation(self._publication(programme), self.problems, counts)
+        return Validation(self._publication(programme), self.problems, counts, readings)
 
     def _publication(self, programme: Programme) -> Publication:
         sources = {entity.id: Source(self.records[entity.id].display_path, 1) for entity in self.entities}
@@ -151,8 +161,16 @@ class _Loader:
             programme_path=self.records["programme"].display_path,
         )
 
+    def _refuse_special_entries(self) -> None:
+        """Symlinks out of the content folder and special files are errors, and are never read."""
+        self.refused = {item.path: item.reason for item in contentfs.refused(self.content_dir)}
+        for path, reason in sorted(self.refused.items()):
+            self.error(display_path(path, self.base), 1, 1, f"{path.name!r} {reason}")
+
     def _load_programme(self) -> Programme | None:
         path = self.content_dir / PROGRAMME_FILE
+        if path in self.refused:
+            return None
         if not path.is_file():
             self.error(display_path(path, self.base), 1, 1, f"{PROGRAMME_FILE} is missing from the content folder")
             return None
@@ -180,7 +198,7 @@ class _Loader:
 
     def _load_entities(self) -> None:
         for child in sorted(self.content_dir.iterdir()):
-            if child.name in IGNORED_TOP_LEVEL or child.name.startswith("."):
+            if child.name in IGNORED_TOP_LEVEL or child.name.startswith(".") or child in self.refused:
                 continue
             if child.is_dir() and child.name in TYPES_BY_FOLDER:
                 self._load_folder(child, TYPES_BY_FOLDER[child.name])
@@ -193,7 +211,7 @@ class _Loader:
 
     def _load_folder(self, folder: Path, cls: type[Entity]) -> None:
         for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
+            if path.name.startswith(".") or path in self.refused:
                 continue
             if path.suffix != ".md" or not path.is_file():
                 shown = display_path(path, self.base)
@@ -391,7 +409,8 @@ class _Loader:
             return f"{relative!r} points outside the content folder (a symlink?); refused"
         if not resolved.is_file():
             return f"{relative!r} is not a file"
-        return None
+        unsafe = asset_problem(resolved)  # one asset policy, whatever field or format names the file
+        return f"{relative!r} {unsafe}" if unsafe else None
 
     def _check_body(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
         self._check_markdown(record, ("body",), entity.body, entity.id, ids)

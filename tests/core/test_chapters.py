@@ -129,11 +129,11 @@ def test_chapters_outside_the_audio_out_of_order_or_repeated_are_located_errors(
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if ": error: " in line]
     assert lines == [
-        f"{EPISODE}:42:13: error: chapters[2].start 1:50 repeats chapters[1]'s start; each chapter needs its own "
+        f"{EPISODE}:41:13: error: chapters[2].start 1:50 repeats chapters[1]'s start; each chapter needs its own "
         "start time",
-        f"{EPISODE}:46:13: error: chapters[6].start 15:00 comes before chapters[5] (15:10); list chapters in time "
+        f"{EPISODE}:45:13: error: chapters[6].start 15:00 comes before chapters[5] (15:10); list chapters in time "
         "order",
-        f"{EPISODE}:52:13: error: chapters[12].start 40:21 is not before the end of the audio (40:21); a chapter "
+        f"{EPISODE}:51:13: error: chapters[12].start 40:21 is not before the end of the audio (40:21); a chapter "
         "must start inside the episode",
     ]
 
@@ -144,8 +144,8 @@ def test_bad_chapter_fields_are_located(run_cli, make_project) -> None:
     edit(path, 'start: "8:20"', 'start: "8:75"')
     edit(path, "entity: dead-bug}", 'entity: dead-bug, url: "https://example.org/x"}')
     output = _validate(run_cli, project).output
-    assert f"{EPISODE}:43:13: error: chapters[3].start: cannot read '8:75' as a time" in output
-    assert f"{EPISODE}:49:5: error: chapters[9]: a chapter links to an entity or a url, not both" in output
+    assert f"{EPISODE}:42:13: error: chapters[3].start: cannot read '8:75' as a time" in output
+    assert f"{EPISODE}:48:5: error: chapters[9]: a chapter links to an entity or a url, not both" in output
     assert "Traceback" not in output
 
 
@@ -155,5 +155,5 @@ def test_chapter_links_and_images_are_checked_like_any_reference(run_cli, make_p
     edit(path, "entity: endless-stretching}", "entity: endless-streching}")
     edit(path, "entity: wall-drill}", "entity: wall-drill, image: assets/images/missing.png}")
     output = _validate(run_cli, project).output
-    assert f"{EPISODE}:44:71: error: unknown entity 'endless-streching'; did you mean 'endless-stretching'?" in output
-    assert f"{EPISODE}:47:112: error: chapters[7].image: file 'assets/images/missing.png' does not exist" in output
+    assert f"{EPISODE}:43:71: error: unknown entity 'endless-streching'; did you mean 'endless-stretching'?" in output
+    assert f"{EPISODE}:46:112: error: chapters[7].image: file 'assets/images/missing.png' does not exist" in output

@@ -6,6 +6,21 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from backpub.textrules import Line, TextBlock, multi_line
+
+__all__ = [
+    "ID_PATTERN",
+    "AssetPath",
+    "Colour",
+    "EntityId",
+    "Line",
+    "Markdown",
+    "MarkdownText",
+    "Model",
+    "RefTo",
+    "Text",
+]
+
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
@@ -34,7 +49,7 @@ AssetPath = Annotated[
     ),
 ]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="A colour as #RRGGBB.")]
-Text = Annotated[str, Field(min_length=1)]
+Text = TextBlock  # no control characters; see backpub.textrules
 
 
 def _strip(value: str) -> str:
@@ -45,4 +60,4 @@ class MarkdownText:
     """Marks a field as Markdown, so validation checks its links and images."""
 
 
-Markdown = Annotated[str, AfterValidator(_strip), MarkdownText()]
+Markdown = Annotated[str, AfterValidator(_strip), AfterValidator(multi_line), MarkdownText()]

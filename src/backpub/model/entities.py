@@ -7,7 +7,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, PositiveInt
 
-from backpub.model.base import AssetPath, Colour, EntityId, Markdown, Model, RefTo, Text
+from backpub.addresses import EmailAddress
+from backpub.model.base import AssetPath, Colour, EntityId, Line, Markdown, Model, RefTo, Text
 from backpub.model.values import Analogy, Audio, ChapterMark, Dose, Image, Transcript, Video
 
 
@@ -19,7 +20,7 @@ class Entity(Model):
 
     id: EntityId
     """The entity's id: its file's stem."""
-    title: Text
+    title: Line
     """The entity's title."""
     reviewed: date
     """When the content was last clinically reviewed."""
@@ -194,7 +195,7 @@ class Clinic(Entity):
     """The clinic's phone number."""
     website: Annotated[str, Field(pattern=r"^https?://\S+$")]
     """The clinic's website."""
-    email: str | None = None
+    email: EmailAddress | None = None
     """The clinic's e-mail address."""
     accent_colour: Colour = "#1f5f8b"
     """The clinic's accent colour."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, PositiveInt
 
-from backpub.model.base import AssetPath, EntityId, Markdown, Model, Text
+from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, Text
 
 
 class Phase(Model):
@@ -14,7 +14,7 @@ class Phase(Model):
 
     id: EntityId
     """The phase's id, used by protocols' `phase` field."""
-    title: Text
+    title: Line
     """The phase's title, e.g. 'Phase One: calm and unload'."""
     summary: Text
     """What the phase is for, in a sentence or two."""
@@ -23,7 +23,7 @@ class Phase(Model):
 class Programme(Model):
     """Programme-wide settings, from content/programme.yaml."""
 
-    title: Text
+    title: Line
     """The programme's title."""
     subtitle: str | None = None
     """An optional subtitle."""
@@ -44,6 +44,9 @@ class Programme(Model):
     format that shows a cover uses it."""
     review_interval_months: PositiveInt = 12
     """How long a review stays current; older content is a warning (an error under --strict)."""
+    reading_grade: float = Field(default=8, gt=0, le=20)
+    """The reading grade patient-facing text should not go above, in the measure that suits `language`
+    (Flesch-Kincaid for English); validate warns about each entity above it."""
     disclaimer: Markdown = Field(min_length=1)
     """The medical disclaimer printed on every handout and in the book."""
     urgent_help: Markdown = Field(min_length=1)

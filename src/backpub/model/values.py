@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PositiveInt, model_validator
 
-from backpub.model.base import AssetPath, EntityId, Markdown, Model, RefTo, Text
+from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, RefTo, Text
 
 _RANGE_TEXT = re.compile(
     r"^\s*(?P<min>\d+(?:\.\d+)?)\s*(?:(?:-|–|to)\s*(?P<max>\d+(?:\.\d+)?))?\s*(?P<unit>[a-z]*)\s*$"
@@ -142,7 +142,7 @@ class Image(Model):
 class Analogy(Model):
     """An everyday comparison that makes a concept click."""
 
-    title: Text
+    title: Line
     """A short name for the analogy, e.g. 'The funny bone'."""
     body: Markdown
     """The analogy told in a paragraph or two."""
@@ -228,7 +228,7 @@ class ChapterMark(Model):
 
     start: Timestamp
     """When the chapter starts: '12:34', '1:02:03' or seconds; inside the audio, in time order."""
-    title: Text
+    title: Line
     """The chapter's title, as podcast apps and the chapter lists show it."""
     entity: Annotated[EntityId | None, RefTo()] = None
     """An entity the chapter is about; the chapter links to its page."""

@@ -213,3 +213,33 @@ def test_without_a_csv_or_a_subscriber_list_it_says_how_to_get_one(project, run_
     assert result.exit_code == 1
     assert "no subscriber list at" in result.output and "backpub newsletter import" in result.output
     assert not (project / ".backpub" / "state" / "subscribers.sqlite").exists()
+
+
+class RefuseEverything(Recorder):
+    """A server that answers 421 to every command after the greeting (issue 16, item 7)."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.lock:
+            self.attempts["MAIL"] = self.attempts.get("MAIL", 0) + 1
+        return "421 4.3.2 Service not available, try again later"
+
+
+def test_a_server_that_keeps_refusing_stops_the_send_and_a_later_run_resumes(project, smtp_server, run_cli):
+    refusing, address = smtp_server(RefuseEverything())
+    write_subscribers(project / "subscribers.csv", 20)
+    started = time.monotonic()
+    args = send_args(project / "subscribers.csv", address)
+    result = run_cli(*[*args[:-2], "--retry-delay", "0.05"], cwd=project, env=ENV)
+    assert time.monotonic() - started < 120
+    assert result.exit_code == 1, result.output
+    assert "Stopped: the server refused 10 deliveries in a row with temporary errors" in result.output
+    assert "421" in result.output and "run the same command again" in result.output
+    assert refusing.attempts["MAIL"] == 10  # not 20 subscribers x 5 attempts
+    assert "Traceback" not in result.output
+
+    recorder, working = smtp_server()
+    again = run_cli(*send_args(project / "subscribers.csv", working), cwd=project, env=ENV)
+    assert again.exit_code == 0, again.output
+    assert "sent      20" in again.output
+    assert all(len(copies) == 1 for copies in recorder.by_recipient().values())
+    assert set(ledger_rows(project).values()) == {"sent"}

@@ -197,9 +197,15 @@ def _absolute_problem(built: Built, page: str, ref, audio_urls: set[str]) -> lis
     configured = {programme.formats["feed"]["feed_url"], programme.formats["feed"]["artwork_url"]}
     if ref.tag == "a" and ref.value in configured:
         return []  # published by the feed format at the address the programme settings give
+    if ref.value.startswith("data:"):
+        return []  # inline (the newsletter's web edition embeds its images): nothing is fetched
+    newsletter = programme.formats.get("newsletter", {})
+    services = [url for url in (newsletter.get("unsubscribe_url"), newsletter.get("signup_form_action")) if url]
+    if ref.tag == "a" and services and ref.value.startswith(tuple(services)):
+        return []  # answered by the subscription service, not a file of the site
     if ref.tag == "a":
         if own:
-            target = site_file_for_url(site_url, ref.value)
+            target = site_file_for_url(site_url, re.split(r"[?#]", ref.value)[0])
             if not (built.site / target).is_file():
                 return [f"{page}: link {ref.value} is on the programme's site but not built"]
         return []
