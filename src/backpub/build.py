@@ -50,7 +50,14 @@ def build_session(
         instances = session.formats(names)
         warnings = session.check(instances)
         website = Website.of(session.formats())
-        engine = Engine(session.publication, instances, session.paths.output_dir, session.store, website)
+        engine = Engine(
+            session.publication,
+            instances,
+            session.paths.output_dir,
+            session.store,
+            website,
+            rerender=not session.use_cache,
+        )
         report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
         report.warnings = warnings
         report.counts = session.validation.counts

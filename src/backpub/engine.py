@@ -127,12 +127,15 @@ class Engine:
         output_dir: Path,
         store: Store,
         website: Website | None = None,
+        rerender: bool = False,
     ) -> None:
         self.publication = publication
         self.instances = instances
         self.output_dir = output_dir
         self.store = store
         self.website = website or Website()
+        self.rerender = rerender
+        """Render every job of these formats whatever the cache says (`--no-cache`); other formats' records stay."""
         self._file_hashes: dict[Path, str] = {}
 
     def run(self, workers: int, progress: Progress) -> BuildReport:
@@ -142,7 +145,7 @@ class Engine:
         placed = self.website.placements(self._published_files(planned), self.publication)
         report = BuildReport(self.output_dir.resolve())
         report.formats = {name: FormatReport(name) for name in self.instances}
-        if self._up_to_date(planned, previous, placed):
+        if not self.rerender and self._up_to_date(planned, previous, placed):
             # Nothing to render or remove: leave outputs/ alone rather than re-link and swap every file.
             for item in planned:
                 report.formats[item.format_name].unchanged += 1
@@ -151,7 +154,9 @@ class Engine:
         with OutputWriter(self.output_dir) as writer:
             self._carry_other_formats(writer, set(previous.get("placed", ())))
             outputs = previous.get("outputs", {})
-            dirty = [p for p in planned if outputs.get(p.path) != self._entry(p) or not writer.keep(p.path)]
+            dirty = [
+                p for p in planned if self.rerender or outputs.get(p.path) != self._entry(p) or not writer.keep(p.path)
+            ]
             for item in planned:
                 if item not in dirty:
                     report.formats[item.format_name].unchanged += 1

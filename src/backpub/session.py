@@ -80,7 +80,9 @@ class Session:
         self.requested_as_of = as_of
         """The date the user asked for (`--as-of`), or None for today."""
         self.strict = strict
-        self.store = Store(self.paths.state.cache if use_cache else None)
+        self.use_cache = use_cache
+        """False for `--no-cache`: render and validate afresh (the records are still kept for the next build)."""
+        self.store = Store(self.paths.state.cache)
         self._host = host
 
     # -- plugins ------------------------------------------------------------------------------------
@@ -123,7 +125,8 @@ class Session:
             options={name: cls.Options for name, cls in classes.items()},
             moved={key: note for cls in classes.values() for key, note in cls.moved_settings.items()},
         )
-        return load(self.paths.content_dir, as_of=self.requested_as_of, store=self.store, settings=settings)
+        store = self.store if self.use_cache else Store(None)
+        return load(self.paths.content_dir, as_of=self.requested_as_of, store=store, settings=settings)
 
     @cached_property
     def timezone(self) -> str:

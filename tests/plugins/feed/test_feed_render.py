@@ -237,7 +237,7 @@ def test_only_changes_the_feed_shows_render_it_again(feed_project, build_feed):
         assert built.result.exit_code == 0, built.output
         return json.loads(built.output)["rendered"]
 
-    assert rendered() == ["feed/podcast.xml", "feed/artwork.png"]  # the first build makes both
+    assert sorted(rendered()) == ["feed/artwork.png", "feed/podcast.xml"]
     assert rendered() == []
     edit(feed_project / "content/episodes/episode-three.md", "title: Standing tall", "title: Standing taller")
     assert rendered() == []  # embargoed: not in the feed
