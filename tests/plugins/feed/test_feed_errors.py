@@ -71,7 +71,6 @@ def save_artwork(project: Path, name: str, size: tuple[int, int], mode: str = "R
         ("artwork.png", (3200, 3200), "RGB", "PNG", "must be between 1400×1400 and 3000×3000 px"),
         ("artwork.png", (1400, 1400), "RGBA", "PNG", "uses the RGBA colour mode; Apple requires RGB"),
         ("artwork.jpg", (1400, 1400), "CMYK", "JPEG", "uses the CMYK colour mode; Apple requires RGB"),
-        # The asset policy every format shares reads the data before the feed looks at the name.
         ("artwork.png", (1400, 1400), "RGB", "JPEG", "'assets/artwork.png' holds JPEG data, not PNG as its name says"),
         ("artwork.jpg", (1400, 1400), "RGB", "JPEG", "artwork_url 'artwork.png' is a JPEG image"),
         ("artwork.gif", (1400, 1400), "P", "GIF", "is GIF; it must be a JPEG or PNG file"),
