@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Format, Job, Problem, Publication, RenderError, asset_path_problem, hookimpl
+from backpub import Format, Job, Problem, Publication, RenderError, asset_path_problem, hookimpl, slug
 
 __version__ = "1.0"
 
@@ -23,8 +23,7 @@ WEBSITE_FOLDER = "book"
 
 def book_filename(publication: Publication) -> str:
     """The e-book's file name: the programme title as a slug, e.g. 'my-programme.epub'."""
-    slug = re.sub(r"[^a-z0-9]+", "-", publication.programme.title.lower()).strip("-") or "book"
-    return f"{slug}.epub"
+    return f"{slug(publication.programme.title, publication.programme.language, fallback='book')}.epub"
 
 
 SVG_DANGERS = re.compile(r"<script|<foreignObject|\son[a-z]+\s*=|(?:xlink:)?href\s*=\s*[\"'](?!#)", re.IGNORECASE)

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         render,
         sanitise_html,
         scan,
+        slug,
     )
 
 _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a test keeps them equal)
@@ -75,6 +76,7 @@ _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a t
     "Source": "backpub.publication",
     "Session": "backpub.session",
     "atomic_write": "backpub.cache",
+    "slug": "backpub.slugs",
     "EmailAddress": "backpub.addresses",
     "MailboxHeader": "backpub.addresses",
     "Line": "backpub.model.base",
@@ -173,6 +175,7 @@ __all__ = [
     "render",
     "sanitise_html",
     "scan",
+    "slug",
 ]
 
 

@@ -43,6 +43,7 @@ from backpub.model.base import Line, Text
 from backpub.model.fields import referenced_ids
 from backpub.publication import Publication, Source
 from backpub.session import Session
+from backpub.slugs import slug
 
 __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     # writing a format
@@ -56,6 +57,7 @@ __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     "Source",
     "Session",
     "atomic_write",
+    "slug",
     # the model: the programme's settings, its entities and their values
     "EmailAddress",
     "Line",
