@@ -40,6 +40,8 @@ class NewsletterFormat(Format):
     def check(self, publication: Publication) -> list[Problem]:
         problems = []
         for plan in self.plans(publication):
+            if plan.episode.episode_type != "full":
+                continue  # a trailer or bonus episode need not teach a protocol or a mistake
             for missing, thing in ((plan.protocol, "protocol"), (plan.mistake, "mistake")):
                 if missing is None:
                     message = f"[{self.name}] episode covers no {thing}; the {plan.day} issue leaves that section out"
