@@ -299,3 +299,8 @@ def test_unchanged_content_is_not_rendered_again(tmp_path: Path):
     first = build(content, formats=["epub"], as_of=date(2026, 11, 22), jobs=1)
     again = build(content, formats=["epub"], as_of=date(2026, 11, 22), jobs=1)
     assert (first.formats["epub"].written, again.formats["epub"].unchanged) == (1, 1)
+
+
+def test_the_package_declares_the_books_language(shipped: Book):
+    # Ace by DAISY reports a package without xml:lang as a serious violation (epub-lang)
+    assert shipped.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
