@@ -27,8 +27,12 @@ def render_feed(
     feed = FeedGenerator()
     feed.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
     feed.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension)
-    _channel(feed, publication, options, build_time, generator_version)
-    for episode in reversed(publication.released_episodes(as_of)):
+    released = publication.released_episodes(as_of)
+    # A Sunday build runs from the start of the day, before the episode's release time: the feed is never
+    # older than its newest item.
+    newest = max((release_datetime(publication, options, episode) for episode in released), default=build_time)
+    _channel(feed, publication, options, max(build_time, newest), generator_version)
+    for episode in reversed(released):
         # feedgen prepends by default; append keeps the newest-first order we iterate in.
         _item(feed.add_entry(order="append"), episode, publication, options, as_of)
     return feed.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)

@@ -77,7 +77,9 @@ def test_channel_carries_every_required_tag(built):
     assert text(channel, "link") == f"{SITE}/"  # the show's site, not the feed (the self link came first)
     assert text(channel, "description") == "A test podcast."
     assert text(channel, "language") == "en-GB"
-    assert text(channel, "lastBuildDate") == "Sun, 29 Nov 2026 00:00:00 +0000"  # from --as-of, not the clock
+    # from --as-of, not the clock, and never older than the newest item (out at 06:00 that Sunday)
+    assert text(channel, "lastBuildDate") == "Sun, 29 Nov 2026 06:00:00 +0000"
+    assert text(channel, "lastBuildDate") == text(channel.find("item"), "pubDate")
     self_link = channel.find("atom:link", NS)
     assert self_link.attrib == {
         "href": "https://minimal.example.org/podcast.xml",
