@@ -10,10 +10,11 @@ from datetime import date
 from pathlib import Path
 
 from backpub import stamp
-from backpub.engine import BuildReport, Engine, FormatReport, Progress, Website, code_folder
+from backpub.engine import Engine, Website, code_folder
 from backpub.output import ProjectLock
 from backpub.outputguard import check_output_folder
 from backpub.plugins import PluginHost
+from backpub.reports import BuildReport, FormatReport, Progress
 from backpub.session import Session
 
 __all__ = ["BuildReport", "FormatReport", "Progress", "build", "build_session"]
