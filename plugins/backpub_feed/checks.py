@@ -171,9 +171,11 @@ class FeedChecks:
             )
 
     def check_reuse(self, entries: list[Published], episodes: dict[str, Episode]) -> None:
-        """A new episode may not take a published episode's GUID or enclosure URL."""
+        """A new episode may not take a published episode's GUID or enclosure URL (lookups: linear in episodes)."""
+        by_guid = {entry.guid: entry for entry in entries}
+        by_url = {entry.enclosure_url: entry for entry in entries}
         for episode in episodes.values():
-            for entry in entries:
+            for entry in dict.fromkeys(filter(None, (by_guid.get(episode.guid), by_url.get(episode.audio.url)))):
                 if entry.id == episode.id:
                     continue
                 if entry.guid == episode.guid:
