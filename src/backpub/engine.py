@@ -19,22 +19,9 @@ from backpub.formats import Format, Job
 from backpub.output import OutputWriter, remove_stale_siblings, safe_relative
 from backpub.publication import Publication
 from backpub.reports import BuildReport, FormatReport, Progress
-from backpub.workers import run_jobs, unwrap
+from backpub.workers import PlannedJob, run_jobs, unwrap
 
 MANIFEST_ENTRY = "manifest.pickle"
-
-
-@dataclass(frozen=True)
-class PlannedJob:
-    """A job with its format and fingerprint."""
-
-    format_name: str
-    job: Job
-    fingerprint: str
-
-    @property
-    def path(self) -> str:
-        return f"{self.format_name}/{self.job.output}"
 
 
 @dataclass(frozen=True)
