@@ -79,3 +79,14 @@ def test_the_format_classes_are_still_reachable_from_their_packages() -> None:
         assert issubclass(cls, Format)
     with pytest.raises(AttributeError):
         backpub_pdf.NoSuchName  # noqa: B018 - the lazy lookup still says what is missing
+
+
+def test_a_format_class_outside_its_packages_init_still_hashes_the_whole_package() -> None:
+    """A template or stylesheet change must re-render a format whose class lives in a submodule."""
+    import backpub_newsletter
+    import backpub_pdf
+    from backpub.engine import code_folder
+    from backpub_newsletter.format import NewsletterFormat
+
+    assert code_folder(backpub_pdf.PdfFormat) == Path(backpub_pdf.__file__).parent
+    assert code_folder(NewsletterFormat) == Path(backpub_newsletter.__file__).parent
