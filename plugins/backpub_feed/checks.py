@@ -12,7 +12,7 @@ from backpub_feed.locate import key_line, text_line
 from backpub_feed.rules import MAX_DESCRIPTION_BYTES, category_problem
 
 if TYPE_CHECKING:
-    from backpub_feed import FeedFormat
+    from backpub_feed.format import FeedFormat
 
 PROGRAMME_FILE = "programme.yaml"
 SETTINGS = ("formats", "feed")

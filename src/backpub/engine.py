@@ -270,9 +270,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def code_folder(cls: type) -> Path | None:
-    """The folder of the package that defines a format (None for a single-module plugin)."""
-    module = sys.modules.get(cls.__module__)
-    source = Path(getattr(module, "__file__", "") or "")
+    """The folder of the top-level package that defines a format, wherever in it the class is (None for a
+    single-module plugin)."""
+    package = sys.modules.get(cls.__module__.partition(".")[0])
+    source = Path(getattr(package, "__file__", "") or "")
     return source.parent if source.name == "__init__.py" else None
 
 

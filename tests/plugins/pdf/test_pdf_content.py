@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import unicodedata
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
 
 import pikepdf
 import pytest
-from pdf_support import REPO, flat, page_texts, prepared_format, render
+from pdf_support import AS_OF, flat, page_texts
 from pypdf import PdfReader
 
+from backpub import Session
 from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
 from backpub.publication import Publication
 from backpub_pdf import PdfFormat
@@ -24,24 +25,16 @@ LETTER = (612, 792)
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[PdfFormat, Publication]:
-    """The shipped content, copied once per module, with a prepared PDF format."""
-    project = tmp_path_factory.mktemp("shipped")
-    shutil.copytree(REPO / "content", project / "content")
-    return prepared_format(project)
+def shipped(shipped_pdfs: Path) -> tuple[PdfFormat, Publication]:
+    """The shipped content (as built for the session), with a PDF format."""
+    session = Session(shipped_pdfs / "content", as_of=AS_OF)
+    return session.formats(["pdf"])["pdf"], session.publication
 
 
 @pytest.fixture(scope="module")
-def rendered(shipped: tuple[PdfFormat, Publication]) -> Callable[[str], bytes]:
-    """Render an output of the shipped content once per module (rendering is the slow part)."""
-    cache: dict[str, bytes] = {}
-
-    def get(output: str) -> bytes:
-        if output not in cache:
-            cache[output] = render(*shipped, output)
-        return cache[output]
-
-    return get
+def rendered(shipped_pdfs: Path) -> Callable[[str], bytes]:
+    """An output of the shipped content, as `backpub build` wrote it (rendering is the slow part: once a run)."""
+    return lambda output: (shipped_pdfs / "outputs" / "pdf" / output).read_bytes()
 
 
 def text_of(data: bytes) -> str:
