@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from datetime import date
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -251,5 +251,5 @@ def test_every_page_carries_the_urgent_help_notice(built: Built) -> None:
     pages = html_pages(built.site)
     assert pages
     for relative in pages:
-        text = html.unescape(re.sub(r"<[^>]+>", " ", (built.site / relative).read_text()))
+        text = unescape(re.sub(r"<[^>]+>", " ", (built.site / relative).read_text()))
         assert "When to get urgent help" in text and notice in " ".join(text.split()), relative
