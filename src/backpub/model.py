@@ -520,6 +520,9 @@ class Handout(Entity):
     """The episode the handout's QR code points to (else the programme site)."""
     sections: list[HandoutSection] = Field(min_length=1)
     """The handout's sections, in order."""
+    layout: Literal["sheet", "booklet"] = "sheet"
+    """How the PDF prints it: `sheet` (one sheet printed on both sides, the longer explanations a QR code away
+    on the site) or `booklet` (every explanation in full, as many pages as it takes)."""
 
 
 class Clinic(Entity):
