@@ -547,6 +547,8 @@ class Clinic(Entity):
     """The clinic's accent colour."""
     paper: Literal["A4", "Letter"] = "A4"
     """The clinic's paper size."""
+    handouts: Annotated[list[EntityId], RefTo("handout")] = Field(default_factory=list)
+    """The handouts in the clinic's pack, in this order (empty: every handout, introductory ones first)."""
 
 
 ENTITY_TYPES: tuple[type[Entity], ...] = (
