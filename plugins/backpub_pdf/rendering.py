@@ -127,10 +127,13 @@ class Renderer:
             for view in handouts:
                 view.pages = counts[view.anchor]
             html = self.env.get_template(template).render(**document)
-        return self.layout(html, *located).write_pdf(**PDF_OPTIONS)
+        return self.layout(html, *located, write=True)
 
-    def layout(self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str):
-        """Lay out the pages; WeasyPrint's errors and refused URLs become located RenderErrors."""
+    def layout(
+        self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str, write=False
+    ) -> Any:
+        """The laid-out pages, or with `write` the PDF's bytes; WeasyPrint's errors and refused URLs (in either
+        step: a missing alt text is found while writing the tags) become located RenderErrors."""
         from weasyprint.urls import FatalURLFetchingError
 
         fetcher = make_fetcher(gate)
@@ -139,9 +142,13 @@ class Renderer:
                 document = self.weasyprint.HTML(
                     string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
                 ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config, **PDF_OPTIONS)
+                if write:
+                    document = document.write_pdf(**PDF_OPTIONS)
             except FatalURLFetchingError as exc:
                 refusal = fetcher.refused[-1] if fetcher.refused else None
                 raise self.refused(refusal, str(exc), publication, owners, fallback) from None
+            except LayoutStopped:
+                pass  # reported just below, from the error that stopped it
         if errors:
             raise located_error(errors[0], publication, owners, fallback)
         return document
@@ -199,6 +206,10 @@ def pages_per_handout(document: Any, anchors: list[str]) -> dict[str, int]:
 _URL_IN_MESSAGE = re.compile(r"(?:Image|image at|SVG image) ['\"]?(?P<url>[^'\"\s:]+:[^'\"\s]+)")
 
 
+class LayoutStopped(Exception):
+    """Raised through WeasyPrint when it logs an error, to end a layout whose result would be refused."""
+
+
 @contextmanager
 def capture_errors() -> Iterator[list[logging.LogRecord]]:
     """Collect the errors WeasyPrint logs (unusable images, missing alt text) while a document renders."""
@@ -207,6 +218,9 @@ def capture_errors() -> Iterator[list[logging.LogRecord]]:
     class Collector(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record)
+            # Stop the layout at the first error: the build fails on it anyway, and laying out a document
+            # whose image failed (its alt text in a floated figure, in balanced columns) can take minutes.
+            raise LayoutStopped
 
     logger = logging.getLogger("weasyprint")
     handler = Collector(logging.ERROR)
