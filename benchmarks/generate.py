@@ -119,9 +119,10 @@ def write_programme(content: Path) -> None:
     programme["subtitle"] = "Generated content for measuring backpub; not medical advice"
     programme["introduction"] = paragraph("the synthetic programme", 1, 5)
     programme["site_url"] = "https://synthetic.example.org"
-    programme["podcast"]["title"] = "Synthetic Benchmark Podcast"
-    programme["podcast"]["artwork_url"] = "https://synthetic.example.org/podcast/artwork.png"
-    programme["podcast"]["feed_url"] = "https://synthetic.example.org/podcast/feed.xml"
+    programme["reading_grade"] = 20  # generated filler is not patient prose: measure it, but do not flag it
+    programme["formats"]["feed"]["title"] = "Synthetic Benchmark Podcast"
+    programme["formats"]["feed"]["artwork_url"] = "https://synthetic.example.org/podcast/artwork.png"
+    programme["formats"]["feed"]["feed_url"] = "https://synthetic.example.org/podcast/feed.xml"
     (content / "programme.yaml").write_text(yaml.safe_dump(programme, sort_keys=False, allow_unicode=True))
 
 

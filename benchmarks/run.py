@@ -96,13 +96,12 @@ import gc, json, sys, time
 from datetime import date
 from pathlib import Path
 import weasyprint
-from backpub.build import load_checked, make_context
-from backpub.plugins import make_host
+from backpub import Session
 
 content, as_of, sample = Path(sys.argv[1]), date.fromisoformat(sys.argv[2]), int(sys.argv[3])
-publication = load_checked(content, as_of=as_of, strict=False).publication
-context = make_context(publication, content, as_of, ["pdf"], False)
-pdf = make_host(project_dir=content.resolve().parent).formats()["pdf"](context, publication.programme.formats.get("pdf"))
+session = Session(content, as_of=as_of)
+publication = session.publication
+pdf = session.formats(["pdf"])["pdf"]
 
 calls = []
 original_init, original_write = weasyprint.HTML.__init__, weasyprint.HTML.write_pdf

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Format, Job, Problem, Publication, RenderError, hookimpl
-from backpub import markdown as md
+from backpub import Format, Job, Problem, Publication, RenderError, asset_path_problem, hookimpl, slug
 
 __version__ = "1.0"
 
@@ -16,14 +17,25 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 COVER_TYPES = (".png", ".jpg", ".jpeg")
+WEBSITE_FOLDER = "book"
+"""Where the book is served on the programme's website."""
+
+
+def book_filename(publication: Publication) -> str:
+    """The e-book's file name: the programme title as a slug, e.g. 'my-programme.epub'."""
+    return f"{slug(publication.programme.title, publication.programme.language, fallback='book')}.epub"
+
+
 SVG_DANGERS = re.compile(r"<script|<foreignObject|\son[a-z]+\s*=|(?:xlink:)?href\s*=\s*[\"'](?!#)", re.IGNORECASE)
 
 
 class EpubOptions(BaseModel):
-    """programme.yaml `formats.epub`."""
+    """The e-book's identity and cover."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
+    book_id: str = Field(min_length=1)
+    """A stable identifier for the e-book, e.g. a urn:uuid; never changes between editions."""
     cover: str | None = Field(default=None, min_length=1)
     """A cover image (PNG or JPEG) relative to the content folder; without it a cover is generated."""
 
@@ -35,6 +47,8 @@ class EpubFormat(Format):
     version = __version__
     description = "The programme as an EPUB 3 e-book (EPUBCheck clean, accessible, reproducible)."
     Options = EpubOptions
+    options: EpubOptions
+    moved_settings: ClassVar[Mapping[str, str]] = {"book_id": "'book_id' moved to 'formats.epub.book_id'"}
 
     def check(self, publication: Publication) -> list[Problem]:
         from .plan import make_plan
@@ -42,7 +56,7 @@ class EpubFormat(Format):
         problems = []
         cover = self.options.cover
         if cover is not None:
-            reason = md.asset_path_problem(cover)
+            reason = asset_path_problem(cover)
             if reason is None and not publication.asset(cover).is_file():
                 reason = f"{cover!r} does not exist in the content folder"
             if reason is None and Path(cover).suffix.lower() not in COVER_TYPES:
@@ -66,6 +80,13 @@ class EpubFormat(Format):
                 return [self.problem(publication, owner, message)]
         return []
 
+    def links(self, publication: Publication) -> dict[str, str]:
+        """The book's download on the website."""
+        return {"book": f"/{WEBSITE_FOLDER}/{book_filename(publication)}"}
+
+    def website_path(self, output: str, publication: Publication) -> str:
+        return f"{WEBSITE_FOLDER}/{output}"
+
     def jobs(self, publication: Publication) -> list[Job]:
         from .plan import make_plan
 
@@ -75,10 +96,10 @@ class EpubFormat(Format):
         if self.options.cover:
             assets.add(self.options.cover)
         else:
-            assets.add(publication.programme.podcast.artwork)
+            assets.add(publication.programme.artwork)
         return [
             Job(
-                publication.book_filename,
+                book_filename(publication),
                 entities=frozenset(shown),
                 assets=frozenset(assets),
                 templates=frozenset(self._template_files()),
@@ -110,7 +131,7 @@ class EpubFormat(Format):
         from .book import make_book
 
         try:
-            return make_book(publication, self.context, self.options.cover, self._template_dirs())
+            return make_book(publication, self.context, self.options, self._template_dirs())
         except RenderError:
             raise
         except OSError as exc:
@@ -118,7 +139,7 @@ class EpubFormat(Format):
 
 
 def _entities_using(plan, source: str):
-    from backpub.model import Protocol
+    from backpub import Protocol
 
     for chapter in plan.body:
         for entity in chapter.entities:

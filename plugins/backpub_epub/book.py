@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backpub import BuildContext, Publication, RenderError
 
@@ -11,15 +12,18 @@ from .package import BookFile, write_book
 from .plan import MEDIA_FOLDER, make_plan
 from .xhtml import STYLESHEET, ChapterWriter, template_environment
 
+if TYPE_CHECKING:
+    from . import EpubOptions
+
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
 
 def make_book(
-    publication: Publication, context: BuildContext, cover_source: str | None, template_dirs: list[Path]
+    publication: Publication, context: BuildContext, options: EpubOptions, template_dirs: list[Path]
 ) -> bytes:
     """The EPUB's bytes for this build's date."""
     plan = make_plan(publication, context.as_of)
-    cover = _cover(publication, cover_source)
+    cover = _cover(publication, options.cover)
     environment = template_environment(template_dirs)
     writer = ChapterWriter(publication, plan, environment, images=[cover.path])
     cover_alt = f"Cover of {publication.programme.title}"
@@ -35,22 +39,22 @@ def make_book(
             for source, path in plan.media.items()
         ),
     ]
-    return write_book(publication, plan, chapters, resources, context.build_time)
+    return write_book(publication, options.book_id, plan, chapters, resources, context.build_time)
 
 
 def _cover(publication: Publication, source: str | None) -> BookFile:
-    """The given cover image, or one generated from the title and the podcast artwork."""
+    """The given cover image, or one generated from the title and the programme's artwork."""
     if source is not None:
         suffix = Path(source).suffix.lower()
         data = publication.asset(source).read_bytes()
         return BookFile(f"{MEDIA_FOLDER}/cover{suffix}", data, MEDIA_TYPES[suffix], ("cover-image",))
     programme = publication.programme
-    artwork = publication.asset(programme.podcast.artwork)
+    artwork = publication.asset(programme.artwork)
     try:
         data = generate_cover(programme.title, programme.subtitle, programme.publisher, artwork)
     except OSError as exc:
         raise RenderError(
-            f"cannot draw the book's cover from the podcast artwork {programme.podcast.artwork}: {exc}",
+            f"cannot draw the book's cover from the programme's artwork {programme.artwork}: {exc}",
             path=publication.programme_path,
         ) from exc
     return BookFile(f"{MEDIA_FOLDER}/cover.png", data, "image/png", ("cover-image",))

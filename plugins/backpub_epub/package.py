@@ -36,6 +36,7 @@ class BookFile:
 
 def write_book(
     publication: Publication,
+    book_id: str,
     plan: BookPlan,
     chapters: dict[str, bytes],
     resources: list[BookFile],
@@ -45,7 +46,7 @@ def write_book(
     from ebooklib import epub
 
     book = epub.EpubBook()
-    _metadata(book, publication, bool(resources))
+    _metadata(book, publication, book_id, bool(resources))
     items = {}
     for number, chapter in enumerate(plan.chapters, start=1):
         item = epub.EpubItem(
@@ -73,12 +74,12 @@ def write_book(
     out = io.BytesIO()
     options = {"mtime": build_time.astimezone(UTC), "epub2_guide": False, "epub3_pages": False}
     epub.write_epub(out, book, {**options, "raise_exceptions": True})
-    return normalise_zip(out.getvalue(), build_time)
+    return normalise_zip(out.getvalue(), build_time, publication.programme.language)
 
 
-def _metadata(book, publication: Publication, has_images: bool) -> None:
+def _metadata(book, publication: Publication, book_id: str, has_images: bool) -> None:
     programme = publication.programme
-    book.set_identifier(programme.book_id)
+    book.set_identifier(book_id)
     book.set_title(programme.title)
     book.set_language(programme.language)
     for number, author in enumerate(programme.authors, start=1):
@@ -141,8 +142,9 @@ def _landmarks(plan: BookPlan) -> list[dict[str, str]]:
     return landmarks
 
 
-def normalise_zip(data: bytes, build_time: datetime) -> bytes:
-    """Rewrite a zip reproducibly: same order, `mimetype` first and stored, fixed times and attributes."""
+def normalise_zip(data: bytes, build_time: datetime, language: str | None = None) -> bytes:
+    """Rewrite a zip reproducibly: same order, `mimetype` first and stored, fixed times and attributes; the
+    package document declares the book's language (`xml:lang`), which ebooklib leaves out."""
     stamp = max(ZIP_EPOCH, build_time.astimezone(UTC).timetuple()[:6])
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
@@ -152,5 +154,17 @@ def normalise_zip(data: bytes, build_time: datetime) -> bytes:
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o100644 << 16
-            target.writestr(info, source.read(name), compresslevel=9)
+            content = source.read(name)
+            if language and name.endswith(".opf"):
+                content = _declare_language(content, language)
+            target.writestr(info, content, compresslevel=9)
     return out.getvalue()
+
+
+def _declare_language(opf: bytes, language: str) -> bytes:
+    """The package document with `xml:lang` on its root, so reading systems and checkers know the language."""
+    from lxml import etree
+
+    root = etree.fromstring(opf)
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")

@@ -9,9 +9,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
-from backpub import Publication
-from backpub import markdown as md
-from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
+from backpub import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment, references
 
 MEDIA_FOLDER = "media"
 UNLINKED = "urn:x-backpub:unlinked"
@@ -139,7 +137,7 @@ def _media(publication: Publication, plan: BookPlan) -> dict[str, str]:
     for chapter in plan.body:
         sources += [entity.image.src for entity in chapter.entities if isinstance(entity, Protocol) and entity.image]
     for text, _ in markdown_fields(publication, plan):
-        sources += md.references(text)[1]
+        sources += references(text)[1]
     media: dict[str, str] = {}
     taken: set[str] = set()
     for source in dict.fromkeys(sources):

@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 from markupsafe import Markup, escape
 
 from backpub import Publication
-from backpub import markdown as md
+from backpub import render as render_markdown
 
 from .plan import UNLINKED, BookPlan, Chapter
 
@@ -66,7 +66,7 @@ class ChapterWriter:
 
     def markdown(self, text: str, shift: int = 1) -> Markup:
         """Content Markdown as XHTML, with `@id` links pointing into the book."""
-        html = md.render(text, link=self.plan.markdown_href, image=self.media, heading_shift=shift)
+        html = render_markdown(text, link=self.plan.markdown_href, image=self.media, heading_shift=shift)
         return Markup(html_to_xhtml(html))
 
     def links(self, entity_ids: Iterable[str]) -> list[dict[str, str]]:

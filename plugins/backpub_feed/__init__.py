@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
-from backpub import Format, Job, Problem, Publication, hookimpl
-from backpub.model import Episode
+from backpub import Episode, Format, Job, Problem, Publication, hookimpl
+from backpub_feed.options import FeedOptions
 
 __version__ = "1.0"
 
@@ -18,6 +21,26 @@ class FeedFormat(Format):
     name = "feed"
     version = __version__
     description = "The podcast feed (RSS 2.0, Apple/Podcast Index tags) with a GUID continuity ledger."
+    Options = FeedOptions
+    options: FeedOptions
+    moved_settings: ClassVar[Mapping[str, str]] = {
+        "podcast": "'podcast' moved to 'formats.feed' (the podcast artwork file is now the top-level 'artwork')"
+    }
+
+    def links(self, publication: Publication) -> Mapping[str, str]:
+        """The feed's public URL and the artwork's, for the website and the newsletter to show."""
+        return {"feed": self.options.feed_url, "podcast-artwork": self.options.artwork_url}
+
+    def website_path(self, output: str, publication: Publication) -> str | None:
+        """The feed and its artwork are served where feed_url and artwork_url say, when those are on the site."""
+        url = {OUTPUT: self.options.feed_url, self.artwork_output: self.options.artwork_url}.get(output)
+        prefix = publication.programme.site_url + "/"
+        return url.removeprefix(prefix) if url and url.startswith(prefix) else None
+
+    @property
+    def artwork_output(self) -> str:
+        """The artwork's file among the feed's outputs, named as its public URL names it."""
+        return "artwork" + PurePosixPath(self.options.artwork_url).suffix
 
     # -- before rendering ------------------------------------------------------------------------
 
@@ -38,13 +61,15 @@ class FeedFormat(Format):
             shown |= {
                 e.id for e in linked if e is not None and not (isinstance(e, Episode) and not is_public(e, as_of))
             }
+        artwork = frozenset({publication.programme.artwork})
         return [
             Job(
                 OUTPUT,
                 entities=frozenset(shown & publication.by_id.keys()),
-                assets=frozenset({publication.programme.podcast.artwork}),
+                assets=artwork | {e.artwork for e in released if e.artwork},
                 values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
-            )
+            ),
+            Job(self.artwork_output, assets=artwork, args={"artwork": True}),
         ]
 
     # -- rendering -------------------------------------------------------------------------------
@@ -55,13 +80,18 @@ class FeedFormat(Format):
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_feed.render import render_feed
 
-        return render_feed(publication, self.context.as_of, self.context.build_time, __version__)
+        if job.args.get("artwork"):
+            return publication.asset(publication.programme.artwork).read_bytes()  # checked as podcast artwork
+        return render_feed(publication, self.options, self.context.as_of, self.context.build_time, __version__)
 
     # -- after the outputs were committed --------------------------------------------------------
 
     def finish(self, publication: Publication, written: list[str]) -> None:
-        """Record newly released episodes in the ledger (the file changes only when something was added)."""
-        from backpub_feed.ledger import Published, read_ledger, write_ledger
+        """Record newly released episodes in the ledger (the file changes only when something was added).
+
+        Only a build for today publishes: a build for another date is a preview and writes nothing into content/.
+        """
+        from backpub_feed.ledger import Published, preview_note, read_ledger, write_ledger
 
         path = self.ledger_path()
         entries = read_ledger(path)
@@ -71,7 +101,10 @@ class FeedFormat(Format):
             for episode in publication.released_episodes(self.context.as_of)
             if episode.id not in known
         ]
-        if added:
+        if self.context.is_preview:
+            shown = self.ledger_shown(publication)
+            print(preview_note(self.context.as_of, self.context.today, shown, len(added)), file=sys.stderr)
+        elif added:
             write_ledger(path, entries + added)
 
     # -- helpers ---------------------------------------------------------------------------------

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from backpub import Problem, Publication
-from backpub.model import Episode
+from backpub import Episode, Problem, Publication
 from backpub_feed.artwork import artwork_problems
 from backpub_feed.ledger import LedgerError, Published, read_ledger
 from backpub_feed.locate import key_line, text_line
@@ -17,6 +16,8 @@ if TYPE_CHECKING:
     from backpub_feed import FeedFormat
 
 PROGRAMME_FILE = "programme.yaml"
+SETTINGS = ("formats", "feed")
+"""Where the feed's settings are in programme.yaml."""
 RETIRE_HINT = "set `retired: true` in the episode's file to withdraw it deliberately"
 
 
@@ -53,26 +54,28 @@ class FeedChecks:
     # -- the channel -----------------------------------------------------------------------------
 
     def check_artwork(self) -> None:
-        podcast = self.publication.programme.podcast
-        path = self.publication.asset(podcast.artwork)
-        for message in artwork_problems(path, podcast.artwork, podcast.artwork_url):
-            self.programme_error(("podcast", "artwork"), message)
+        artwork = self.publication.programme.artwork
+        path = self.publication.asset(artwork)
+        for message in artwork_problems(path, artwork, self.feed.options.artwork_url):
+            self.programme_error(("artwork",), message)
 
     def check_channel(self) -> None:
-        podcast = self.publication.programme.podcast
+        podcast = self.feed.options
         size = len(podcast.description.encode("utf-8"))
         if size > MAX_DESCRIPTION_BYTES:
             self.programme_error(
-                ("podcast", "description"),
-                f"podcast.description is {size} bytes; podcast directories accept at most {MAX_DESCRIPTION_BYTES}",
+                (*SETTINGS, "description"),
+                f"formats.feed.description is {size} bytes; podcast directories accept at most {MAX_DESCRIPTION_BYTES}",
             )
         problem = category_problem(podcast.apple_category, podcast.apple_subcategory)
         if problem:
             key = "apple_subcategory" if problem.startswith("apple_subcategory") else "apple_category"
-            self.programme_error(("podcast", key), problem)
+            self.programme_error((*SETTINGS, key), problem)
         if podcast.copyright and re.search(r"copyright|©|\(c\)|\b\d{4}\b", podcast.copyright, re.IGNORECASE):
-            line = key_line(self.feed.context.content_dir / PROGRAMME_FILE, ("podcast", "copyright"))
-            message = "[feed] podcast.copyright should name the holder only: no word 'Copyright', no ©, no year (PSP-1)"
+            line = key_line(self.feed.context.content_dir / PROGRAMME_FILE, (*SETTINGS, "copyright"))
+            message = (
+                "[feed] formats.feed.copyright should name the holder only: no word 'Copyright', no ©, no year (PSP-1)"
+            )
             self.problems.append(Problem(self.publication.programme_path, line, 1, "warning", message))
 
     # -- episodes --------------------------------------------------------------------------------
@@ -87,6 +90,16 @@ class FeedChecks:
                     ("summary",),
                     f"the summary with the programme's urgent-help notice is {size} bytes; podcast apps accept at "
                     f"most {MAX_DESCRIPTION_BYTES} in an episode's description",
+                )
+            if episode.artwork:
+                # Its public URL is where the website publishes it (`episode-artwork:<id>`), when a format does.
+                url = self.publication.link(f"episode-artwork:{episode.id}") or episode.artwork
+                path = self.publication.asset(episode.artwork)
+                for message in artwork_problems(path, episode.artwork, url, label="episode artwork"):
+                    self.episode_error(episode, ("artwork",), message)
+            if episode.video and episode.video.url == episode.audio.url:
+                self.episode_error(
+                    episode, ("video", "url"), "video.url is the audio's URL; give the video file its own"
                 )
             first = enclosures.setdefault(episode.audio.url, episode.id)
             if first != episode.id:
@@ -160,9 +173,11 @@ class FeedChecks:
             )
 
     def check_reuse(self, entries: list[Published], episodes: dict[str, Episode]) -> None:
-        """A new episode may not take a published episode's GUID or enclosure URL."""
+        """A new episode may not take a published episode's GUID or enclosure URL (lookups: linear in episodes)."""
+        by_guid = {entry.guid: entry for entry in entries}
+        by_url = {entry.enclosure_url: entry for entry in entries}
         for episode in episodes.values():
-            for entry in entries:
+            for entry in dict.fromkeys(filter(None, (by_guid.get(episode.guid), by_url.get(episode.audio.url)))):
                 if entry.id == episode.id:
                     continue
                 if entry.guid == episode.guid:

@@ -16,30 +16,33 @@ def feed_group() -> None:
 
 @feed_group.command("check-live")
 @click.option("--content", "content_dir", default="content", type=click.Path(path_type=Path), show_default=True)
-@click.option("--url", help="The live feed to compare with (default: programme.yaml podcast.live_feed_url).")
+@click.option("--url", help="The live feed to compare with (default: programme.yaml formats.feed.live_feed_url).")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for the live feed.")
 def check_live(content_dir: Path, url: str | None, timeout: float) -> None:
     """Fetch the live feed and fail if an episode in it lost its GUID or changed its enclosure URL."""
-    from backpub.build import load_checked
+    from backpub import Session
     from backpub_feed.live import fetch, live_items, live_problems
 
     try:
-        publication = load_checked(content_dir, as_of=None, strict=False).publication
+        session = Session(content_dir)
+        publication = session.publication
+        options = session.formats(["feed"])["feed"].options
     except ContentError as exc:
         _fail([str(problem) for problem in exc.problems])
     except BackpubError as exc:
         _fail([f"Error: {exc}"])
-    url = url or publication.programme.podcast.live_feed_url
+    url = url or options.live_feed_url
     if not url:
-        _fail(["Error: no live feed URL: pass --url or set podcast.live_feed_url in programme.yaml"])
+        _fail(["Error: no live feed URL: pass --url or set formats.feed.live_feed_url in programme.yaml"])
     try:
         items = live_items(fetch(url, timeout))
     except Exception as exc:  # network and XML errors alike: say what happened, no traceback
         _fail([f"Error: cannot read the live feed {url}: {exc}"])
-    problems = live_problems(publication, content_dir.resolve(), items, url)
+    problems = live_problems(publication, session.paths.content_dir, items, url)
     if problems:
         _fail([str(problem) for problem in problems])
-    click.echo(f"live feed {url}: {len(items)} episode(s), all still published with the same GUID and enclosure")
+    episodes = "1 episode" if len(items) == 1 else f"{len(items)} episodes"
+    click.echo(f"live feed {url}: {episodes}, all still published with the same GUID and enclosure")
 
 
 def _fail(lines: list[str]) -> None:

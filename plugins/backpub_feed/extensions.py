@@ -88,11 +88,13 @@ class PodcastIndexExtension(BaseExtension):
 
 
 class PodcastIndexEntryExtension(BaseEntryExtension):
-    """The item tags of the Podcast Index namespace backpub uses: podcast:transcript and podcast:chapters."""
+    """The item tags of the Podcast Index namespace backpub uses: podcast:alternateEnclosure (with podcast:source),
+    podcast:transcript and podcast:chapters."""
 
     def __init__(self) -> None:
         self._transcripts: list[dict[str, str]] = []
         self._chapters: str | None = None
+        self._alternates: list[tuple[dict[str, str], str]] = []
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -108,7 +110,17 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         """Set the podcast:chapters file (JSON chapters)."""
         self._chapters = url
 
+    def alternate_enclosure(self, uri: str, mime_type: str, length: int, **optional: str | int | None) -> None:
+        """Add a podcast:alternateEnclosure with one podcast:source (e.g. the video version of the episode);
+        `optional` takes the tag's other attributes (bitrate, height, title, ...); None leaves one out."""
+        attributes = {"type": mime_type, "length": str(length)}
+        attributes.update({name: str(value) for name, value in optional.items() if value is not None})
+        self._alternates.append((attributes, uri))
+
     def extend_rss(self, entry):
+        for attributes, uri in self._alternates:
+            alternate = xml_elem(f"{{{PODCAST_NS}}}alternateEnclosure", entry, **attributes)
+            xml_elem(f"{{{PODCAST_NS}}}source", alternate, uri=uri)
         for attributes in self._transcripts:
             xml_elem(f"{{{PODCAST_NS}}}transcript", entry, **attributes)
         if self._chapters:

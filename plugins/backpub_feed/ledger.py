@@ -2,17 +2,18 @@
 
 outputs/ does not survive between CI runs, so what subscribers have already seen is recorded here. A build
 checks the content against it (a published episode may not vanish or change its GUID or enclosure URL unless it
-is retired) and, after a successful build, appends the newly released episodes. Existing entries are never
-rewritten.
+is retired) and, after a successful build for today, appends the newly released episodes. A build for another
+date (`--as-of`) is a preview and records nothing. Existing entries are never rewritten.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+
+from backpub import atomic_write
 
 LEDGER_NAME = "feed.lock"
 LEDGER_VERSION = 1
@@ -73,6 +74,13 @@ def ledger_text(entries: list[Published]) -> str:
 
 def write_ledger(path: Path, entries: list[Published]) -> None:
     """Replace the ledger atomically, so an interrupted build never leaves half a file."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(ledger_text(entries), encoding="utf-8")
-    os.replace(temporary, path)
+    atomic_write(path, ledger_text(entries).encode("utf-8"))
+
+
+def preview_note(as_of: date, today: date, shown: str, unrecorded: int) -> str:
+    """What a build for another day than today says about the ledger it leaves alone."""
+    return (
+        f"note: [feed] a preview for {as_of.isoformat()} (today is {today.isoformat()}): {shown} is left as it is"
+        f" ({unrecorded} episode{'' if unrecorded == 1 else 's'} it does not list yet); only a build for today"
+        " records published episodes"
+    )

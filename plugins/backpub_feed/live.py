@@ -9,8 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from backpub import Problem, Publication
-from backpub.model import Episode
+from backpub import Episode, Problem, Publication
 from backpub_feed.locate import key_line
 
 MAX_FEED_BYTES = 20 * 1024 * 1024

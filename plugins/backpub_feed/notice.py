@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-from backpub import Publication, markdown
-from backpub.model import Episode
+from backpub import Episode, Publication, render, sanitise_html
 from backpub_feed.rules import public_url
 
 URGENT_HEADING = "When to get urgent help"
@@ -15,15 +14,11 @@ URGENT_HEADING = "When to get urgent help"
 
 def urgent_help_html(publication: Publication, as_of: date) -> str:
     """programme.yaml's `urgent_help` as HTML under its heading: the one source of the notice."""
-    notice = markdown.render(
-        publication.programme.urgent_help, link=lambda entity_id: public_url(publication, entity_id, as_of)
-    )
+    notice = render(publication.programme.urgent_help, link=lambda entity_id: public_url(publication, entity_id, as_of))
     return f"<p><strong>{URGENT_HEADING}</strong></p>{notice}"
 
 
 def item_description(episode: Episode, publication: Publication, as_of: date) -> str:
     """An item's <description>: the episode's summary, then the urgent-help notice (HTML, for a CDATA section)."""
-    html = markdown.sanitise_html(
-        f"<p>{escape(episode.summary, quote=False)}</p>{urgent_help_html(publication, as_of)}"
-    )
+    html = sanitise_html(f"<p>{escape(episode.summary, quote=False)}</p>{urgent_help_html(publication, as_of)}")
     return html.strip().replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator

@@ -9,8 +9,7 @@ from feedgen.feed import FeedGenerator
 from lxml.html import builder as html
 from lxml.html import tostring
 
-from backpub import Publication, RenderError, markdown
-from backpub.model import Episode
+from backpub import Episode, Publication, RenderError, render, sanitise_html
 from backpub_feed.extensions import (
     ItunesEntryExtension,
     ItunesExtension,
@@ -18,24 +17,32 @@ from backpub_feed.extensions import (
     PodcastIndexExtension,
 )
 from backpub_feed.notice import item_description, urgent_help_html
+from backpub_feed.options import FeedOptions, release_datetime
 from backpub_feed.rules import covered_protocols, podcast_guid, public_url, related_public_episodes
 
 
-def render_feed(publication: Publication, as_of: date, build_time: datetime, generator_version: str) -> bytes:
+def render_feed(
+    publication: Publication, options: FeedOptions, as_of: date, build_time: datetime, generator_version: str
+) -> bytes:
     """The feed as UTF-8 XML: the channel, then every episode out on `as_of`, newest first."""
     feed = FeedGenerator()
     feed.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
     feed.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension)
-    _channel(feed, publication, build_time, generator_version)
-    for episode in reversed(publication.released_episodes(as_of)):
+    released = publication.released_episodes(as_of)
+    # A Sunday build runs from the start of the day, before the episode's release time: the feed is never
+    # older than its newest item.
+    newest = max((release_datetime(publication, options, episode) for episode in released), default=build_time)
+    _channel(feed, publication, options, max(build_time, newest), generator_version)
+    for episode in reversed(released):
         # feedgen prepends by default; append keeps the newest-first order we iterate in.
-        _item(feed.add_entry(order="append"), episode, publication, as_of)
+        _item(feed.add_entry(order="append"), episode, publication, options, as_of)
     return feed.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
-def _channel(feed: FeedGenerator, publication: Publication, build_time: datetime, generator_version: str) -> None:
+def _channel(
+    feed: FeedGenerator, publication: Publication, podcast: FeedOptions, build_time: datetime, generator_version: str
+) -> None:
     programme = publication.programme
-    podcast = programme.podcast
     feed.title(podcast.title)
     # feedgen writes the channel <link> from whichever link came last: the self link must go first.
     feed.link(href=podcast.feed_url, rel="self", type="application/rss+xml")
@@ -68,7 +75,7 @@ def _channel(feed: FeedGenerator, publication: Publication, build_time: datetime
     index.locked(podcast.locked, podcast.owner_email)
 
 
-def _item(entry: FeedEntry, episode: Episode, publication: Publication, as_of: date) -> None:
+def _item(entry: FeedEntry, episode: Episode, publication: Publication, options: FeedOptions, as_of: date) -> None:
     audio = episode.audio
     if audio.size_bytes is None or audio.duration_seconds is None:  # validation prevents it; never write "None"
         source = publication.source_of(episode.id)
@@ -76,7 +83,7 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, as_of: d
     entry.title(episode.title)
     entry.guid(episode.guid, permalink=False)
     entry.link(href=publication.url_for(episode))
-    entry.pubDate(publication.release_datetime(episode))
+    entry.pubDate(release_datetime(publication, options, episode))
     entry.enclosure(audio.url, str(audio.size_bytes), audio.mime_type)
     entry.description(item_description(episode, publication, as_of))
     entry.content(show_notes_html(episode, publication, as_of), type="CDATA")
@@ -85,18 +92,28 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, as_of: d
     itunes.itunes_duration(str(audio.duration_seconds))
     itunes.itunes_episode(episode.number)
     itunes.itunes_episode_type(episode.episode_type)
-    itunes.explicit(publication.programme.podcast.explicit)
+    itunes.explicit(options.explicit)
+    # The episode's own artwork and chapters file are where the website publishes them (`Format.links`).
+    artwork_url = publication.link(f"episode-artwork:{episode.id}") if episode.artwork else None
+    if artwork_url:
+        itunes.itunes_image(artwork_url)
 
     index: PodcastIndexEntryExtension = entry.podcastindex
+    if episode.video:
+        video = episode.video
+        bitrate = round(video.size_bytes * 8 / video.duration_seconds)
+        index.alternate_enclosure(video.url, video.mime_type, video.size_bytes, bitrate=bitrate, height=video.height,
+                                  title="Video")  # fmt: skip
     if episode.transcript:
         index.transcript(episode.transcript.url, episode.transcript.type, episode.transcript.language)
-    if episode.chapters:
-        index.chapters(episode.chapters.url)
+    chapters_url = publication.link(f"chapters:{episode.id}") if episode.chapters else None
+    if chapters_url:
+        index.chapters(chapters_url)
 
 
 def show_notes_html(episode: Episode, publication: Publication, as_of: date) -> str:
     """The show notes as sanitised HTML, followed by links to the related episodes and the protocols covered."""
-    notes = markdown.render(episode.show_notes, link=lambda entity_id: public_url(publication, entity_id, as_of))
+    notes = render(episode.show_notes, link=lambda entity_id: public_url(publication, entity_id, as_of))
     parts = [notes]
     related = related_public_episodes(publication, episode, as_of)
     if related:
@@ -107,7 +124,7 @@ def show_notes_html(episode: Episode, publication: Publication, as_of: date) -> 
         links = [(protocol.title, publication.url_for(protocol)) for protocol in protocols]
         parts.append(_link_list("Protocols covered in this episode", links))
     parts.append(urgent_help_html(publication, as_of))
-    cleaned = markdown.sanitise_html("".join(parts))
+    cleaned = sanitise_html("".join(parts))
     return cleaned.replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator
 
 

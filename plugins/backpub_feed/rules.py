@@ -6,8 +6,7 @@ import re
 import uuid
 from datetime import date
 
-from backpub import Publication, markdown
-from backpub.model import Episode, Protocol
+from backpub import Episode, Protocol, Publication, scan
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 """The Podcast Index namespace for podcast:guid (UUIDv5 of the feed URL)."""
@@ -99,5 +98,5 @@ def related_public_episodes(publication: Publication, episode: Episode, as_of: d
 
 def linked_ids(episode: Episode) -> set[str]:
     """Every entity an episode's feed item shows or links to (its show notes, covers and related episodes)."""
-    _, links = markdown.scan(episode.show_notes)
+    _, links = scan(episode.show_notes)
     return {entity_id for _, entity_id in links} | set(episode.covers) | set(episode.related_episodes)

@@ -24,5 +24,8 @@ def register_formats() -> list[type[Format]]:
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     from backpub_newsletter.commands import newsletter
+    from backpub_newsletter.list_commands import LIST_COMMANDS
 
+    for command in LIST_COMMANDS:
+        newsletter.add_command(command)
     cli.add_command(newsletter)

@@ -8,13 +8,13 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import click
 
-from backpub import ConfigError
-from backpub.cli import ISO_DATE
+from backpub import ISO_DATE, ConfigError
+from backpub_newsletter.store import default_store_path
 
 SECRET_ENV = "BACKPUB_UNSUBSCRIBE_SECRET"
 USER_ENV = "BACKPUB_SMTP_USER"
@@ -22,6 +22,7 @@ PASSWORD_ENV = "BACKPUB_SMTP_PASSWORD"
 MIN_SECRET_LENGTH = 16
 DRY_RUN_SECRET = "dry-run: not a real secret"
 PLACEHOLDER_URL = "https://unsubscribe.invalid/backpub-personal-link"
+STORE_HELP = "The subscriber list (default: .backpub/state/subscribers.sqlite beside the content folder)."
 
 
 @click.group()
@@ -32,7 +33,9 @@ def newsletter() -> None:
 @newsletter.command()
 @click.option("--issue", "day", required=True, type=ISO_DATE, metavar="YYYY-MM-DD", help="The Sunday of the issue.")
 @click.option(
-    "--subscribers", required=True, type=click.Path(path_type=Path), help="CSV with an 'email' (and 'name') column."
+    "--subscribers",
+    type=click.Path(path_type=Path),
+    help="CSV with an 'email' (and 'name') column (default: the subscriber list, see --store).",
 )
 @click.option("--smtp", "smtp_address", required=True, metavar="HOST:PORT", help="The SMTP server to submit to.")
 @click.option("--starttls", is_flag=True, help="Upgrade the connection with STARTTLS (needed for credentials).")
@@ -42,9 +45,10 @@ def newsletter() -> None:
 @click.option("--as-of", type=ISO_DATE, metavar="DATE", help="Today, for checking the issue is out (default: today).")
 @click.option("--retry-delay", default=2.0, show_default=True, type=click.FloatRange(min=0), help="First backoff (s).")
 @click.option("--resend-uncertain", is_flag=True, help="Also resend messages a crashed run may have delivered.")
+@click.option("--store", "store_path", type=click.Path(path_type=Path), help=STORE_HELP)
 def send(
     day: date,
-    subscribers: Path,
+    subscribers: Path | None,
     smtp_address: str,
     starttls: bool,
     dry_run: bool,
@@ -53,22 +57,27 @@ def send(
     as_of: date | None,
     retry_delay: float,
     resend_uncertain: bool,
+    store_path: Path | None,
 ) -> None:
     """Send one issue to every subscriber exactly once (credentials come from BACKPUB_SMTP_USER/PASSWORD).
 
-    Each subscriber gets a personal one-click unsubscribe link signed with BACKPUB_UNSUBSCRIBE_SECRET. A ledger in
-    .backpub/state/newsletter.sqlite records every delivery, so running the command again sends only to the rest.
+    The subscribers are the confirmed addresses of the subscriber list (`newsletter serve`, `newsletter import`),
+    or a CSV; an address that unsubscribed is never mailed, whatever the CSV says. Each subscriber gets a personal
+    one-click unsubscribe link signed with BACKPUB_UNSUBSCRIBE_SECRET. A ledger in .backpub/state/newsletter.sqlite
+    records every delivery, so running the command again sends only to the rest. Exit 1 when any delivery failed
+    or is uncertain.
     """
     # backpub's CLI turns a BackpubError (bad content, bad arguments) into a located message and exit 1.
     code = _send(
-        day, subscribers, smtp_address, starttls, dry_run, rate, content_dir, as_of, retry_delay, resend_uncertain
-    )
+        day, subscribers, smtp_address, starttls, dry_run, rate, content_dir, as_of, retry_delay, resend_uncertain,
+        store_path or default_store_path(content_dir),
+    )  # fmt: skip
     sys.exit(code)
 
 
 def _send(
     day: date,
-    subscribers_path: Path,
+    subscribers_path: Path | None,
     smtp_address: str,
     starttls: bool,
     dry_run: bool,
@@ -77,23 +86,19 @@ def _send(
     as_of: date | None,
     retry_delay: float,
     resend_uncertain: bool,
+    store_path: Path,
 ) -> int:
     from backpub_newsletter.ledger import Ledger
-    from backpub_newsletter.sending import Connection, Sender, SmtpSettings, parse_rate, parse_smtp
-    from backpub_newsletter.subscribers import read_subscribers
+    from backpub_newsletter.sending import Connection, Sender, parse_rate
 
-    host, port = parse_smtp(smtp_address)
     rate = parse_rate(rate_text)
     secret = _secret(dry_run)
-    settings = SmtpSettings(host, port, starttls, *_credentials())
-    settings.check()
+    settings = smtp_settings(smtp_address, starttls)
     edition = _Edition.load(content_dir, day, as_of, secret)
-    subscribers, problems = read_subscribers(subscribers_path)
-    for problem in problems:
-        click.secho(f"{subscribers_path}:{problem.line}: skipped: {problem.message}", fg="yellow", err=True)
+    subscribers, invalid, left = _recipients(subscribers_path, store_path)
     outgoing = [edition.outgoing(subscriber) for subscriber in subscribers]
     if dry_run:
-        return _dry_run(edition, outgoing, len(problems))
+        return _dry_run(edition, outgoing, invalid, left)
     with Ledger(edition.state_dir, edition.list_id, day.isoformat()) as ledger, _graceful_stop() as stop:
         sender = Sender(
             Connection(settings),
@@ -106,7 +111,49 @@ def _send(
         )
         with _progress(len(outgoing)) as advance:
             summary = sender.run(outgoing, advance)
-    return _report(day, len(outgoing), summary, len(problems))
+    return _report(day, len(outgoing), summary, invalid, left)
+
+
+def _recipients(subscribers_path: Path | None, store_path: Path) -> tuple[list, int, int]:
+    """Who gets the issue: the CSV's or the list's subscribers, less every address that unsubscribed.
+
+    Returns the subscribers, the number of invalid CSV rows and the number left out because they unsubscribed.
+    """
+    from backpub_newsletter.store import SubscriberStore
+    from backpub_newsletter.subscribers import read_subscribers, subscribers_from
+
+    if subscribers_path is None:
+        if not store_path.is_file():
+            raise ConfigError(
+                f"no subscriber list at {str(store_path)!r}: pass --subscribers CSV, or fill the list with "
+                "`backpub newsletter serve` or `backpub newsletter import`"
+            )
+        store = SubscriberStore(store_path)
+        subscribers, problems = subscribers_from(store.subscribed()), []
+    else:
+        subscribers, problems = read_subscribers(subscribers_path)
+        # Only read a list that exists: a CSV-only project gets no state file from a send (or a dry run).
+        store = SubscriberStore(store_path) if store_path.is_file() else None
+    for problem in problems:
+        click.secho(f"{subscribers_path}:{problem.line}: skipped: {problem.message}", fg="yellow", err=True)
+    left = store.unsubscribed() if store is not None else set()
+    kept = [subscriber for subscriber in subscribers if subscriber.key not in left]
+    return kept, len(problems), len(subscribers) - len(kept)
+
+
+def smtp_settings(smtp_address: str, starttls: bool):
+    """The SMTP server and credentials (from the environment), refusing a password over a plain connection."""
+    from backpub_newsletter.sending import SmtpSettings, parse_smtp
+
+    host, port = parse_smtp(smtp_address)
+    settings = SmtpSettings(host, port, starttls, *_credentials())
+    settings.check()
+    return settings
+
+
+def secret_from_environment(dry_run: bool = False) -> str:
+    """The signing secret of unsubscribe and confirmation links."""
+    return _secret(dry_run)
 
 
 def _secret(dry_run: bool) -> str:
@@ -132,32 +179,30 @@ class _Edition:
 
     @classmethod
     def load(cls, content_dir: Path, day: date, as_of: date | None, secret: str) -> _Edition:
-        from backpub.build import load_checked, make_context
-        from backpub_newsletter.format import NewsletterFormat
+        from backpub import Session
 
-        validation = load_checked(Path(content_dir), as_of=as_of, strict=False)
-        publication = validation.publication
-        assert publication is not None
-        today = as_of or datetime.now(publication.tz).date()
-        if day > today:
-            raise ConfigError(f"the {day.isoformat()} issue is not out yet (today is {today.isoformat()})")
-        context = make_context(publication, Path(content_dir), today, ["newsletter"], False)
-        fmt = NewsletterFormat(context, publication.programme.formats.get("newsletter"))
+        session = Session(content_dir, as_of=as_of)
+        publication = session.publication
+        if day > session.as_of:
+            raise ConfigError(f"the {day.isoformat()} issue is not out yet (today is {session.as_of.isoformat()})")
+        fmt = session.formats(["newsletter"])["newsletter"]
+        session.check({"newsletter": fmt})
         plan = fmt.issue(publication, day)
         fmt.prepare(publication)
-        return cls(publication, fmt, plan, secret, context.state_dir)
+        return cls(publication, fmt, plan, secret, fmt.context.state_dir)
 
     def __init__(self, publication, fmt, plan, secret: str, state_dir: Path | None) -> None:
         from backpub_newsletter.ledger import ledger_dir
         from backpub_newsletter.message import sender_address
 
         self.publication = publication
+        self.settings = fmt.options
         self.renderer = fmt.renderer
         self.plan = plan
         self.secret = secret
         self.state_dir = ledger_dir(state_dir)
-        self.list_id = publication.programme.newsletter.list_id
-        self.sender = sender_address(publication).addr_spec
+        self.list_id = fmt.options.list_id
+        self.sender = sender_address(fmt.options).addr_spec
         self._template = fmt.renderer.bodies(plan, PLACEHOLDER_URL)
 
     def outgoing(self, subscriber):
@@ -166,9 +211,9 @@ class _Edition:
 
         return Outgoing(
             key=subscriber.key,
-            label=f"line {subscriber.line} {subscriber.address.addr_spec}",
+            label=subscriber.label,
             recipient=subscriber.address.addr_spec,
-            message_id=message_id(self.publication, self.plan, subscriber.key),
+            message_id=message_id(self.settings, self.plan, subscriber.key),
             data=lambda: self.message(subscriber),
         )
 
@@ -176,12 +221,12 @@ class _Edition:
         """The subscriber's own message: their unsubscribe link, their Message-ID, their To."""
         from backpub_newsletter.message import compose, personal_unsubscribe_url, to_bytes, unsubscribe_token
 
-        newsletter = self.publication.programme.newsletter
+        newsletter = self.settings
         token = unsubscribe_token(self.secret, newsletter.list_id, subscriber.key)
         url = personal_unsubscribe_url(newsletter.unsubscribe_url, token)
         bodies = self._personalised(url)
         message = compose(
-            self.publication, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
+            self.publication, self.settings, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
             recipient=subscriber.address,
         )  # fmt: skip
         return to_bytes(message)
@@ -200,7 +245,7 @@ class _Edition:
         )
 
 
-def _dry_run(edition: _Edition, outgoing: list, invalid: int) -> int:
+def _dry_run(edition: _Edition, outgoing: list, invalid: int, left: int) -> int:
     from backpub_newsletter.ledger import SENT, Ledger
 
     with Ledger(edition.state_dir, edition.list_id, edition.plan.day.isoformat(), read_only=True) as ledger:
@@ -211,12 +256,15 @@ def _dry_run(edition: _Edition, outgoing: list, invalid: int) -> int:
     click.echo(f"  would send   {len(outgoing) - already}")
     click.echo(f"  would skip   {already} (already sent)")
     click.echo(f"  invalid rows {invalid}")
+    click.echo(f"  left out     {left} (unsubscribed)")
     click.echo(f"  largest message {largest:,} bytes")
     return 0
 
 
-def _report(day: date, total: int, summary, invalid: int) -> int:
-    click.echo(f"Issue {day.isoformat()}: {total} subscriber(s)")
+def _report(day: date, total: int, summary, invalid: int, left: int) -> int:
+    click.echo(f"Issue {day.isoformat()}: {total} subscriber{'' if total == 1 else 's'}")
+    if left:
+        click.echo(f"  left out  {left} (unsubscribed; never mailed again)")
     click.echo(f"  sent      {summary.sent}")
     click.echo(f"  skipped   {summary.skipped} (already sent)")
     click.echo(f"  failed    {len(summary.failed)}")
@@ -228,11 +276,19 @@ def _report(day: date, total: int, summary, invalid: int) -> int:
             click.echo(f"    {label}")
         click.echo("    check the server's log; --resend-uncertain sends these again")
     if invalid:
-        click.echo(f"  invalid   {invalid} row(s) skipped (listed above)")
+        click.echo(f"  invalid   {invalid} row{'' if invalid == 1 else 's'} skipped (listed above)")
     if summary.stopped:
         click.secho(f"Stopped: {summary.stopped}", fg="red", err=True)
         return 1
-    return 1 if summary.failed else 0
+    if summary.failed or summary.uncertain:
+        # A scheduled job must not report success while someone may not have the issue.
+        click.secho(
+            f"Not delivered for certain: {len(summary.failed)} failed, {len(summary.uncertain)} uncertain",
+            fg="red",
+            err=True,
+        )
+        return 1
+    return 0
 
 
 @contextmanager

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import ClassVar
 
 from backpub import Format, Job, Problem, Publication, RenderError
 from backpub_newsletter.issue import IssuePlan, issue_days, plan_issue
+from backpub_newsletter.options import NewsletterOptions
 from backpub_newsletter.rendering import template_files, template_search_path
 
 __version__ = "1.0"
 
+WEBSITE_FOLDER = "newsletter"
+"""Where the issues' web editions are served on the programme's website."""
 PARTS = {"index.html": "preview", "email.txt": "text", "message.eml": "message"}
-
-
-class NewsletterOptions(BaseModel):
-    """programme.yaml `formats.newsletter`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    excerpt_words: int = Field(default=90, ge=20, le=400)
-    """How many words of the deep-dive article the issue quotes."""
 
 
 class NewsletterFormat(Format):
@@ -31,10 +25,23 @@ class NewsletterFormat(Format):
     version = __version__
     description = "The Sunday newsletter: HTML preview, plain text and the RFC 5322 message."
     Options = NewsletterOptions
+    options: NewsletterOptions
+    moved_settings: ClassVar[Mapping[str, str]] = {"newsletter": "'newsletter' moved to 'formats.newsletter'"}
+
+    def links(self, publication: Publication) -> Mapping[str, str]:
+        """Where the website's sign-up form posts to, when the programme has one."""
+        action = self.options.signup_form_action
+        return {"newsletter-signup": action} if action else {}
+
+    def website_path(self, output: str, publication: Publication) -> str | None:
+        """Each issue's web edition is on the website at /newsletter/<date>/ (the e-mail files are not)."""
+        return f"{WEBSITE_FOLDER}/{output}" if output.endswith("/index.html") else None
 
     def check(self, publication: Publication) -> list[Problem]:
         problems = []
         for plan in self.plans(publication):
+            if plan.episode.episode_type != "full":
+                continue  # a trailer or bonus episode need not teach a protocol or a mistake
             for missing, thing in ((plan.protocol, "protocol"), (plan.mistake, "mistake")):
                 if missing is None:
                     message = f"[{self.name}] episode covers no {thing}; the {plan.day} issue leaves that section out"
@@ -56,7 +63,8 @@ class NewsletterFormat(Format):
         for plan in self.plans(publication):
             for filename, part in PARTS.items():
                 # Only the preview embeds the artwork file; the email links to its public URL.
-                assets = frozenset({publication.programme.podcast.artwork}) if part == "preview" else frozenset()
+                art = {publication.programme.artwork, plan.episode.artwork} - {None}
+                assets = frozenset(art) if part == "preview" else frozenset()
                 jobs.append(
                     Job(
                         f"{plan.day.isoformat()}/{filename}",
@@ -85,17 +93,21 @@ class NewsletterFormat(Format):
 
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_newsletter.message import compose, to_bytes
-        from backpub_newsletter.rendering import artwork_data_uri
+        from backpub_newsletter.rendering import EPISODE_ART_PX, artwork_data_uri
 
         plan = self.issue(publication, date.fromisoformat(job.args["day"]))
         # The built files are the list-level edition; `backpub newsletter send` personalises the link per subscriber.
-        unsubscribe_url = publication.programme.newsletter.unsubscribe_url
+        unsubscribe_url = self.options.unsubscribe_url
         part = job.args["part"]
         if part == "preview":
-            artwork = artwork_data_uri(publication.asset(publication.programme.podcast.artwork))
-            return self.renderer.bodies(plan, unsubscribe_url, artwork_src=artwork).html.encode()
+            artwork = artwork_data_uri(publication.asset(publication.programme.artwork))
+            episode_art = plan.episode.artwork
+            episode_src = artwork_data_uri(publication.asset(episode_art), 2 * EPISODE_ART_PX) if episode_art else None
+            return self.renderer.bodies(plan, unsubscribe_url, artwork, episode_src).html.encode()
         bodies = self.renderer.bodies(plan, unsubscribe_url)
         if part == "text":
             return bodies.text.encode()
-        message = compose(publication, plan, html=bodies.html, text=bodies.text, unsubscribe_url=unsubscribe_url)
+        message = compose(
+            publication, self.options, plan, html=bodies.html, text=bodies.text, unsubscribe_url=unsubscribe_url
+        )
         return to_bytes(message)

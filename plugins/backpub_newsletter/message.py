@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from backpub import Publication
 from backpub_newsletter.issue import IssuePlan
+from backpub_newsletter.options import NewsletterOptions
 
 COMPOSE_POLICY = policy.SMTP
 """Bodies are encoded with 76-character quoted-printable lines (RFC 2045) and CRLF line ends."""
@@ -24,9 +25,9 @@ WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 """Headers are written unfolded up to RFC 5322's 998 characters, so List-Unsubscribe stays on one line."""
 
 
-def sender_address(publication: Publication) -> Address:
+def sender_address(newsletter: NewsletterOptions) -> Address:
     """The From address of the newsletter."""
-    return _address(publication.programme.newsletter.from_address)
+    return _address(newsletter.from_address)
 
 
 def _address(text: str) -> Address:
@@ -35,12 +36,11 @@ def _address(text: str) -> Address:
     return Address(display_name=name, username=username, domain=domain)
 
 
-def message_id(publication: Publication, plan: IssuePlan, recipient: str | None = None) -> str:
+def message_id(newsletter: NewsletterOptions, plan: IssuePlan, recipient: str | None = None) -> str:
     """A stable Message-ID: the same issue to the same recipient always has the same id."""
-    newsletter = publication.programme.newsletter
     seed = "\n".join([plan.episode.guid, newsletter.list_id, plan.day.isoformat(), (recipient or "").lower()])
     digest = hashlib.sha256(seed.encode()).hexdigest()[:32]
-    return f"<{plan.day:%Y%m%d}.{digest}@{sender_address(publication).domain}>"
+    return f"<{plan.day:%Y%m%d}.{digest}@{sender_address(newsletter).domain}>"
 
 
 def unsubscribe_token(secret: str, list_id: str, address: str) -> str:
@@ -58,7 +58,9 @@ def verify_token(secret: str, list_id: str, token: str) -> str | None:
         address = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    return address if hmac.compare_digest(unsubscribe_token(secret, list_id, address), token) else None
+    # Compared as bytes: a str comparison raises on non-ASCII input, and tokens come from anyone's URL.
+    expected = unsubscribe_token(secret, list_id, address).encode()
+    return address if hmac.compare_digest(expected, token.encode()) else None
 
 
 def personal_unsubscribe_url(base_url: str, token: str) -> str:
@@ -67,14 +69,14 @@ def personal_unsubscribe_url(base_url: str, token: str) -> str:
     return f"{base_url}{separator}token={quote(token, safe='')}"
 
 
-def unsubscribe_mailto(publication: Publication) -> str:
+def unsubscribe_mailto(newsletter: NewsletterOptions) -> str:
     """The mailto: alternative of List-Unsubscribe; the sender's address identifies the subscriber."""
-    newsletter = publication.programme.newsletter
     return f"mailto:{newsletter.unsubscribe_mailto}?subject={quote('unsubscribe ' + newsletter.list_id)}"
 
 
 def compose(
     publication: Publication,
+    newsletter: NewsletterOptions,
     plan: IssuePlan,
     *,
     html: str,
@@ -84,17 +86,16 @@ def compose(
 ) -> EmailMessage:
     """The complete message: multipart/alternative with the plain text first and the HTML last (preferred)."""
     programme = publication.programme
-    newsletter = programme.newsletter
     message = EmailMessage(policy=COMPOSE_POLICY)
-    message["From"] = sender_address(publication)
+    message["From"] = sender_address(newsletter)
     if recipient is not None:
         message["To"] = recipient
     message["Reply-To"] = _address(newsletter.reply_to)
     message["Subject"] = plan.episode.title
     message["Date"] = format_datetime(publication.at(plan.day, newsletter.send_time))
-    message["Message-ID"] = message_id(publication, plan, recipient.addr_spec if recipient else None)
+    message["Message-ID"] = message_id(newsletter, plan, recipient.addr_spec if recipient else None)
     message["List-Id"] = f"{programme.title} Sunday newsletter <{newsletter.list_id}>"
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{unsubscribe_mailto(publication)}>"
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{unsubscribe_mailto(newsletter)}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Content-Language"] = programme.language
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")

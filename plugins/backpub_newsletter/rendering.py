@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backpub import Publication, RenderError
-from backpub import markdown as md
+from backpub import Publication, RenderError, excerpt, plain_text
+from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -19,6 +19,8 @@ TEMPLATE_FILES = ("email.html.j2", "email.css", "email.txt.j2")
 GMAIL_CLIP_BYTES = 102_000
 """Gmail clips HTML bodies above about 102 KB; stay under it."""
 PREVIEW_ARTWORK_PX = 128
+EPISODE_ART_PX = 160
+"""How large the e-mail shows an episode's own artwork (the preview embeds a copy twice this size, for HiDPI)."""
 
 
 def template_search_path(theme_dir: Path) -> list[Path]:
@@ -64,11 +66,16 @@ class IssueRenderer:
         # keep_at_rules keeps the mobile and dark-mode @media blocks that inlining cannot express.
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
-    def bodies(self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None = None) -> Bodies:
-        """Both bodies, with this unsubscribe link; `artwork_src` replaces the artwork URL (browser preview)."""
+    def bodies(
+        self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None = None, episode_art_src: str | None = None
+    ) -> Bodies:
+        """Both bodies, with this unsubscribe link; `artwork_src` and `episode_art_src` replace the podcast's and the
+        episode's artwork URLs (browser preview)."""
         values = self.values(plan, unsubscribe_url)
         if artwork_src is not None:
             values["artwork"]["src"] = artwork_src
+        if episode_art_src is not None and values["episode"]["artwork"]:
+            values["episode"]["artwork"] = episode_art_src
         html = self.inliner.inline(self.html_env.get_template("email.html.j2").render(values))
         if len(html.encode()) >= GMAIL_CLIP_BYTES and artwork_src is None:
             raise RenderError(
@@ -84,19 +91,27 @@ class IssueRenderer:
         publication = self.publication
         programme = publication.programme
         episode = plan.episode
+        episode_url = publication.url_for(episode)
         return {
             "title": programme.title,
             "language": programme.language,
             "day_label": f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}",
             "preheader": episode.summary,
-            "artwork": {"src": programme.podcast.artwork_url, "alt": f"{programme.podcast.title} podcast artwork"},
+            # The email links to the artwork's public URL (the podcast feed publishes it); without one it shows none.
+            "artwork": {"src": publication.link("podcast-artwork"), "alt": f"{programme.title} cover art"},
             "episode": {
                 "number": episode.number,
                 "title": episode.title,
                 "summary": episode.summary,
                 "url": publication.url_for(episode),
                 "minutes": round((episode.audio.duration_seconds or 0) / 60),
+                # The episode's own artwork, as the website publishes a small copy of it (`Format.links`).
+                "artwork": publication.link(f"episode-artwork-small:{episode.id}") if episode.artwork else None,
             },
+            "chapters": [
+                {"clock": mark.clock(), "title": mark.title, "url": f"{episode_url}#chapter-{number}"}
+                for number, mark in enumerate(episode.chapters, start=1)
+            ],
             "excerpt": article_excerpt(episode.body, self.excerpt_words),
             "protocol": self._protocol(plan),
             "mistake": self._mistake(plan),
@@ -135,8 +150,8 @@ class IssueRenderer:
         }
 
     def _markdown(self, text: str) -> dict[str, str]:
-        html = md.render(text, link=self._link, heading_shift=2)
-        return {"html": html, "text": md.plain_text(join_soft_breaks(text))}
+        html = render_markdown(text, link=self._link, heading_shift=2)
+        return {"html": html, "text": plain_text(join_soft_breaks(text))}
 
     def _link(self, entity_id: str) -> str:
         return self.publication.url_for(entity_id) if entity_id in self.publication.by_id else self.publication.home_url
@@ -162,7 +177,7 @@ def article_excerpt(body: str, words: int) -> str:
     """The opening of the deep-dive article: the part before its first heading when that is long enough."""
     opening = re.split(r"(?m)^#{1,6}\s", body, maxsplit=1)[0]
     source = opening if len(opening.split()) >= 20 else body
-    cut = md.excerpt(join_soft_breaks(source), words)
+    cut = excerpt(join_soft_breaks(source), words)
     if not cut.endswith("…"):
         return cut
     # Prefer ending on a whole sentence when that keeps most of the excerpt.
@@ -182,12 +197,17 @@ def wrap_paragraphs(text: str, width: int = 72) -> str:
     return "\n\n".join(wrapped)
 
 
-def artwork_data_uri(path: Path) -> str:
-    """A small PNG of the podcast artwork as a data: URI, so the browser preview needs no network."""
+def artwork_data_uri(path: Path, px: int = PREVIEW_ARTWORK_PX) -> str:
+    """A small copy of square artwork as a data: URI, so the browser preview needs no network (a JPEG stays a
+    JPEG: a photograph as PNG would weigh many times more)."""
     from PIL import Image
 
     with Image.open(path) as image:
-        small = image.convert("RGB").resize((PREVIEW_ARTWORK_PX, PREVIEW_ARTWORK_PX), Image.Resampling.LANCZOS)
+        kind = "png" if image.format == "PNG" else "jpeg"
+        small = image.convert("RGB").resize((px, px), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    small.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    if kind == "png":
+        small.save(buffer, format="PNG", optimize=True)
+    else:
+        small.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
+    return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode()

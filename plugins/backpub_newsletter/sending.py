@@ -214,7 +214,10 @@ class Sender:
     retry_delay: float = 2.0
     resend_uncertain: bool = False
     should_stop: Callable[[], bool] = lambda: False
+    max_consecutive_failures: int = 10
+    """Temporary failures in a row (across subscribers) after which the run stops: the server keeps refusing."""
     _last_send: float = 0.0
+    _consecutive: int = 0
 
     def run(self, outgoing: list[Outgoing], advance: Callable[[], None] = lambda: None) -> Summary:
         summary = Summary()
@@ -260,6 +263,7 @@ class Sender:
                 return
             self.ledger.mark(item.key, SENT)
             summary.sent += 1
+            self._consecutive = 0
             return
 
     def _mark_sending(self, item: Outgoing) -> None:
@@ -274,6 +278,11 @@ class Sender:
             self.connection.reset()
         if reason.startswith("cannot connect") and attempt == self.attempts:
             raise ServerUnavailable(reason)
+        self._consecutive += 1
+        if self._consecutive >= self.max_consecutive_failures:
+            raise ServerUnavailable(
+                f"the server refused {self._consecutive} deliveries in a row with temporary errors (last: {reason})"
+            )
         if attempt == self.attempts:
             summary.failed.append((item.label, f"{reason} (gave up after {attempt} attempts)"))
 

@@ -30,6 +30,11 @@ class Subscriber:
         """The subscriber's identity in the ledger (addresses compare case-insensitively)."""
         return self.address.addr_spec.lower()
 
+    @property
+    def label(self) -> str:
+        """How reports name the subscriber: by CSV line, or by address alone when from the subscriber list."""
+        return f"line {self.line} {self.address.addr_spec}" if self.line else self.address.addr_spec
+
 
 @dataclass(frozen=True)
 class RowProblem:
@@ -72,8 +77,11 @@ def _subscriber(
     row: list[str], header: list[str], line: int, seen: dict[str, int]
 ) -> tuple[Subscriber | None, RowProblem | None]:
     if len(row) != len(header):
-        missing = ", ".join(header[len(row) :])
-        why = f"missing column(s) {missing}" if len(row) < len(header) else f"{len(row) - len(header)} extra field(s)"
+        missing, extra = header[len(row) :], len(row) - len(header)
+        if missing:
+            why = f"missing {'column' if len(missing) == 1 else 'columns'} {', '.join(missing)}"
+        else:
+            why = f"{extra} extra {'field' if extra == 1 else 'fields'}"
         return None, RowProblem(line, f"expected {len(header)} fields, found {len(row)} ({why})")
     values = dict(zip(header, row, strict=True))
     addr = values[EMAIL_COLUMN].strip()
@@ -85,3 +93,8 @@ def _subscriber(
         return None, RowProblem(line, f"{addr} is a duplicate of line {seen[addr.lower()]}")
     name = " ".join(values.get(NAME_COLUMN, "").split())
     return Subscriber(line, Address(display_name=name, addr_spec=addr)), None
+
+
+def subscribers_from(members) -> list[Subscriber]:
+    """The subscriber list's members (line 0: they come from no file)."""
+    return [Subscriber(0, Address(display_name=member.name, addr_spec=member.email)) for member in members]

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Format, Job, Problem, Publication, hookimpl
-from backpub.model import Clinic, Handout
+from backpub import Clinic, Format, Handout, Job, Problem, Publication, hookimpl
 
 if TYPE_CHECKING:
     from backpub_pdf.planning import Footprint
 
 __version__ = "1.0"
+
+WEBSITE_FOLDER = "handouts"
+"""Where the PDFs are served on the programme's website."""
 
 
 class PdfOptions(BaseModel):
@@ -45,6 +47,14 @@ class PdfFormat(Format):
             for handout in publication.handouts
             if handout.id == PACK_NAME
         ]
+
+    def links(self, publication: Publication) -> dict[str, str]:
+        """Each handout's unbranded edition is its file on the website."""
+        return {handout.id: f"/{WEBSITE_FOLDER}/{handout.id}.pdf" for handout in publication.handouts}
+
+    def website_path(self, output: str, publication: Publication) -> str:
+        """Every edition and pack is downloadable from the website's handouts folder."""
+        return f"{WEBSITE_FOLDER}/{output}"
 
     def jobs(self, publication: Publication) -> list[Job]:
         from backpub_pdf.planning import footprint

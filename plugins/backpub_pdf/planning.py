@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from backpub import Publication
-from backpub.markdown import references as markdown_references
-from backpub.markdown import scan
-from backpub.model import Clinic, Concept, Entity, Handout, Mistake, Protocol
+from backpub import Clinic, Concept, Entity, Handout, Mistake, Protocol, Publication, scan
+from backpub import references as markdown_references
 
 PACK_NAME = "pack"
 """A clinic's pack is `<clinic>/pack.pdf`; check() refuses a handout with this id so the names cannot clash."""

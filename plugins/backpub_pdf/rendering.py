@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from backpub import BuildContext, Job, Publication, RenderError
-from backpub.model import Clinic, Handout
+from backpub import BuildContext, Clinic, Handout, Job, Publication, RenderError
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.planning import pack_handouts
 from backpub_pdf.view import HandoutViews, long_date, palette

@@ -12,9 +12,8 @@ from datetime import date
 
 from markupsafe import Markup
 
-from backpub import Publication
-from backpub.markdown import render as render_markdown
-from backpub.model import Clinic, Concept, Entity, Handout, Mistake, Protocol
+from backpub import Clinic, Concept, Entity, Handout, Mistake, Protocol, Publication
+from backpub import render as render_markdown
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
 

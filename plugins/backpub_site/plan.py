@@ -6,10 +6,11 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 
-from backpub import Publication
-from backpub.markdown import references as markdown_references
-from backpub.model import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Treatment
+from backpub import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment
+from backpub import references as markdown_references
+from backpub_site.related import reference_graph, related
 
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
 """The kinds that get a page each and an index page, in the order the navigation shows them."""
@@ -27,11 +28,6 @@ STATIC_FOLDER = "static"
 """Where the site's own files (stylesheet, icon, artwork) go."""
 MEDIA_FOLDER = "media"
 """Where images copied from the content folder go, under their content-relative path."""
-
-MOUNTS = {"handouts/": "pdf/", "book/": "epub/"}
-"""Site folders the deployment serves from other formats' outputs: /handouts/<id>.pdf is outputs/pdf/<id>.pdf
-(the path `publication.path_for(handout)` gives, the one the PDFs' readers and QR codes use), and /book/ is
-outputs/epub/. The site links there only when those formats are built in the same run."""
 
 LATEST_EPISODES = 6
 """How many episodes the home page lists."""
@@ -95,7 +91,12 @@ class SitePlan:
 
     @property
     def with_book(self) -> bool:
-        return "epub" in self.formats
+        return "epub" in self.formats and self.book_path is not None
+
+    @property
+    def book_path(self) -> str | None:
+        """The book's site path, as the format that makes it declared."""
+        return self.publication.links.get("book")
 
     def has_page(self, entity: Entity) -> bool:
         """Whether the site builds a page for the entity."""
@@ -122,7 +123,19 @@ class SitePlan:
         for kind in LIBRARY_KINDS:
             pages.append(self.index(kind))
             pages += [self.library_page(entity) for entity in self.publication.of(kind)]
+        pages.append(self.search_page())
         return pages
+
+    def searchable(self) -> list[Entity]:
+        """Every entity with a page, as the search index and the search page's A-Z list hold them: by title."""
+        members = [*self.released, *(e for kind in LIBRARY_KINDS for e in self.publication.of(kind))]
+        return sorted(members, key=lambda entity: (entity.title.casefold(), entity.id))
+
+    def search_page(self) -> Page:
+        """The search page: results when JavaScript runs, and every page A to Z when it does not."""
+        from backpub_site.search import PAGE_OUTPUT
+
+        return self._page(PAGE_OUTPUT, "search.html", {e.id for e in self.searchable()}, [], kind="search")
 
     def home(self) -> Page:
         shown = {episode.id for episode in self.latest()}
@@ -139,13 +152,25 @@ class SitePlan:
         return self._page(output_for(folder_path(kind)), "index.html", {e.id for e in members}, [], kind=kind.kind)
 
     def episode_page(self, episode: Episode) -> Page:
-        shown = {episode.id, *self.covered(episode), *(e.id for e in self.related(episode))}
+        shown = {episode.id, *self.covered(episode), *self.related_articles(episode)}
         shown.update(neighbour.id for neighbour in self.neighbours(episode) if neighbour)
+        shown.update(self.chapter_entities(episode))
         texts = [episode.body, episode.show_notes]
-        return self._page(output_for(self.publication.path_for(episode)), "episode.html", shown, texts, episode.id)
+        page = self._page(output_for(self.publication.path_for(episode)), "episode.html", shown, texts, episode.id)
+        return replace(page, images=tuple(dict.fromkeys([*page.images, *self.chapter_images(episode)])))
+
+    def chapter_entities(self, episode: Episode) -> list[str]:
+        """The entities an episode's chapters link to (their pages' paths change the chapter links)."""
+        return [mark.entity for mark in episode.chapters if mark.entity and mark.entity in self.publication.by_id]
+
+    @staticmethod
+    def chapter_images(episode: Episode) -> list[str]:
+        """The content images an episode's chapters show."""
+        return [mark.image for mark in episode.chapters if mark.image]
 
     def library_page(self, entity: Entity) -> Page:
         shown = {entity.id, *self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))}
+        shown.update(self.related_articles(entity))
         output = output_for(self.publication.path_for(entity))
         page = self._page(output, f"{entity.kind}.html", shown, self.markdown_of(entity), entity.id)
         if isinstance(entity, Protocol) and entity.image:
@@ -193,6 +218,24 @@ class SitePlan:
         """The episode's related episodes that are released."""
         by_id = self.publication.by_id
         return [by_id[i] for i in episode.related_episodes if i in self.released_ids]  # type: ignore[misc]
+
+    @cached_property
+    def graph(self) -> dict[str, set[str]]:
+        """Which entities refer to which (episodes not out yet take no part: they must not show through)."""
+        entities = self.publication.entities
+        return reference_graph(e for e in entities if not isinstance(e, Episode) or e.id in self.released_ids)
+
+    def related_articles(self, entity: Entity) -> list[str]:
+        """Up to five pages related to an episode or protocol page, beyond what the page already lists: an
+        episode's hand-picked related episodes first, then pages that share the most entities with it."""
+        if isinstance(entity, Episode):
+            first, listed = [e.id for e in self.related(entity)], self.covered(entity)
+        elif isinstance(entity, Protocol):
+            first, listed = [], [*self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))]
+        else:
+            return []
+        by_id = self.publication.by_id
+        return related(entity.id, self.graph, by_id, eligible=self.has_page, exclude=listed, first=first)
 
     def neighbours(self, episode: Episode) -> tuple[Episode | None, Episode | None]:
         """The released episodes before and after this one."""

@@ -11,11 +11,9 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import Publication, RenderError
-from backpub.markdown import excerpt, plain_text
-from backpub.markdown import render as render_markdown
-from backpub.model import TYPES_BY_KIND, Entity, Episode, Protocol
-from backpub_site import seo
+from backpub import TYPES_BY_KIND, Entity, Episode, Protocol, Publication, RenderError, excerpt, plain_text
+from backpub import render as render_markdown
+from backpub_site import artwork, seo
 from backpub_site.images import ImageError, dimensions
 from backpub_site.plan import (
     KIND_LABELS,
@@ -27,6 +25,7 @@ from backpub_site.plan import (
     folder_path,
     relative_href,
 )
+from backpub_site.search import messages as search_messages
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE / "templates"
@@ -127,10 +126,18 @@ class PageRenderer:
             "size": self.image_size,
             "nav": nav,
             "home": href("/"),
-            "signup_action": programme.newsletter.signup_form_action,
-            "feed_url": programme.podcast.feed_url,
+            # Other formats' addresses, when they are installed (`Format.links`): the site shows what exists.
+            "signup_action": self.publication.link("newsletter-signup"),
+            "feed_url": self.publication.link("feed"),
+            "og_image": self.publication.link("podcast-artwork")
+            or self.publication.home_url + f"{STATIC_FOLDER}/artwork.png",
             "labels": KIND_LABELS,
             "summary": summary_of,
+            "search": {
+                "action": href("/search/"),
+                "index": href("/search/index.json"),
+                "messages": search_messages(programme.language),
+            },
             "current": page.kind or (self.publication.get(page.entity).kind if page.entity else None),
         }
 
@@ -174,6 +181,8 @@ class PageRenderer:
             return self.home(page)
         if page.template == "index.html":
             return self.index(page)
+        if page.template == "search.html":
+            return self.search_page(page)
         entity = self.publication.get(page.entity or "")
         if isinstance(entity, Episode):
             return self.episode(page, entity)
@@ -182,7 +191,7 @@ class PageRenderer:
     def home(self, page: Page) -> dict[str, Any]:
         programme = self.publication.programme
         handouts = self.publication.handouts if self.plan.with_pdfs else ()
-        book = relative_href(page.output, self.publication.book_path) if self.plan.with_book else None
+        book = relative_href(page.output, self.plan.book_path) if self.plan.with_book else None
         full_title = f"{programme.title}: {programme.subtitle}" if programme.subtitle else programme.title
         return {
             "title": programme.title,
@@ -225,6 +234,17 @@ class PageRenderer:
             ]
         return context
 
+    def search_page(self, page: Page) -> dict[str, Any]:
+        words = search_messages(self.publication.programme.language)
+        return {
+            "title": words["heading"],
+            "description": f"{words['label']}: {self.publication.programme.title}",
+            "canonical": self.publication.programme.site_url + "/search/",
+            "og_type": "website",
+            "json_ld": seo.collection_json_ld(self.publication, words["heading"], "/search/"),
+            "members": self.plan.searchable(),
+        }
+
     def episode(self, page: Page, episode: Episode) -> dict[str, Any]:
         covered = [self.publication.get(i) for i in self.plan.covered(episode)]
         before, after = self.plan.neighbours(episode)
@@ -237,10 +257,42 @@ class PageRenderer:
             "episode": episode,
             "cards": [e for e in covered if e.kind in ("protocol", "mistake")],
             "also": [e for e in covered if e.kind not in ("protocol", "mistake")],
-            "related": self.plan.related(episode),
+            "related": [self.publication.get(i) for i in self.plan.related_articles(episode)],
+            "chapter_list": self.chapter_list(page, episode),
+            "captions": self.captions(episode),
+            "artwork": self.episode_artwork(page, episode),
             "before": before,
             "after": after,
         }
+
+    def episode_artwork(self, page: Page, episode: Episode) -> dict[str, Any] | None:
+        """The episode's own artwork as the page shows it: the one small square copy in the episode's folder."""
+        if not episode.artwork:
+            return None
+        src = relative_href(page.output, artwork.site_path(self.publication, episode, small=True))
+        return {"src": src, "size": artwork.SMALL_PX}
+
+    def captions(self, episode: Episode) -> dict[str, str] | None:
+        """The video's captions track: the transcript, when it is WebVTT (the only format <track> plays)."""
+        transcript = episode.transcript
+        if episode.video is None or transcript is None or transcript.type != "text/vtt":
+            return None
+        language = transcript.language or self.publication.programme.language
+        return {"src": transcript.url, "lang": language, "label": f"Captions ({language})"}
+
+    def chapter_list(self, page: Page, episode: Episode) -> list[dict[str, Any]]:
+        """The episode's chapters as the page lists them: start, clock text, title, and where each links."""
+        items = []
+        for mark in episode.chapters:
+            target = self.publication.by_id.get(mark.entity) if mark.entity else None
+            if target is not None:
+                more = (relative_href(page.output, self.plan.site_path(target)), target.title)
+            else:
+                more = (mark.url, "Web page") if mark.url else None
+            seconds = int(mark.start)
+            items.append({"start": seconds, "clock": mark.clock(), "title": mark.title, "more": more,
+                          "image": mark.image})  # fmt: skip
+        return items
 
     def library(self, page: Page, entity: Entity) -> dict[str, Any]:
         by_id = self.publication.by_id
@@ -255,6 +307,7 @@ class PageRenderer:
             "index_href": page_href(page, folder_path(type(entity))),
             "episodes": self.plan.covering_episodes(entity),
             "linked": [by_id[i] for i in self.plan.linked_entities(entity)],
+            "related": [by_id[i] for i in self.plan.related_articles(entity)],
         }
         if isinstance(entity, Protocol):
             context["phase"] = self.publication.programme.phase(entity.phase)

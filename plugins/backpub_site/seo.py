@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from backpub import Publication
-from backpub.model import Entity, Episode
+from backpub import Entity, Episode, Publication
 
 SCHEMA = "https://schema.org"
 
@@ -16,14 +15,12 @@ def _publisher(publication: Publication) -> dict[str, Any]:
 
 
 def _series(publication: Publication) -> dict[str, Any]:
-    podcast = publication.programme.podcast
-    return {
-        "@type": "PodcastSeries",
-        "name": podcast.title,
-        "url": publication.home_url,
-        "webFeed": podcast.feed_url,
-        "image": podcast.artwork_url,
-    }
+    series = {"@type": "PodcastSeries", "name": publication.programme.title, "url": publication.home_url}
+    # The feed and the artwork's public URL come from the feed format, when it is installed.
+    for key, link in (("webFeed", "feed"), ("image", "podcast-artwork")):
+        if publication.link(link):
+            series[key] = publication.link(link)
+    return series
 
 
 def iso_duration(seconds: int) -> str:
@@ -72,7 +69,7 @@ def episode_json_ld(publication: Publication, episode: Episode) -> dict[str, Any
         "url": publication.url_for(episode),
         "description": episode.summary,
         "episodeNumber": episode.number,
-        "datePublished": publication.release_datetime(episode).isoformat(),
+        "datePublished": episode.release.isoformat(),
         "inLanguage": publication.programme.language,
         "partOfSeries": _series(publication),
         "publisher": _publisher(publication),

@@ -8,10 +8,14 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from backpub.errors import BackpubError, ContentError, PluginError
+from backpub.errors import BackpubError, ContentError, PluginError, visible
+
+if TYPE_CHECKING:
+    from backpub.session import Session
 
 DEFAULT_CONTENT = "content"
 
@@ -31,7 +35,7 @@ def handle_errors(command):
             print_problems(exc.problems, fmt=fmt if fmt in ("text", "json") else "text")
             raise SystemExit(1) from None
         except BackpubError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(f"Error: {visible(str(exc))}", fg="red", err=True)
             trace = getattr(exc, "traceback", None)
             if trace and os.environ.get("BACKPUB_DEBUG"):
                 click.echo(trace, err=True)
@@ -92,7 +96,29 @@ class IsoDate(click.ParamType):
 ISO_DATE = IsoDate()
 
 
-content_argument = click.argument("content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path))
+def content_option(command):
+    """`--content DIR` on every command; `validate` and `schedule` also keep their older positional form."""
+    return click.option(
+        "--content",
+        "content_dir",
+        default=DEFAULT_CONTENT,
+        type=click.Path(path_type=Path),
+        show_default=True,
+        help="The content folder.",
+    )(command)
+
+
+def legacy_content_argument(command):
+    """The content folder as a positional argument, as `validate DIR` and `schedule DIR` always accepted."""
+    return click.argument("legacy_content", required=False, metavar="[CONTENT]", type=click.Path(path_type=Path))(
+        command
+    )
+
+
+def _content(content_dir: Path, legacy_content: Path | None) -> Path:
+    return legacy_content if legacy_content is not None else content_dir
+
+
 as_of_option = click.option(
     "--as-of",
     type=ISO_DATE,
@@ -102,34 +128,38 @@ as_of_option = click.option(
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
+def open_session(content_dir: Path, **options) -> Session:
+    """The project session every command works through (see backpub.session)."""
+    from backpub.session import Session
+
+    return Session(content_dir, **options)
+
+
 @click.group(cls=PluginAwareGroup)
 @click.version_option(package_name="backpub")
 def cli() -> None:
-    """backpub publishes the Back In Shape programme from one validated model into every format."""
+    """backpub publishes a programme from one validated model into every format."""
 
 
 @cli.command()
-@content_argument
+@legacy_content_argument
+@content_option
 @strict_option
 @as_of_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @handle_errors
-def validate(content_dir: Path, strict: bool, as_of: date | None, output_format: str) -> None:
-    """Check the content and report every problem with its file and line."""
+def validate(
+    legacy_content: Path | None, content_dir: Path, strict: bool, as_of: date | None, output_format: str
+) -> None:
+    """Run every check a build runs, and report every problem with its file and line."""
     from backpub.reporting import run_validate
 
-    raise SystemExit(run_validate(content_dir, strict=strict, as_of=as_of, output_format=output_format))
+    session = open_session(_content(content_dir, legacy_content), strict=strict, as_of=as_of)
+    raise SystemExit(run_validate(session, output_format=output_format))
 
 
 @cli.command()
-@click.option(
-    "--content",
-    "content_dir",
-    default=DEFAULT_CONTENT,
-    type=click.Path(path_type=Path),
-    show_default=True,
-    help="The content folder.",
-)
+@content_option
 @click.option(
     "--format", "-f", "formats", multiple=True, metavar="NAME", help="A format to build (repeatable; default: all)."
 )
@@ -158,57 +188,50 @@ def build(
     report_format: str,
 ) -> None:
     """Validate the content and render the requested formats into outputs/."""
-    if not no_cache and _skip_unchanged(content_dir, output_dir, formats, as_of, strict, quiet, report_format):
+    session = open_session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=not no_cache)
+    if not no_cache and _skip_unchanged(session, formats, quiet, report_format):
         return
-    from backpub.build import build as run_build
+    from backpub.build import build_session
     from backpub.reporting import ConsoleProgress, print_build_report, print_problems
 
     progress = ConsoleProgress(enabled=not quiet and report_format == "text")
-    report = run_build(
-        content_dir,
-        output_dir=output_dir,
-        formats=formats or None,
-        as_of=as_of,
-        strict=strict,
-        jobs=jobs,
-        use_cache=not no_cache,
-        progress=progress,
-    )
+    report = build_session(session, formats or None, jobs=jobs, progress=progress)
     if report.warnings and not quiet and report_format == "text":
         print_problems(report.warnings, summary=False)
     print_build_report(report, fmt=report_format, quiet=quiet)
 
 
 @cli.command()
-@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path), show_default=True)
+@content_option
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1.")
 @click.option("--format", "-f", "formats", multiple=True, metavar="NAME", help="A format to build (default: all).")
 @as_of_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the CPU count).")
 @handle_errors
 def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date | None, jobs: int | None) -> None:
-    """Build, serve the outputs on 127.0.0.1 and rebuild when the content changes."""
+    """Build, serve the website on 127.0.0.1 and rebuild when the content changes."""
     from backpub.errors import ConfigError
     from backpub.preview import Preview
 
-    if not content_dir.is_dir():
-        raise ConfigError(f"content folder {str(content_dir)!r} does not exist")
+    session = open_session(content_dir, as_of=as_of)
     try:
-        server = Preview(content_dir, port=port, formats=formats or None, as_of=as_of, jobs=jobs, log=click.echo)
+        server = Preview(session, port=port, formats=formats or None, jobs=jobs, log=click.echo)
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     server.serve_forever()
 
 
-def _skip_unchanged(content_dir, output_dir, formats, as_of, strict, quiet, report_format) -> bool:
+def _skip_unchanged(session: Session, formats, quiet: bool, report_format: str) -> bool:
     """Report and skip a build whose inputs and outputs are exactly as the last successful build left them."""
     import time
 
     from backpub import stamp
 
     started = time.perf_counter()
-    output_dir = output_dir or content_dir.resolve().parent / "outputs"
-    last = stamp.unchanged_report(content_dir, output_dir, formats or None, as_of, strict)
+    paths = session.paths
+    last = stamp.unchanged_report(
+        session.store, paths.content_dir, paths.output_dir, formats or None, session.requested_as_of, session.strict
+    )
     if last is None:
         return False
     report = stamp.noop_report(last, time.perf_counter() - started)
@@ -219,7 +242,10 @@ def _skip_unchanged(content_dir, output_dir, formats, as_of, strict, quiet, repo
             where = f"{warning['path']}:{warning['line']}:{warning['col']}"
             click.secho(f"{where}: warning: {warning['message']}", fg="yellow", err=True)
         files = sum(stats["unchanged"] for stats in report["formats"].values())
-        click.echo(f"backpub build: nothing changed since the last build; {files} files up to date in {output_dir}")
+        noun = "file" if files == 1 else "files"
+        click.echo(
+            f"backpub build: nothing changed since the last build; {files} {noun} up to date in {paths.output_dir}"
+        )
     return True
 
 
@@ -241,38 +267,61 @@ def plugins(as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--kind", help="Only this kind's front-matter schema (e.g. episode).")
+@click.option(
+    "--kind", help="Only this kind's front-matter schema (e.g. episode), or a format's options (format:NAME)."
+)
 @handle_errors
 def schema(kind: str | None) -> None:
-    """Print the JSON Schema of the content format, for editors."""
+    """Print the JSON Schema of the content format and of every format's options, for editors."""
+    from backpub.plugins import make_host
     from backpub.schema import content_schema
 
-    click.echo(json.dumps(content_schema(kind), indent=2))
+    formats = {name: cls.Options for name, cls in make_host(project_dir=Path.cwd()).formats().items()}
+    click.echo(json.dumps(content_schema(kind, formats), indent=2))
 
 
 @cli.command()
-@click.option("--content", "content_dir", default=DEFAULT_CONTENT, type=click.Path(path_type=Path), show_default=True)
+@content_option
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), help="The output folder to remove.")
 @handle_errors
 def clean(content_dir: Path, output_dir: Path | None) -> None:
     """Remove outputs/ and the build cache (never the send ledgers in .backpub/state)."""
     from backpub.housekeeping import clean as run_clean
+    from backpub.session import ProjectPaths
 
-    for removed in run_clean(content_dir, output_dir):
+    for removed in run_clean(ProjectPaths.resolve(content_dir, output_dir)):
         click.echo(f"removed {removed}")
 
 
 @cli.command()
-@content_argument
+@legacy_content_argument
+@content_option
 @as_of_option
 @click.option("--weeks", default=8, show_default=True, help="How many Sundays to list.")
 @handle_errors
-def schedule(content_dir: Path, as_of: date | None, weeks: int) -> None:
+def schedule(legacy_content: Path | None, content_dir: Path, as_of: date | None, weeks: int) -> None:
     """List the coming Sundays and which episode goes out on each."""
     from backpub.housekeeping import schedule as run_schedule
 
-    for line in run_schedule(content_dir, as_of, weeks):
+    for line in run_schedule(open_session(_content(content_dir, legacy_content), as_of=as_of), weeks):
         click.echo(line)
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(("episode", "protocol", "concept", "mistake", "treatment", "principle",
+                                           "handout", "clinic")))  # fmt: skip
+@click.argument("entity_id", required=False, metavar="[ID]")
+@content_option
+@click.option(
+    "--date", "release", type=ISO_DATE, metavar="DATE", help="An episode's release Sunday (default: the next free one)."
+)
+@click.option("--title", help="The title (default: a placeholder).")
+@handle_errors
+def new(kind: str, entity_id: str | None, content_dir: Path, release: date | None, title: str | None) -> None:
+    """Write a new content file with every required field and placeholders to replace; print its path."""
+    from backpub.scaffold import new_entity
+
+    click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title))
 
 
 def main() -> None:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Text with line breaks, control and bidi-override characters written as escapes, so a file name or a value
+    quoted in a message can never forge a line (or reorder one) in backpub's output."""
+    return _INVISIBLE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True, order=True)
@@ -21,7 +30,7 @@ class Problem:
     entity: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        return f"{visible(self.path)}:{self.line}:{self.col}: {self.severity}: {visible(self.message)}"
 
     def as_dict(self) -> dict[str, object]:
         """The problem as JSON-ready data."""
@@ -51,7 +60,7 @@ class ContentError(BackpubError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         errors = sum(1 for problem in problems if problem.severity == "error")
-        super().__init__(f"the content has {errors} error(s)")
+        super().__init__(f"the content has {errors} error{'' if errors == 1 else 's'}")
 
 
 class PluginError(BackpubError):

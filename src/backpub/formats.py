@@ -70,6 +70,13 @@ class BuildContext:
     """Whether warnings are errors."""
     state_dir: Path | None = None
     """A folder for state that must survive builds and `backpub clean` (ledgers of sends)."""
+    today: date | None = None
+    """Today in the programme's timezone. A build for another `as_of` is a preview: it records nothing."""
+
+    @property
+    def is_preview(self) -> bool:
+        """Whether this build looks at a date other than today (it may show, never record, what is published)."""
+        return self.today is not None and self.as_of != self.today
 
     def theme_dir(self, format_name: str) -> Path:
         """Where a project may override a format's templates: `<project>/theme/<format>/`."""
@@ -87,6 +94,12 @@ class Format(ABC):
     description: ClassVar[str] = ""
     #: The pydantic model of the format's options (programme.yaml `formats.<name>`).
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: Top-level programme.yaml keys where older versions kept this format's settings, each with a note saying
+    #: where they went, e.g. {"old_key": "'old_key' moved to 'formats.<name>'"}: an old key is a located error.
+    moved_settings: ClassVar[Mapping[str, str]] = {}
+    #: True for the one format whose output folder is the programme's website: other formats' published files
+    #: (see `website_path`) are placed into it, so that folder alone is the whole site.
+    hosts_website: ClassVar[bool] = False
 
     def __init__(self, context: BuildContext, options: Mapping[str, Any] | None = None) -> None:
         self.context = context
@@ -100,6 +113,19 @@ class Format(ABC):
     def check(self, publication: Publication) -> list[Problem]:
         """Format-specific problems in the content, found before anything renders."""
         return []
+
+    def links(self, publication: Publication) -> Mapping[str, str]:
+        """What this format publishes where on the programme's website, for every format to link to.
+
+        Keys are entity ids (an entity's page or file) or names (e.g. 'book'); values are site paths starting
+        with '/' or absolute URLs. Read them with `publication.url_for(entity)` and `publication.link(key)`.
+        Called for every installed format, built or not, so links point where the files will be."""
+        return {}
+
+    def website_path(self, output: str, publication: Publication) -> str | None:
+        """Where one of this format's output files is served on the website (relative to the site's root), or
+        None when it is not published there. The build places the file there without rendering it again."""
+        return None
 
     @abstractmethod
     def jobs(self, publication: Publication) -> list[Job]:

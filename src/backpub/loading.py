@@ -119,8 +119,10 @@ def parse_yaml(text: str, shown: str, path: Path, line_offset: int = 0) -> Recor
             line, col = _last_line(text, line_offset), 1
         raise ParseError(Problem(shown, line, col, message=_syntax_message(exc, text, line_offset))) from None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1 + line_offset
-        col = exc.position - text.rfind("\n", 0, exc.position)
+        # libyaml reports a byte offset into the UTF-8 text, not a character index
+        before = text.encode("utf-8")[: exc.position].decode("utf-8", "ignore")
+        line = min(before.count("\n") + 1 + line_offset, _last_line(text, line_offset))
+        col = len(before) - before.rfind("\n")
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = f"character U+{code:04X} is not allowed in YAML (a control character?); remove it"
         raise ParseError(Problem(shown, line, col, message=message)) from None

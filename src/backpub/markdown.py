@@ -1,5 +1,7 @@
 """Markdown for every format: one parser, sanitised raw HTML, entity links and located URL checks.
 
+What a URL may be is decided in `backpub.urlpolicy`; this module applies it to Markdown.
+
 In content, `[text](@some-id)` links to another entity; each format decides where that link goes.
 Images are content files (`![alt](assets/images/x.svg)`); each format decides how they are served.
 """
@@ -8,18 +10,25 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from html.parser import HTMLParser
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-import nh3
+from backpub.urlpolicy import (  # noqa: F401 - re-exported: formats and plugins import them from here
+    SAFE_ATTRIBUTES,
+    SAFE_TAGS,
+    asset_path_problem,
+    css_remote_references,
+    html_remote_references,
+    html_resources,
+    is_remote,
+    is_safe_link,
+    raw_html_issues,
+    sanitise_html,
+)
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -27,21 +36,6 @@ if TYPE_CHECKING:
 
 ENTITY_LINK = "@"
 """Links whose target starts with this character name an entity id, e.g. `[ice](@ice-the-lower-back)`."""
-
-SAFE_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "div", "dl", "dt",
-    "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
-    "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
-    "tfoot", "th", "thead", "tr", "u", "ul",
-}  # fmt: skip
-SAFE_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "code": {"class"},
-    "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan", "scope"},
-    "ol": {"start"},
-}
 
 LinkResolver = Callable[[str], str]
 ImageResolver = Callable[[str], str]
@@ -73,55 +67,6 @@ def _walk(tokens: list[Token]):
             yield from _walk(token.children)
 
 
-_CSS_REFERENCE = re.compile(r"""@import\s+(?!url\()['"]([^'"]+)|url\(\s*['"]?([^'")]+?)['"]?\s*\)""", re.IGNORECASE)
-
-
-def css_remote_references(css: str) -> list[tuple[int, str]]:
-    """(line, url) for every url(...) or @import in a stylesheet that a renderer or reader would fetch from outside
-    (any scheme but data:, protocol-relative, or absolute): themes may style, not fetch."""
-    found = []
-    for match in _CSS_REFERENCE.finditer(css):
-        url = (match[1] or match[2]).strip()
-        if (is_remote(url) and not url.lower().startswith("data:")) or url.startswith("/"):
-            found.append((css.count("\n", 0, match.start()) + 1, url))
-    return found
-
-
-def is_remote(url: str) -> bool:
-    """True for URLs that would make a renderer fetch something: any scheme, or protocol-relative."""
-    return bool(re.match(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)", url.strip()))
-
-
-def asset_path_problem(path: str) -> str | None:
-    """Why a content-relative asset path is unacceptable, or None when it is fine."""
-    if is_remote(path):
-        return f"{path!r} is a remote or absolute URL; content may only use files inside the content folder"
-    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
-        return f"{path!r} is an absolute path; use a path relative to the content folder"
-    if ".." in re.split(r"[\\/]", path) or ".." in re.split(r"[\\/]", unquote(path)):
-        return f"{path!r} leaves the content folder ('..'); use a path inside it"
-    return None
-
-
-def sanitise_html(html: str, on_url: Callable[[str, str, str], str | None] | None = None) -> str:
-    """Clean raw HTML with nh3: no scripts, event handlers, forms, iframes or javascript: URLs."""
-
-    def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-        if on_url is not None and attribute in ("src", "href"):
-            return on_url(tag, attribute, value)
-        return value
-
-    return nh3.clean(
-        html,
-        tags=SAFE_TAGS,
-        attributes=SAFE_ATTRIBUTES,
-        attribute_filter=attribute_filter,
-        clean_content_tags={"script", "style", "iframe", "object", "embed", "form", "template", "svg", "math"},
-        url_schemes={"http", "https", "mailto", "tel"},
-        link_rel=None,
-    )
-
-
 # -- facts about a text, remembered across builds ----------------------------------------------------
 #
 # Parsing Markdown is the most expensive part of validating and planning a large programme, and most texts
@@ -130,7 +75,6 @@ def sanitise_html(html: str, on_url: Callable[[str, str, str], str | None] | Non
 
 _FACTS: dict[tuple[str, str], Any] = {}
 _FACTS_USED: set[tuple[str, str]] = set()
-_FACTS_VERSION = 1
 
 
 def _remembered(kind: str, compute: Callable[[str], Any], nothing: Any) -> Callable[[str], Any]:
@@ -152,36 +96,15 @@ def _remembered(kind: str, compute: Callable[[str], Any], nothing: Any) -> Calla
     return remembered
 
 
-def load_facts(path: Path) -> None:
-    """Remember facts from an earlier build (a missing, damaged or outdated file is ignored)."""
-    try:
-        with open(path, "rb") as handle:
-            version, code, facts = pickle.load(handle)
-    except Exception:  # the cache is an optimisation: any problem reading it means starting afresh
-        return
-    if version == _FACTS_VERSION and code == _code_digest() and isinstance(facts, dict):
+def remember_facts(facts: Any) -> None:
+    """Remember facts kept from an earlier run (the caller's cache decides whether they are current)."""
+    if isinstance(facts, dict):
         _FACTS.update(facts)
 
 
-def save_facts(path: Path) -> None:
-    """Keep the facts this process used (so the file never grows beyond the current content)."""
-    facts = {key: _FACTS[key] for key in _FACTS_USED if key in _FACTS}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            pickle.dump((_FACTS_VERSION, _code_digest(), facts), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except OSError:
-        pass
-
-
-@cache
-def _code_digest() -> str:
-    import markdown_it
-
-    source = Path(__file__).read_bytes() + markdown_it.__version__.encode() + nh3.__version__.encode()
-    return hashlib.sha256(source).hexdigest()
+def facts_in_use() -> dict[tuple[str, str], Any]:
+    """The facts this process used, to keep for the next run (never more than the current content needs)."""
+    return {key: _FACTS[key] for key in _FACTS_USED if key in _FACTS}
 
 
 def _references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -195,7 +118,7 @@ def _references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         elif token.type == "image":
             images.append(str(token.attrGet("src") or ""))
         elif token.type in ("html_block", "html_inline"):
-            images += [value for tag, name, value in _html_resources(token.content) if (tag, name) == ("img", "src")]
+            images += [value for tag, name, value in html_resources(token.content) if (tag, name) == ("img", "src")]
     local = [source for source in images if source and not asset_path_problem(source)]
     return tuple(dict.fromkeys(links)), tuple(dict.fromkeys(local))
 
@@ -238,7 +161,7 @@ def _scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
             if href.startswith(ENTITY_LINK):
                 links.append((line, href[1:]))
         elif token.type in ("html_block", "html_inline"):
-            issues.extend(UrlIssue(line, message) for message in _raw_html_issues(token.content))
+            issues.extend(UrlIssue(line, message) for message in raw_html_issues(token.content))
         elif token.type == "text":
             # markdown-it leaves images with file:, data: or javascript: sources as plain text: refuse them too
             for match in _REFUSED_IMAGE.finditer(token.content):
@@ -255,7 +178,7 @@ def _local_images(text: str) -> list[tuple[int, str]]:
         if token.type == "image":
             sources = [str(token.attrGet("src") or "")]
         elif token.type in ("html_block", "html_inline"):
-            sources = [value for tag, name, value in _html_resources(token.content) if (tag, name) == ("img", "src")]
+            sources = [value for tag, name, value in html_resources(token.content) if (tag, name) == ("img", "src")]
         else:
             continue
         found.extend((line, unquote(src)) for src in sources if src and not asset_path_problem(src))
@@ -281,76 +204,6 @@ def _located(text: str) -> tuple[tuple[int, Token], ...]:
             line += 1
         located.append((line, token))
     return tuple(located)
-
-
-# Attributes with which raw HTML makes a browser or renderer fetch something (href only on these tags).
-_FETCHING_ATTRIBUTES = {
-    "src", "srcset", "poster", "data", "background", "lowsrc", "dynsrc", "longdesc", "codebase", "archive",
-    "manifest", "action", "formaction", "xlink:href", "icon", "ping",
-}  # fmt: skip
-_FETCHING_HREF_TAGS = {"link", "base", "image", "use", "feimage", "script"}
-
-
-class _ResourceFinder(HTMLParser):
-    """Lists (tag, attribute, url) for every URL in raw HTML that would be fetched or followed."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, str, str]] = []
-        self.lines: list[int] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        line = self.getpos()[0]
-        for name, value in attrs:
-            if value is None:
-                continue
-            if name == "srcset":
-                self.found.extend((tag, name, part.split()[0]) for part in value.split(",") if part.strip())
-                self.lines.extend([line] * (len(self.found) - len(self.lines)))
-            elif name in _FETCHING_ATTRIBUTES or name == "href":
-                self.found.append((tag, name, value.strip()))
-                self.lines.append(line)
-
-    handle_startendtag = handle_starttag
-
-
-def _html_resources(html: str) -> list[tuple[str, str, str]]:
-    finder = _ResourceFinder()
-    finder.feed(html)
-    finder.close()
-    return finder.found
-
-
-def html_remote_references(html: str) -> list[tuple[int, str]]:
-    """(line, url) for every resource an HTML template would make a renderer or reader fetch from outside the
-    project: images, stylesheets, scripts, frames, media (plain links are followed by choice, not fetched)."""
-    finder = _ResourceFinder()
-    finder.feed(html)
-    finder.close()
-    found = []
-    for (tag, name, url), line in zip(finder.found, finder.lines, strict=True):
-        if "{{" in url or "{%" in url:
-            continue  # filled in by the template from content, which validation has checked
-        followed_link = name == "href" and tag in ("a", "area")
-        if not followed_link and ((is_remote(url) and not url.lower().startswith("data:")) or url.startswith("//")):
-            found.append((line, url))
-    return found + css_remote_references(html)
-
-
-def _raw_html_issues(html: str) -> list[str]:
-    found: list[str] = []
-    for tag, name, value in _html_resources(html):
-        if name == "href" and tag not in _FETCHING_HREF_TAGS:
-            if is_remote(value) and not _SAFE_LINK.match(value):
-                found.append(f"raw HTML <{tag}> link {value!r} is not allowed; use an http(s), mailto or tel link")
-            continue
-        problem = asset_path_problem(value)
-        if problem:
-            what = f"<{tag}>" if name == "src" else f"<{tag} {name}>"
-            found.append(f"raw HTML {what} {problem}")
-    if re.search(r"url\s*\(|@import|<link\b", html, re.IGNORECASE):
-        found.append("raw HTML may not load stylesheets or CSS url(...) resources")
-    return found
 
 
 def render(
@@ -405,7 +258,7 @@ def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | Non
         href = str(token.attrGet("href") or "")
         if href.startswith(ENTITY_LINK) and link is not None:
             token.attrSet("href", link(href[1:]))
-        elif is_remote(href) and not _SAFE_LINK.match(href):  # markdown-it lets data:image/... links through
+        elif is_remote(href) and not is_safe_link(href):  # markdown-it lets data:image/... links through
             token.attrs.pop("href", None)
     elif token.type == "image":
         src = str(token.attrGet("src") or "")
@@ -416,9 +269,6 @@ def _rewrite(token: Token, link: LinkResolver | None, image: ImageResolver | Non
     elif token.type in ("heading_open", "heading_close") and shift:
         level = min(6, int(token.tag[1]) + shift)
         token.tag = f"h{level}"
-
-
-_SAFE_LINK = re.compile(r"^(?:https?|mailto|tel):", re.IGNORECASE)
 
 
 def plain_text(text: str) -> str:

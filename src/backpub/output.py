@@ -7,6 +7,7 @@ and modification time.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -39,20 +40,39 @@ class OutputWriter:
         self.new_files: list[Path] = []
 
     def __enter__(self) -> OutputWriter:
-        remove_stale_siblings(self.output_dir)
-        self.output_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.staging.mkdir()
+        try:
+            remove_stale_siblings(self.output_dir)
+            self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+            self.staging.mkdir()
+        except OSError as exc:  # a read-only mount, a full disk, no permission: one line, not a traceback
+            raise BackpubError(
+                f"cannot write beside the output folder {self.output_dir}: {exc.strerror or exc}"
+            ) from None
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.staging.exists():
             shutil.rmtree(self.staging, ignore_errors=True)
 
-    def keep_tree(self, relative: str) -> None:
-        """Carry a whole folder of the current outputs over unchanged (formats not in this build)."""
+    def keep_tree(self, relative: str, skip: set[str] | frozenset[str] = frozenset()) -> None:
+        """Carry a whole folder of the current outputs over unchanged (formats not in this build), except the
+        files listed in `skip` (paths relative to outputs/)."""
         source = self.output_dir / relative
-        if source.is_dir():
-            shutil.copytree(source, self.staging / relative, copy_function=os.link, dirs_exist_ok=True)
+        if not source.is_dir():
+            return
+
+        def link_unless_skipped(src: str, dst: str) -> None:
+            if Path(src).relative_to(self.output_dir).as_posix() not in skip:
+                os.link(src, dst)
+
+        shutil.copytree(source, self.staging / relative, copy_function=link_unless_skipped, dirs_exist_ok=True)
+
+    def place(self, relative: str, source: str) -> None:
+        """Publish a file of this build's tree at a second path too (a hard link: the same bytes, never rendered
+        twice); both paths are outputs/-relative."""
+        target = self._claim(relative)
+        target.unlink(missing_ok=True)  # a copy carried over from the previous website gives way to this build's
+        os.link(self.staging / source, target)
 
     def keep(self, relative: str) -> bool:
         """Carry one unchanged file over from the current outputs; False if it is not there."""
@@ -84,6 +104,12 @@ class OutputWriter:
 
     def commit(self) -> None:
         """Make the staging tree the new outputs/ in one step, then remove the old tree."""
+        try:
+            self._swap()
+        except OSError as exc:
+            raise BackpubError(f"cannot replace the output folder {self.output_dir}: {exc.strerror or exc}") from None
+
+    def _swap(self) -> None:
         _fsync_files(self.new_files)
         if not self.output_dir.exists():
             os.rename(self.staging, self.output_dir)
@@ -137,32 +163,53 @@ def _fsync_files(paths: list[Path]) -> None:
             os.close(fd)
 
 
+_HELD_LOCKS: set[int] = set()
+"""Descriptors of the project locks this process holds; a forked child closes them at once."""
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked child (a render worker): never hold the build's lock. A child holding it would keep the
+    project locked after its build was killed."""
+    for fd in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
 class ProjectLock:
-    """An exclusive lock on a project for the length of a build; a second build fails with a clear message."""
+    """An exclusive lock on a project for the length of a build; a second build fails with a clear message.
+
+    The lock is the kernel's (flock): it is released when the process holding it dies, however it dies. It is
+    taken on a close-on-exec descriptor that forked workers close at once, so only the build itself holds it.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.handle = None
+        self.fd: int | None = None
 
     def __enter__(self) -> ProjectLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
-            self.handle.close()
+            holder = os.pread(fd, 100, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
             raise BuildLockedError(
                 f"another backpub build is running on this project ({holder}); try again when it has finished"
             ) from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"pid {os.getpid()}")
-        self.handle.flush()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        self.fd = fd
+        _HELD_LOCKS.add(fd)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.handle:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
+        if self.fd is not None:
+            _HELD_LOCKS.discard(self.fd)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None

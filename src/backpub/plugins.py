@@ -87,6 +87,19 @@ class PluginHost:
                 self._info(plugin).formats.append(cls.name)
         return {name: cls for name, (_, cls) in found.items()}
 
+    def links(self, publication: Publication, context: BuildContext) -> dict[str, str]:
+        """What every installed format publishes where on the website (`Format.links`), merged.
+
+        Two formats claiming one key is an error naming both."""
+        merged: dict[str, tuple[str, str]] = {}
+        for name, cls in sorted(self.formats().items()):
+            instance = cls(context, publication.programme.formats.get(name))
+            for key, target in _guarded(name, "links", lambda instance=instance: instance.links(publication)).items():
+                if key in merged and merged[key][1] != target:
+                    raise PluginError(name, f"links {key!r} to {target!r}, but format {merged[key][0]!r} already does")
+                merged[key] = (name, target)
+        return {key: target for key, (_, target) in merged.items()}
+
     def register_commands(self, cli: click.Group) -> None:
         """Let plugins add CLI commands."""
         for _ in self._calls("register_commands", cli=cli):
@@ -111,6 +124,18 @@ class PluginHost:
         """The plugins, their formats and versions, for `backpub plugins`."""
         self.formats()
         return [info.as_dict() for info in self.infos]
+
+
+def _guarded(format_name: str, step: str, call: Any) -> Any:
+    """Run a format's step, attributing any unexpected exception to the format."""
+    try:
+        return call()
+    except BackpubError:
+        raise
+    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
+        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
+    except Exception as exc:
+        raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc
 
 
 def _as_list(result: Any) -> list[Any]:

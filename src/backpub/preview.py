@@ -1,9 +1,9 @@
-"""`backpub preview`: build, serve the outputs on 127.0.0.1, rebuild when the content changes, reload the page.
+"""`backpub preview`: build, serve the website on 127.0.0.1, rebuild when the content changes, reload the page.
 
-Everything is served from this process: no third-party requests. `/_backpub/` is an index of the outputs (the
-handout PDFs, the newsletter previews, the feed as an episode list, the book); when the site format was built,
-`/` serves the site itself. HTML pages get a small script that polls `/_backpub/status` and reloads the page
-after each build; a failed build shows its messages on the page instead of stopping the server.
+What you preview is what you deploy: `/` serves exactly the folder of the format that hosts the website (every
+other format's published files are placed into it by the build). `/_backpub/` lists every output folder. HTML
+pages get a small script that polls `/_backpub/status` and reloads the page after each build; a failed build
+shows its messages on the page instead of stopping the server. Everything is served from this process.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ import mimetypes
 import threading
 import time
 import traceback
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
-from datetime import date
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from backpub.errors import BackpubError, ContentError
+
+if TYPE_CHECKING:
+    from backpub.session import Session
 
 PREFIX = "/_backpub/"
 RELOAD_SCRIPT = """<script>
@@ -65,27 +67,32 @@ class Preview:
 
     def __init__(
         self,
-        content_dir: Path,
+        session: Session,
         *,
         port: int = 8000,
         formats: tuple[str, ...] | None = None,
-        as_of: date | None = None,
         jobs: int | None = None,
         log=print,
     ) -> None:
-        self.content_dir = Path(content_dir).resolve()
-        self.project_dir = self.content_dir.parent
-        self.output_dir = self.project_dir / "outputs"
+        self.session = session
+        self.content_dir = session.paths.content_dir
+        self.project_dir = session.paths.project_dir
+        self.output_dir = session.paths.output_dir
         self.formats = formats or None
-        self.as_of = as_of
         self.jobs = jobs
         self.log = log
+        self.website = self._website_folder()
         self.state = BuildState()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
         self.threads: list[threading.Thread] = []
+
+    def _website_folder(self) -> Path | None:
+        """The output folder of the format that hosts the website, if one is installed."""
+        hosts = [name for name, cls in self.session.host.formats().items() if cls.hosts_website]
+        return self.output_dir / hosts[0] if hosts else None
 
     @property
     def url(self) -> str:
@@ -104,16 +111,17 @@ class Preview:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.server.shutdown()
+        if self.threads:  # shutdown() waits for a serving loop, so only ask one that was started
+            self.server.shutdown()
         self.server.server_close()
         for thread in self.threads:
             thread.join(timeout=10)
 
     def serve_forever(self) -> None:
-        """Start, then block until interrupted (Ctrl-C)."""
-        self.start()
+        """Say where, start, then block until interrupted (Ctrl-C), which may come at any moment."""
         self.log(f"Previewing {self.content_dir} at {self.url} (Ctrl-C to stop)")
         try:
+            self.start()
             while not self.stopping.wait(0.5):
                 pass
         except KeyboardInterrupt:
@@ -125,14 +133,16 @@ class Preview:
 
     def rebuild(self) -> None:
         """Build now; any failure is kept for the page, never raised."""
-        from backpub.build import build
+        from backpub.build import build_session
+        from backpub.session import Session
 
         with self.lock:
             self.state.building = True
         started = time.perf_counter()
         error, rendered = None, []
         try:
-            report = build(self.content_dir, formats=self.formats, as_of=self.as_of, jobs=self.jobs)
+            session = Session(self.content_dir, as_of=self.session.requested_as_of, host=self.session.host)
+            report = build_session(session, self.formats, jobs=self.jobs)
             rendered = report.rendered
         except ContentError as exc:
             error = "\n".join(str(problem) for problem in exc.problems) or str(exc)
@@ -151,7 +161,8 @@ class Preview:
         if error:
             self.log(f"build failed:\n{error}")
         else:
-            self.log(f"built in {self.state.seconds:.2f} s: {len(rendered)} file(s) rendered")
+            noun = "file" if len(rendered) == 1 else "files"
+            self.log(f"built in {self.state.seconds:.2f} s: {len(rendered)} {noun} rendered")
 
     def _watch(self) -> None:
         import watchfiles
@@ -189,15 +200,26 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         """Quiet: the terminal shows builds, not every request."""
 
     def do_GET(self) -> None:
+        if not _addressed_to(self.headers.get("Host"), self.server.server_address[1]):
+            # DNS rebinding: a page elsewhere whose name now resolves to 127.0.0.1 must not read the preview.
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, b"this preview answers only to localhost\n", "text/plain")
+            return
         path = unquote(urlsplit(self.path).path)
+        if "\0" in path or any(ord(char) < 32 for char in path):
+            self._send(HTTPStatus.BAD_REQUEST, b"bad request path\n", "text/plain")
+            return
         if path == PREFIX + "status":
             self._send(HTTPStatus.OK, json.dumps(self.preview.status()).encode(), "application/json")
         elif path in (PREFIX, PREFIX.rstrip("/")):
-            self._send(HTTPStatus.OK, self._page(index_html(self.preview.output_dir)), "text/html; charset=utf-8")
+            self._send(
+                HTTPStatus.OK,
+                self._page(index_html(self.preview.output_dir, self.preview.website)),
+                "text/html; charset=utf-8",
+            )
         elif path.startswith(PREFIX + "files/"):
             self._file(self.preview.output_dir, path.removeprefix(PREFIX + "files/"))
-        elif (self.preview.output_dir / "site").is_dir():
-            self._file(self.preview.output_dir / "site", path.lstrip("/"))
+        elif self.preview.website is not None and self.preview.website.is_dir():
+            self._file(self.preview.website, path.lstrip("/"))
         elif path == "/":
             self.send_response(HTTPStatus.FOUND)
             self.send_header("Location", PREFIX)
@@ -207,10 +229,14 @@ class _PreviewHandler(BaseHTTPRequestHandler):
 
     def _file(self, root: Path, relative: str) -> None:
         root = root.resolve()
-        target = (root / relative).resolve()
-        if target.is_dir():
-            target = target / "index.html"
-        if not target.is_relative_to(root) or not target.is_file():
+        try:
+            target = (root / relative).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            found = target.is_relative_to(root) and target.is_file()
+        except (OSError, ValueError):  # a name too long, or otherwise no file's
+            found = False
+        if not found:
             self._send(HTTPStatus.NOT_FOUND, self._page("<h1>Not found</h1>"), "text/html; charset=utf-8")
             return
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
@@ -247,6 +273,11 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _addressed_to(host: str | None, port: int) -> bool:
+    """Whether a request's Host header names this server: 127.0.0.1 or localhost, with its port."""
+    return host in {f"127.0.0.1:{port}", f"localhost:{port}"} or (port == 80 and host in {"127.0.0.1", "localhost"})
+
+
 def _inject(page: bytes, snippet: str) -> bytes:
     """Add the snippet before </body> (or at the end when there is none)."""
     marker = page.lower().rfind(b"</body>")
@@ -265,16 +296,13 @@ STYLE = (
 # -- the index of outputs -------------------------------------------------------------------------------------
 
 
-def index_html(output_dir: Path) -> str:
-    """The outputs index: one section per kind of output, linking into /_backpub/files/."""
-    sections = [
-        _site_section(output_dir),
-        _files_section("Handouts (PDF)", output_dir, "pdf", "*.pdf"),
-        _files_section("Newsletter previews", output_dir, "newsletter", "*.html"),
-        _feed_section(output_dir),
-        _files_section("Book", output_dir, "epub", "*.epub"),
-        _files_section("Data", output_dir, "json", "*.json"),
-    ]
+def index_html(output_dir: Path, website: Path | None = None) -> str:
+    """The outputs index: the website, then one section per output folder, linking into /_backpub/files/."""
+    sections = []
+    if website is not None and (website / "index.html").is_file():
+        sections.append("<h2>Website</h2><p><a href='/'>Open the website</a></p>")
+    folders = sorted(child for child in output_dir.iterdir() if child.is_dir()) if output_dir.is_dir() else []
+    sections += [_files_section(folder.name, output_dir, folder) for folder in folders if folder != website]
     body = "".join(section for section in sections if section)
     if not body:
         body = "<p class='muted'>Nothing has been built yet.</p>"
@@ -286,42 +314,9 @@ def _link(output_dir: Path, path: Path, text: str | None = None) -> str:
     return f"<a href='{PREFIX}files/{html.escape(relative)}'>{html.escape(text or relative)}</a>"
 
 
-def _site_section(output_dir: Path) -> str:
-    if not (output_dir / "site" / "index.html").is_file():
-        return ""
-    return "<h2>Website</h2><p><a href='/'>Open the site preview</a></p>"
-
-
-def _files_section(title: str, output_dir: Path, folder: str, pattern: str) -> str:
-    files = sorted((output_dir / folder).rglob(pattern)) if (output_dir / folder).is_dir() else []
+def _files_section(title: str, output_dir: Path, folder: Path) -> str:
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
     if not files:
         return ""
     items = "".join(f"<li>{_link(output_dir, path)}</li>" for path in files)
     return f"<h2>{html.escape(title)} <span class='muted'>({len(files)})</span></h2><ul>{items}</ul>"
-
-
-def _feed_section(output_dir: Path) -> str:
-    feeds = sorted((output_dir / "feed").glob("*.xml")) if (output_dir / "feed").is_dir() else []
-    parts = []
-    for feed in feeds:
-        try:
-            channel = ElementTree.parse(feed).getroot().find("channel")
-        except ElementTree.ParseError as exc:
-            parts.append(f"<p>{_link(output_dir, feed)}: cannot read ({html.escape(str(exc))})</p>")
-            continue
-        items = channel.findall("item") if channel is not None else []
-        rows = "".join(
-            f"<li>{html.escape(item.findtext('pubDate') or '')}: <strong>{html.escape(item.findtext('title') or '')}"
-            f"</strong>{_enclosure(item)}</li>"
-            for item in items
-        )
-        parts.append(f"<p>{_link(output_dir, feed)}: {len(items)} episode(s)</p><ol>{rows}</ol>")
-    return "<h2>Podcast feed</h2>" + "".join(parts) if parts else ""
-
-
-def _enclosure(item: ElementTree.Element) -> str:
-    enclosure = item.find("enclosure")
-    if enclosure is None:
-        return ""
-    url = enclosure.get("url", "")
-    return f" <span class='muted'>({html.escape(url)})</span>"

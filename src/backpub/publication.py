@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
+import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
+from backpub import clock
 from backpub.model import (
     Clinic,
     Concept,
@@ -24,15 +26,6 @@ from backpub.model import (
 )
 
 E = TypeVar("E", bound=Entity)
-
-URL_FOLDERS = {
-    "concept": "concepts",
-    "mistake": "mistakes",
-    "protocol": "protocols",
-    "treatment": "treatments",
-    "principle": "principles",
-    "episode": "episodes",
-}
 
 
 @dataclass(frozen=True)
@@ -57,6 +50,8 @@ class Publication:
     """A fingerprint of the programme settings."""
     programme_path: str = "content/programme.yaml"
     """Where the programme settings came from, as shown in messages."""
+    links: Mapping[str, str] = field(default_factory=dict)
+    """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
 
     @cached_property
     def by_id(self) -> dict[str, Entity]:
@@ -114,26 +109,25 @@ class Publication:
         """Every episode, in release order (including unreleased and retired ones)."""
         return self._episodes_in_order
 
+    def episodes_on(self, day: date) -> tuple[Episode, ...]:
+        """The episodes released on `day`, not retired (a lookup, so per-Sunday work stays linear)."""
+        return self._by_release.get(day, ())
+
+    @cached_property
+    def _by_release(self) -> dict[date, tuple[Episode, ...]]:
+        days: dict[date, list[Episode]] = {}
+        for episode in self.episodes:
+            if not episode.retired:
+                days.setdefault(episode.release, []).append(episode)
+        return {day: tuple(episodes) for day, episodes in days.items()}
+
     def released_episodes(self, as_of: date) -> tuple[Episode, ...]:
         """Episodes released on or before `as_of`, not retired, in release order."""
         return tuple(ep for ep in self.episodes if ep.release <= as_of and not ep.retired)
 
-    @property
-    def tz(self) -> ZoneInfo:
-        """The programme's timezone."""
-        return ZoneInfo(self.programme.timezone)
-
-    def today(self) -> date:
-        """Today's date in the programme's timezone: the default `--as-of`."""
-        return datetime.now(self.tz).date()
-
-    def at(self, day: date, clock: time) -> datetime:
-        """A timezone-aware datetime on `day` at `clock` in the programme's timezone."""
-        return datetime.combine(day, clock, tzinfo=self.tz)
-
-    def release_datetime(self, episode: Episode) -> datetime:
-        """When an episode goes out: its Sunday at the podcast release time, in the programme's timezone."""
-        return self.at(episode.release, self.programme.podcast.release_time)
+    def at(self, day: date, time_of_day: time) -> datetime:
+        """A timezone-aware datetime on `day` at `time_of_day` in the programme's timezone."""
+        return datetime.combine(day, time_of_day, tzinfo=clock.zone(self.programme.timezone))
 
     def protocols_by_phase(self) -> list[tuple[str, tuple[Protocol, ...]]]:
         """Protocols grouped by programme phase, in phase order, each group in prerequisite order."""
@@ -151,57 +145,55 @@ class Publication:
         """Where an entity is defined."""
         return self.sources.get(entity_id, Source(str(self.content_dir)))
 
-    # --- URLs: the one place that decides where an entity lives on the programme's site ----------
+    # --- URLs: formats declare where they publish (`Format.links`); everyone links through these --------
 
     def path_for(self, entity: Entity) -> str:
-        """The site path of an entity's page, e.g. '/episodes/sciatica-explained/'."""
-        folder = URL_FOLDERS.get(entity.kind)
-        if entity.kind == "handout":
-            return f"/handouts/{entity.id}.pdf"
-        if folder is None:
-            return "/"
-        return f"/{folder}/{entity.id}/"
+        """The site path of an entity's page or file, e.g. '/episodes/sciatica-explained/'.
+
+        What a format declared in `Format.links`; otherwise the neutral default '/<kind folder>/<id>/'."""
+        return self.links.get(entity.id) or f"/{entity.folder}/{entity.id}/"
 
     def url_for(self, entity: Entity | str) -> str:
-        """The absolute URL of an entity's page on the programme's site."""
+        """The absolute URL of an entity's page (or file) on the programme's site."""
         if isinstance(entity, str):
             entity = self.get(entity)
-        return self.programme.site_url + self.path_for(entity)
+        return self.absolute(self.path_for(entity))
+
+    def link(self, key: str) -> str | None:
+        """The absolute URL a format published under `key` (e.g. 'book'), or None when no format did."""
+        target = self.links.get(key)
+        return self.absolute(target) if target else None
+
+    def absolute(self, target: str) -> str:
+        """A site path made absolute (absolute URLs stay as they are)."""
+        return self.programme.site_url + target if target.startswith("/") else target
 
     @property
     def home_url(self) -> str:
         """The site's home page."""
         return self.programme.site_url + "/"
 
-    @property
-    def book_filename(self) -> str:
-        """The e-book's file name: the programme title as a slug, e.g. 'back-in-shape.epub'."""
-        slug = re.sub(r"[^a-z0-9]+", "-", self.programme.title.lower()).strip("-") or "book"
-        return f"{slug}.epub"
-
-    @property
-    def book_path(self) -> str:
-        """The site path of the e-book download, e.g. '/book/back-in-shape.epub'."""
-        return f"/book/{self.book_filename}"
-
 
 def _prerequisite_order(protocols: list[Protocol]) -> list[Protocol]:
-    """Order protocols so that each comes after its prerequisites (stable by id otherwise)."""
-    remaining = sorted(protocols, key=lambda protocol: protocol.id)
-    ids = {protocol.id for protocol in remaining}
+    """Order protocols so that each comes after its prerequisites and after anything that progresses to it;
+    among those ready, the smallest id comes first. Validation refuses loops; were one left, id order is used."""
+    by_id = {protocol.id: protocol for protocol in protocols}
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for protocol in sorted(protocols, key=lambda protocol: protocol.id):
+        sorter.add(protocol.id, *sorted(set(protocol.prerequisites) & by_id.keys()))
+        for after in sorted(set(protocol.progressions) & by_id.keys()):
+            sorter.add(after, protocol.id)
+    try:
+        sorter.prepare()
+    except CycleError:
+        return sorted(protocols, key=lambda protocol: protocol.id)
+    ready = list(sorter.get_ready())
+    heapq.heapify(ready)
     ordered: list[Protocol] = []
-    placed: set[str] = set()
-    while remaining:
-        ready = [p for p in remaining if all(req in placed or req not in ids for req in _before(p, remaining))]
-        chosen = ready[0] if ready else remaining[0]
-        ordered.append(chosen)
-        placed.add(chosen.id)
-        remaining.remove(chosen)
+    while ready:
+        chosen = heapq.heappop(ready)
+        ordered.append(by_id[chosen])
+        sorter.done(chosen)
+        for node in sorter.get_ready():
+            heapq.heappush(ready, node)
     return ordered
-
-
-def _before(protocol: Protocol, pool: list[Protocol]) -> set[str]:
-    """Ids that should come before `protocol`: its prerequisites and anything that progresses to it."""
-    earlier = set(protocol.prerequisites)
-    earlier.update(other.id for other in pool if protocol.id in other.progressions)
-    return earlier

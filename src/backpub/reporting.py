@@ -6,13 +6,15 @@ import json
 import os
 import sys
 import time
-from datetime import date
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from backpub.build import BuildReport, Progress, make_context
 from backpub.errors import Problem
+from backpub.reports import BuildReport, Progress
+
+if TYPE_CHECKING:
+    from backpub.session import Session
 
 
 def print_problems(problems: list[Problem], *, fmt: str = "text", summary: bool = True) -> None:
@@ -28,8 +30,7 @@ def print_problems(problems: list[Problem], *, fmt: str = "text", summary: bool 
             click.echo(_annotation(problem))
     if summary:
         errors = sum(p.severity == "error" for p in problems)
-        warnings = len(problems) - errors
-        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+        click.echo(f"{plural(errors, 'errors')}, {plural(len(problems) - errors, 'warnings')}", err=True)
 
 
 def _annotation(problem: Problem) -> str:
@@ -37,47 +38,32 @@ def _annotation(problem: Problem) -> str:
     return f"::{problem.severity} file={problem.path},line={problem.line},col={problem.col}::{message}"
 
 
-def run_validate(content_dir: Path, *, strict: bool, as_of: date | None, output_format: str) -> int:
-    """Validate a content folder, print the outcome and return the exit code."""
-    from backpub import markdown
-    from backpub.build import MARKDOWN_FACTS, state_dir
-    from backpub.plugins import make_host
-    from backpub.validation import load
+def plural(count: int, noun: str) -> str:
+    """'1 episode', '2 episodes', '0 files': a count with its noun in the right number."""
+    if count == 1:
+        return f"1 {noun[:-1] if noun.endswith('s') else noun}"
+    return f"{count} {noun if noun.endswith('s') else noun + 's'}"
 
-    facts = state_dir(Path(content_dir).resolve().parent) / "cache" / MARKDOWN_FACTS
-    markdown.load_facts(facts)
-    validation = load(content_dir, as_of=as_of)
-    problems = list(validation.problems)
-    if validation.publication is not None:
-        publication = validation.publication
-        host = make_host(project_dir=Path(content_dir).resolve().parent)
-        names = sorted(host.formats())
-        context = make_context(publication, content_dir, as_of or publication.today(), names, strict)
-        problems += host.check_publication(publication, context)
-        problems += format_problems(host, publication, context)
-    if Path(content_dir).is_dir():
-        markdown.save_facts(facts)
-    if strict:
-        problems = [Problem(p.path, p.line, p.col, "error", p.message, p.entity) for p in problems]
+
+def run_validate(session: Session, *, output_format: str) -> int:
+    """Run every check a build runs before rendering, print the outcome and return the exit code."""
+    validation = session.validation
+    if validation.errors or validation.publication is None:
+        problems = session._strict(validation.problems)
+    else:
+        problems = session.problems(session.formats())
     failed = any(p.severity == "error" for p in problems)
     if output_format == "json":
         data = {"ok": not failed, "counts": validation.counts, "problems": [p.as_dict() for p in sorted(problems)]}
+        data["readability"] = validation.readability
         click.echo(json.dumps(data, indent=2))
         return 1 if failed else 0
     print_problems(sorted(problems), summary=bool(problems))
     if failed:
         return 1
-    counts = ", ".join(f"{count} {kind}" for kind, count in validation.counts.items())
+    counts = ", ".join(plural(count, kind) for kind, count in validation.counts.items())
     click.echo(f"content is valid: {counts}")
     return 0
-
-
-def format_problems(host, publication, context) -> list[Problem]:
-    """What every registered format's own check finds (e.g. podcast artwork), so `validate` catches it too."""
-    from backpub.build import run_checks
-
-    instances = {name: cls(context, publication.programme.formats.get(name)) for name, cls in host.formats().items()}
-    return run_checks(instances, publication)
 
 
 class ConsoleProgress(Progress):
@@ -136,4 +122,6 @@ def print_build_report(report: BuildReport, *, fmt: str, quiet: bool) -> None:
         )
     console = Console()
     console.print(table)
+    for note in report.notes:
+        console.print(note)
     console.print(f"done in {report.seconds:.2f} s")

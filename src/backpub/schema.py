@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from pydantic import BaseModel
 
 from backpub.errors import ConfigError
 from backpub.model import TYPES_BY_FOLDER, TYPES_BY_KIND, Programme
@@ -26,16 +29,43 @@ def front_matter_schema(kind: str) -> dict[str, Any]:
     return schema
 
 
-def content_schema(kind: str | None = None) -> dict[str, Any]:
-    """One kind's schema, or every kind's and programme.yaml's under `$defs`-style keys."""
+def options_schema(name: str, options: type[BaseModel]) -> dict[str, Any]:
+    """The schema of one format's settings, programme.yaml `formats.<name>`."""
+    schema = options.model_json_schema()
+    schema["$id"] = f"{SCHEMA_BASE}/formats/{name}.json"
+    schema["description"] = f"programme.yaml formats.{name}: " + (options.__doc__ or "").strip()
+    return schema
+
+
+def programme_schema(formats: Mapping[str, type[BaseModel]]) -> dict[str, Any]:
+    """programme.yaml's schema, its `formats` section described by each installed format's settings."""
+    schema = Programme.model_json_schema()
+    sections = {name: options_schema(name, options) for name, options in sorted(formats.items())}
+    # A section with its own $defs would break references once nested: editors find it under "formats" instead.
+    schema["properties"]["formats"]["properties"] = {
+        name: section for name, section in sections.items() if "$defs" not in section
+    }
+    return schema
+
+
+def content_schema(kind: str | None = None, formats: Mapping[str, type[BaseModel]] | None = None) -> dict[str, Any]:
+    """One kind's schema (or `format:NAME`, a format's settings), or everything: programme.yaml, every kind's
+    front matter and every installed format's settings (`formats`: name -> the options model)."""
+    formats = formats or {}
     if kind:
         if kind in ("programme", "programme.yaml"):
-            return Programme.model_json_schema()
+            return programme_schema(formats)
+        if kind.startswith("format:"):
+            name = kind.removeprefix("format:")
+            if name not in formats:
+                raise ConfigError(f"unknown format {name!r} (formats: {', '.join(sorted(formats)) or 'none'})")
+            return options_schema(name, formats[name])
         return front_matter_schema(kind)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{SCHEMA_BASE}/content.json",
         "title": "backpub content",
-        "programme.yaml": Programme.model_json_schema(),
+        "programme.yaml": programme_schema(formats),
         "kinds": {cls.folder: front_matter_schema(cls.kind) for cls in TYPES_BY_KIND.values()},
+        "formats": {name: options_schema(name, options) for name, options in sorted(formats.items())},
     }

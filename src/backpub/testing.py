@@ -27,28 +27,30 @@ authors: [Test Author]
 language: en-GB
 timezone: Europe/London
 site_url: https://programme.example.org
-book_id: urn:uuid:00000000-0000-4000-8000-000000000000
+artwork: assets/artwork.png
 disclaimer: General information, not medical advice.
 urgent_help: Call 999 if you lose control of your bladder or bowels.
 phases:
   - id: phase-one
     title: "Phase One: calm and unload"
     summary: Calm things down.
-podcast:
-  title: Test Podcast
-  description: A podcast for tests.
-  artwork: assets/artwork.png
-  artwork_url: https://programme.example.org/artwork.png
-  feed_url: https://programme.example.org/podcast.xml
-  apple_category: Health & Fitness
-  owner_name: Test Owner
-  owner_email: owner@example.org
-newsletter:
-  from_address: Test <sunday@example.org>
-  reply_to: hello@example.org
-  list_id: sunday.programme.example.org
-  unsubscribe_url: https://programme.example.org/unsubscribe
-  unsubscribe_mailto: unsubscribe@example.org
+formats:
+  feed:
+    title: Test Podcast
+    description: A podcast for tests.
+    artwork_url: https://programme.example.org/artwork.png
+    feed_url: https://programme.example.org/podcast.xml
+    apple_category: Health & Fitness
+    owner_name: Test Owner
+    owner_email: owner@example.org
+  newsletter:
+    from_address: Test <sunday@example.org>
+    reply_to: hello@example.org
+    list_id: sunday.programme.example.org
+    unsubscribe_url: https://programme.example.org/unsubscribe
+    unsubscribe_mailto: unsubscribe@example.org
+  epub:
+    book_id: urn:uuid:00000000-0000-4000-8000-000000000000
 """
 """A valid content/programme.yaml; replace it by passing your own under 'content/programme.yaml'."""
 

@@ -169,11 +169,11 @@ def test_unknown_format_suggests_a_name(project, host):
 
 
 def test_second_concurrent_build_is_refused(project, host):
-    from backpub.build import state_dir
+    from backpub.cache import StateLayout
     from backpub.errors import BuildLockedError
     from backpub.output import ProjectLock
 
-    with ProjectLock(state_dir(project) / "build.lock"), pytest.raises(BuildLockedError, match="another backpub build"):
+    with ProjectLock(StateLayout.of(project).lock), pytest.raises(BuildLockedError, match="another backpub build"):
         run(project, host, jobs=1)
 
 
@@ -228,9 +228,9 @@ def test_changing_a_plugins_code_rerenders_its_outputs(project, run_cli):
     plugin.write_text(template.replace("WORD", "hello"))
     assert run_cli("build", "-f", "greeting", cwd=project).exit_code == 0
     plugin.write_text(template.replace("WORD", "bonjour"))
-    from backpub import build as build_module
+    from backpub import engine as engine_module
 
-    build_module._code_hash.cache_clear()  # a new process would start with an empty cache
+    engine_module._code_hash.cache_clear()  # a new process would start with an empty cache
     assert run_cli("build", "-f", "greeting", cwd=project).exit_code == 0
     assert (project / "outputs/greeting/hello.txt").read_text() == "bonjour"
 

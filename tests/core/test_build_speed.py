@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from backpub.build import build
-from backpub.validation import MODEL_CACHE, load
+from backpub.cache import Store
+from backpub.validation import MODEL_ENTRY, load
 from backpub_testkit import REPO, edit
 
 AS_OF = date(2026, 11, 22)
@@ -21,12 +22,12 @@ HEAVY_MODULES = ("weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "css_inli
 
 
 def cached_load(project: Path):
-    return load(project / "content", as_of=AS_OF, cache_dir=project / "cache")
+    return load(project / "content", as_of=AS_OF, store=Store(project / "cache"))
 
 
 def test_model_cache_is_reused_while_nothing_changes(project: Path) -> None:
     first = cached_load(project)
-    assert (project / "cache" / MODEL_CACHE).is_file()
+    assert (project / "cache" / MODEL_ENTRY).is_file()
     second = cached_load(project)
     assert second.publication == first.publication
     assert second.problems == first.problems
@@ -62,15 +63,15 @@ def test_model_cache_misses_on_any_content_change(project: Path, change: str) ->
 
 
 def test_model_cache_depends_on_the_date(project: Path) -> None:
-    load(project / "content", as_of=AS_OF, cache_dir=project / "cache")
-    later = load(project / "content", as_of=date(2040, 1, 1), cache_dir=project / "cache")
+    load(project / "content", as_of=AS_OF, store=Store(project / "cache"))
+    later = load(project / "content", as_of=date(2040, 1, 1), store=Store(project / "cache"))
     assert later.warnings, "a much later date makes every review overdue"
     assert later.warnings == load(project / "content", as_of=date(2040, 1, 1)).warnings
 
 
 def test_a_damaged_cache_file_is_a_miss(project: Path) -> None:
     cached_load(project)
-    (project / "cache" / MODEL_CACHE).write_bytes(b"not a pickle")
+    (project / "cache" / MODEL_ENTRY).write_bytes(b"not a pickle")
     assert cached_load(project).publication == load(project / "content", as_of=AS_OF).publication
 
 

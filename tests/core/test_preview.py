@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import re
 import signal
-import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,14 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from backpub import Session
 from backpub.preview import Preview
 from backpub_testkit import edit
 
 WAIT = 60.0
 
 
-def fetch(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
+def fetch(url: str, timeout: float = 10) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.status, response.read().decode()
 
 
@@ -44,9 +47,8 @@ def wait_for_build(preview_url: str, after: int) -> dict:
 
 @pytest.fixture
 def preview(project: Path):
-    server = Preview(
-        project / "content", port=0, formats=("json",), as_of=date(2026, 11, 22), jobs=1, log=lambda _: None
-    )
+    session = Session(project / "content", as_of=date(2026, 11, 22))
+    server = Preview(session, port=0, formats=("json",), jobs=1, log=lambda _: None)
     server.start()
     try:
         yield server
@@ -105,7 +107,8 @@ def test_content_edit_rebuilds_and_a_broken_edit_shows_the_error(preview: Previe
 
 def test_site_output_is_served_at_the_root(project: Path) -> None:
     site = project / "outputs" / "site"
-    server = Preview(project / "content", port=0, formats=("json",), as_of=date(2026, 11, 22), log=lambda _: None)
+    session = Session(project / "content", as_of=date(2026, 11, 22))
+    server = Preview(session, port=0, formats=("json",), log=lambda _: None)
     server.start()
     try:
         # a site folder from an earlier build is carried over by json-only builds and becomes the preview
@@ -117,32 +120,25 @@ def test_site_output_is_served_at_the_root(project: Path) -> None:
         server.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_cli_preview_serves_until_interrupted(project: Path) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "backpub", "preview", "--port", str(port), "-f", "json", "--as-of", "2026-11-22"]
-    child = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def test_cli_preview_says_where_then_serves_until_interrupted(project: Path) -> None:
+    command = [sys.executable, "-m", "backpub", "preview", "--port", "0", "-f", "json", "--as-of", "2026-11-22"]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(
+        command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in child.stdout], daemon=True).start()
     try:
-        deadline = time.monotonic() + WAIT
-        while True:
-            try:
-                code, page = fetch(f"http://127.0.0.1:{port}/_backpub/")
-                break
-            except OSError:
-                assert child.poll() is None, child.communicate()
-                assert time.monotonic() < deadline, "preview did not start"
-                time.sleep(0.2)
+        first = lines.get(timeout=WAIT)  # the address is printed once the port is bound, before the first build
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/)", first)
+        assert url, first
+        code, page = fetch(url.group(1) + "_backpub/", timeout=WAIT)  # answered once the first build is done
         assert code == 200 and "programme.json" in page
     finally:
         child.send_signal(signal.SIGINT)
         try:
-            out, _ = child.communicate(timeout=30)
+            _, errors = child.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             os.kill(child.pid, signal.SIGKILL)
             raise
-    assert f"127.0.0.1:{port}" in out
+    assert child.returncode == 0, errors

@@ -90,3 +90,10 @@ def test_skipped_build_imports_neither_the_model_nor_a_renderer(project):
     )
     result = subprocess.run([env_python, "-c", probe], cwd=project, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_no_cache_on_one_format_leaves_the_others_records_alone(run_cli, project):
+    build(run_cli, project, "-f", "json", "-f", "site")
+    assert build(run_cli, project, "-f", "json", "--no-cache")["rendered"] == ["json/programme.json"]
+    again = build(run_cli, project, "-f", "json", "-f", "site")
+    assert again["rendered"] == []  # the site's records survived; the json's were recorded afresh

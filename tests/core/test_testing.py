@@ -25,7 +25,7 @@ def test_backpub_project_is_valid_and_takes_extra_files(backpub_project, backpub
     project = backpub_project({"content/concepts/a-concept.md": CONCEPT})
     result = backpub_cli("validate", "content", "--as-of", "2026-11-25", cwd=project)
     assert result.exit_code == 0, result.output
-    assert "1 concepts" in result.output
+    assert "1 concept," in result.output
 
 
 def test_backpub_cli_reports_errors(backpub_project, backpub_cli):

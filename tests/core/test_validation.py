@@ -23,7 +23,7 @@ def assert_reports(result, expected_line: str) -> None:
 def test_valid_project_prints_counts(run_cli, project):
     result = validate(run_cli, project)
     assert result.exit_code == 0, result.output
-    assert "content is valid: 1 concepts, 1 mistakes, 1 protocols" in result.output
+    assert "content is valid: 1 concept, 1 mistake, 1 protocol, 0 treatments" in result.output
 
 
 def test_shipped_content_is_valid(run_cli, make_project):
@@ -135,7 +135,7 @@ def test_missing_asset_file(run_cli, project):
     result = validate(run_cli, project)
     assert_reports(
         result,
-        "content/programme.yaml:19:12: error: podcast.artwork: file 'assets/missing.png' does not exist in the content folder",
+        "content/programme.yaml:7:10: error: artwork: file 'assets/missing.png' does not exist in the content folder",
     )
 
 
@@ -174,7 +174,7 @@ def test_all_problems_reported_in_one_run(run_cli, project):
     result = validate(run_cli, project)
     assert result.exit_code == 1
     # the typo gives two errors: the unknown key and the missing required one
-    assert "4 error(s), 0 warning(s)" in result.output
+    assert "4 errors, 0 warnings" in result.output
 
 
 def test_overdue_review_is_a_warning_and_strict_makes_it_an_error(run_cli, project):
@@ -184,6 +184,15 @@ def test_overdue_review_is_a_warning_and_strict_makes_it_an_error(run_cli, proje
     strict = validate(run_cli, project, "--as-of", "2028-01-01", "--strict")
     assert strict.exit_code == 1
     assert "error: content review is overdue" in strict.output
+
+
+def test_a_review_due_in_a_shorter_month_falls_due_on_its_last_day(run_cli, project):
+    edit(project / "content/programme.yaml", "review_interval_months: 12", "review_interval_months: 6")
+    edit(project / "content/protocols/ice.md", "reviewed: 2026-11-01", "reviewed: 2026-08-31")
+    on_time = validate(run_cli, project, "--as-of", "2027-02-28")
+    assert "ice.md" not in on_time.output, on_time.output
+    late = validate(run_cli, project, "--as-of", "2027-03-01")
+    assert "warning: content review is overdue: reviewed 2026-08-31, due 2027-02-28 (6-month interval)" in late.output
 
 
 def test_json_output_for_machines(run_cli, project):
@@ -248,3 +257,38 @@ def test_prerequisites_and_progressions_that_go_round_are_reported_once(run_cli,
     result = validate(run_cli, project)
     assert_reports(result, "error: prerequisites and progressions go round in a loop: ice -> wall -> ice")
     assert result.output.count("go round in a loop") == 1
+
+
+def test_each_separate_loop_is_reported_once_at_its_first_protocol(run_cli, project):
+    ice = (project / "content/protocols/ice.md").read_text()
+    for name, extra in [
+        ("wall", "progressions: [ice]"),
+        ("bridge", "prerequisites: [walk]"),
+        ("walk", "prerequisites: [bridge, ice]"),
+    ]:
+        (project / f"content/protocols/{name}.md").write_text(ice.replace("cautions:", f"{extra}\ncautions:"))
+    edit(project / "content/protocols/ice.md", "cautions:", "progressions: [wall]\ncautions:")
+    result = validate(run_cli, project)
+    loop = "error: prerequisites and progressions go round in a loop:"
+    assert_reports(result, f"content/protocols/bridge.md:11:1: {loop} bridge -> walk -> bridge")
+    assert f"content/protocols/ice.md:11:1: {loop} ice -> wall -> ice" in result.output
+    assert result.output.count("go round in a loop") == 2
+
+
+@pytest.mark.parametrize(
+    ("later", "loops"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, []),
+        ({"a": {"a"}}, [["a"]]),
+        ({"c": {"a"}, "a": {"b"}, "b": {"c"}}, [["a", "b", "c"]]),
+        # two loops through one protocol: reported once (fixing one often fixes the other)
+        ({"a": {"b", "c"}, "b": {"a"}, "c": {"a"}}, [["a", "b"]]),
+        # a loop through an id that is not a protocol starts at the protocol
+        ({"unknown": {"p"}, "p": {"unknown"}}, [["p", "unknown"]]),
+    ],
+)
+def test_loops_in_the_comes_before_graph(later, loops):
+    from backpub.crosschecks import _loops
+
+    protocols = {node for node in later if node != "unknown"}
+    assert _loops(later, first_among=protocols) == loops

@@ -95,7 +95,8 @@ def assert_refused(result, expected: list[str]) -> None:
     assert "Traceback" not in result.output
     assert problem_lines(result.output) == expected, result.output
     errors = sum(": error: " in line for line in expected)
-    assert f"{errors} error(s), {len(expected) - errors} warning(s)" in result.output
+    warnings = len(expected) - errors
+    assert f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}" in result.output
 
 
 def test_corpus_is_large_enough():

@@ -272,7 +272,7 @@ def test_two_builds_are_byte_identical_and_the_date_comes_from_source_date_epoch
 def test_package_metadata(shipped: Book):
     programme = load(SHIPPED).publication.programme
     identifier = shipped.opf.find(".//{http://purl.org/dc/elements/1.1/}identifier")
-    assert identifier.text == programme.book_id
+    assert identifier.text == programme.formats["epub"]["book_id"]
     assert shipped.opf.get("unique-identifier") == identifier.get("id")
     stamp = datetime.fromtimestamp(int(EPOCH), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert shipped.meta("dcterms:modified") == [stamp]
@@ -312,3 +312,8 @@ def test_unchanged_content_is_not_rendered_again(tmp_path: Path):
     first = build(content, formats=["epub"], as_of=date(2026, 11, 22), jobs=1)
     again = build(content, formats=["epub"], as_of=date(2026, 11, 22), jobs=1)
     assert (first.formats["epub"].written, again.formats["epub"].unchanged) == (1, 1)
+
+
+def test_the_package_declares_the_books_language(shipped: Book):
+    # Ace by DAISY reports a package without xml:lang as a serious violation (epub-lang)
+    assert shipped.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"

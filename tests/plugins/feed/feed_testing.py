@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 from lxml import etree
+
+from backpub import clock
 
 
 @dataclass
@@ -46,12 +49,25 @@ def feed_project(make_project: Callable[..., Path]) -> Path:
 
 
 @pytest.fixture
-def build_feed(run_cli: Callable[..., Result]) -> Callable[..., Built]:
-    """Run `backpub build -f feed` in a project through the CLI, in one process, without SOURCE_DATE_EPOCH."""
+def build_feed(run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Built]:
+    """Run `backpub build -f feed` in a project through the CLI, in one process, without SOURCE_DATE_EPOCH.
 
-    def build(project: Path, as_of: str = "2026-11-29", *extra: str, env: dict | None = None) -> Built:
+    The build runs as if today were `today` (default: the `--as-of` date, a real publishing build); a different
+    `today` makes it a preview.
+    """
+
+    def build(
+        project: Path, as_of: str = "2026-11-29", *extra: str, env: dict | None = None, today: str | None = None
+    ) -> Built:
+        pretend(monkeypatch, today or as_of)
         arguments = ["build", "--content", "content", "-f", "feed", "--as-of", as_of, "-j", "1", "-q", *extra]
         result = run_cli(*arguments, cwd=project, env={"SOURCE_DATE_EPOCH": None, **(env or {})})
         return Built(result, project)
 
     return build
+
+
+def pretend(monkeypatch: pytest.MonkeyPatch, today: str) -> None:
+    """Make the programme's "today" a fixed date (the ledger records only a build for today)."""
+    noon = datetime.combine(date.fromisoformat(today), time(12), tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: noon)

@@ -71,7 +71,7 @@ def save_artwork(project: Path, name: str, size: tuple[int, int], mode: str = "R
         ("artwork.png", (3200, 3200), "RGB", "PNG", "must be between 1400×1400 and 3000×3000 px"),
         ("artwork.png", (1400, 1400), "RGBA", "PNG", "uses the RGBA colour mode; Apple requires RGB"),
         ("artwork.jpg", (1400, 1400), "CMYK", "JPEG", "uses the CMYK colour mode; Apple requires RGB"),
-        ("artwork.png", (1400, 1400), "RGB", "JPEG", "file 'artwork.png' is a JPEG image; its name must end in .jpg"),
+        ("artwork.png", (1400, 1400), "RGB", "JPEG", "'assets/artwork.png' holds JPEG data, not PNG as its name says"),
         ("artwork.jpg", (1400, 1400), "RGB", "JPEG", "artwork_url 'artwork.png' is a JPEG image"),
         ("artwork.gif", (1400, 1400), "P", "GIF", "is GIF; it must be a JPEG or PNG file"),
     ],
@@ -80,7 +80,7 @@ def test_bad_artwork_is_located_at_the_programme(feed_project, build_feed, name,
     save_artwork(feed_project, name, size, mode, kind)
     built = build_feed(feed_project)
     line = assert_located_failure(built, "content/programme.yaml", re.escape(message))
-    assert line == line_of(feed_project / "content/programme.yaml", "  artwork:")
+    assert line == line_of(feed_project / "content/programme.yaml", "artwork:")
 
 
 def test_good_jpeg_artwork_passes(feed_project, build_feed):
@@ -98,7 +98,7 @@ def test_long_channel_description_is_located(feed_project, build_feed):
     long = "Long words. " * 400  # 4800 bytes
     edit(feed_project / "content/programme.yaml", "description: A test podcast.", f"description: {long}")
     built = build_feed(feed_project)
-    line = assert_located_failure(built, "content/programme.yaml", "podcast.description is 4799 bytes")
+    line = assert_located_failure(built, "content/programme.yaml", "formats.feed.description is 4799 bytes")
     assert line == line_of(feed_project / "content/programme.yaml", "  description:")
 
 
@@ -114,8 +114,8 @@ def test_unknown_apple_category_is_located(feed_project, build_feed):
 def test_copyright_with_a_year_is_a_warning(feed_project, build_feed):
     edit(
         feed_project / "content/programme.yaml",
-        "  release_time:",
-        "  copyright: © 2026 Test Publisher\n  release_time:",
+        "    release_time:",
+        "    copyright: © 2026 Test Publisher\n    release_time:",
     )
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output

@@ -107,6 +107,15 @@ def test_moving_a_published_episode_into_the_future_fails(feed_project, build_fe
     assert_error(built, EP3, "would disappear from the feed")
 
 
+def test_validate_agrees_with_build_on_a_published_episode_moved_into_the_future(feed_project, build_feed, run_cli):
+    publish_all(feed_project, build_feed)
+    edit(feed_project / EP3, "release: 2026-12-06", "release: 2026-12-13")
+    built = build_feed(feed_project, "2026-12-06")
+    validated = run_cli("validate", "--content", "content", "--as-of", "2026-12-06", cwd=feed_project)
+    assert validated.exit_code == built.result.exit_code == 1, validated.output
+    assert re.search(rf"{re.escape(EP3)}:\d+:\d+: error: \[feed\] .*would disappear from the feed", validated.output)
+
+
 def test_a_retired_episode_may_leave_the_feed(feed_project, build_feed):
     publish_all(feed_project, build_feed)
     edit(feed_project / EP3, "reviewer: A. Reviewer", "reviewer: A. Reviewer\nretired: true")
@@ -141,3 +150,51 @@ def test_an_unreadable_ledger_is_located(feed_project, build_feed):
     (feed_project / "content/feed.lock").write_text("{not json")
     built = build_feed(feed_project)
     assert_error(built, "content/feed.lock", "cannot read feed.lock")
+
+
+def content_bytes(project) -> dict[str, bytes]:
+    """Every file under content/, by relative path."""
+    root = project / "content"
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def test_a_build_for_a_future_date_is_a_preview_and_leaves_content_byte_identical(feed_project, build_feed, run_cli):
+    build_feed(feed_project, "2026-11-22")  # published on 22 Nov: the ledger lists episode one
+    before = content_bytes(feed_project)
+    result = run_cli("build", "--content", "content", "--as-of", "2026-12-27", "-j", "1", cwd=feed_project)  # all
+    assert result.exit_code == 0, result.output
+    assert content_bytes(feed_project) == before
+    assert "preview for 2026-12-27 (today is 2026-11-22): content/feed.lock is left as it is" in result.stderr
+    assert "(2 episodes it does not list yet)" in result.stderr
+    assert b"9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f" in (feed_project / "outputs/feed/podcast.xml").read_bytes()
+
+
+def test_a_build_for_a_past_date_is_a_preview_too(feed_project, build_feed):
+    publish_all(feed_project, build_feed)
+    before = content_bytes(feed_project)
+    built = build_feed(feed_project, "2026-11-29", today="2026-12-20")
+    assert built.result.exit_code == 0, built.output
+    assert content_bytes(feed_project) == before
+
+
+def test_a_previewed_episode_can_still_move_until_it_is_really_published(feed_project, build_feed):
+    """The issue's case: a preview of the future must not make an unpublished episode 'published'."""
+    build_feed(feed_project, "2026-11-29")  # today is 29 Nov: episodes one and two are out
+    preview = build_feed(feed_project, "2026-12-13", today="2026-11-29")
+    assert preview.result.exit_code == 0, preview.output
+    assert published_ids(preview) == ["episode-one", "episode-two"]
+    edit(feed_project / EP3, "release: 2026-12-06", "release: 2027-01-10")  # the author moves it
+    on_the_day = build_feed(feed_project, "2026-12-06")
+    assert on_the_day.result.exit_code == 0, on_the_day.output
+    assert published_ids(on_the_day) == ["episode-one", "episode-two"]
+
+
+def test_a_build_for_today_without_as_of_records_what_is_out(feed_project, run_cli, monkeypatch):
+    from feed_testing import pretend
+
+    pretend(monkeypatch, "2026-11-29")
+    result = run_cli("build", "--content", "content", "-f", "feed", "-j", "1", "-q", cwd=feed_project)
+    assert result.exit_code == 0, result.output
+    entries = json.loads((feed_project / "content/feed.lock").read_text())["episodes"]
+    assert [entry["id"] for entry in entries] == ["episode-one", "episode-two"]
+    assert "preview" not in result.stderr

@@ -42,7 +42,7 @@ def check_live(run_cli, project: Path, url: str):
 def test_unchanged_content_matches_the_live_feed(feed_project, live_feed, run_cli):
     result = check_live(run_cli, feed_project, live_feed)
     assert result.exit_code == 0, result.output
-    assert "3 episode(s), all still published" in result.output
+    assert "3 episodes, all still published" in result.output
 
 
 def test_a_changed_guid_is_caught_against_the_live_feed(feed_project, live_feed, run_cli):

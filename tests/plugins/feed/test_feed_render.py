@@ -77,7 +77,9 @@ def test_channel_carries_every_required_tag(built):
     assert text(channel, "link") == f"{SITE}/"  # the show's site, not the feed (the self link came first)
     assert text(channel, "description") == "A test podcast."
     assert text(channel, "language") == "en-GB"
-    assert text(channel, "lastBuildDate") == "Sun, 29 Nov 2026 00:00:00 +0000"  # from --as-of, not the clock
+    # from --as-of, not the clock, and never older than the newest item (out at 06:00 that Sunday)
+    assert text(channel, "lastBuildDate") == "Sun, 29 Nov 2026 06:00:00 +0000"
+    assert text(channel, "lastBuildDate") == text(channel.find("item"), "pubDate")
     self_link = channel.find("atom:link", NS)
     assert self_link.attrib == {
         "href": "https://minimal.example.org/podcast.xml",
@@ -102,7 +104,9 @@ def test_channel_carries_every_required_tag(built):
 
 
 def test_copyright_is_written_when_set(feed_project, build_feed):
-    edit(feed_project / "content/programme.yaml", "  release_time:", "  copyright: Test Publisher\n  release_time:")
+    edit(
+        feed_project / "content/programme.yaml", "    release_time:", "    copyright: Test Publisher\n    release_time:"
+    )
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output
     assert text(built.channel, "copyright") == "Test Publisher"
@@ -110,7 +114,7 @@ def test_copyright_is_written_when_set(feed_project, build_feed):
 
 def test_a_recorded_podcast_guid_survives_a_new_feed_url(feed_project, build_feed):
     before = text(build_feed(feed_project).channel, "podcast:guid")
-    edit(feed_project / "content/programme.yaml", "  release_time:", f"  guid: {before}\n  release_time:")
+    edit(feed_project / "content/programme.yaml", "    release_time:", f"    guid: {before}\n    release_time:")
     edit(feed_project / "content/programme.yaml", "feed_url: https://", "feed_url: https://new.")
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output
@@ -150,7 +154,7 @@ def test_items_are_newest_first_with_every_tag(built):
         "type": "text/vtt",
     }
     assert second.find("podcast:chapters", NS).attrib == {
-        "url": "https://media.example.org/minimal/ep1.chapters.json",
+        "url": f"{SITE}/episodes/episode-one/chapters.json",  # the site format publishes it there
         "type": "application/json+chapters",
     }
 
@@ -220,7 +224,7 @@ def test_source_date_epoch_sets_last_build_date(feed_project, build_feed):
 
 
 def test_explicit_podcast_says_true(feed_project, build_feed):
-    edit(feed_project / "content/programme.yaml", "  release_time:", "  explicit: true\n  release_time:")
+    edit(feed_project / "content/programme.yaml", "    release_time:", "    explicit: true\n    release_time:")
     built = build_feed(feed_project)
     assert built.result.exit_code == 0, built.output
     assert text(built.channel, "itunes:explicit") == "true"
@@ -235,7 +239,7 @@ def test_only_changes_the_feed_shows_render_it_again(feed_project, build_feed):
         assert built.result.exit_code == 0, built.output
         return json.loads(built.output)["rendered"]
 
-    assert rendered() == ["feed/podcast.xml"]
+    assert sorted(rendered()) == ["feed/artwork.png", "feed/podcast.xml"]
     assert rendered() == []
     edit(feed_project / "content/episodes/episode-three.md", "title: Standing tall", "title: Standing taller")
     assert rendered() == []  # embargoed: not in the feed

@@ -22,4 +22,4 @@ def test_schedule_on_a_sunday_marks_that_days_episode_released(feed_project, run
     result = run_cli("schedule", "content", "--as-of", "2026-11-29", "--weeks", "1", cwd=feed_project)
     assert result.exit_code == 0, result.output
     assert "  2026-11-29  #2 Ice, not heat (released)" in result.output.splitlines()
-    assert "  and 1 episode(s) scheduled later" in result.output.splitlines()
+    assert "  and 1 episode scheduled later" in result.output.splitlines()

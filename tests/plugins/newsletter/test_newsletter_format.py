@@ -178,6 +178,14 @@ def test_an_episode_without_a_protocol_warns_and_leaves_the_section_out(project)
     assert "THIS WEEK'S PROTOCOL" not in text and "ONE MISTAKE TO STOP" in text
 
 
+def test_a_trailer_covers_nothing_and_passes_strict_validation(project, run_cli):
+    replace_in(project / "content" / "episodes" / "episode-one.md", "covers: [back-not-leg, stretching, ice]",
+               "covers: []\nepisode_type: trailer")  # fmt: skip
+    result = run_cli("validate", "--strict", "--as-of", "2026-11-22", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert build_newsletter(project).warnings == []
+
+
 def test_a_project_theme_overrides_a_template(project):
     theme = project / "theme" / "newsletter"
     theme.mkdir(parents=True)

@@ -78,9 +78,10 @@ def test_killed_run_resumes_and_nobody_gets_two(project, smtp_server, run_cli):
     assert sorted(rows.values()).count("sent") == 39 and list(rows.values()).count("sending") == 1
 
     result = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # an uncertain delivery is not a success for a scheduled job
     assert "sent      80" in result.output and "skipped   39" in result.output
     assert "uncertain 1" in result.output  # the 40th: delivered, so at-most-once must not resend it
+    assert "Not delivered for certain: 0 failed, 1 uncertain" in result.stderr
     by_recipient = recorder.by_recipient()
     assert sorted(by_recipient) == subscribers
     assert all(len(copies) == 1 for copies in by_recipient.values())
@@ -117,6 +118,7 @@ def test_a_lost_answer_is_uncertain_and_never_resent_unless_asked(project, smtp_
     subscribers = write_subscribers(project / "subscribers.csv", 3)
     recorder, address = smtp_server(Recorder(hang_up_after={subscribers[1]}))
     first = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
+    assert first.exit_code == 1
     assert "sent      2" in first.output and "uncertain 1" in first.output
     assert f"line 3 {subscribers[1]}" in first.output
     again = run_cli(*send_args(project / "subscribers.csv", address), cwd=project, env=ENV)
@@ -124,6 +126,7 @@ def test_a_lost_answer_is_uncertain_and_never_resent_unless_asked(project, smtp_
     assert all(len(copies) == 1 for copies in recorder.by_recipient().values())
     forced = run_cli(*send_args(project / "subscribers.csv", address, "--resend-uncertain"), cwd=project, env=ENV)
     assert "sent      1" in forced.output and len(recorder.by_recipient()[subscribers[1]]) == 2
+    assert forced.exit_code == 0, forced.output  # everyone now has it for certain
 
 
 def test_a_permanent_refusal_is_recorded_and_reported(project, smtp_server, run_cli):
@@ -136,6 +139,7 @@ def test_a_permanent_refusal_is_recorded_and_reported(project, smtp_server, run_
     assert ledger_rows(project)[subscribers[2]] == "failed"
     assert subscribers[2] not in recorder.by_recipient()
     assert recorder.attempts.get(subscribers[2]) is None  # 5xx is not retried
+    assert "Not delivered for certain: 1 failed, 0 uncertain" in result.stderr
 
 
 def test_malformed_rows_are_reported_by_line_and_skipped(project, smtp_server, run_cli):
@@ -147,9 +151,9 @@ def test_malformed_rows_are_reported_by_line_and_skipped(project, smtp_server, r
     csv_name = str(project / "subscribers.csv")
     assert f"{csv_name}:4: skipped: 'not-an-address' is not a valid email address" in result.output
     assert f"{csv_name}:5: skipped: reader000@EXAMPLE.net is a duplicate of line 2" in result.output
-    assert f"{csv_name}:6: skipped: expected 2 fields, found 1 (missing column(s) name)" in result.output
-    assert f"{csv_name}:7: skipped: expected 2 fields, found 3 (1 extra field(s))" in result.output
-    assert "invalid   4 row(s)" in result.output
+    assert f"{csv_name}:6: skipped: expected 2 fields, found 1 (missing column name)" in result.output
+    assert f"{csv_name}:7: skipped: expected 2 fields, found 3 (1 extra field)" in result.output
+    assert "invalid   4 rows" in result.output
     assert sorted(recorder.by_recipient()) == ["reader000@example.net", "reader001@example.net"]
 
 
@@ -201,3 +205,41 @@ def test_rate_limit_spaces_the_messages(project, smtp_server, run_cli):
     assert result.exit_code == 0, result.output
     assert time.perf_counter() - started >= 0.5  # 6 messages at most 10 per second: 5 gaps of 0.1 s
     assert len(recorder.received) == 6
+
+
+def test_without_a_csv_or_a_subscriber_list_it_says_how_to_get_one(project, run_cli):
+    args = ["newsletter", "send", "--issue", "2026-11-22", "--smtp", "127.0.0.1:9", "--as-of", "2026-11-25"]
+    result = run_cli(*args, "--dry-run", cwd=project, env={})
+    assert result.exit_code == 1
+    assert "no subscriber list at" in result.output and "backpub newsletter import" in result.output
+    assert not (project / ".backpub" / "state" / "subscribers.sqlite").exists()
+
+
+class RefuseEverything(Recorder):
+    """A server that answers 421 to every command after the greeting (issue 16, item 7)."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        with self.lock:
+            self.attempts["MAIL"] = self.attempts.get("MAIL", 0) + 1
+        return "421 4.3.2 Service not available, try again later"
+
+
+def test_a_server_that_keeps_refusing_stops_the_send_and_a_later_run_resumes(project, smtp_server, run_cli):
+    refusing, address = smtp_server(RefuseEverything())
+    write_subscribers(project / "subscribers.csv", 20)
+    started = time.monotonic()
+    args = send_args(project / "subscribers.csv", address)
+    result = run_cli(*[*args[:-2], "--retry-delay", "0.05"], cwd=project, env=ENV)
+    assert time.monotonic() - started < 120
+    assert result.exit_code == 1, result.output
+    assert "Stopped: the server refused 10 deliveries in a row with temporary errors" in result.output
+    assert "421" in result.output and "run the same command again" in result.output
+    assert refusing.attempts["MAIL"] == 10  # not 20 subscribers x 5 attempts
+    assert "Traceback" not in result.output
+
+    recorder, working = smtp_server()
+    again = run_cli(*send_args(project / "subscribers.csv", working), cwd=project, env=ENV)
+    assert again.exit_code == 0, again.output
+    assert "sent      20" in again.output
+    assert all(len(copies) == 1 for copies in recorder.by_recipient().values())
+    assert set(ledger_rows(project).values()) == {"sent"}

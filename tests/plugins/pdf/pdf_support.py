@@ -12,9 +12,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from backpub.build import make_context
+from backpub import Session
 from backpub.publication import Publication
-from backpub.validation import load
 from backpub_pdf import PdfFormat
 
 REPO = Path(__file__).resolve().parents[3]
@@ -23,11 +22,9 @@ AS_OF = date(2026, 11, 25)
 
 def prepared_format(project: Path, as_of: date = AS_OF) -> tuple[PdfFormat, Publication]:
     """A PdfFormat for a project, prepared as a worker process would be."""
-    validation = load(project / "content", as_of=as_of)
-    assert validation.publication is not None, [str(problem) for problem in validation.errors]
-    publication = validation.publication
-    context = make_context(publication, project / "content", as_of, ["pdf"], False)
-    pdf = PdfFormat(context, publication.programme.formats.get("pdf"))
+    session = Session(project / "content", as_of=as_of)
+    publication = session.publication
+    pdf = session.formats(["pdf"])["pdf"]
     pdf.prepare(publication)
     return pdf, publication
 

@@ -118,11 +118,11 @@ def test_an_image_that_cannot_be_decoded_names_the_entity_file(project):
         "reviewed:",
         "image:\n  src: assets/broken.png\n  alt: An ice pack on the lower back\nreviewed:",
     )
-    with pytest.raises(RenderError) as error:
+    with pytest.raises(ContentError) as error:  # the asset policy refuses it before anything renders
         build_pdf(project)
-    assert error.value.path.endswith("content/protocols/ice.md")
-    assert error.value.entity == "ice"
-    assert "assets/broken.png" in str(error.value)
+    (problem,) = error.value.problems
+    assert problem.path.endswith("content/protocols/ice.md") and problem.entity == "ice"
+    assert "assets/broken.png" in problem.message
 
 
 def test_an_image_without_a_description_is_an_error(project):

@@ -1,9 +1,16 @@
-"""Fixtures for the site tests: the shipped and minimal content's sites, each built once per session."""
+"""Fixtures for the site tests: the shipped and minimal content's sites, each built once per session, and the
+shipped site served on loopback to headless Chromium (see test_site_accessibility.py for what it needs)."""
 
 from __future__ import annotations
 
+import importlib.util
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import ThreadingHTTPServer
+
 import pytest
-from site_testkit import MINIMAL, SHIPPED, Built, build_project
+from site_testkit import AXE, CHROMEDRIVER, CHROMIUM, MINIMAL, SHIPPED, Built, QuietHandler, build_project, require
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +23,33 @@ def shipped_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def minimal_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The minimal test project's site, built once for the session."""
     return build_project(MINIMAL, tmp_path_factory.mktemp("site-minimal"))
+
+
+@pytest.fixture(scope="module")
+def served(shipped_site: Built) -> Iterator[str]:
+    """The shipped site on 127.0.0.1, from its own folder, as a static host serves it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(shipped_site.site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium through chromedriver, with no network beyond loopback in use."""
+    require(CHROMIUM.is_file() and CHROMEDRIVER.is_file(), "chromium and chromium-driver (apt)")
+    require(AXE.is_file(), f"axe-core ({AXE})")
+    require(importlib.util.find_spec("selenium") is not None, "selenium (the test extra)")
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--window-size=1280,1000"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()

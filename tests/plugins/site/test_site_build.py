@@ -67,13 +67,15 @@ def test_the_urls_other_formats_print_land_on_built_pages(built: Built) -> None:
     assert (built.site / site_file_for_url(publication.programme.site_url, publication.home_url)).is_file()
 
 
-def test_every_page_is_small_and_has_no_javascript(built: Built) -> None:
-    css = (built.site / "static" / "site.css").stat().st_size
+def test_every_page_is_small_and_runs_only_the_sites_own_script(built: Built) -> None:
+    extras = sum((built.site / "static" / name).stat().st_size for name in ("site.css", "site.js"))
     for relative in html_pages(built.site):
-        size = (built.site / relative).stat().st_size + css
-        assert size < BUDGET, f"{relative}: {size} bytes of HTML and CSS"
+        size = (built.site / relative).stat().st_size + extras
+        assert size < BUDGET, f"{relative}: {size} bytes of HTML, CSS and script"
         page = parse_page(built.site, relative)
-        assert [kind for kind, _ in page.scripts] == ["application/ld+json"], relative
+        assert [kind for kind, _ in page.scripts] == ["", "application/ld+json"], relative
+        sources = [resolve(relative, ref.value) for ref in page.references if ref.tag == "script"]
+        assert sources == ["static/site.js"], relative
     stylesheet = (built.site / "static" / "site.css").read_text()
     assert "@import" not in stylesheet and not re.search(r"url\(\s*['\"]?(https?:)?//", stylesheet)
 
@@ -90,7 +92,7 @@ def test_pages_are_described_for_search_engines_and_sharing(built: Built) -> Non
         steps = [later - earlier for earlier, later in zip(page.headings, page.headings[1:], strict=False)]
         assert max(steps, default=0) <= 1, f"{relative}: a heading level is skipped: {page.headings}"
         feeds = [ref.value for ref in page.references if ref.rel == "alternate"]
-        assert feeds == [programme.podcast.feed_url]
+        assert feeds == [programme.formats["feed"]["feed_url"]]
 
 
 def json_ld(built: Built, relative: str) -> dict:
@@ -105,7 +107,7 @@ def test_episode_pages_carry_podcast_episode_data_and_library_pages_medical_web_
         assert data["@type"] == "PodcastEpisode"
         assert data["url"] == publication.url_for(episode)
         assert data["associatedMedia"]["contentUrl"] == episode.audio.url
-        assert data["partOfSeries"]["webFeed"] == publication.programme.podcast.feed_url
+        assert data["partOfSeries"]["webFeed"] == publication.programme.formats["feed"]["feed_url"]
     for protocol in publication.protocols:
         data = json_ld(built, publication.path_for(protocol).strip("/") + "/index.html")
         assert data["@type"] == "MedicalWebPage"
@@ -128,7 +130,8 @@ def test_sitemap_lists_every_page_with_absolute_urls_and_robots_points_at_it(bui
     sitemap = (built.site / "sitemap.xml").read_text()
     locations = re.findall(r"<loc>([^<]+)</loc>", sitemap)
     assert all(url.startswith(site_url + "/") for url in locations)
-    assert sorted(site_file_for_url(site_url, url) for url in locations) == html_pages(built.site)
+    pages = [page for page in html_pages(built.site) if page != "search/index.html"]  # results are not for robots
+    assert sorted(site_file_for_url(site_url, url) for url in locations) == pages
     robots = (built.site / "robots.txt").read_text()
     assert f"Sitemap: {site_url}/sitemap.xml" in robots.splitlines()
 
@@ -137,7 +140,7 @@ def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(
     publication = shipped_site.publication
     (episode,) = publication.released_episodes(shipped_site.as_of)
     html = (shipped_site.site / "episodes" / episode.id / "index.html").read_text()
-    assert f'<audio controls preload="none" src="{episode.audio.url}">' in html
+    assert f'<audio class="episode-audio" controls preload="none" src="{episode.audio.url}">' in html
     assert "The funny bone" in html or "funny bone" in html
     assert "Show notes" in html
     targets = link_targets(shipped_site, f"episodes/{episode.id}/index.html")
@@ -147,7 +150,7 @@ def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(
     for entity in cards:
         assert f"{entity.folder}/{entity.id}/index.html" in targets
         assert f'<h3 class="card-title"><a href="../../{entity.folder}/{entity.id}/">' in html
-    action = publication.programme.newsletter.signup_form_action
+    action = publication.programme.formats["newsletter"].get("signup_form_action")
     assert f'<form class="signup-form" action="{action}" method="post">' in html
     assert '<label for="signup-email">' in html and 'id="signup-email"' in html
     assert "It is not a" in html  # the programme's disclaimer
@@ -183,10 +186,11 @@ def _escaped(text: str) -> str:
     )
 
 
-def test_minimal_project_without_a_signup_action_has_no_form(minimal_site: Built) -> None:
-    assert minimal_site.publication.programme.newsletter.signup_form_action is None
+def test_minimal_project_without_a_signup_action_has_no_signup_form(minimal_site: Built) -> None:
+    assert minimal_site.publication.programme.formats["newsletter"].get("signup_form_action") is None
     for relative in html_pages(minimal_site.site):
-        assert "<form" not in (minimal_site.site / relative).read_text()
+        forms = re.findall(r"<form [^>]*>", (minimal_site.site / relative).read_text())
+        assert len(forms) == 1 and 'role="search"' in forms[0], relative  # the site search only
 
 
 def test_embargoed_episodes_are_nowhere(tmp_path: Path) -> None:
@@ -195,7 +199,7 @@ def test_embargoed_episodes_are_nowhere(tmp_path: Path) -> None:
     (episode,) = publication.of(Episode)
     assert not (before_release.site / "episodes" / episode.id).exists()
     everything = "".join(
-        path.read_text() for path in before_release.site.rglob("*") if path.suffix in (".html", ".xml")
+        path.read_text() for path in before_release.site.rglob("*") if path.suffix in (".html", ".xml", ".json")
     )
     assert episode.title not in everything and episode.audio.url not in everything
     assert crawl_problems(before_release) == []

@@ -1,0 +1,24 @@
+"""The one clock every command reads: "today" is always today in the programme's timezone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def now() -> datetime:
+    """The current time (UTC). Tests freeze the whole program's clock by replacing this one function."""
+    return datetime.now(UTC)
+
+
+def zone(timezone: str) -> ZoneInfo:
+    """The IANA zone of that name, or UTC for an unknown one (validation reports unknown zones)."""
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def today_in(timezone: str) -> date:
+    """Today's date in a timezone."""
+    return now().astimezone(zone(timezone)).date()

@@ -1,0 +1,316 @@
+"""The build engine: plans every format's jobs, fingerprints them, renders what changed (in worker processes
+when it pays), places published files into the website and commits outputs/ in one atomic step."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backpub.cache import Store, folder_digest
+from backpub.errors import BackpubError, PluginError
+from backpub.formats import Format, Job
+from backpub.output import OutputWriter, remove_stale_siblings, safe_relative
+from backpub.publication import Publication
+from backpub.reports import BuildReport, FormatReport, Progress
+from backpub.workers import run_jobs, unwrap
+
+MANIFEST_ENTRY = "manifest.pickle"
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """A job with its format and fingerprint."""
+
+    format_name: str
+    job: Job
+    fingerprint: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.format_name}/{self.job.output}"
+
+
+@dataclass(frozen=True)
+class Website:
+    """Which format's folder is the website, and where every installed format publishes its files in it."""
+
+    folder: str | None = None
+    publishers: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, formats: Mapping[str, Format]) -> Website:
+        hosts = [name for name, instance in formats.items() if instance.hosts_website]
+        if len(hosts) > 1:
+            raise PluginError(hosts[1], f"hosts the website, but format {hosts[0]!r} already does")
+        folder = hosts[0] if hosts else None
+        publishers = {name: instance.website_path for name, instance in formats.items() if name != folder}
+        return cls(folder, publishers)
+
+    def placements(self, files_by_format: Mapping[str, list[str]], publication: Publication) -> dict[str, str]:
+        """{path in outputs/: the published file it is a copy of} for every file other formats publish."""
+        if self.folder is None:
+            return {}
+        placed: dict[str, str] = {}
+        for name, outputs in sorted(files_by_format.items()):
+            publish = self.publishers.get(name)
+            for output in outputs if publish else ():
+                target = _guard(
+                    name, "website_path", lambda output=output, publish=publish: publish(output, publication)
+                )
+                if target:
+                    placed[f"{self.folder}/{safe_relative(target)}"] = f"{name}/{output}"
+        return placed
+
+
+class Engine:
+    """Plans jobs, decides which changed, renders them (in parallel when it pays) and commits."""
+
+    def __init__(
+        self,
+        publication: Publication,
+        instances: dict[str, Format],
+        output_dir: Path,
+        store: Store,
+        website: Website | None = None,
+        rerender: bool = False,
+    ) -> None:
+        self.publication = publication
+        self.instances = instances
+        self.output_dir = output_dir
+        self.store = store
+        self.website = website or Website()
+        self.rerender = rerender
+        """Render every job of these formats whatever the cache says (`--no-cache`); other formats' records stay."""
+        self._file_hashes: dict[Path, str] = {}
+
+    def run(self, workers: int, progress: Progress) -> BuildReport:
+        remove_stale_siblings(self.output_dir)  # a killed build's trees go even when nothing needs rendering
+        planned = self.plan()
+        previous = self._load_manifest()
+        placed = self.website.placements(self._published_files(planned), self.publication)
+        report = BuildReport(self.output_dir.resolve())
+        report.formats = {name: FormatReport(name) for name in self.instances}
+        if not self.rerender and self._up_to_date(planned, previous, placed):
+            # Nothing to render or remove: leave outputs/ alone rather than re-link and swap every file.
+            for item in planned:
+                report.formats[item.format_name].unchanged += 1
+            self._finish([])
+            return report
+        with OutputWriter(self.output_dir) as writer:
+            self._carry_other_formats(writer, set(previous.get("placed", ())))
+            outputs = previous.get("outputs", {})
+            dirty = [
+                p for p in planned if self.rerender or outputs.get(p.path) != self._entry(p) or not writer.keep(p.path)
+            ]
+            for item in planned:
+                if item not in dirty:
+                    report.formats[item.format_name].unchanged += 1
+            self._render_all(dirty, writer, report, workers, progress)
+            self._count_removed(planned, report)
+            for target, source in placed.items():
+                writer.place(target, source)
+            writer.commit()
+        self._save_manifest(previous, planned, placed)
+        self._finish(dirty)
+        report.rendered = [p.path for p in dirty]
+        return report
+
+    def _finish(self, dirty: list[PlannedJob]) -> None:
+        for name, instance in self.instances.items():
+            written = [p.job.output for p in dirty if p.format_name == name]
+            _guard(
+                name, "finish", lambda instance=instance, written=written: instance.finish(self.publication, written)
+            )
+
+    def _published_files(self, planned: list[PlannedJob]) -> dict[str, list[str]]:
+        """Every format's output files after this build: planned ones for built formats, the rest as they are."""
+        files: dict[str, list[str]] = {name: [] for name in self.website.publishers}
+        for item in planned:
+            files.setdefault(item.format_name, []).append(item.job.output)
+        for name in files:
+            folder = self.output_dir / name
+            if name not in self.instances and folder.is_dir():
+                files[name] = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        return files
+
+    def _up_to_date(self, planned: list[PlannedJob], previous: dict[str, Any], placed: dict[str, str]) -> bool:
+        """Whether every job's fingerprint is unchanged, each built format's folder holds exactly its files, and
+        the website holds every published file."""
+        outputs = previous.get("outputs", {})
+        if any(outputs.get(item.path) != self._entry(item) for item in planned):
+            return False
+        if set(previous.get("placed", ())) != set(placed):
+            return False
+        expected = {item.path for item in planned} | {p for p in placed if p.split("/", 1)[0] in self.instances}
+        found: set[str] = set()
+        for name in self.instances:
+            for root, folders, files in os.walk(self.output_dir / name):
+                if any(Path(root, entry).is_symlink() for entry in folders):
+                    return False  # a build never writes symlinks: something else changed outputs/
+                found.update(Path(root, entry).relative_to(self.output_dir).as_posix() for entry in files)
+        if found != expected:
+            return False
+        return all(_same_file(self.output_dir / target, self.output_dir / source) for target, source in placed.items())
+
+    # -- planning --------------------------------------------------------------------------------
+
+    def plan(self) -> list[PlannedJob]:
+        planned: list[PlannedJob] = []
+        for name, instance in self.instances.items():
+            jobs = _guard(name, "jobs", lambda instance=instance: instance.jobs(self.publication))
+            seen: set[str] = set()
+            for job in jobs:
+                safe_relative(job.output)
+                if job.output in seen:
+                    raise PluginError(name, f"two jobs declare the same output {job.output!r}")
+                seen.add(job.output)
+                planned.append(PlannedJob(name, job, self.fingerprint(instance, job)))
+        return planned
+
+    def fingerprint(self, instance: Format, job: Job) -> str:
+        """A hash of everything the job declared it uses; equal fingerprints mean equal bytes."""
+        hashes = self.publication.hashes
+        unknown = sorted(set(job.entities) - hashes.keys())
+        if unknown:
+            raise PluginError(instance.name, f"job {job.output!r} depends on unknown entities {unknown}")
+        payload = {
+            "format": [
+                instance.name,
+                instance.version,
+                _code_hash(type(instance)),
+                instance.options.model_dump(mode="json"),
+            ],
+            "job": [job.output, _jsonable(job.args), _jsonable(job.values)],
+            "programme": self.publication.programme_hash,
+            "links": self._links_hash,
+            "entities": {entity_id: hashes[entity_id] for entity_id in sorted(job.entities)},
+            "assets": {path: self._hash_file(self.publication.asset(path)) for path in sorted(job.assets)},
+            "templates": {str(path): self._hash_file(Path(path)) for path in sorted(job.templates, key=str)},
+        }
+        data = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(data).hexdigest()
+
+    @functools.cached_property
+    def _links_hash(self) -> str:
+        """Where formats publish: a moved file changes every page that may link to it."""
+        return hashlib.sha256(json.dumps(dict(self.publication.links), sort_keys=True).encode()).hexdigest()
+
+    def _hash_file(self, path: Path) -> str:
+        if path not in self._file_hashes:
+            try:
+                self._file_hashes[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                self._file_hashes[path] = "missing"
+        return self._file_hashes[path]
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def _carry_other_formats(self, writer: OutputWriter, placed_before: set[str]) -> None:
+        if not self.output_dir.is_dir():
+            return
+        for child in sorted(self.output_dir.iterdir()):
+            if child.name in self.instances:
+                continue
+            if child.is_dir():
+                writer.keep_tree(child.name, skip=placed_before)
+            elif child.is_file():
+                writer.keep(child.name)
+
+    def _render_all(
+        self, dirty: list[PlannedJob], writer: OutputWriter, report: BuildReport, workers: int, progress: Progress
+    ) -> None:
+        if not dirty:
+            return
+        workers = max(1, min(workers, len(dirty)))
+        progress.start(len(dirty))
+        try:
+            for item, outcome in run_jobs(dirty, self.publication, self.instances, workers):
+                data, seconds = unwrap(item, outcome)
+                writer.write(item.path, data)
+                stats = report.formats[item.format_name]
+                stats.written += 1
+                stats.bytes += len(data)
+                stats.seconds += seconds
+                progress.advance(item.path)
+        finally:
+            progress.stop()
+
+    def _count_removed(self, planned: list[PlannedJob], report: BuildReport) -> None:
+        planned_paths = {p.path for p in planned}
+        for name in self.instances:
+            folder = self.output_dir / name
+            if folder.is_dir():
+                for path in folder.rglob("*"):
+                    if path.is_file() and path.relative_to(self.output_dir).as_posix() not in planned_paths:
+                        report.formats[name].removed += 1
+
+    # -- the manifest ----------------------------------------------------------------------------
+
+    def _entry(self, item: PlannedJob) -> str | None:
+        """The manifest entry for a job's output as it is now: its fingerprint and the file's size and mtime.
+
+        An output edited or replaced behind backpub's back no longer matches, so it is rendered again.
+        """
+        try:
+            info = (self.output_dir / item.path).stat()
+        except OSError:
+            return None
+        return f"{item.fingerprint}:{info.st_size}:{info.st_mtime_ns}"
+
+    def _load_manifest(self) -> dict[str, Any]:
+        manifest = self.store.get(MANIFEST_ENTRY, str(self.output_dir.resolve()))
+        valid = isinstance(manifest, dict) and isinstance(manifest.get("outputs"), dict)
+        return manifest if valid else {"outputs": {}, "placed": []}
+
+    def _save_manifest(self, previous: dict[str, Any], planned: list[PlannedJob], placed: dict[str, str]) -> None:
+        kept = {p: fp for p, fp in previous["outputs"].items() if p.split("/", 1)[0] not in self.instances}
+        kept.update({p.path: self._entry(p) for p in planned})
+        self.store.put(MANIFEST_ENTRY, str(self.output_dir.resolve()), {"outputs": kept, "placed": sorted(placed)})
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
+def code_folder(cls: type) -> Path | None:
+    """The folder of the package that defines a format (None for a single-module plugin)."""
+    module = sys.modules.get(cls.__module__)
+    source = Path(getattr(module, "__file__", "") or "")
+    return source.parent if source.name == "__init__.py" else None
+
+
+@functools.cache
+def _code_hash(cls: type) -> str:
+    """A hash of the files of the package that defines a format (code, templates, styles), so changes re-render."""
+    module = sys.modules.get(cls.__module__)
+    source = Path(getattr(module, "__file__", "") or "")
+    if not source.is_file():
+        return ""
+    folder = code_folder(cls)
+    return folder_digest(folder)[:20] if folder else hashlib.sha256(source.read_bytes()).hexdigest()[:20]
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _guard(format_name: str, step: str, call: Callable[[], Any]) -> Any:
+    """Run a format's lifecycle step, attributing any unexpected exception to the format."""
+    try:
+        return call()
+    except BackpubError:
+        raise
+    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
+        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
+    except Exception as exc:
+        raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc

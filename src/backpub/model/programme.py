@@ -1,0 +1,64 @@
+"""The programme itself: its settings and phases, from content/programme.yaml."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, PositiveInt
+
+from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, Text
+
+
+class Phase(Model):
+    """A phase of the programme; protocols belong to one."""
+
+    id: EntityId
+    """The phase's id, used by protocols' `phase` field."""
+    title: Line
+    """The phase's title, e.g. 'Phase One: calm and unload'."""
+    summary: Text
+    """What the phase is for, in a sentence or two."""
+
+
+class Programme(Model):
+    """Programme-wide settings, from content/programme.yaml."""
+
+    title: Line
+    """The programme's title."""
+    subtitle: str | None = None
+    """An optional subtitle."""
+    introduction: Markdown = ""
+    """The programme's introduction, shown on the home page and at the front of the book."""
+    publisher: Text
+    """Who publishes the programme."""
+    authors: list[Text] = Field(min_length=1)
+    """The programme's authors."""
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(?:-[A-Z]{2})?$")]
+    """The language as a BCP 47 tag, e.g. en-GB."""
+    timezone: Text
+    """The IANA timezone, e.g. Europe/London."""
+    site_url: Annotated[str, Field(pattern=r"^https://\S+[^/]$")]
+    """The programme's website, without a trailing slash."""
+    artwork: AssetPath
+    """The programme's square cover art, 1400-3000 px, JPEG or PNG, RGB, relative to the content folder; every
+    format that shows a cover uses it."""
+    review_interval_months: PositiveInt = 12
+    """How long a review stays current; older content is a warning (an error under --strict)."""
+    reading_grade: float = Field(default=8, gt=0, le=20)
+    """The reading grade patient-facing text should not go above, in the measure that suits `language`
+    (Flesch-Kincaid for English); validate warns about each entity above it."""
+    disclaimer: Markdown = Field(min_length=1)
+    """The medical disclaimer printed on every handout and in the book."""
+    urgent_help: Markdown = Field(min_length=1)
+    """The 'when to get urgent help' safety notice printed on every handout and in the book."""
+    call_to_action: Markdown = ""
+    """An invitation to the full programme, used by the newsletter and the site."""
+    phases: list[Phase] = Field(min_length=1)
+    """The programme's phases, in order."""
+    formats: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Per-format settings, keyed by format name; each format validates its own section with its `Options` model
+    (listed under "formats" in `backpub schema`)."""
+
+    def phase(self, phase_id: str) -> Phase:
+        """The phase with this id."""
+        return next(phase for phase in self.phases if phase.id == phase_id)

@@ -1,0 +1,41 @@
+"""The checks that read the prose: dose references and consistency, then reading level, on a loaded programme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from backpub import doses, readability
+from backpub.errors import Problem
+from backpub.loading import Record
+from backpub.model import Entity, Programme, Protocol
+from backpub.prose import patient_fields
+
+
+@dataclass
+class Proofread:
+    """The programme and entities with dose references filled in, what the checks found, and the figures."""
+
+    programme: Programme
+    entities: list[Entity]
+    problems: list[Problem] = field(default_factory=list)
+    readability: list[dict[str, object]] = field(default_factory=list)
+
+
+def proofread(programme: Programme, entities: list[Entity], records: dict[str, Record]) -> Proofread:
+    """Check dose references and figures against the source text, fill the references in, then measure
+    the reading level of what readers will actually read."""
+    language = programme.language
+    items = [(None, programme, records["programme"])] + [(e.id, e, records[e.id]) for e in entities]
+    located = {owner: patient_fields(model, record) for owner, model, record in items}
+    problems = doses.check(items, language, located)
+    protocols = {entity.id: entity for entity in entities if isinstance(entity, Protocol)}
+    expanded = [(owner, doses.expand(model, owner, protocols, language), record) for owner, model, record in items]
+    measured = [
+        # Measure what readers read: texts whose references were filled in are located afresh.
+        (record.display_path, owner, located[owner] if new is old else patient_fields(new, record))
+        for (owner, new, record), (_, old, _) in zip(expanded, items, strict=True)
+    ]
+    found, figures = readability.check(measured, language, programme.reading_grade)
+    programme = expanded[0][1]  # type: ignore[assignment]
+    entities = [model for _, model, _ in expanded[1:]]  # type: ignore[misc]
+    return Proofread(programme, entities, problems + found, figures)

@@ -1,0 +1,234 @@
+"""One project session: every command resolves its folders, dates, model, plugins and checks here, once.
+
+    session = Session(content_dir, as_of=..., strict=...)
+    session.publication          # loaded, validated, with every format's links; ContentError on errors
+    session.formats(["pdf"])     # the format instances a command works with
+    session.check(instances)     # every check a build runs before rendering; applies --strict
+
+`build`, `validate`, `schedule`, `preview`, `clean` and plugins' commands (`feed check-live`, `newsletter send`)
+all go through it, so they agree on the project, on "today" and on what counts as a problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from backpub import clock
+from backpub.cache import StateLayout, Store
+from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem
+
+if TYPE_CHECKING:
+    from backpub.formats import BuildContext, Format
+    from backpub.plugins import PluginHost
+    from backpub.publication import Publication
+    from backpub.validation import Validation
+
+DEFAULT_CONTENT = "content"
+DEFAULT_OUTPUT = "outputs"
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The folders of one project: the content, the outputs and the state folder beside them."""
+
+    content_dir: Path
+    output_dir: Path
+
+    @classmethod
+    def resolve(cls, content_dir: Path | str | None = None, output_dir: Path | str | None = None) -> ProjectPaths:
+        """The project's folders; the content folder must exist, the outputs default to `outputs/` beside it."""
+        content = Path(content_dir or DEFAULT_CONTENT)
+        if not content.is_dir():
+            raise ConfigError(f"content folder {str(content)!r} does not exist")
+        content = content.resolve()
+        output = Path(output_dir).resolve() if output_dir else content.parent / DEFAULT_OUTPUT
+        return cls(content, output)
+
+    @property
+    def project_dir(self) -> Path:
+        """The project folder: the content folder's parent."""
+        return self.content_dir.parent
+
+    @property
+    def state(self) -> StateLayout:
+        """The project's `.backpub/` folder."""
+        return StateLayout.of(self.project_dir)
+
+
+class Session:
+    """One command's view of a project. Everything is worked out once, on first use."""
+
+    def __init__(
+        self,
+        content_dir: Path | str | None = None,
+        *,
+        output_dir: Path | str | None = None,
+        as_of: date | None = None,
+        strict: bool = False,
+        use_cache: bool = True,
+        host: PluginHost | None = None,
+    ) -> None:
+        self.paths = ProjectPaths.resolve(content_dir, output_dir)
+        self.requested_as_of = as_of
+        """The date the user asked for (`--as-of`), or None for today."""
+        self.strict = strict
+        self.use_cache = use_cache
+        """False for `--no-cache`: render and validate afresh (the records are still kept for the next build)."""
+        self.store = Store(self.paths.state.cache)
+        self._host = host
+
+    # -- plugins ------------------------------------------------------------------------------------
+
+    @property
+    def host(self) -> PluginHost:
+        """The plugin host: installed plugins and the project's local ones."""
+        if self._host is None:
+            from backpub.plugins import make_host
+
+            self._host = make_host(project_dir=self.paths.project_dir)
+        return self._host
+
+    def select(self, requested: Iterable[str] | None) -> list[str]:
+        """The formats to work with, in a stable order; an unknown name is an error with a suggestion."""
+        available = self.host.formats()
+        if not requested:
+            return sorted(available)
+        chosen: list[str] = []
+        for name in requested:
+            if name not in available:
+                close = difflib.get_close_matches(name, list(available), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(
+                    f"unknown format {name!r}{hint} (available: {', '.join(sorted(available)) or 'none'})"
+                )
+            if name not in chosen:
+                chosen.append(name)
+        return chosen
+
+    # -- the model ----------------------------------------------------------------------------------
+
+    @cached_property
+    def validation(self) -> Validation:
+        """Every content file loaded and validated, with every problem found (never raises for content)."""
+        from backpub.validation import FormatSettings, load
+
+        classes = self.host.formats()
+        settings = FormatSettings(
+            options={name: cls.Options for name, cls in classes.items()},
+            moved={key: note for cls in classes.values() for key, note in cls.moved_settings.items()},
+        )
+        store = self.store if self.use_cache else Store(None)
+        return load(self.paths.content_dir, as_of=self.requested_as_of, store=store, settings=settings)
+
+    @cached_property
+    def timezone(self) -> str:
+        """The programme's timezone (UTC until a programme.yaml says otherwise)."""
+        publication = self.validation.publication
+        return publication.programme.timezone if publication else "UTC"
+
+    @property
+    def today(self) -> date:
+        """Today in the programme's timezone."""
+        return clock.today_in(self.timezone)
+
+    @cached_property
+    def as_of(self) -> date:
+        """The date this command publishes for: `--as-of`, else today in the programme's timezone."""
+        return self.requested_as_of or self.today
+
+    @property
+    def is_preview(self) -> bool:
+        """Whether this command looks at a date other than today: it may show, never record, what is published."""
+        return self.as_of != self.today
+
+    @cached_property
+    def publication(self) -> Publication:
+        """The validated, read-only programme with every format's links; ContentError when the content has
+        errors (`check` applies --strict to the warnings)."""
+        validation = self.validation
+        if validation.errors or validation.publication is None:
+            raise ContentError(self._strict(validation.problems))
+        publication = validation.publication
+        context = self.context(())
+        return dataclasses.replace(publication, links=self.host.links(publication, context))
+
+    # -- formats and checks -------------------------------------------------------------------------
+
+    def context(self, formats: Iterable[str]) -> BuildContext:
+        """What every format may know about this command besides the publication."""
+        from backpub.formats import BuildContext
+
+        publication = self.validation.publication
+        assert publication is not None, "the context is made from valid content"
+        return BuildContext(
+            project_dir=self.paths.project_dir,
+            content_dir=self.paths.content_dir,
+            as_of=self.as_of,
+            build_time=self.build_time(),
+            formats=tuple(formats),
+            strict=self.strict,
+            state_dir=self.paths.state.state,
+            today=self.today,
+        )
+
+    def build_time(self) -> datetime:
+        """SOURCE_DATE_EPOCH when set (reproducible builds), else the start of the as-of day in the programme's
+        timezone."""
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch:
+            try:
+                return datetime.fromtimestamp(int(epoch), tz=UTC)
+            except ValueError:
+                raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
+        return datetime.combine(self.as_of, datetime.min.time(), tzinfo=clock.zone(self.timezone))
+
+    def formats(self, names: Iterable[str] | None = None) -> dict[str, Format]:
+        """The format instances for `names` (default: every installed format), their options validated."""
+        chosen = self.select(names)
+        publication = self.publication
+        context = self.context(chosen)
+        classes = self.host.formats()
+        return {name: classes[name](context, publication.programme.formats.get(name)) for name in chosen}
+
+    def problems(self, instances: dict[str, Format]) -> list[Problem]:
+        """Every problem a build would stop for or warn about: the content's, the plugins' and each format's
+        own checks (its theme included), with --strict applied."""
+        publication = self.publication
+        found = list(self.validation.problems)
+        found += self.host.check_publication(publication, self.context(instances))
+        for name, instance in instances.items():
+            found += _guarded(name, "check", lambda instance=instance: instance.check(publication))
+            found += instance.theme_problems()
+        return sorted(self._strict(found))
+
+    def check(self, instances: dict[str, Format]) -> list[Problem]:
+        """Run every check before rendering: ContentError on any error; the warnings otherwise."""
+        problems = self.problems(instances)
+        if any(problem.severity == "error" for problem in problems):
+            raise ContentError(problems)
+        return problems
+
+    def _strict(self, problems: list[Problem]) -> list[Problem]:
+        if not self.strict:
+            return list(problems)
+        return [dataclasses.replace(problem, severity="error") for problem in problems]
+
+
+def _guarded(format_name: str, step: str, call) -> list[Problem]:
+    """Run a format's check, attributing any unexpected exception to the format."""
+    try:
+        return list(call() or [])
+    except BackpubError:
+        raise
+    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
+        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
+    except Exception as exc:
+        raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,113 @@
+"""Rendering jobs in this process or in forked workers that inherit the publication; outcomes come back as data."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+from backpub.errors import BackpubError, PluginError, RenderError
+
+if TYPE_CHECKING:
+    from backpub.engine import PlannedJob
+    from backpub.formats import Format, Job
+    from backpub.publication import Publication
+
+Outcome = tuple[str, Any, float]
+"""(status, payload, seconds): plain data, so it crosses processes."""
+
+_WORKER: dict[str, Any] = {}
+
+
+def run_jobs(
+    dirty: list[PlannedJob], publication: Publication, instances: dict[str, Format], workers: int
+) -> Iterator[tuple[PlannedJob, Outcome]]:
+    """Yield (planned job, outcome) as jobs finish; outcomes are plain data so they cross processes."""
+    _WORKER.update(publication=publication, instances=instances, prepared=set())
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for item in dirty:
+            yield item, _render_one(item.format_name, item.job)
+        return
+    context = multiprocessing.get_context("fork")
+    initializer = functools.partial(_die_with_parent, os.getpid())
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer) as pool:
+        # Big jobs first (a clinic pack, the book), so no long job starts last and leaves a core idle.
+        by_size = sorted(dirty, key=lambda item: len(item.job.entities), reverse=True)
+        futures = [(item, pool.submit(_render_one, item.format_name, item.job)) for item in by_size]
+        for item, future in futures:
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                raise PluginError(item.format_name, _died(item)) from None
+            yield item, outcome
+
+
+def _died(item: PlannedJob) -> str:
+    return (
+        f"a worker process died while rendering {item.path} (killed by the system, for example when memory ran "
+        "out, or crashed in a library); try again with --jobs 1 to see which step fails"
+    )
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a worker: be killed when the build that forked it dies, however it dies (`kill -9` included).
+
+    Without this a killed build's workers are re-parented to PID 1 and block for ever on a pipe nobody reads."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the build died before the request above took effect
+        os._exit(1)
+
+
+def _render_one(format_name: str, job: Job) -> Outcome:
+    """Render one job in whatever process this is; never raises (errors come back as data)."""
+    started = time.perf_counter()
+    instance: Format = _WORKER["instances"][format_name]
+    publication: Publication = _WORKER["publication"]
+    try:
+        if format_name not in _WORKER["prepared"]:
+            instance.prepare(publication)
+            _WORKER["prepared"].add(format_name)
+        data = instance.render(job, publication)
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"render returned {type(data).__name__}, not bytes")
+        return "ok", bytes(data), time.perf_counter() - started
+    except RenderError as exc:
+        return "render-error", vars(exc.located(format_name=format_name, output=job.output)), 0.0
+    except BackpubError as exc:
+        return "backpub-error", str(exc), 0.0
+    except SystemExit as exc:  # a plugin calling sys.exit() must not end the build silently with its code
+        return "crash", f"called exit({exc.code!r})\n{traceback.format_exc()}", 0.0
+    except Exception as exc:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return "crash", f"{detail}\n{traceback.format_exc()}", 0.0
+
+
+def unwrap(item: PlannedJob, outcome: Outcome) -> tuple[bytes, float]:
+    """The rendered bytes and seconds, or the failure raised as a located error naming the format."""
+    status, payload, seconds = outcome
+    if status == "ok":
+        return payload, seconds
+    if status == "render-error":
+        fields = {key: payload[key] for key in ("format_name", "output", "path", "line", "entity")}
+        raise RenderError(payload["message"], **fields)
+    if status == "backpub-error":
+        raise PluginError(item.format_name, f"{payload} (while rendering {item.path})")
+    summary, _, trace = payload.partition("\n")
+    error = PluginError(item.format_name, f"crashed while rendering {item.path}: {summary}")
+    error.traceback = trace  # type: ignore[attr-defined]
+    raise error

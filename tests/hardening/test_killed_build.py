@@ -1,0 +1,153 @@
+"""`kill -9` of a `-j 2` build at random moments never wedges the project (issue 16, item 1).
+
+Each kill is followed by a build that must succeed at once: the killed build's workers die with it (they are
+not re-parented to PID 1 holding the lock), and no staging folder outlives the next build.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BACKPUB = str(Path(sys.executable).with_name("backpub"))
+AS_OF = "2026-11-25"
+KILLS = 5
+
+
+def processes_mentioning(marker: str) -> list[int]:
+    """Live processes whose command line names `marker` (the project's unique path), read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def staging(project: Path) -> list[Path]:
+    return sorted(project.glob(".outputs.*"))
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [BACKPUB, "build", "--content", str(project / "content"), "--as-of", AS_OF, "-q", *args]
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
+
+
+def start(project: Path) -> subprocess.Popen:
+    command = [BACKPUB, "build", "--content", str(project / "content"), "--as-of", AS_OF, "-q"]
+    command += ["-j", "2", "-f", "pdf", "--no-cache"]  # --no-cache: every job renders, in two workers
+    return subprocess.Popen(command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_until(condition, process: subprocess.Popen, timeout: float = 30) -> bool:
+    """Wait for a sign of progress; False if the build ended first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "the build made no progress"
+        time.sleep(0.01)
+    return True
+
+
+def wait_gone(marker: str, timeout: float = 10) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (left := processes_mentioning(marker)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return left
+
+
+def test_kill_9_at_random_moments_never_wedges_the_next_build(project: Path) -> None:
+    marker = str(project / "content")
+    first = run(project, "-j", "2", "-f", "pdf", "-f", "json")
+    assert first.returncode == 0, first.stderr
+    seed = random.randrange(1 << 30)
+    chooser = random.Random(seed)
+    lock = project / ".backpub" / "build.lock"
+    for kill in range(KILLS):
+        process = start(project)
+        signs = {
+            "locked": lambda process=process: lock.exists() and lock.read_text() == f"pid {process.pid}",
+            "staging": lambda: bool(staging(project)),
+            "workers": lambda process=process: len(children_of(process.pid)) >= 2,
+        }
+        sign = chooser.choice(sorted(signs))
+        reached = wait_until(signs[sign], process)
+        time.sleep(chooser.uniform(0, 0.6))
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
+        where = f"kill {kill + 1} (seed {seed}, after {sign!r}, reached={reached})"
+
+        orphans = wait_gone(marker)
+        assert orphans == [], f"{where}: the killed build's processes live on: {orphans}"
+        started = time.monotonic()
+        after = run(project, "-j", "2", "-f", "json")
+        assert after.returncode == 0, f"{where}: the next build failed: {after.stderr}"
+        assert "another backpub build" not in after.stderr
+        assert time.monotonic() - started < 30, f"{where}: the next build did not start at once"
+        assert staging(project) == [], f"{where}: a staging folder outlived the next build"
+
+    final = run(project, "-j", "2", "-f", "pdf")
+    assert final.returncode == 0, final.stderr
+    assert staging(project) == []
+    assert processes_mentioning(marker) == []
+    assert sorted(p.name for p in (project / "outputs" / "pdf").iterdir())
+
+
+@pytest.mark.parametrize("how", ["exit", "kill"])
+def test_a_worker_that_dies_names_its_job_and_plugin(project: Path, how: str) -> None:
+    """A segfault or the out-of-memory killer in a worker: a one-line error naming the job, not BrokenProcessPool."""
+    plugins = project / "local_plugins"
+    plugins.mkdir()
+    (plugins / "dying.py").write_text(DYING_PLUGIN.replace("HOW", how))
+    result = run(project, "-j", "2", "-f", "dying")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "BrokenProcessPool" not in result.stderr
+    assert "plugin 'dying': a worker process died while rendering dying/" in result.stderr
+    assert processes_mentioning(str(project / "content")) == []
+
+
+DYING_PLUGIN = '''
+"""A format whose render kills the worker process."""
+import os
+import signal
+
+from backpub import Format, Job, hookimpl
+
+
+class Dying(Format):
+    name = "dying"
+
+    def jobs(self, publication):
+        return [Job(f"part-{n}.txt", args={"n": n}) for n in range(3)]
+
+    def render(self, job, publication):
+        if "HOW" == "exit":
+            os._exit(7)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@hookimpl
+def register_formats():
+    return [Dying]
+'''

@@ -1,0 +1,112 @@
+"""Helpers for the subscription service tests: a fake clock, a recording mailer, and WSGI calls without a server."""
+
+from __future__ import annotations
+
+import email
+import io
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+from wsgiref.util import setup_testing_defaults
+
+from newsletter_smtp import SECRET
+
+from backpub_newsletter.rendering import template_search_path
+from backpub_newsletter.service import Limits, MailError, ServiceSettings, SubscriptionService
+from backpub_newsletter.store import SubscriberStore
+
+LIST_ID = "sunday.minimal.example.org"
+SUBSCRIBE = "https://minimal.example.org/newsletter/subscribe"
+UNSUBSCRIBE = "https://minimal.example.org/unsubscribe"
+
+
+@dataclass
+class FakeClock:
+    """Seconds since the epoch that move only when a test says so."""
+
+    now: float = 1_795_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class RecordingMailer:
+    """Keeps every message instead of sending it; `fail` makes it refuse like an unreachable server."""
+
+    sent: list[tuple[str, bytes]] = field(default_factory=list)
+    fail: bool = False
+
+    def __call__(self, recipient: str, data: bytes) -> None:
+        if self.fail:
+            raise MailError("cannot connect")
+        self.sent.append((recipient, data))
+
+    def links(self, recipient: str) -> list[str]:
+        """The confirmation links mailed to `recipient`, oldest first."""
+        return [confirmation_link(data) for to, data in self.sent if to == recipient]
+
+
+def confirmation_link(data: bytes) -> str:
+    """The confirmation URL in a confirmation email (decoded from quoted-printable)."""
+    message = email.message_from_bytes(data, policy=policy.default)
+    return re.search(r"https://\S+/confirm\?token=\S+", message.get_content())[0]
+
+
+def make_service(tmp_path: Path, clock: FakeClock, mailer: RecordingMailer, **limits: float) -> SubscriptionService:
+    """A service for the minimal test programme's URLs, its list in tmp_path."""
+    settings = ServiceSettings(
+        list_id=LIST_ID,
+        title="Minimal Programme",
+        language="en-GB",
+        site_url="https://minimal.example.org/",
+        subscribe_url=SUBSCRIBE,
+        confirm_url="https://minimal.example.org/newsletter/confirm",
+        unsubscribe_url=UNSUBSCRIBE,
+        sender=Address("Minimal", "sunday", "example.org"),
+        secret=SECRET,
+        store=SubscriberStore(tmp_path / "subscribers.sqlite", clock=clock),
+        mailer=mailer,
+        templates=template_search_path(tmp_path / "theme" / "newsletter"),
+        limits=Limits(**limits),
+    )
+    return SubscriptionService(settings)
+
+
+@dataclass
+class Response:
+    """A WSGI response, collected."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+def call(app, method: str, url: str, form: dict | None = None, client: str = "192.0.2.10", **headers: str) -> Response:
+    """Call the WSGI app directly, as a server would for `method url` from `client`."""
+    parts = urlsplit(url)
+    body = urlencode(form or {}).encode() if method == "POST" else b""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": parts.path,
+        "QUERY_STRING": parts.query,
+        "REMOTE_ADDR": client,
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        **{"HTTP_" + key.upper(): value for key, value in headers.items()},
+    }
+    setup_testing_defaults(environ)
+    seen: dict = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(response_headers)
+
+    chunks = app(environ, start_response)
+    return Response(seen["status"], seen["headers"], b"".join(chunks).decode())
