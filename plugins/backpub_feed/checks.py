@@ -9,6 +9,7 @@ from backpub import Episode, Problem, Publication
 from backpub_feed.artwork import artwork_problems
 from backpub_feed.ledger import LedgerError, Published, read_ledger
 from backpub_feed.locate import key_line, text_line
+from backpub_feed.notice import item_description
 from backpub_feed.rules import MAX_DESCRIPTION_BYTES, category_problem
 
 if TYPE_CHECKING:
@@ -82,12 +83,13 @@ class FeedChecks:
     def check_episodes(self) -> None:
         enclosures: dict[str, str] = {}
         for episode in sorted(self.publication.episodes, key=lambda episode: episode.id):
-            size = len(episode.summary.encode("utf-8"))
+            size = len(item_description(episode, self.publication, self.as_of).encode("utf-8"))
             if size > MAX_DESCRIPTION_BYTES:
                 self.episode_error(
                     episode,
                     ("summary",),
-                    f"summary is {size} bytes; podcast apps accept at most {MAX_DESCRIPTION_BYTES}",
+                    f"the summary with the programme's urgent-help notice is {size} bytes; podcast apps accept at "
+                    f"most {MAX_DESCRIPTION_BYTES} in an episode's description",
                 )
             if episode.artwork:
                 # Its public URL is where the website publishes it (`episode-artwork:<id>`), when a format does.

@@ -16,6 +16,7 @@ from backpub_feed.extensions import (
     PodcastIndexEntryExtension,
     PodcastIndexExtension,
 )
+from backpub_feed.notice import item_description, urgent_help_html
 from backpub_feed.options import FeedOptions, release_datetime
 from backpub_feed.rules import covered_protocols, podcast_guid, public_url, related_public_episodes
 
@@ -84,7 +85,7 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, options:
     entry.link(href=publication.url_for(episode))
     entry.pubDate(release_datetime(publication, options, episode))
     entry.enclosure(audio.url, str(audio.size_bytes), audio.mime_type)
-    entry.description(episode.summary)
+    entry.description(item_description(episode, publication, as_of))
     entry.content(show_notes_html(episode, publication, as_of), type="CDATA")
 
     itunes: ItunesEntryExtension = entry.itunes
@@ -122,6 +123,7 @@ def show_notes_html(episode: Episode, publication: Publication, as_of: date) -> 
     if protocols:
         links = [(protocol.title, publication.url_for(protocol)) for protocol in protocols]
         parts.append(_link_list("Protocols covered in this episode", links))
+    parts.append(urgent_help_html(publication, as_of))
     cleaned = sanitise_html("".join(parts))
     return cleaned.replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator
 
