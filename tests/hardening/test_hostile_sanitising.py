@@ -110,6 +110,8 @@ def built(tmp_path_factory) -> Path:
         "summary: The leg pain starts in the lower back.",
         "summary: 'The leg pain starts </script><script>STEAL_LD()</script> in the lower back.'",
     )
+    # the long form prints concepts' bodies, where the hostile Markdown sits (a sheet shows short cards)
+    edit(project / "content/handouts/first-steps.md", "reviewed:", "layout: booklet\nreviewed:")
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("BACKPUB_SMTP_PASSWORD", PASSWORD)
     try:
