@@ -80,9 +80,10 @@ class NewsletterFormat(Format):
         return template_search_path(self.context.theme_dir(self.name))
 
     def prepare(self, publication: Publication) -> None:
-        from backpub_newsletter.rendering import IssueRenderer
+        from backpub_newsletter.rendering import ArtworkCopies, IssueRenderer
 
         self.renderer = IssueRenderer(publication, self.search_path(), self.options.excerpt_words)
+        self.artwork = ArtworkCopies()
 
     def issue(self, publication: Publication, day: date) -> IssuePlan:
         """The plan of the issue for `day`; RenderError when no episode is released that day."""
@@ -93,20 +94,24 @@ class NewsletterFormat(Format):
 
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_newsletter.message import compose, to_bytes
-        from backpub_newsletter.rendering import EPISODE_ART_PX, artwork_data_uri
+        from backpub_newsletter.rendering import EPISODE_ART_PX
 
+        if getattr(self, "renderer", None) is None:
+            self.prepare(publication)
         plan = self.issue(publication, date.fromisoformat(job.args["day"]))
         # The built files are the list-level edition; `backpub newsletter send` personalises the link per subscriber.
         unsubscribe_url = self.options.unsubscribe_url
         part = job.args["part"]
         if part == "preview":
-            artwork = artwork_data_uri(publication.asset(publication.programme.artwork))
+            artwork = self.artwork.data_uri(publication.asset(publication.programme.artwork))
             episode_art = plan.episode.artwork
-            episode_src = artwork_data_uri(publication.asset(episode_art), 2 * EPISODE_ART_PX) if episode_art else None
-            return self.renderer.bodies(plan, unsubscribe_url, artwork, episode_src).html.encode()
-        bodies = self.renderer.bodies(plan, unsubscribe_url)
+            episode_src = (
+                self.artwork.data_uri(publication.asset(episode_art), 2 * EPISODE_ART_PX) if episode_art else None
+            )
+            return self.renderer.html(plan, unsubscribe_url, artwork, episode_src).encode()
         if part == "text":
-            return bodies.text.encode()
+            return self.renderer.text(plan, unsubscribe_url).encode()
+        bodies = self.renderer.bodies(plan, unsubscribe_url)
         message = compose(
             publication, self.options, plan, html=bodies.html, text=bodies.text, unsubscribe_url=unsubscribe_url
         )

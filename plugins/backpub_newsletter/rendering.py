@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 import textwrap
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +50,34 @@ class Bodies:
     text: str
 
 
+RECENT_ISSUES = 8
+"""How many issues' values and bodies a renderer keeps: the three files of an issue are planned side by side,
+so a few suffice, and a 5,000-episode build does not hold every issue in memory."""
+
+
+class Recent(OrderedDict):
+    """A small dict that forgets its oldest entries beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: Any, make: Callable[[], Any]) -> Any:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        value = self[key] = make()
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
 class IssueRenderer:
-    """Renders issues from the templates; one per process (Jinja2 and css-inline are imported here)."""
+    """Renders issues from the templates; one per process (Jinja2 and css-inline are imported here).
+
+    Each issue's values and bodies are made once for its three files (the preview's HTML differs from the
+    e-mail's only by its embedded artwork), and the programme's Markdown once per build: a renderer belongs to
+    one publication and one build, so nothing it keeps can go stale."""
 
     def __init__(self, publication: Publication, search_path: list[Path], excerpt_words: int) -> None:
         import css_inline
@@ -65,17 +94,40 @@ class IssueRenderer:
         self.text_env.filters["underline"] = lambda heading, mark="-": f"{heading}\n{mark * len(heading)}"
         # keep_at_rules keeps the mobile and dark-mode @media blocks that inlining cannot express.
         self.inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+        self._values: Recent = Recent(RECENT_ISSUES)
+        self._html: Recent = Recent(2 * RECENT_ISSUES)
+        self._text: Recent = Recent(RECENT_ISSUES)
+        self._markdown_done: dict[str, dict[str, str]] = {}
 
-    def bodies(
+    def bodies(self, plan: IssuePlan, unsubscribe_url: str) -> Bodies:
+        """Both bodies of the e-mail, with this unsubscribe link."""
+        return Bodies(html=self.html(plan, unsubscribe_url), text=self.text(plan, unsubscribe_url))
+
+    def html(
         self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None = None, episode_art_src: str | None = None
-    ) -> Bodies:
-        """Both bodies, with this unsubscribe link; `artwork_src` and `episode_art_src` replace the podcast's and the
-        episode's artwork URLs (browser preview)."""
-        values = self.values(plan, unsubscribe_url)
+    ) -> str:
+        """The HTML body; `artwork_src` and `episode_art_src` replace the podcast's and the episode's artwork URLs
+        (the browser preview)."""
+        key = (plan.day, unsubscribe_url, artwork_src, episode_art_src)
+        return self._html.remember(key, lambda: self._render_html(plan, unsubscribe_url, artwork_src, episode_art_src))
+
+    def text(self, plan: IssuePlan, unsubscribe_url: str) -> str:
+        """The plain-text body."""
+
+        def render() -> str:
+            text = self.text_env.get_template("email.txt.j2").render(self.issue_values(plan, unsubscribe_url))
+            return text.strip() + "\n"
+
+        return self._text.remember((plan.day, unsubscribe_url), render)
+
+    def _render_html(
+        self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None, episode_art_src: str | None
+    ) -> str:
+        values = dict(self.issue_values(plan, unsubscribe_url))
         if artwork_src is not None:
-            values["artwork"]["src"] = artwork_src
+            values["artwork"] = {**values["artwork"], "src": artwork_src}
         if episode_art_src is not None and values["episode"]["artwork"]:
-            values["episode"]["artwork"] = episode_art_src
+            values["episode"] = {**values["episode"], "artwork": episode_art_src}
         html = self.inliner.inline(self.html_env.get_template("email.html.j2").render(values))
         if len(html.encode()) >= GMAIL_CLIP_BYTES and artwork_src is None:
             raise RenderError(
@@ -83,8 +135,11 @@ class IssueRenderer:
                 path=self.publication.source_of(plan.episode.id).path,
                 entity=plan.episode.id,
             )
-        text = self.text_env.get_template("email.txt.j2").render(values)
-        return Bodies(html=html, text=text.strip() + "\n")
+        return html
+
+    def issue_values(self, plan: IssuePlan, unsubscribe_url: str) -> dict[str, Any]:
+        """The templates' values of one issue, made once (callers copy what they change)."""
+        return self._values.remember((plan.day, unsubscribe_url), lambda: self.values(plan, unsubscribe_url))
 
     def values(self, plan: IssuePlan, unsubscribe_url: str) -> dict[str, Any]:
         """Everything the templates show, already resolved to strings and URLs."""
@@ -150,8 +205,12 @@ class IssueRenderer:
         }
 
     def _markdown(self, text: str) -> dict[str, str]:
-        html = render_markdown(text, link=self._link, heading_shift=2)
-        return {"html": html, "text": plain_text(join_soft_breaks(text))}
+        """The programme's call to action, disclaimer and urgent-help notice as HTML and text, once per build
+        (the same few texts in every issue; links resolve through this renderer's one publication)."""
+        if text not in self._markdown_done:
+            html = render_markdown(text, link=self._link, heading_shift=2)
+            self._markdown_done[text] = {"html": html, "text": plain_text(join_soft_breaks(text))}
+        return dict(self._markdown_done[text])
 
     def _link(self, entity_id: str) -> str:
         return self.publication.url_for(entity_id) if entity_id in self.publication.by_id else self.publication.home_url
@@ -197,7 +256,22 @@ def wrap_paragraphs(text: str, width: int = 72) -> str:
     return "\n\n".join(wrapped)
 
 
-def artwork_data_uri(path: Path, px: int = PREVIEW_ARTWORK_PX) -> str:
+class ArtworkCopies:
+    """The preview's small copies of artwork, each made once per process however many issues show it: keyed by
+    the file's bytes (their digest) and the size, so a changed file is never served from an older copy."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, int], str] = {}
+
+    def data_uri(self, path: Path, px: int = PREVIEW_ARTWORK_PX) -> str:
+        data = path.read_bytes()
+        key = (hashlib.sha256(data).hexdigest(), px)
+        if key not in self._made:
+            self._made[key] = artwork_data_uri(io.BytesIO(data), px)
+        return self._made[key]
+
+
+def artwork_data_uri(path: Path | io.BytesIO, px: int = PREVIEW_ARTWORK_PX) -> str:
     """A small copy of square artwork as a data: URI, so the browser preview needs no network (a JPEG stays a
     JPEG: a photograph as PNG would weigh many times more)."""
     from PIL import Image

@@ -58,42 +58,51 @@ class PdfFormat(Format):
 
     def jobs(self, publication: Publication) -> list[Job]:
         from backpub_pdf.planning import footprint
-        from backpub_pdf.rendering import template_files
+        from backpub_pdf.rendering import template_files, themed_templates
 
-        templates = template_files(self.context.theme_dir(self.name))
-        prints = {handout.id: footprint(publication, handout, self.context.as_of) for handout in publication.handouts}
+        theme = self.context.theme_dir(self.name)
+        templates = template_files(theme)
+        themed = themed_templates(theme)
+        prints = {
+            handout.id: footprint(publication, handout, self.context.as_of, themed) for handout in publication.handouts
+        }
         editions: list[Clinic | None] = [None, *publication.clinics]
         jobs = [
-            self._handout_job(handout, clinic, prints[handout.id], templates)
+            self._handout_job(handout, clinic, prints[handout.id], themed, templates)
             for clinic in editions
             for handout in publication.handouts
         ]
-        jobs.extend(self._pack_job(clinic, list(prints.values()), templates) for clinic in publication.clinics)
+        jobs.extend(self._pack_job(publication, clinic, prints, themed, templates) for clinic in publication.clinics)
         return jobs
 
-    def _handout_job(self, handout: Handout, clinic: Clinic | None, footprint: Footprint, templates) -> Job:
-        from backpub_pdf.planning import clinic_footprint
+    def _handout_job(self, handout: Handout, clinic: Clinic | None, footprint: Footprint, themed: bool, templates):
+        from backpub_pdf.planning import clinic_footprint, merged
 
-        entities, assets = clinic_footprint(clinic)
+        entities, fields, assets = merged(footprint, clinic_footprint(clinic, themed))
         return Job(
             f"{clinic.id}/{handout.id}.pdf" if clinic else f"{handout.id}.pdf",
-            entities=footprint.entities | entities,
-            assets=footprint.assets | assets,
+            entities=entities,
+            fields=fields,
+            assets=assets,
             templates=templates,
             values=(self.context.build_time.isoformat(), footprint.episode_released),
             args={"kind": "handout", "handout": handout.id, "clinic": clinic.id if clinic else None},
         )
 
-    def _pack_job(self, clinic: Clinic, footprints: list[Footprint], templates) -> Job:
-        from backpub_pdf.planning import PACK_NAME, clinic_footprint
+    def _pack_job(
+        self, publication: Publication, clinic: Clinic, prints: dict[str, Footprint], themed: bool, templates
+    ):
+        from backpub_pdf.planning import PACK_NAME, clinic_footprint, merged, pack_footprint
 
-        entities, assets = clinic_footprint(clinic)
+        pack = pack_footprint(publication, clinic, prints)
+        entities, fields, assets = merged(pack, clinic_footprint(clinic, themed))
         return Job(
             f"{clinic.id}/{PACK_NAME}.pdf",
-            entities=entities.union(*(footprint.entities for footprint in footprints)),
-            assets=assets.union(*(footprint.assets for footprint in footprints)),
+            entities=entities,
+            fields=fields,
+            assets=assets,
             templates=templates,
-            values=(self.context.build_time.isoformat(), [footprint.episode_released for footprint in footprints]),
+            values=(self.context.build_time.isoformat(), pack.episode_released),
             args={"kind": "pack", "clinic": clinic.id},
         )
 

@@ -17,9 +17,46 @@ class Footprint:
     """Everything one handout's pages depend on."""
 
     entities: frozenset[str]
+    """Entities the pages depend on whole (the handout itself, and what a booklet shows in full)."""
+    fields: dict[str, frozenset[str]]
+    """Entities of which the pages print only some fields (see `Job.fields`)."""
     assets: frozenset[str]
-    episode_released: bool | None
-    """Whether the QR code can point at the handout's episode page (None when the handout names no episode)."""
+    episode_released: bool | tuple[bool | None, ...] | None
+    """Whether the QR code can point at the handout's episode page (None when the handout names no episode);
+    for a pack, each of its handouts' in pack order."""
+
+
+COMMON_FIELDS = frozenset({"id", "title", "reviewed"})
+"""What a sheet prints of every entity it shows: its title, and its `reviewed` date in the review date."""
+SHEET_FIELDS: dict[str, frozenset[str]] = {
+    "concept": COMMON_FIELDS | {"summary"},
+    "mistake": COMMON_FIELDS | {"summary", "instead"},
+    "protocol": COMMON_FIELDS
+    | {"purpose", "dose", "equipment", "cautions", "steps", "image", "prerequisites", "progressions"},
+    "treatment": COMMON_FIELDS | {"treatment_kind", "targets_root_cause", "what_it_does"},
+    "principle": COMMON_FIELDS | {"statement"},
+}
+"""The fields a sheet's card prints of each kind of entity (templates/_handout.html.j2, macro `card`): the
+longer explanations (body, analogy, why it feels good...) are one QR code away, so a sheet does not depend on
+them. Keep in step with the template; tests/plugins/pdf/test_pdf_dependencies.py checks that it is."""
+LINKED_FIELDS = frozenset({"title"})
+"""What a handout prints of an entity it links to ("do this instead", "first", "when you are ready")."""
+EPISODE_FIELDS = frozenset({"number", "title"})
+"""What a handout prints of its episode (the QR code's label; its address comes from the site's links, and
+whether it is out yet is part of the job's values)."""
+HANDOUT_FIELDS = frozenset({"id", "title", "reviewed", "audience", "summary", "episode", "sections", "layout"})
+"""What a handout prints of itself (not its reviewer, nor a body: a handout is its sections)."""
+CLINIC_FIELDS = frozenset(
+    {"id", "title", "logo", "logo_alt", "address", "phone", "website", "email", "accent_colour", "paper", "handouts"}
+)
+"""What an edition prints of its clinic, and its pack's choice of handouts (not the clinic's review)."""
+PACK_ORDER_FIELDS = frozenset({"phase"})
+"""What a pack's order reads of the protocols its handouts show, when the clinic does not list its handouts."""
+
+
+def add_fields(fields: dict[str, frozenset[str]], entity_id: str, names: frozenset[str]) -> None:
+    """Depend on `names` of an entity as well as on what was already declared of it."""
+    fields[entity_id] = fields.get(entity_id, frozenset()) | names
 
 
 def shown_entities(publication: Publication, handout: Handout) -> list[Entity]:
@@ -39,51 +76,86 @@ def markdown_fields(entity: Entity) -> list[str]:
     return texts
 
 
-def referenced_ids(entity: Entity) -> set[str]:
-    """Entities whose titles or addresses the entry prints (links in Markdown, 'do this instead', next steps)."""
-    ids: set[str] = set()
-    for text in markdown_fields(entity):
-        ids.update(entity_id for _, entity_id in scan(text)[1])
-    if isinstance(entity, Mistake):
-        ids.update(entity.instead)
-    if isinstance(entity, Protocol):
-        ids.update(entity.prerequisites)
-        ids.update(entity.progressions)
-    return ids
-
-
 def markdown_images(text: str) -> set[str]:
     """Content-relative image paths used in a Markdown text."""
     return set(markdown_references(text)[1])
 
 
-def footprint(publication: Publication, handout: Handout, as_of: date) -> Footprint:
-    """The entities, assets and release state one handout depends on."""
-    entities = {handout.id}
+def footprint(publication: Publication, handout: Handout, as_of: date, themed: bool = False) -> Footprint:
+    """The entities (whole or some fields), assets and release state one handout depends on.
+
+    A booklet prints every explanation in full, and a project's theme may print anything of the entities a
+    handout shows: then they count whole. A sheet prints only its cards' fields (`SHEET_FIELDS`)."""
+    whole = themed or handout.layout == "booklet"
+    entities: set[str] = {handout.id} if themed else set()
+    fields: dict[str, frozenset[str]] = {} if themed else {handout.id: HANDOUT_FIELDS}
     assets: set[str] = set()
     texts = [section.intro for section in handout.sections]
     for entity in shown_entities(publication, handout):
-        entities.add(entity.id)
-        entities.update(referenced_ids(entity))
-        texts.extend(markdown_fields(entity))
+        shown = SHEET_FIELDS.get(entity.kind)
+        if whole or shown is None:
+            entities.add(entity.id)
+            texts.extend(markdown_fields(entity))
+        else:
+            add_fields(fields, entity.id, shown)
+        for entity_id in listed_ids(entity):
+            add_fields(fields, entity_id, LINKED_FIELDS)
         if isinstance(entity, Protocol) and entity.image:
             assets.add(entity.image.src)
     for text in texts:
         assets.update(markdown_images(text))
-    for text in (section.intro for section in handout.sections):
-        entities.update(entity_id for _, entity_id in scan(text)[1])
+    for text in texts:
+        # Markdown links print only the entity's address, made from the site's links (part of every job).
+        for _, entity_id in scan(text)[1]:
+            add_fields(fields, entity_id, frozenset())
     released = None
     if handout.episode:
-        entities.add(handout.episode)
         released = any(episode.id == handout.episode for episode in publication.released_episodes(as_of))
-    return Footprint(frozenset(entities), frozenset(assets), released)
+        # Until it is out, the QR code points at the programme's site and the handout prints nothing of it.
+        add_fields(fields, handout.episode, EPISODE_FIELDS if released else frozenset())
+    return Footprint(frozenset(entities), fields, frozenset(assets), released)
 
 
-def clinic_footprint(clinic: Clinic | None) -> tuple[frozenset[str], frozenset[str]]:
-    """The clinic's own entity and logo (nothing for the unbranded edition)."""
+def listed_ids(entity: Entity) -> set[str]:
+    """Entities whose titles a card lists: 'do this instead', 'first' and 'when you are ready'."""
+    if isinstance(entity, Mistake):
+        return set(entity.instead)
+    if isinstance(entity, Protocol):
+        return {*entity.prerequisites, *entity.progressions}
+    return set()
+
+
+def pack_footprint(publication: Publication, clinic: Clinic, prints: dict[str, Footprint]) -> Footprint:
+    """What a clinic's pack shows of its handouts: their footprints, and the phases that order them when the
+    clinic does not list its handouts. Its release state is every handout's, in pack order."""
+    contents = pack_handouts(publication, clinic)
+    entities, fields, assets = merged(*(prints[handout.id] for handout in contents))
+    if not clinic.handouts:
+        for handout in publication.handouts:
+            for entity in shown_entities(publication, handout):
+                if isinstance(entity, Protocol):
+                    add_fields(fields, entity.id, PACK_ORDER_FIELDS)
+    released = tuple(prints[handout.id].episode_released for handout in contents)
+    return Footprint(entities, fields, assets, released)
+
+
+def clinic_footprint(clinic: Clinic | None, themed: bool = False) -> Footprint:
+    """The clinic's fields (whole with a theme) and its logo; nothing for the unbranded edition."""
     if clinic is None:
-        return frozenset(), frozenset()
-    return frozenset({clinic.id}), frozenset({clinic.logo} if clinic.logo else ())
+        return Footprint(frozenset(), {}, frozenset(), None)
+    entities = frozenset({clinic.id} if themed else ())
+    fields = {} if themed else {clinic.id: CLINIC_FIELDS}
+    return Footprint(entities, fields, frozenset({clinic.logo} if clinic.logo else ()), None)
+
+
+def merged(*footprints: Footprint) -> tuple[frozenset[str], dict[str, frozenset[str]], frozenset[str]]:
+    """The entities, fields and assets of several footprints together."""
+    fields: dict[str, frozenset[str]] = {}
+    for footprint in footprints:
+        for entity_id, names in footprint.fields.items():
+            add_fields(fields, entity_id, names)
+    entities = frozenset().union(*(footprint.entities for footprint in footprints))
+    return entities, fields, frozenset().union(*(footprint.assets for footprint in footprints))
 
 
 def review_date(publication: Publication, handout: Handout) -> date:

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -20,7 +21,7 @@ from backpub import BuildContext, Clinic, Handout, Job, Publication, RenderError
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
-from backpub_pdf.view import HandoutViews, long_date, palette
+from backpub_pdf.view import HandoutView, HandoutViews, long_date, palette
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
@@ -70,6 +71,11 @@ def bundled_fonts(theme_dir: Path) -> list[tuple[Path, FontFace]]:
     return fonts
 
 
+def themed_templates(theme_dir: Path) -> bool:
+    """Whether a project's theme overrides a template: it may then print any field of what a handout shows."""
+    return theme_dir.is_dir() and any(path.suffix == ".j2" for path in theme_dir.rglob("*"))
+
+
 class Renderer:
     """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself."""
 
@@ -110,6 +116,19 @@ class Renderer:
 
     def render(self, job: Job, publication: Publication) -> bytes:
         """The PDF of one job: a handout (plain or branded) or a clinic's pack."""
+        page = self.document(job, publication)
+        html = page.html()
+        if job.args["kind"] == "pack":
+            # A pack numbers each handout's pages within the handout ("2/2"), so it needs every handout's
+            # page count: a first layout measures them, then the pack is laid out again with the counts.
+            counts = pages_per_handout(self.layout(html, *page.located), [view.anchor for view in page.handouts])
+            for view in page.handouts:
+                view.pages = counts[view.anchor]
+            html = page.html()
+        return self.layout(html, *page.located, write=True)
+
+    def document(self, job: Job, publication: Publication) -> Document:
+        """What one job's document shows, ready to be written as HTML (before any layout)."""
         gate = FileGate(self.roots)
         views = HandoutViews(publication, as_of=self.context.as_of, qr_image=lambda url: self.qr_image(gate, url))
         clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
@@ -124,7 +143,7 @@ class Renderer:
             assert isinstance(handout, Handout)
             handouts = [views.build(handout)]
             template, title, main = "handout.html.j2", handout.title, handout.id
-        document = {
+        values = {
             "programme": publication.programme,
             "disclaimer": views.markdown(publication.programme.disclaimer, handouts[0].handout, {}, 2),
             "urgent_help": views.markdown(publication.programme.urgent_help, handouts[0].handout, {}, 2),
@@ -138,16 +157,9 @@ class Renderer:
             "site_url": publication.home_url,
         }
         fallback = main or (clinic.id if clinic else "")
-        located = (gate, publication, views.asset_owners, fallback)
-        html = self.env.get_template(template).render(**document)
-        if job.args["kind"] == "pack":
-            # A pack numbers each handout's pages within the handout ("2/2"), so it needs every handout's
-            # page count: a first layout measures them, then the pack is laid out again with the counts.
-            counts = pages_per_handout(self.layout(html, *located), [view.anchor for view in handouts])
-            for view in handouts:
-                view.pages = counts[view.anchor]
-            html = self.env.get_template(template).render(**document)
-        return self.layout(html, *located, write=True)
+        return Document(
+            self.env.get_template(template), values, handouts, (gate, publication, views.asset_owners, fallback)
+        )
 
     def layout(
         self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str, write=False
@@ -208,6 +220,20 @@ class Renderer:
         image_url = virtual_url("generated", f"qr-{hashlib.sha256(url.encode()).hexdigest()[:16]}.svg")
         gate.generated[image_url] = self._qr_codes[url]
         return image_url
+
+
+@dataclass
+class Document:
+    """One job's template and the values it is rendered with, and what a layout needs to locate errors."""
+
+    template: Any
+    values: dict[str, Any]
+    handouts: list[HandoutView]
+    located: tuple[FileGate, Publication, dict[str, str], str]
+
+    def html(self) -> str:
+        """The document's HTML as WeasyPrint lays it out (a pack's again once its handouts' page counts are in)."""
+        return self.template.render(**self.values)
 
 
 def pages_per_handout(document: Any, anchors: list[str]) -> dict[str, int]:

@@ -164,7 +164,7 @@ class Engine:
     def fingerprint(self, instance: Format, job: Job) -> str:
         """A hash of everything the job declared it uses; equal fingerprints mean equal bytes."""
         hashes = self.publication.hashes
-        unknown = sorted(set(job.entities) - hashes.keys())
+        unknown = sorted((set(job.entities) | set(job.fields)) - hashes.keys())
         if unknown:
             raise PluginError(instance.name, f"job {job.output!r} depends on unknown entities {unknown}")
         payload = {
@@ -178,11 +178,26 @@ class Engine:
             "programme": self.publication.programme_hash,
             "links": self._links_hash,
             "entities": {entity_id: hashes[entity_id] for entity_id in sorted(job.entities)},
+            "fields": self._field_payload(instance, job),
             "assets": {path: self._hash_file(self.publication.asset(path)) for path in sorted(job.assets)},
             "templates": {str(path): self._hash_file(Path(path)) for path in sorted(job.templates, key=str)},
         }
         data = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(data).hexdigest()
+
+    def _field_payload(self, instance: Format, job: Job) -> dict[str, dict[str, str]]:
+        """The digests of the fields a job declared, for the entities it does not depend on whole."""
+        payload: dict[str, dict[str, str]] = {}
+        for entity_id in sorted(set(job.fields) - set(job.entities)):
+            digests = self.publication.field_hashes(entity_id)
+            names = job.fields[entity_id]
+            unknown = sorted(set(names) - digests.keys())
+            if unknown:  # a misspelt field would silently drop a dependency
+                raise PluginError(
+                    instance.name, f"job {job.output!r} depends on unknown fields {unknown} of {entity_id!r}"
+                )
+            payload[entity_id] = {name: digests[name] for name in sorted(names)}
+        return payload
 
     @functools.cached_property
     def _links_hash(self) -> str:

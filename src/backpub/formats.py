@@ -42,6 +42,11 @@ class Job:
     """The file's path inside `outputs/<format>/`, with forward slashes, e.g. 'clinic-a/handout.pdf'."""
     entities: frozenset[str] = frozenset()
     """Ids of the entities whose data the file shows (the programme settings are always included)."""
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Entities of which the file shows only some fields: {entity id: field names}, e.g.
+    {'episode-1': frozenset({'number', 'title'})}; a change to another field does not re-render the file. An
+    empty set means the file needs only the entity to exist (e.g. it prints its address). An id also in
+    `entities` counts whole."""
     assets: frozenset[str] = frozenset()
     """Content-relative asset files the file embeds or reads."""
     templates: frozenset[Path] = frozenset()

@@ -58,6 +58,18 @@ class Publication:
         """Every entity by id."""
         return {entity.id: entity for entity in self.entities}
 
+    def field_hashes(self, entity_id: str) -> Mapping[str, str]:
+        """A digest of each field of an entity's validated data, by field name; worked out on first use."""
+        if entity_id not in self._field_hashes:
+            from backpub.digests import field_digests
+
+            self._field_hashes[entity_id] = field_digests(self.get(entity_id))
+        return self._field_hashes[entity_id]
+
+    @cached_property
+    def _field_hashes(self) -> dict[str, Mapping[str, str]]:
+        return {}
+
     def get(self, entity_id: str) -> Entity:
         """The entity with this id (KeyError if there is none)."""
         return self.by_id[entity_id]

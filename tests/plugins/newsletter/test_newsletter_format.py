@@ -259,3 +259,50 @@ def test_every_protocol_whose_steps_are_printed_has_its_cautions_printed(shipped
             assert all(_flat(step) in text for step in protocol.steps), (part, protocol.id)
             for caution in protocol.cautions:
                 assert _flat(caution) in text, (part, protocol.id, caution)
+
+
+def test_a_build_prepares_the_artwork_once_and_each_issue_once_for_its_three_files(project, monkeypatch):
+    from backpub_newsletter import rendering
+
+    episodes = project / "content" / "episodes"
+    first = (episodes / "episode-one.md").read_text()
+    for number, day in ((2, "2026-11-29"), (3, "2026-12-06")):
+        text = first.replace("number: 1", f"number: {number}").replace("release: 2026-11-22", f"release: {day}")
+        text = text.replace("6f1d3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f", f"6f1d3c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5{number}")
+        (episodes / f"episode-{number}.md").write_text(text.replace("Sciatica explained", f"Part {number}"))
+    calls = {"artwork": 0, "html": 0, "markdown": 0}
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(rendering, "artwork_data_uri", counted("artwork", rendering.artwork_data_uri))
+    monkeypatch.setattr(rendering, "render_markdown", counted("markdown", rendering.render_markdown))
+    monkeypatch.setattr(rendering.IssueRenderer, "_render_html", counted("html", rendering.IssueRenderer._render_html))
+    report = build_newsletter(project, as_of=date(2026, 12, 6), use_cache=False)
+    assert report.formats["newsletter"].written == 9  # three issues, three files each
+    # One small copy of the programme's artwork for every preview; per issue one e-mail HTML, one preview HTML.
+    assert calls["artwork"] == 1
+    assert calls["html"] == 6
+    # The call to action, disclaimer and urgent-help notice: once per build, not once per issue and file.
+    assert calls["markdown"] <= 3
+    previews = [(project / f"outputs/newsletter/{day}/index.html").read_text() for day in ("2026-11-29", "2026-12-06")]
+    assert all("data:image/png;base64," in preview for preview in previews)
+
+
+def test_artwork_copies_follow_the_files_bytes(tmp_path):
+    from PIL import Image
+
+    from backpub_newsletter.rendering import ArtworkCopies
+
+    path = tmp_path / "art.png"
+    Image.new("RGB", (64, 64), "red").save(path)
+    copies = ArtworkCopies()
+    red = copies.data_uri(path, 16)
+    assert copies.data_uri(path, 16) is red  # reused, not made again
+    assert copies.data_uri(path, 32) != red  # another size is another copy
+    Image.new("RGB", (64, 64), "blue").save(path)
+    assert copies.data_uri(path, 16) != red  # a changed file is never served from the old copy

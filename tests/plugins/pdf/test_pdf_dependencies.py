@@ -1,0 +1,199 @@
+"""Dependencies by field: a PDF is rendered again exactly when a field it prints changes.
+
+Each PDF's HTML (what WeasyPrint lays out) stands for its bytes: the engine's fingerprint of a job must change
+when, and only when, that HTML changes. Checked on the shipped content by editing every field of one entity of
+each kind, without laying anything out."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import shutil
+import typing
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pdf_support import AS_OF, REPO
+from pydantic import BaseModel
+
+from backpub import Clinic, Episode, Handout, Mistake, Protocol, Publication, Session
+from backpub.cache import Store
+from backpub.engine import Engine
+from backpub_pdf.planning import shown_entities
+
+OVER_APPROXIMATED = {("protocol", "phase")}
+"""Fields a job may depend on without printing them: a pack's order reads its protocols' phases, and moving one
+to another phase does not always move its handout."""
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(REPO / "content", folder / "content")
+    session = Session(folder / "content", as_of=AS_OF)
+    publication = session.publication
+    pdf = session.formats(["pdf"])["pdf"]
+    pdf.prepare(publication)
+    shipped = pdf, publication, folder / "outputs"
+    return (*shipped, outcome(shipped, publication))
+
+
+def outcome(shipped, publication: Publication) -> dict[str, tuple[str, str]]:
+    """{output: (the engine's fingerprint, the document's HTML)} for every PDF job."""
+    pdf, _, outputs = shipped[:3]
+    engine = Engine(publication, {"pdf": pdf}, outputs, Store(None))
+    return {
+        job.output: (engine.fingerprint(pdf, job), pdf._renderer.document(job, publication).html())
+        for job in pdf.jobs(publication)
+    }
+
+
+def with_entity(publication: Publication, entity_id: str, **changes: Any) -> Publication:
+    """The publication with one entity's fields changed (and its whole-entity hash with them)."""
+    entity = publication.get(entity_id).model_copy(update=changes)
+    entities = tuple(entity if other.id == entity_id else other for other in publication.entities)
+    data = json.dumps(entity.model_dump(mode="json"), sort_keys=True).encode()
+    hashes = {**publication.hashes, entity_id: hashlib.sha256(data).hexdigest()[:20]}
+    return dataclasses.replace(publication, entities=entities, hashes=hashes)
+
+
+def changed(shipped, publication: Publication) -> tuple[set[str], set[str]]:
+    """(outputs whose fingerprint changed, outputs whose HTML changed) against the shipped content."""
+    before, after = shipped[3], outcome(shipped, publication)
+    assert before.keys() == after.keys()
+    return (
+        {name for name in before if before[name][0] != after[name][0]},
+        {name for name in before if before[name][1] != after[name][1]},
+    )
+
+
+def edited(value: Any, name: str, publication: Publication, owner: type[BaseModel] | None = None) -> Any:
+    """A different valid value of the same shape, or None when there is no simple one (the field is left alone)."""
+    choices = allowed(owner, name)
+    if choices:
+        return next((choice for choice in choices if choice != value), None)
+    if name == "phase":
+        return next(phase.id for phase in publication.programme.phases if phase.id != value)
+    if isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        return "#123456" if value != "#123456" else "#654321"
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, date):
+        return value - timedelta(days=400)
+    if isinstance(value, str):
+        # An id of another entity (a reference) cannot take just any text: drop it instead.
+        return None if value in publication.by_id else value + " (edited)"
+    if isinstance(value, BaseModel):
+        for inner, inner_value in value:
+            new = edited(inner_value, inner, publication, type(value)) if inner_value is not None else None
+            if new is not None:
+                return value.model_copy(update={inner: new})
+        return None
+    if isinstance(value, (list, tuple)) and value:
+        if isinstance(value[0], str) and value[0] in publication.by_id:
+            return type(value)(value[:-1])
+        first = edited(value[0], name, publication)
+        return None if first is None else type(value)([first, *value[1:]])
+    return None
+
+
+def allowed(owner: type[BaseModel] | None, name: str) -> tuple[Any, ...]:
+    """The values a Literal field allows (none for other fields)."""
+    if owner is None or name not in owner.model_fields:
+        return ()
+    annotation = owner.model_fields[name].annotation
+    for option in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(option) is typing.Literal:
+            return typing.get_args(option)
+    return ()
+
+
+def representatives(publication: Publication) -> list[str]:
+    """One entity of each kind a handout shows, a protocol other handouts name only by title, the episode,
+    a handout and a clinic."""
+    shown = [entity for handout in publication.handouts for entity in shown_entities(publication, handout)]
+    named = {target for mistake in publication.mistakes for target in mistake.instead}
+    chosen = {}
+    for entity in shown:
+        if not isinstance(entity, Protocol) or entity.id in named:
+            chosen.setdefault(entity.kind, entity.id)
+    chosen["episode"] = publication.of(Episode)[0].id
+    chosen["handout"] = publication.of(Handout)[0].id
+    chosen["clinic"] = publication.of(Clinic)[0].id
+    return list(chosen.values())
+
+
+def test_a_pdf_is_rendered_again_exactly_when_a_field_it_prints_changes(shipped):
+    publication = shipped[1]
+    tried = 0
+    for entity_id in representatives(publication):
+        entity = publication.get(entity_id)
+        for name, value in entity:
+            new = None if name == "id" or value is None else edited(value, name, publication, type(entity))
+            if new is None or new == value:
+                continue
+            tried += 1
+            rerendered, differs = changed(shipped, with_entity(publication, entity_id, **{name: new}))
+            where = f"{entity_id}.{name}"
+            assert differs <= rerendered, f"{where}: printed by {sorted(differs - rerendered)}, which did not change"
+            if (entity.kind, name) not in OVER_APPROXIMATED:
+                assert rerendered == differs, (
+                    f"{where}: re-renders {sorted(rerendered - differs)}, which do not show it"
+                )
+    print(f"{tried} field edits tried")
+    assert tried >= 40  # every kind's fields were tried, not just a few
+
+
+def test_editing_the_episodes_article_re_renders_no_pdf(shipped):
+    publication = shipped[1]
+    episode = publication.of(Episode)[0]
+    assert all(handout.episode == episode.id for handout in publication.handouts)  # every handout names it
+    for name in ("body", "show_notes", "summary"):
+        rerendered, _ = changed(shipped, with_entity(publication, episode.id, **{name: "Rewritten."}))
+        assert rerendered == set(), name
+    rerendered, differs = changed(shipped, with_entity(publication, episode.id, title="A new title"))
+    assert rerendered == differs and len(rerendered) == len(shipped[3])  # all 11 show it
+
+
+def test_a_protocols_steps_re_render_only_the_pdfs_that_print_them(shipped):
+    publication = shipped[1]
+    named = {target for mistake in publication.mistakes for target in mistake.instead}
+    protocol = next(protocol for protocol in publication.protocols if protocol.id in named)
+    showing = {handout.id for handout in publication.handouts if protocol in shown_entities(publication, handout)}
+    naming = {
+        handout.id
+        for handout in publication.handouts
+        if any(
+            isinstance(entity, Mistake) and protocol.id in entity.instead
+            for entity in shown_entities(publication, handout)
+        )
+    }
+    assert naming - showing, "the shipped content has a handout that names this protocol only by its title"
+
+    def editions(handouts: set[str]) -> set[str]:
+        return {output for output in shipped[3] if Path(output).stem in handouts | {"pack"}}
+
+    steps, printed = changed(shipped, with_entity(publication, protocol.id, steps=[*protocol.steps, "One more."]))
+    assert steps == printed == editions(showing)
+    title, printed = changed(shipped, with_entity(publication, protocol.id, title="A new title"))
+    assert title == printed == editions(showing | naming)
+    assert title > steps
+
+
+def test_a_booklet_depends_on_every_field_of_what_it_shows(shipped):
+    """A booklet prints every explanation in full: its entries' bodies re-render it (and the packs holding it)."""
+    publication = shipped[1]
+    handout = publication.handouts[0]
+    booklet = with_entity(publication, handout.id, layout="booklet")
+    before = outcome(shipped, booklet)
+    for entity in shown_entities(booklet, handout)[:3]:
+        after = outcome(shipped, with_entity(booklet, entity.id, body=entity.body + "\n\nOne more paragraph."))
+        rerendered = {name for name in before if before[name][0] != after[name][0]}
+        differs = {name for name in before if before[name][1] != after[name][1]}
+        assert differs and differs == rerendered, entity.id
