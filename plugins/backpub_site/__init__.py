@@ -141,7 +141,9 @@ class SiteFormat(Format):
 
         self._plan = self.plan(publication)
         self._pages = {page.output: page for page in self._plan.pages()}
-        self._renderer = PageRenderer(publication, self._plan, environment(self.context.theme_dir(self.name)))
+        words = self.messages(publication)
+        env = environment(self.context.theme_dir(self.name), words)
+        self._renderer = PageRenderer(publication, self._plan, env)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         if "page" in job.args:
@@ -190,7 +192,8 @@ class SiteFormat(Format):
         from backpub_site.search import index
 
         plan = self._plan
-        pages = [(e, plan.site_path(e), KIND_LABELS[e.kind][0], summary_of(e)) for e in plan.searchable()]
+        _ = self.messages(publication).gettext
+        pages = [(e, plan.site_path(e), _(KIND_LABELS[e.kind][0]), summary_of(e)) for e in plan.searchable()]
         return index(publication, pages)
 
     def _sitemap(self, publication: Publication) -> bytes:
