@@ -82,7 +82,14 @@ class FeedFormat(Format):
 
         if job.args.get("artwork"):
             return publication.asset(publication.programme.artwork).read_bytes()  # checked as podcast artwork
-        return render_feed(publication, self.options, self.context.as_of, self.context.build_time, __version__)
+        return render_feed(
+            publication,
+            self.options,
+            self.context.as_of,
+            self.context.build_time,
+            __version__,
+            self.messages(publication),
+        )
 
     # -- after the outputs were committed --------------------------------------------------------
 
