@@ -82,7 +82,9 @@ class NewsletterFormat(Format):
     def prepare(self, publication: Publication) -> None:
         from backpub_newsletter.rendering import IssueRenderer
 
-        self.renderer = IssueRenderer(publication, self.search_path(), self.options.excerpt_words)
+        self.renderer = IssueRenderer(
+            publication, self.search_path(), self.options.excerpt_words, self.messages(publication)
+        )
 
     def issue(self, publication: Publication, day: date) -> IssuePlan:
         """The plan of the issue for `day`; RenderError when no episode is released that day."""
