@@ -166,8 +166,10 @@ class Format(ABC):
 
     def locale_folders(self) -> list[Path]:
         """Where the format's catalogues are, lowest priority first (see `messages`)."""
-        package = sys.modules[type(self).__module__.split(".")[0]]
-        own = [Path(package.__file__).resolve().parent / "locale"] if getattr(package, "__file__", None) else []
+        module = type(self).__module__
+        package = sys.modules.get(module.split(".")[0]) or sys.modules.get(module)
+        source = getattr(package, "__file__", None)
+        own = [Path(source).resolve().parent / "locale"] if source else []
         theme = self.context.project_dir / "theme"
         return [*own, theme / "locale", self.context.theme_dir(self.name) / "locale"]
 
