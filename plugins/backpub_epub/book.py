@@ -13,7 +13,7 @@ from .plan import MEDIA_FOLDER, default_messages, make_plan
 from .xhtml import STYLESHEET, ChapterWriter, template_environment
 
 if TYPE_CHECKING:
-    from . import EpubOptions
+    from .format import EpubOptions
 
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 

@@ -1,145 +1,42 @@
-"""The `feed` format: the weekly podcast feed (RSS 2.0 with itunes, podcast, content and atom tags), via feedgen."""
+"""The `feed` plugin: the podcast feed format and the `backpub feed` commands, each imported only when needed.
+
+The format class lives in `backpub_feed.format` and is imported when the host collects formats; its names are
+also reachable here (`backpub_feed.FeedFormat`), imported on first use.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
-from typing import ClassVar
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from backpub import Episode, Format, Job, Problem, Publication, hookimpl
-from backpub_feed.options import FeedOptions
+from backpub import hookimpl
+
+if TYPE_CHECKING:
+    import click
+
+    from backpub import Format
 
 __version__ = "1.0"
 
-OUTPUT = "podcast.xml"
-
-
-class FeedFormat(Format):
-    """Writes outputs/feed/podcast.xml and keeps content/feed.lock, the ledger of published episodes."""
-
-    name = "feed"
-    version = __version__
-    description = "The podcast feed (RSS 2.0, Apple/Podcast Index tags) with a GUID continuity ledger."
-    Options = FeedOptions
-    options: FeedOptions
-    moved_settings: ClassVar[Mapping[str, str]] = {
-        "podcast": "'podcast' moved to 'formats.feed' (the podcast artwork file is now the top-level 'artwork')"
-    }
-
-    def links(self, publication: Publication) -> Mapping[str, str]:
-        """The feed's public URL and the artwork's, for the website and the newsletter to show."""
-        return {"feed": self.options.feed_url, "podcast-artwork": self.options.artwork_url}
-
-    def website_path(self, output: str, publication: Publication) -> str | None:
-        """The feed and its artwork are served where feed_url and artwork_url say, when those are on the site."""
-        url = {OUTPUT: self.options.feed_url, self.artwork_output: self.options.artwork_url}.get(output)
-        prefix = publication.programme.site_url + "/"
-        return url.removeprefix(prefix) if url and url.startswith(prefix) else None
-
-    @property
-    def artwork_output(self) -> str:
-        """The artwork's file among the feed's outputs, named as its public URL names it."""
-        return "artwork" + PurePosixPath(self.options.artwork_url).suffix
-
-    # -- before rendering ------------------------------------------------------------------------
-
-    def check(self, publication: Publication) -> list[Problem]:
-        from backpub_feed.checks import FeedChecks
-
-        return FeedChecks(self, publication).run()
-
-    def jobs(self, publication: Publication) -> list[Job]:
-        from backpub_feed.rules import is_public, linked_ids
-
-        as_of = self.context.as_of
-        released = publication.released_episodes(as_of)
-        shown = {episode.id for episode in released}
-        for episode in released:
-            # An episode not out yet shows nothing of itself (its links go to the home page): not a dependency.
-            linked = (publication.by_id.get(entity_id) for entity_id in linked_ids(episode))
-            shown |= {
-                e.id for e in linked if e is not None and not (isinstance(e, Episode) and not is_public(e, as_of))
-            }
-        artwork = frozenset({publication.programme.artwork})
-        return [
-            Job(
-                OUTPUT,
-                entities=frozenset(shown & publication.by_id.keys()),
-                assets=artwork | {e.artwork for e in released if e.artwork},
-                values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
-            ),
-            Job(self.artwork_output, assets=artwork, args={"artwork": True}),
-        ]
-
-    # -- rendering -------------------------------------------------------------------------------
-
-    def prepare(self, publication: Publication) -> None:
-        import backpub_feed.render  # noqa: F401 - feedgen and lxml load once per worker
-
-    def render(self, job: Job, publication: Publication) -> bytes:
-        from backpub_feed.render import render_feed
-
-        if job.args.get("artwork"):
-            return publication.asset(publication.programme.artwork).read_bytes()  # checked as podcast artwork
-        return render_feed(
-            publication,
-            self.options,
-            self.context.as_of,
-            self.context.build_time,
-            __version__,
-            self.messages(publication),
-        )
-
-    # -- after the outputs were committed --------------------------------------------------------
-
-    def finish(self, publication: Publication, written: list[str]) -> None:
-        """Record newly released episodes in the ledger (the file changes only when something was added).
-
-        Only a build for today publishes: a build for another date is a preview and writes nothing into content/.
-        """
-        from backpub_feed.ledger import Published, preview_note, read_ledger, write_ledger
-
-        path = self.ledger_path()
-        entries = read_ledger(path)
-        known = {entry.id for entry in entries}
-        added = [
-            Published(episode.id, episode.guid, episode.audio.url, episode.release.isoformat())
-            for episode in publication.released_episodes(self.context.as_of)
-            if episode.id not in known
-        ]
-        if self.context.is_preview:
-            shown = self.ledger_shown(publication)
-            print(preview_note(self.context.as_of, self.context.today, shown, len(added)), file=sys.stderr)
-        elif added:
-            write_ledger(path, entries + added)
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def ledger_path(self) -> Path:
-        """content/feed.lock."""
-        from backpub_feed.ledger import LEDGER_NAME
-
-        return self.context.content_dir / LEDGER_NAME
-
-    def ledger_shown(self, publication: Publication) -> str:
-        """The ledger's path as messages show it (beside programme.yaml)."""
-        from backpub_feed.ledger import LEDGER_NAME
-
-        return str(PurePosixPath(publication.programme_path).with_name(LEDGER_NAME))
-
-    def episode_file(self, episode: Episode) -> Path:
-        """The episode's file on disk (the loader reads content/<folder>/<id>.md)."""
-        return self.context.content_dir / episode.folder / f"{episode.id}.md"
+_FORMAT_NAMES = {"FeedFormat", "OUTPUT"}
+"""The names of `backpub_feed.format` reachable from the package, as before the class moved there."""
 
 
 @hookimpl
 def register_formats() -> list[type[Format]]:
+    from backpub_feed.format import FeedFormat
+
     return [FeedFormat]
 
 
 @hookimpl
-def register_commands(cli) -> None:
+def register_commands(cli: click.Group) -> None:
     from backpub_feed.command import feed_group
 
     cli.add_command(feed_group)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FORMAT_NAMES:
+        return getattr(importlib.import_module("backpub_feed.format"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

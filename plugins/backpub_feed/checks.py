@@ -9,10 +9,11 @@ from backpub import Episode, Problem, Publication
 from backpub_feed.artwork import artwork_problems
 from backpub_feed.ledger import LedgerError, Published, read_ledger
 from backpub_feed.locate import key_line, text_line
+from backpub_feed.notice import item_description
 from backpub_feed.rules import MAX_DESCRIPTION_BYTES, category_problem
 
 if TYPE_CHECKING:
-    from backpub_feed import FeedFormat
+    from backpub_feed.format import FeedFormat
 
 PROGRAMME_FILE = "programme.yaml"
 SETTINGS = ("formats", "feed")
@@ -81,13 +82,15 @@ class FeedChecks:
 
     def check_episodes(self) -> None:
         enclosures: dict[str, str] = {}
+        words = self.feed.messages(self.publication)
         for episode in sorted(self.publication.episodes, key=lambda episode: episode.id):
-            size = len(episode.summary.encode("utf-8"))
+            size = len(item_description(episode, self.publication, self.as_of, words).encode("utf-8"))
             if size > MAX_DESCRIPTION_BYTES:
                 self.episode_error(
                     episode,
                     ("summary",),
-                    f"summary is {size} bytes; podcast apps accept at most {MAX_DESCRIPTION_BYTES}",
+                    f"the summary with the programme's urgent-help notice is {size} bytes; podcast apps accept at "
+                    f"most {MAX_DESCRIPTION_BYTES} in an episode's description",
                 )
             if episode.artwork:
                 # Its public URL is where the website publishes it (`episode-artwork:<id>`), when a format does.
@@ -171,9 +174,11 @@ class FeedChecks:
             )
 
     def check_reuse(self, entries: list[Published], episodes: dict[str, Episode]) -> None:
-        """A new episode may not take a published episode's GUID or enclosure URL."""
+        """A new episode may not take a published episode's GUID or enclosure URL (lookups: linear in episodes)."""
+        by_guid = {entry.guid: entry for entry in entries}
+        by_url = {entry.enclosure_url: entry for entry in entries}
         for episode in episodes.values():
-            for entry in entries:
+            for entry in dict.fromkeys(filter(None, (by_guid.get(episode.guid), by_url.get(episode.audio.url)))):
                 if entry.id == episode.id:
                     continue
                 if entry.guid == episode.guid:

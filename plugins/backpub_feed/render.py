@@ -10,13 +10,14 @@ from feedgen.feed import FeedGenerator
 from lxml.html import builder as html
 from lxml.html import tostring
 
-from backpub import Episode, Messages, Publication, RenderError, messages, render, sanitise_html
+from backpub import Episode, Messages, Publication, RenderError, render, sanitise_html
 from backpub_feed.extensions import (
     ItunesEntryExtension,
     ItunesExtension,
     PodcastIndexEntryExtension,
     PodcastIndexExtension,
 )
+from backpub_feed.notice import default_messages, item_description, urgent_help_html
 from backpub_feed.options import FeedOptions, release_datetime
 from backpub_feed.rules import covered_protocols, podcast_guid, public_url, related_public_episodes
 
@@ -95,7 +96,7 @@ def _item(
     entry.link(href=publication.url_for(episode))
     entry.pubDate(release_datetime(publication, options, episode))
     entry.enclosure(audio.url, str(audio.size_bytes), audio.mime_type)
-    entry.description(episode.summary)
+    entry.description(item_description(episode, publication, as_of, words))
     entry.content(show_notes_html(episode, publication, as_of, words), type="CDATA")
 
     itunes: ItunesEntryExtension = entry.itunes
@@ -121,11 +122,6 @@ def _item(
         index.chapters(chapters_url)
 
 
-def default_messages(publication: Publication) -> Messages:
-    """The feed's own catalogue in the programme's language (without a project's theme)."""
-    return messages(publication.programme.language, [PACKAGE / "locale"])
-
-
 def show_notes_html(episode: Episode, publication: Publication, as_of: date, words: Messages | None = None) -> str:
     """The show notes as sanitised HTML, followed by links to the related episodes and the protocols covered."""
     _ = (words or default_messages(publication)).gettext
@@ -143,6 +139,7 @@ def show_notes_html(episode: Episode, publication: Publication, as_of: date, wor
     if protocols:
         links = [(protocol.title, publication.url_for(protocol)) for protocol in protocols]
         parts.append(_link_list(_("Protocols covered in this episode"), links))
+    parts.append(urgent_help_html(publication, as_of, words))
     cleaned = sanitise_html("".join(parts))
     return cleaned.replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator
 

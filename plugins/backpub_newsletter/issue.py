@@ -33,7 +33,7 @@ def issue_days(publication: Publication, as_of: date) -> list[date]:
 
 def plan_issue(publication: Publication, day: date) -> IssuePlan | None:
     """The issue for `day`, or None when no episode is released that day."""
-    released = [episode for episode in publication.released_episodes(day) if episode.release == day]
+    released = publication.episodes_on(day)
     if not released:
         return None
     # A full episode leads the issue over a trailer or bonus released the same day.

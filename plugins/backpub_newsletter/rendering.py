@@ -141,6 +141,7 @@ class IssueRenderer:
             "mistake": self._mistake(plan),
             "call_to_action": self._markdown(programme.call_to_action),
             "disclaimer": self._markdown(programme.disclaimer),
+            "urgent_help": self._markdown(programme.urgent_help),
             "home_url": publication.home_url,
             "publisher": programme.publisher,
             "unsubscribe_url": unsubscribe_url,

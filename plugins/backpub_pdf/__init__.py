@@ -1,113 +1,33 @@
-"""The `pdf` format: printable patient handouts (plain and clinic-branded) and clinic packs, with WeasyPrint.
+"""The `pdf` plugin: registers the handout format without importing it (or the model) until formats are collected.
 
-This module stays light: WeasyPrint is imported only in prepare()/render(), in the processes that render.
+The format class lives in `backpub_pdf.format` and is imported when the host collects formats; its names are
+also reachable here (`backpub_pdf.PdfFormat`), imported on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from backpub import Clinic, Format, Handout, Job, Problem, Publication, hookimpl
+from backpub import hookimpl
 
 if TYPE_CHECKING:
-    from backpub_pdf.planning import Footprint
+    from backpub import Format
 
 __version__ = "1.0"
 
-WEBSITE_FOLDER = "handouts"
-"""Where the PDFs are served on the programme's website."""
-
-
-class PdfOptions(BaseModel):
-    """programme.yaml `formats.pdf`: the look of the unbranded edition (clinic editions use the clinic's)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    accent_colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f5f8b"
-    """The accent colour of the unbranded handouts."""
-    paper: Literal["A4", "Letter"] = "A4"
-    """The paper size of the unbranded handouts."""
-
-
-class PdfFormat(Format):
-    """Writes `<handout>.pdf`, `<clinic>/<handout>.pdf` and `<clinic>/pack.pdf` under outputs/pdf/."""
-
-    name = "pdf"
-    version = __version__
-    description = "Printable handouts (plain and clinic-branded) and clinic packs, as tagged PDF/UA."
-    Options = PdfOptions
-
-    def check(self, publication: Publication) -> list[Problem]:
-        from backpub_pdf.planning import PACK_NAME
-
-        return [
-            self.problem(publication, handout.id, f"a handout may not be called {PACK_NAME!r}: clinic packs use it")
-            for handout in publication.handouts
-            if handout.id == PACK_NAME
-        ]
-
-    def links(self, publication: Publication) -> dict[str, str]:
-        """Each handout's unbranded edition is its file on the website."""
-        return {handout.id: f"/{WEBSITE_FOLDER}/{handout.id}.pdf" for handout in publication.handouts}
-
-    def website_path(self, output: str, publication: Publication) -> str:
-        """Every edition and pack is downloadable from the website's handouts folder."""
-        return f"{WEBSITE_FOLDER}/{output}"
-
-    def jobs(self, publication: Publication) -> list[Job]:
-        from backpub_pdf.planning import footprint
-        from backpub_pdf.rendering import template_files
-
-        templates = template_files(self.context.theme_dir(self.name))
-        prints = {handout.id: footprint(publication, handout, self.context.as_of) for handout in publication.handouts}
-        editions: list[Clinic | None] = [None, *publication.clinics]
-        jobs = [
-            self._handout_job(handout, clinic, prints[handout.id], templates)
-            for clinic in editions
-            for handout in publication.handouts
-        ]
-        jobs.extend(self._pack_job(clinic, list(prints.values()), templates) for clinic in publication.clinics)
-        return jobs
-
-    def _handout_job(self, handout: Handout, clinic: Clinic | None, footprint: Footprint, templates) -> Job:
-        from backpub_pdf.planning import clinic_footprint
-
-        entities, assets = clinic_footprint(clinic)
-        return Job(
-            f"{clinic.id}/{handout.id}.pdf" if clinic else f"{handout.id}.pdf",
-            entities=footprint.entities | entities,
-            assets=footprint.assets | assets,
-            templates=templates,
-            values=(self.context.build_time.isoformat(), footprint.episode_released),
-            args={"kind": "handout", "handout": handout.id, "clinic": clinic.id if clinic else None},
-        )
-
-    def _pack_job(self, clinic: Clinic, footprints: list[Footprint], templates) -> Job:
-        from backpub_pdf.planning import PACK_NAME, clinic_footprint
-
-        entities, assets = clinic_footprint(clinic)
-        return Job(
-            f"{clinic.id}/{PACK_NAME}.pdf",
-            entities=entities.union(*(footprint.entities for footprint in footprints)),
-            assets=assets.union(*(footprint.assets for footprint in footprints)),
-            templates=templates,
-            values=(self.context.build_time.isoformat(), [footprint.episode_released for footprint in footprints]),
-            args={"kind": "pack", "clinic": clinic.id},
-        )
-
-    def prepare(self, publication: Publication) -> None:
-        from backpub_pdf.rendering import Renderer
-
-        self._renderer = Renderer(self.context, self.options.accent_colour, self.options.paper)
-
-    def render(self, job: Job, publication: Publication) -> bytes:
-        if getattr(self, "_renderer", None) is None:
-            self.prepare(publication)
-        return self._renderer.render(job, publication)
+_FORMAT_NAMES = {"PdfFormat", "PdfOptions", "WEBSITE_FOLDER"}
+"""The names of `backpub_pdf.format` reachable from the package, as before the class moved there."""
 
 
 @hookimpl
 def register_formats() -> list[type[Format]]:
+    from backpub_pdf.format import PdfFormat
+
     return [PdfFormat]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FORMAT_NAMES:
+        return getattr(importlib.import_module("backpub_pdf.format"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -89,3 +89,19 @@ def clinic_footprint(clinic: Clinic | None) -> tuple[frozenset[str], frozenset[s
 def review_date(publication: Publication, handout: Handout) -> date:
     """The content's review date: the oldest `reviewed` among the handout and the entities it shows."""
     return min([handout.reviewed, *(entity.reviewed for entity in shown_entities(publication, handout))])
+
+
+def pack_handouts(publication: Publication, clinic: Clinic) -> list[Handout]:
+    """A clinic's pack contents in reading order: the clinic's own list when it gives one, else every handout,
+    those that only explain (no protocol) first, then by the programme phase of their first protocol."""
+    if clinic.handouts:
+        chosen = [publication.get(handout_id) for handout_id in clinic.handouts]
+        return [handout for handout in chosen if isinstance(handout, Handout)]
+    phases = [phase.id for phase in publication.programme.phases]
+
+    def position(handout: Handout) -> int:
+        shown = [entity.phase for entity in shown_entities(publication, handout) if isinstance(entity, Protocol)]
+        return min((phases.index(phase) + 1 for phase in shown if phase in phases), default=0)
+
+    # sorted() is stable: handouts of the same position keep their id order.
+    return sorted(publication.handouts, key=position)

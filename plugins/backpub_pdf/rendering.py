@@ -17,6 +17,7 @@ from typing import Any
 
 from backpub import BuildContext, Clinic, Handout, Job, Publication, RenderError
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
+from backpub_pdf.planning import pack_handouts
 from backpub_pdf.view import HandoutViews, long_date, palette
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -24,6 +25,8 @@ STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
 """Stylesheets applied to every document, in order; each is looked up in the theme folder first."""
 
 PAPER = {"A4": "A4", "Letter": "letter"}
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
+"""WeasyPrint's options, the same for laying out and for writing: tagged PDF/UA."""
 
 
 def font_folder() -> Path:
@@ -92,7 +95,8 @@ class Renderer:
         assert clinic is None or isinstance(clinic, Clinic)
         if job.args["kind"] == "pack":
             assert clinic is not None
-            handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in publication.handouts]
+            contents = pack_handouts(publication, clinic)
+            handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in contents]
             template, title, main = "pack.html.j2", f"{publication.programme.title}: handouts from {clinic.title}", None
         else:
             handout = publication.get(job.args["handout"])
@@ -113,13 +117,22 @@ class Renderer:
             "site_url": publication.home_url,
         }
         fallback = main or (clinic.id if clinic else "")
+        located = (gate, publication, views.asset_owners, fallback)
         html = self.env.get_template(template).render(**document)
-        return self.to_pdf(html, gate, publication, views.asset_owners, fallback)
+        if job.args["kind"] == "pack":
+            # A pack numbers each handout's pages within the handout ("2/2"), so it needs every handout's
+            # page count: a first layout measures them, then the pack is laid out again with the counts.
+            counts = pages_per_handout(self.layout(html, *located), [view.anchor for view in handouts])
+            for view in handouts:
+                view.pages = counts[view.anchor]
+            html = self.env.get_template(template).render(**document)
+        return self.layout(html, *located, write=True)
 
-    def to_pdf(
-        self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str
-    ) -> bytes:
-        """Lay out and write the PDF; WeasyPrint's errors and refused URLs become located RenderErrors."""
+    def layout(
+        self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str, write=False
+    ) -> Any:
+        """The laid-out pages, or with `write` the PDF's bytes; WeasyPrint's errors and refused URLs (in either
+        step: a missing alt text is found while writing the tags) become located RenderErrors."""
         from weasyprint.urls import FatalURLFetchingError
 
         fetcher = make_fetcher(gate)
@@ -127,19 +140,17 @@ class Renderer:
             try:
                 document = self.weasyprint.HTML(
                     string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
-                )
-                pdf = document.write_pdf(
-                    stylesheets=self.stylesheets(fetcher),
-                    font_config=self.font_config,
-                    pdf_variant="pdf/ua-1",
-                    uncompressed_pdf=False,
-                )
+                ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config, **PDF_OPTIONS)
+                if write:
+                    document = document.write_pdf(**PDF_OPTIONS)
             except FatalURLFetchingError as exc:
                 refusal = fetcher.refused[-1] if fetcher.refused else None
                 raise self.refused(refusal, str(exc), publication, owners, fallback) from None
+            except LayoutStopped:
+                pass  # reported just below, from the error that stopped it
         if errors:
             raise located_error(errors[0], publication, owners, fallback)
-        return pdf
+        return document
 
     def stylesheets(self, fetcher) -> list[Any]:
         """The parsed stylesheets (fonts included), made on the first render and reused for every other."""
@@ -178,9 +189,24 @@ class Renderer:
         return image_url
 
 
+def pages_per_handout(document: Any, anchors: list[str]) -> dict[str, int]:
+    """How many pages of a laid-out pack each handout takes (a handout runs from its anchor to the next one)."""
+    counts = dict.fromkeys(anchors, 0)
+    current = None
+    for page in document.pages:
+        current = next((anchor for anchor in anchors if anchor in page.anchors), current)
+        if current is not None:
+            counts[current] += 1
+    return counts
+
+
 # -- WeasyPrint's logged errors ------------------------------------------------------------------------
 
 _URL_IN_MESSAGE = re.compile(r"(?:Image|image at|SVG image) ['\"]?(?P<url>[^'\"\s:]+:[^'\"\s]+)")
+
+
+class LayoutStopped(Exception):
+    """Raised through WeasyPrint when it logs an error, to end a layout whose result would be refused."""
 
 
 @contextmanager
@@ -191,6 +217,9 @@ def capture_errors() -> Iterator[list[logging.LogRecord]]:
     class Collector(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record)
+            # Stop the layout at the first error: the build fails on it anyway, and laying out a document
+            # whose image failed (its alt text in a floated figure, in balanced columns) can take minutes.
+            raise LayoutStopped
 
     logger = logging.getLogger("weasyprint")
     handler = Collector(logging.ERROR)

@@ -104,6 +104,8 @@ class HandoutView:
     sections: list[Section]
     reviewed: date
     qr: QrCode
+    pages: int | None = None
+    """How many pages the handout takes in a pack (known after a first layout; None in a single handout)."""
 
     @property
     def id(self) -> str:

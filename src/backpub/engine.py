@@ -19,22 +19,9 @@ from backpub.formats import Format, Job
 from backpub.output import OutputWriter, remove_stale_siblings, safe_relative
 from backpub.publication import Publication
 from backpub.reports import BuildReport, FormatReport, Progress
-from backpub.workers import run_jobs, unwrap
+from backpub.workers import PlannedJob, run_jobs, unwrap
 
 MANIFEST_ENTRY = "manifest.pickle"
-
-
-@dataclass(frozen=True)
-class PlannedJob:
-    """A job with its format and fingerprint."""
-
-    format_name: str
-    job: Job
-    fingerprint: str
-
-    @property
-    def path(self) -> str:
-        return f"{self.format_name}/{self.job.output}"
 
 
 @dataclass(frozen=True)
@@ -283,9 +270,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def code_folder(cls: type) -> Path | None:
-    """The folder of the package that defines a format (None for a single-module plugin)."""
-    module = sys.modules.get(cls.__module__)
-    source = Path(getattr(module, "__file__", "") or "")
+    """The folder of the top-level package that defines a format, wherever in it the class is (None for a
+    single-module plugin)."""
+    package = sys.modules.get(cls.__module__.partition(".")[0])
+    source = Path(getattr(package, "__file__", "") or "")
     return source.parent if source.name == "__init__.py" else None
 
 

@@ -18,13 +18,12 @@ import pluggy
 
 from backpub import hookspecs
 from backpub.errors import BackpubError, PluginError
-from backpub.formats import Format
 
 if TYPE_CHECKING:
     import click
 
     from backpub.errors import Problem
-    from backpub.formats import BuildContext
+    from backpub.formats import BuildContext, Format
     from backpub.publication import Publication
 
 ENTRY_POINT_GROUP = "backpub"
@@ -73,6 +72,8 @@ class PluginHost:
         return self._formats
 
     def _collect_formats(self) -> dict[str, type[Format]]:
+        from backpub.formats import Format  # pydantic: not needed until formats are asked for (not by --help)
+
         found: dict[str, tuple[str, type[Format]]] = {}
         for plugin, result in self._calls("register_formats"):
             for cls in _as_list(result):

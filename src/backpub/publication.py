@@ -109,6 +109,18 @@ class Publication:
         """Every episode, in release order (including unreleased and retired ones)."""
         return self._episodes_in_order
 
+    def episodes_on(self, day: date) -> tuple[Episode, ...]:
+        """The episodes released on `day`, not retired (a lookup, so per-Sunday work stays linear)."""
+        return self._by_release.get(day, ())
+
+    @cached_property
+    def _by_release(self) -> dict[date, tuple[Episode, ...]]:
+        days: dict[date, list[Episode]] = {}
+        for episode in self.episodes:
+            if not episode.retired:
+                days.setdefault(episode.release, []).append(episode)
+        return {day: tuple(episodes) for day, episodes in days.items()}
+
     def released_episodes(self, as_of: date) -> tuple[Episode, ...]:
         """Episodes released on or before `as_of`, not retired, in release order."""
         return tuple(ep for ep in self.episodes if ep.release <= as_of and not ep.retired)

@@ -13,14 +13,28 @@ import traceback
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backpub.errors import BackpubError, PluginError, RenderError
 
 if TYPE_CHECKING:
-    from backpub.engine import PlannedJob
     from backpub.formats import Format, Job
     from backpub.publication import Publication
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """A job with its format and fingerprint."""
+
+    format_name: str
+    job: Job
+    fingerprint: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.format_name}/{self.job.output}"
+
 
 Outcome = tuple[str, Any, float]
 """(status, payload, seconds): plain data, so it crosses processes."""

@@ -34,21 +34,32 @@ def status(preview_url: str) -> dict:
     return json.loads(fetch(preview_url + "_backpub/status")[1])
 
 
-def wait_for_build(preview_url: str, after: int) -> dict:
-    """Poll until a build newer than `after` has finished (bounded)."""
+class LoggedPreview(Preview):
+    """A preview whose log lines (one per finished build) go into a queue a test can wait on."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.logged: queue.Queue[str] = queue.Queue()
+        super().__init__(*args, log=self.logged.put, **kwargs)
+
+
+def wait_for_build(preview: LoggedPreview, after: int) -> dict:
+    """Wait until a build newer than `after` has finished: each finished build logs a line, so this blocks on
+    the log (no polling, no sleep) and looks at the status after each line."""
     deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        current = status(preview_url)
+    while True:
+        current = status(preview.url)
         if current["build"] > after and not current["building"]:
             return current
-        time.sleep(0.2)
-    raise AssertionError(f"no build after #{after} within {WAIT} s")
+        try:
+            preview.logged.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no build after #{after} within {WAIT} s") from None
 
 
 @pytest.fixture
 def preview(project: Path):
     session = Session(project / "content", as_of=date(2026, 11, 22))
-    server = Preview(session, port=0, formats=("json",), jobs=1, log=lambda _: None)
+    server = LoggedPreview(session, port=0, formats=("json",), jobs=1)
     server.start()
     try:
         yield server
@@ -84,7 +95,7 @@ def test_content_edit_rebuilds_and_a_broken_edit_shows_the_error(preview: Previe
     assert first["ok"] and first["build"] == 1
     programme = project / "content" / "programme.yaml"
     edit(programme, "title: Minimal Programme", "title: Edited Programme")
-    rebuilt = wait_for_build(preview.url, first["build"])
+    rebuilt = wait_for_build(preview, first["build"])
     assert rebuilt["ok"], rebuilt["error"]
     assert rebuilt["rendered"] == ["json/programme.json"]
     assert json.loads(fetch(preview.url + "_backpub/files/json/programme.json")[1])["programme"]["title"] == (
@@ -92,7 +103,7 @@ def test_content_edit_rebuilds_and_a_broken_edit_shows_the_error(preview: Previe
     )
 
     edit(programme, "timezone: Europe/London", "timezone: Europe/Nowhere")
-    failed = wait_for_build(preview.url, rebuilt["build"])
+    failed = wait_for_build(preview, rebuilt["build"])
     assert not failed["ok"]
     assert "programme.yaml" in failed["error"] and "Europe/Nowhere" in failed["error"]
     code, page = fetch(preview.url + "_backpub/")
@@ -102,7 +113,7 @@ def test_content_edit_rebuilds_and_a_broken_edit_shows_the_error(preview: Previe
     assert "Edited Programme" in fetch(preview.url + "_backpub/files/json/programme.json")[1]
 
     edit(programme, "timezone: Europe/Nowhere", "timezone: Europe/London")
-    assert wait_for_build(preview.url, failed["build"])["ok"]
+    assert wait_for_build(preview, failed["build"])["ok"]
 
 
 def test_site_output_is_served_at_the_root(project: Path) -> None:

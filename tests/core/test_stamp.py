@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -73,23 +71,6 @@ def test_no_cache_never_skips(run_cli, project):
     build(run_cli, project)
     report = build(run_cli, project, "--no-cache")
     assert report["rendered"] == ["json/programme.json"]
-
-
-def test_skipped_build_imports_neither_the_model_nor_a_renderer(project):
-    env_python = sys.executable
-    subprocess.run([env_python, "-m", "backpub", "build", "-q"], cwd=project, check=True)
-    probe = (
-        "import sys, runpy\n"
-        "sys.argv = ['backpub', 'build', '-q']\n"
-        "try:\n"
-        "    runpy.run_module('backpub', run_name='__main__')\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = [m for m in ('pydantic', 'backpub.model', 'weasyprint', 'ebooklib', 'feedgen', 'lxml') if m in sys.modules]\n"
-        "print(heavy)\n"
-    )
-    result = subprocess.run([env_python, "-c", probe], cwd=project, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 def test_no_cache_on_one_format_leaves_the_others_records_alone(run_cli, project):

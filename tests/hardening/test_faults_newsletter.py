@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "newsletter"))
-from newsletter_smtp import SECRET, Recorder, free_port, send_args, write_subscribers
+from newsletter_smtp import SECRET, LoopbackController, Recorder, send_args, write_subscribers
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 ENV = {**os.environ, "BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
@@ -49,10 +48,9 @@ class KillingRecorder(Recorder):
 def server() -> Iterator[tuple[KillingRecorder, str]]:
     recorder = KillingRecorder()
     recorder.after_accept = recorder.accepted
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = LoopbackController(recorder)
     controller.start()
-    yield recorder, f"127.0.0.1:{port}"
+    yield recorder, controller.address
     controller.stop()
 
 

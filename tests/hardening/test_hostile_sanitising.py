@@ -110,6 +110,8 @@ def built(tmp_path_factory) -> Path:
         "summary: The leg pain starts in the lower back.",
         "summary: 'The leg pain starts </script><script>STEAL_LD()</script> in the lower back.'",
     )
+    # the long form prints concepts' bodies, where the hostile Markdown sits (a sheet shows short cards)
+    edit(project / "content/handouts/first-steps.md", "reviewed:", "layout: booklet\nreviewed:")
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("BACKPUB_SMTP_PASSWORD", PASSWORD)
     try:
@@ -145,13 +147,26 @@ def readable_documents(project: Path, fmt: str) -> dict[str, str]:
     return documents
 
 
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Path:
+    """The same project without the hostile content: what the formats' own themes put on every page."""
+    import shutil
+
+    project = tmp_path_factory.mktemp("clean") / "project"
+    shutil.copytree(ROOTS / "minimal" / "content", project / "content")
+    build(project / "content", formats=["site"], as_of=date(2026, 11, 25), jobs=1)
+    return project
+
+
 @pytest.mark.parametrize("fmt", ["feed", "epub", "newsletter", "site", "pdf"])
-def test_active_content_is_removed_and_the_words_survive(built, fmt):
+def test_active_content_is_removed_and_the_words_survive(built, clean, fmt):
     documents = readable_documents(built, fmt)
     assert documents, f"{fmt} wrote nothing readable"
+    # The site's own theme has a search box and its script; content may add nothing active to any page.
+    themes = readable_documents(clean, fmt) if fmt == "site" else {}
     for name, text in documents.items():
         if re.search(r"\.(x?html|xml)$|#\d+\.html$", name):
-            assert active_content(text) == [], f"{fmt} {name}"
+            assert active_content(text) == active_content(themes.get(name, "")), f"{fmt} {name}"
         assert markers(text) == set(), f"{fmt} {name}: script or handler text survived"
     everything = "\n".join(documents.values())
     assert "Safe words stay." in everything or fmt == "feed", f"{fmt} lost the article's words"

@@ -178,6 +178,9 @@ class Handout(Entity):
     """The episode the handout's QR code points to (else the programme site)."""
     sections: list[HandoutSection] = Field(min_length=1)
     """The handout's sections, in order."""
+    layout: Literal["sheet", "booklet"] = "sheet"
+    """How the PDF prints it: `sheet` (one sheet printed on both sides, the longer explanations a QR code away
+    on the site) or `booklet` (every explanation in full, as many pages as it takes)."""
 
 
 class Clinic(Entity):
@@ -202,6 +205,8 @@ class Clinic(Entity):
     """The clinic's accent colour."""
     paper: Literal["A4", "Letter"] = "A4"
     """The clinic's paper size."""
+    handouts: Annotated[list[EntityId], RefTo("handout")] = Field(default_factory=list)
+    """The handouts in the clinic's pack, in this order (empty: every handout, introductory ones first)."""
 
 
 ENTITY_TYPES: tuple[type[Entity], ...] = (

@@ -228,6 +228,19 @@ def test_disclaimer_and_urgent_help_come_before_the_chapters(shipped: Book):
     assert shipped.spine.index("safety.xhtml") < shipped.spine.index("concepts.xhtml")
 
 
+def test_every_protocol_carries_the_urgent_help_notice(shipped: Book):
+    publication = load(SHIPPED).publication
+    notice = " ".join(publication.programme.urgent_help.split("\n\n")[0].split())
+    chapters = [shipped.document(name) for name in shipped.xhtml if name.startswith("phase-")]
+    protocols = [section for chapter in chapters for section in chapter.iterfind(".//x:section", NS)]
+    protocols = [section for section in protocols if section.get("class") == "entity protocol"]
+    assert sorted(section.get("id") for section in protocols) == sorted(p.id for p in publication.protocols)
+    for section in protocols:
+        (box,) = section.findall("x:div[@class='notice urgent-help']", NS)
+        text = " ".join(etree.tostring(box, method="text", encoding="unicode").split())
+        assert text.startswith("When to get urgent help") and notice in text, section.get("id")
+
+
 def test_raw_html_from_content_comes_out_sanitised(extended: Book):
     concept = extended.document("concepts.xhtml")
     markup = etree.tostring(concept, encoding="unicode")

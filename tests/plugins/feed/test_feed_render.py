@@ -144,7 +144,7 @@ def test_items_are_newest_first_with_every_tag(built):
     assert text(first, "itunes:episode") == "2"
     assert text(first, "itunes:episodeType") == "full"
     assert text(first, "itunes:explicit") == "false"
-    assert text(first, "description") == "Why the lower back gets ice."
+    assert text(first, "description").startswith("<p>Why the lower back gets ice.</p>")
     assert text(first, "link") == f"{SITE}/episodes/episode-two/"
     assert first.find("podcast:transcript", NS) is None and first.find("podcast:chapters", NS) is None
 
@@ -259,3 +259,16 @@ def test_shipped_content_builds_a_valid_feed(make_project, build_feed):
     self_url = built.channel.find("atom:link", NS).get("href")
     assert self_url == "https://backinshape.example.org/podcast/feed.xml"
     assert text(built.channel, "podcast:guid") == podcast_guid(self_url)
+
+
+def test_every_item_description_and_show_notes_carry_the_urgent_help_notice(built, feed_project):
+    notice = "Call 999 if you lose control of your bladder or bowels."
+    assert notice in (feed_project / "content" / "programme.yaml").read_text()
+    items = built.channel.findall("item")
+    assert items
+    for item in items:
+        for tag in ("description", "content:encoded"):
+            html = text(item, tag)
+            assert "<strong>When to get urgent help</strong>" in html, tag
+            assert f"<p>{notice}</p>" in html, tag
+        assert len(text(item, "description").encode()) <= 4000

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
-import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 SECRET = "test-secret-0123456789abcdef"
@@ -18,11 +19,24 @@ ISSUE = "2026-11-22"
 AS_OF = "2026-11-25"
 
 
-def free_port() -> int:
-    """A free loopback port (aiosmtpd's port=0 does not work)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class LoopbackController(Controller):
+    """aiosmtpd's threaded server on a loopback port the kernel picks when it binds (port 0), read back before
+    `start()` connects to it: no probe for a free port that another process could take in between."""
+
+    def __init__(self, handler: object, **options: object) -> None:
+        super().__init__(handler, hostname="127.0.0.1", port=0, **options)
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self._bind()
+
+    async def _bind(self) -> asyncio.AbstractServer:
+        server = await super()._create_server()
+        self.port = server.sockets[0].getsockname()[1]
+        return server
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
 
 
 @dataclass

@@ -211,3 +211,51 @@ def test_a_subscribers_file_without_an_email_column_is_refused(tmp_path):
     (tmp_path / "s.csv").write_text("name,mail\nA,a@example.org\n")
     with pytest.raises(ConfigError, match=r"s\.csv:1: the header row needs an 'email' column"):
         read_subscribers(tmp_path / "s.csv")
+
+
+def _flat(text: str) -> str:
+    """Text with tags removed, entities decoded and whitespace collapsed, for finding phrases across line breaks."""
+    import html as html_module
+
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
+
+
+def _both_parts(issue: Path) -> dict[str, str]:
+    message = email.message_from_bytes((issue / "message.eml").read_bytes(), policy=policy.default)
+    return {
+        "text": _flat(message.get_body(("plain",)).get_content()),
+        "html": _flat(message.get_body(("html",)).get_content()),
+    }
+
+
+def _shipped_publication():
+    from backpub.validation import load
+
+    publication = load(SHIPPED_CONTENT, as_of=AS_OF).publication
+    assert publication is not None
+    return publication
+
+
+def test_both_parts_carry_the_urgent_help_notice(shipped_issue):
+    notice = _shipped_publication().programme.urgent_help
+    items = [_flat(line[2:]) for line in notice.splitlines() if line.startswith("- ")]
+    assert items, "the shipped urgent-help notice has a list of signs"
+    for part, text in _both_parts(shipped_issue).items():
+        assert "When to get urgent help".lower() in text.lower(), part
+        for item in items:
+            assert item in text, (part, item)
+
+
+def test_every_protocol_whose_steps_are_printed_has_its_cautions_printed(shipped_issue):
+    parts = _both_parts(shipped_issue)
+    shown = [
+        protocol
+        for protocol in _shipped_publication().protocols
+        if all(_flat(step) in parts["html"] for step in protocol.steps)
+    ]
+    assert shown, "the shipped issue prints a protocol's steps"
+    for protocol in shown:
+        for part, text in parts.items():
+            assert all(_flat(step) in text for step in protocol.steps), (part, protocol.id)
+            for caution in protocol.cautions:
+                assert _flat(caution) in text, (part, protocol.id, caution)

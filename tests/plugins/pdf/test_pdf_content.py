@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import shutil
+import re
+import subprocess
 import unicodedata
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
 
 import pikepdf
 import pytest
-from pdf_support import REPO, flat, page_texts, prepared_format, render
+from pdf_support import AS_OF, REPO, flat, page_texts
 from pypdf import PdfReader
 
+from backpub import Session
 from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
 from backpub.publication import Publication
 from backpub_pdf import PdfFormat
+from backpub_pdf.planning import pack_handouts, shown_entities
 
 PLAIN = "phase-one-first-steps.pdf"
 BRANDED_A4 = "harbourside-spine-clinic/phase-one-first-steps.pdf"
@@ -24,24 +28,16 @@ LETTER = (612, 792)
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[PdfFormat, Publication]:
-    """The shipped content, copied once per module, with a prepared PDF format."""
-    project = tmp_path_factory.mktemp("shipped")
-    shutil.copytree(REPO / "content", project / "content")
-    return prepared_format(project)
+def shipped(shipped_pdfs: Path) -> tuple[PdfFormat, Publication]:
+    """The shipped content (as built for the session), with a PDF format."""
+    session = Session(shipped_pdfs / "content", as_of=AS_OF)
+    return session.formats(["pdf"])["pdf"], session.publication
 
 
 @pytest.fixture(scope="module")
-def rendered(shipped: tuple[PdfFormat, Publication]) -> Callable[[str], bytes]:
-    """Render an output of the shipped content once per module (rendering is the slow part)."""
-    cache: dict[str, bytes] = {}
-
-    def get(output: str) -> bytes:
-        if output not in cache:
-            cache[output] = render(*shipped, output)
-        return cache[output]
-
-    return get
+def rendered(shipped_pdfs: Path) -> Callable[[str], bytes]:
+    """An output of the shipped content, as `backpub build` wrote it (rendering is the slow part: once a run)."""
+    return lambda output: (shipped_pdfs / "outputs" / "pdf" / output).read_bytes()
 
 
 def text_of(data: bytes) -> str:
@@ -49,12 +45,12 @@ def text_of(data: bytes) -> str:
     return unicodedata.normalize("NFKC", " ".join(page_texts(data)))
 
 
-def phrases_of(entity) -> list[str]:
-    """Text an entity's entry must print."""
+def phrases_of(entity, layout: str = "sheet") -> list[str]:
+    """Text an entity's entry must print: a sheet's short card, or everything in a booklet; a protocol in full."""
     phrases = [entity.title]
     if isinstance(entity, Concept | Mistake):
         phrases.append(entity.summary)
-    if isinstance(entity, Mistake):
+    if isinstance(entity, Mistake) and layout == "booklet":
         phrases += [entity.feels_good, entity.harms]
     if isinstance(entity, Protocol):
         phrases += [
@@ -64,7 +60,7 @@ def phrases_of(entity) -> list[str]:
             *(value for _, value in (entity.dose.parts() if entity.dose else [])),
         ]
     if isinstance(entity, Treatment):
-        phrases += [entity.what_it_does, *entity.limitations]
+        phrases += [entity.what_it_does, *(entity.limitations if layout == "booklet" else [])]
     if isinstance(entity, Principle):
         phrases.append(entity.statement)
     return [unicodedata.normalize("NFKC", flat(phrase)) for phrase in phrases]
@@ -78,7 +74,7 @@ def test_every_section_entity_the_disclaimer_and_urgent_help_are_printed(shipped
     for section in handout.sections:
         assert flat(section.heading) in text
         for entity_id in section.entities:
-            for phrase in phrases_of(publication.get(entity_id)):
+            for phrase in phrases_of(publication.get(entity_id), handout.layout):
                 assert phrase in text, f"{entity_id}: {phrase!r} missing from {output}"
     for notice in (publication.programme.disclaimer, publication.programme.urgent_help):
         for line in notice.splitlines():
@@ -106,11 +102,12 @@ def test_branded_editions_carry_the_clinic_and_plain_ones_do_not(shipped, render
         assert clinic.logo_alt in alt_texts(pdf.Root.StructTreeRoot), "the logo is shown, described"
 
 
-def test_footer_numbers_pages_and_dates_the_review(rendered):
+def test_footer_numbers_pages_dates_the_review_and_points_to_urgent_help(rendered):
     pages = page_texts(rendered(PLAIN))
     for number, text in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in text
         assert "Back In Shape · Content reviewed 1 November 2026" in text
+        assert "Urgent help: see page 1" in text
 
 
 def test_qr_code_links_to_the_episode_page_with_its_address_printed(shipped, rendered):
@@ -146,11 +143,10 @@ def alt_texts(node, seen=None) -> list[str]:
 
 
 def test_do_this_instead_points_into_the_same_handout(rendered):
-    """Internal links become PDF destinations (with the page printed), not web links."""
+    """Internal links become PDF destinations, not web links (a sheet's two pages need no page numbers)."""
     data = rendered(PLAIN)
     text = text_of(data)
-    assert "Do this instead" in text
-    assert "The towel stretch (page" in text
+    assert "Do this instead: The towel stretch" in text
     with pikepdf.open(BytesIO(data)) as pdf:
         internal = [
             annot
@@ -195,11 +191,62 @@ def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_hando
     assert "Maple Street Back Care" in pages[0] and "PATIENT HANDOUTS" in pages[0].upper()
     contents = pages[1]
     assert "Contents" in contents
-    for handout in publication.handouts:
-        starts = [number for number, text in enumerate(pages, start=1) if handout.title in text and number > 2]
-        assert starts, f"{handout.id} is in the pack"
-        first = starts[0]
-        assert f"Page {first} of {len(pages)}" in pages[first - 1]
-        listed = contents.split(handout.title, 1)[1]
-        assert listed.replace(".", "").split()[0] == str(first), f"contents give the right page for {handout.id}"
+    clinic = publication.get("maple-street-back-care")
+    order = pack_handouts(publication, clinic)
+    assert sorted(handout.id for handout in order) == sorted(handout.id for handout in publication.handouts)
+    first_shown = shown_entities(publication, order[0])
+    assert not any(isinstance(entity, Protocol) for entity in first_shown), "the introductory handout comes first"
+    listed = [contents.index(handout.title) for handout in order]
+    assert listed == sorted(listed), "the contents follow the pack's order"
+    starts = []
+    for handout in order:
+        found = [number for number, text in enumerate(pages, start=1) if handout.title in text and number > 2]
+        assert found, f"{handout.id} is in the pack"
+        starts.append(found[0])
+        listed_page = contents.split(handout.title, 1)[1]
+        assert listed_page.replace(".", "").split()[0] == str(found[0]), (
+            f"contents give the right page for {handout.id}"
+        )
+    assert starts == sorted(starts)
+    # Each handout's pages are numbered within it ("2/2") and in the pack.
+    for handout, start, end in zip(order, starts, [*starts[1:], len(pages) + 1], strict=True):
+        count = end - start
+        for offset in range(count):
+            footer = f"Page {offset + 1}/{count} · pack page {start + offset} of {len(pages)}"
+            assert footer in pages[start + offset - 1], (handout.id, footer)
     assert sum(text.count("When to get urgent help") for text in pages) == len(publication.handouts)
+
+
+def test_the_pack_follows_the_clinics_own_list_when_it_gives_one(shipped):
+    _, publication = shipped
+    clinic = publication.get("maple-street-back-care")
+    chosen = [handout.id for handout in reversed(publication.handouts)]
+    listed = clinic.model_copy(update={"handouts": chosen})
+    assert [handout.id for handout in pack_handouts(publication, listed)] == chosen
+
+
+EDITIONS = ["", "harbourside-spine-clinic/", "maple-street-back-care/"]
+
+
+def shipped_handouts() -> list[str]:
+    return sorted(path.stem for path in (REPO / "content" / "handouts").glob("*.md"))
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("handout", shipped_handouts())
+def test_every_shipped_handout_is_one_sheet_with_urgent_help_on_page_1(rendered, tmp_path, edition, handout):
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(rendered(f"{edition}{handout}.pdf"))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
+    assert pages <= 2, f"{edition}{handout}.pdf has {pages} pages: a handout is one sheet printed on both sides"
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "When to get urgent help" in first
+
+
+def test_the_shipped_editions_cover_a4_and_letter(shipped):
+    _, publication = shipped
+    assert {clinic.paper for clinic in publication.clinics} == {"A4", "Letter"}
+    assert [f"{clinic.id}/" for clinic in publication.clinics] == EDITIONS[1:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -247,3 +248,12 @@ def test_images_in_markdown_are_copied_and_sized(tmp_path: Path) -> None:
         project / "content" / "assets" / "artwork.png"
     ).read_bytes()
     assert crawl_problems(built) == []
+
+
+def test_every_page_carries_the_urgent_help_notice(built: Built) -> None:
+    notice = " ".join(built.publication.programme.urgent_help.split("\n\n")[0].split())
+    pages = html_pages(built.site)
+    assert pages
+    for relative in pages:
+        text = unescape(re.sub(r"<[^>]+>", " ", (built.site / relative).read_text()))
+        assert "When to get urgent help" in text and notice in " ".join(text.split()), relative

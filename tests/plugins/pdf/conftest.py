@@ -1,0 +1,27 @@
+"""The shipped content's PDFs, built once per test run through the CLI and shared by the PDF tests (read-only)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pdf_support import AS_OF, REPO
+
+from backpub.cli import cli
+from backpub_testkit import made_once
+
+
+def _build_shipped(folder: Path) -> None:
+    shutil.copytree(REPO / "content", folder / "content")
+    args = ["build", "--content", str(folder / "content"), "--format", "pdf", "--as-of", AS_OF.isoformat()]
+    result = CliRunner().invoke(cli, [*args, "--jobs", "2"], catch_exceptions=True)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="session")
+def shipped_pdfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped project whose every PDF (plain, branded, packs) `backpub build` wrote; the PDF
+    tests only read it. One build serves every test file and every test process."""
+    return made_once(tmp_path_factory, "shipped-pdfs", _build_shipped)
