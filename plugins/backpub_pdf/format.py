@@ -99,7 +99,8 @@ class PdfFormat(Format):
     def prepare(self, publication: Publication) -> None:
         from backpub_pdf.rendering import Renderer
 
-        self._renderer = Renderer(self.context, self.options.accent_colour, self.options.paper)
+        words = self.messages(publication)
+        self._renderer = Renderer(self.context, self.options.accent_colour, self.options.paper, words)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         if getattr(self, "_renderer", None) is None:
