@@ -101,7 +101,7 @@ class EpubFormat(Format):
                 book_filename(publication),
                 entities=frozenset(shown),
                 assets=frozenset(assets),
-                templates=frozenset(self._template_files()),
+                templates=frozenset(self._template_files()) | self.messages(publication).files(),
                 values=(self.context.build_time.isoformat(),),
             )
         ]

@@ -67,6 +67,7 @@ class FeedFormat(Format):
                 entities=frozenset(shown & publication.by_id.keys()),
                 assets=artwork | {e.artwork for e in released if e.artwork},
                 values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
+                templates=self.messages(publication).files(),
             ),
             Job(self.artwork_output, assets=artwork, args={"artwork": True}),
         ]

@@ -58,7 +58,7 @@ class NewsletterFormat(Format):
         return [plan for plan in plans if plan is not None]
 
     def jobs(self, publication: Publication) -> list[Job]:
-        templates = template_files(self.search_path())
+        templates = template_files(self.search_path()) | self.messages(publication).files()
         jobs = []
         for plan in self.plans(publication):
             for filename, part in PARTS.items():

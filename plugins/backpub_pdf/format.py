@@ -59,7 +59,7 @@ class PdfFormat(Format):
         from backpub_pdf.planning import footprint
         from backpub_pdf.rendering import template_files
 
-        templates = template_files(self.context.theme_dir(self.name))
+        templates = template_files(self.context.theme_dir(self.name)) | self.messages(publication).files()
         prints = {handout.id: footprint(publication, handout, self.context.as_of) for handout in publication.handouts}
         editions: list[Clinic | None] = [None, *publication.clinics]
         jobs = [

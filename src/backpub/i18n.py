@@ -125,6 +125,13 @@ class Messages:
         english = self._english.get((singular, self._english_plural(n)))
         return english or (singular if n == 1 else plural)
 
+    def files(self) -> frozenset[Path]:
+        """Every catalogue file these messages read (the language's and English): a job that prints them lists
+        them among its templates, so editing a catalogue re-renders the outputs that use it."""
+        names = list(dict.fromkeys([*_chain(self.locale), ENGLISH]))
+        found = (_catalogue_file(folder, name) for folder in self.folders for name in names)
+        return frozenset(path for path in found if path is not None)
+
     def has(self, message: str, context: str | None = None) -> bool:
         """Whether the programme's language itself translates a message (no English fallback)."""
         return (f"{context}{_CONTEXT}{message}" if context else message) in self._own
