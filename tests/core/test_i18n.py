@@ -38,6 +38,13 @@ ENGLISH_LABELS = [
     "Skip to main content",
     "When to get urgent help",
     ">Contents<",
+    "Page 1 of",
+    "Content reviewed",
+    "Why it feels good",
+    "Patient handout",
+    "Listen to episode",
+    "Urgent help: see page 1",
+    "Who this is for",
 ]
 
 
@@ -121,7 +128,7 @@ def german(tmp_path_factory):
     text = re.sub(r"wording:\n(?:  .*\n)+", "", text)
     settings.write_text(text)
     _po(project / "theme" / "site" / "locale", "de", {"You will need": "Das brauchen Sie"})
-    build(content, formats=["site", "epub", "newsletter", "feed", "json"], as_of=AS_OF, jobs=1)
+    build(content, formats=["site", "epub", "newsletter", "feed", "json", "pdf"], as_of=AS_OF, jobs=1)
     return project
 
 
@@ -138,6 +145,9 @@ def _texts(project: Path) -> dict[str, str]:
                 part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
             ]
             found[relative] = "\n".join(parts)
+        elif path.suffix == ".pdf":
+            text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+            found[relative] = " ".join(text.split())  # words a line break split are found again
         elif path.suffix == ".epub":
             with zipfile.ZipFile(path) as book:
                 for name in book.namelist():
@@ -149,12 +159,20 @@ def _texts(project: Path) -> dict[str, str]:
 def test_a_german_build_prints_no_english_label(german):
     texts = _texts(german)
     kinds = {name.split("/")[0] for name in texts}
-    assert {"site", "epub", "newsletter", "feed"} <= kinds, kinds
+    assert {"site", "epub", "newsletter", "feed", "pdf"} <= kinds, kinds
     found = [f"{name}: {label!r}" for name, text in texts.items() for label in ENGLISH_LABELS if label in text]
     assert not found, "English words in a German build:\n" + "\n".join(found)
     everything = "\n".join(texts.values())
     for german_word in ("Schritte", "Bevor Sie beginnen", "Der Sonntagsbrief".upper(), "Folge 1", "Dauer", "3–5 Min."):
         assert german_word in everything, german_word
+    pdfs = "\n".join(text for name, text in texts.items() if name.startswith("pdf"))
+    assert re.search(r"Seite 1 von \d", pdfs) and re.search(r"Mappe Seite \d von \d", pdfs)
+    for german_words in (
+        "Inhalt geprüft am 1. November 2026",
+        "Wann Sie sofort Hilfe brauchen",
+        "PATIENTENINFORMATION",
+    ):
+        assert german_words in pdfs, german_words
     newsletter = "\n".join(text for name, text in texts.items() if name.startswith("newsletter"))
     assert "Sonntag, 22. November 2026" in newsletter
     assert "Sonntagsbrief <sunday.minimal.example.org>" in newsletter
@@ -181,3 +199,32 @@ def test_validate_warns_about_an_untranslated_message_naming_it_and_the_format(g
     output = result.stdout + result.stderr
     assert "[feed]" in output and "'Heard on the radio'" in output and "German" in output, output
     assert "[site]" not in output or "Heard on the radio" not in output.split("[site]")[1].split("\n")[0]
+
+
+def test_shipped_us_spellings_keep_their_placeholders_and_change_only_spelling():
+    variants = sorted(ROOT.glob("plugins/*/locale/en_US/LC_MESSAGES/messages.po"))
+    assert len(variants) >= 4
+    for path in variants:
+        english = catalogue_keys(path.parents[2] / "en" / "LC_MESSAGES" / "messages.po")
+        for key, text in catalogue_keys(path).items():
+            assert key in english, f"{path}: {key!r} is not an English message"
+            msgid = key[0] if isinstance(key, tuple) else key
+            assert re.findall(r"%\(\w+\)s", msgid) == re.findall(r"%\(\w+\)s", text), key
+            assert text != english[key]
+    pdf = messages("en-US", [ROOT / "plugins" / "backpub_pdf" / "locale"])
+    assert pdf.gettext("Find the full %(title)s programme online") == "Find the full %(title)s program online"
+    assert messages("en-GB", [ROOT / "plugins" / "backpub_pdf" / "locale"]).gettext("Steps") == "Steps"
+
+
+def test_editing_a_theme_catalogue_renders_the_pages_that_print_it_again(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(MINIMAL, content)
+    build(content, formats=["site"], as_of=AS_OF, jobs=1)
+    page = next((tmp_path / "outputs" / "site").rglob("protocols/ice*/index.html"))
+    assert ">Steps<" in page.read_text()
+    _po(tmp_path / "theme" / "locale", "en", {"Steps": "What to do, step by step"})
+    build(content, formats=["site"], as_of=AS_OF, jobs=1)
+    assert ">What to do, step by step<" in page.read_text()
+    _po(tmp_path / "theme" / "locale", "en", {"Steps": "One step at a time"})
+    build(content, formats=["site"], as_of=AS_OF, jobs=1)
+    assert ">One step at a time<" in page.read_text()
