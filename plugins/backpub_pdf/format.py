@@ -39,13 +39,14 @@ class PdfFormat(Format):
     Options = PdfOptions
 
     def check(self, publication: Publication) -> list[Problem]:
+        from backpub_pdf.coverage import glyph_problems
         from backpub_pdf.planning import PACK_NAME
 
         return [
             self.problem(publication, handout.id, f"a handout may not be called {PACK_NAME!r}: clinic packs use it")
             for handout in publication.handouts
             if handout.id == PACK_NAME
-        ]
+        ] + glyph_problems(self, publication)
 
     def links(self, publication: Publication) -> dict[str, str]:
         """Each handout's unbranded edition is its file on the website."""

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
+from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
 from backpub_pdf.view import HandoutViews, palette
 from backpub_pdf.words import page_css, root_cause, words_css
@@ -32,11 +34,7 @@ PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
 
 def font_folder() -> Path:
     """Where the Lato font files (the font-lato package, SIL OFL) live."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("font_lato")
-    assert spec is not None and spec.origin is not None, "the font-lato package is a dependency of backpub"
-    return Path(spec.origin).parent / "files"
+    return lato_folder()
 
 
 def template_files(theme_dir: Path) -> frozenset[Path]:
@@ -44,9 +42,33 @@ def template_files(theme_dir: Path) -> frozenset[Path]:
     files = {path for path in TEMPLATES.rglob("*") if path.is_file()}
     if theme_dir.is_dir():
         files.update(path for path in theme_dir.rglob("*") if path.is_file())
-    files.update(font_folder() / name for name in ("Lato-Regular.ttf", "Lato-Italic.ttf", "Lato-Bold.ttf"))
-    files.update(font_folder() / name for name in ("Lato-BoldItalic.ttf", "Lato-Black.ttf"))
+    files.update(path for path, _ in bundled_fonts(theme_dir))
     return frozenset(files)
+
+
+def stylesheet_file(theme_dir: Path, name: str) -> Path | None:
+    """The theme's copy of a stylesheet when it has one, else the plugin's (None when neither has it)."""
+    for folder in (theme_dir, TEMPLATES):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def bundled_fonts(theme_dir: Path) -> list[tuple[Path, FontFace]]:
+    """Each font file the stylesheets' @font-face rules name, with its rule (URLs the gate refuses name none:
+    the renderer refuses them, located, when a document uses them)."""
+    gate = FileGate({"templates": TEMPLATES, "theme": theme_dir, **font_roots()})
+    fonts = []
+    for name in STYLESHEETS:
+        path = stylesheet_file(theme_dir, name)
+        base = virtual_url("theme" if path and path.parent == theme_dir else "templates", name)
+        for face in declared_fonts(path.read_text(encoding="utf-8")) if path else ():
+            for url in face.urls:
+                try:
+                    fonts.append((gate.path_for(urljoin(base, url)), face))
+                except RefusedURL:
+                    continue
+    return fonts
 
 
 class Renderer:
@@ -55,14 +77,13 @@ class Renderer:
     def __init__(self, context: BuildContext, default_accent: str, default_paper: str, words: Messages) -> None:
         import jinja2
         import weasyprint
-        from weasyprint.text.fonts import FontConfiguration
 
         self.weasyprint = weasyprint
         self.context = context
         self.default_accent = default_accent
         self.default_paper = default_paper
         theme = context.theme_dir("pdf")
-        self.roots = {"templates": TEMPLATES, "theme": theme, "fonts": font_folder(), "content": context.content_dir}
+        self.roots = {"templates": TEMPLATES, "theme": theme, **font_roots(), "content": context.content_dir}
         folders = [str(theme)] if theme.is_dir() else []
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([*folders, str(TEMPLATES)]),
@@ -74,7 +95,7 @@ class Renderer:
         self.words = words
         words.install(self.env)
         self.env.filters["long_date"] = words.format_date
-        self.font_config = FontConfiguration()
+        self.font_config = bundled_font_config()
         self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
         self._stylesheets: list[Any] | None = None
         self._qr_codes: dict[str, bytes] = {}

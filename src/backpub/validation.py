@@ -115,6 +115,8 @@ class _Loader(CrossChecks):
         self.invalid_ids: set[str] = set()
         self.refused: dict[Path, str] = {}
         """Ids of files that exist but failed validation: references to them are not reported again."""
+        self.language: str | None = None
+        """programme.yaml's language, as written: entities' doses may use its unit words (validation context)."""
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -177,6 +179,9 @@ class _Loader(CrossChecks):
             self.problems.append(exc.problem)
             return None
         data = dict(record.data) if isinstance(record.data, dict) else record.data
+        self.language = (
+            data.get("language") if isinstance(data, dict) and isinstance(data.get("language"), str) else None
+        )
         for key, where in self.settings.moved.items():
             if isinstance(data, dict) and key in data:
                 self.error(record, *record.mark((key,), key=True), where)
@@ -254,7 +259,7 @@ class _Loader(CrossChecks):
         self, cls: type[BaseModel], record: Record, data: dict[str, Any], entity_id: str | None = None
     ) -> BaseModel | None:
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(data, context={"language": self.language})
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
                 self._report_pydantic(cls, record, error, entity_id)

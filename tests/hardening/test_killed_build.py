@@ -18,7 +18,7 @@ import pytest
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 AS_OF = "2026-11-25"
-KILLS = 5
+KILLS = 10  # issue 16: ten kill -9 at random moments, each followed by a build that succeeds at once
 
 
 def processes_mentioning(marker: str) -> list[int]:

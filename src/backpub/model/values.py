@@ -5,31 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PositiveInt, model_validator
+from pydantic import BeforeValidator, Field, PositiveInt, ValidationInfo, model_validator
 
 from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, RefTo, Text
-
-_RANGE_TEXT = re.compile(
-    r"^\s*(?P<min>\d+(?:\.\d+)?)\s*(?:(?:-|–|to)\s*(?P<max>\d+(?:\.\d+)?))?\s*(?P<unit>[a-z]*)\s*$"
-)
-_UNIT_ALIASES = {
-    "s": "s",
-    "sec": "s",
-    "secs": "s",
-    "second": "s",
-    "seconds": "s",
-    "min": "min",
-    "mins": "min",
-    "minute": "min",
-    "minutes": "min",
-    "h": "h",
-    "hour": "h",
-    "hours": "h",
-    "": "",
-    "reps": "",
-    "rep": "",
-    "times": "",
-}
+from backpub.model.units import read_quantity
 
 
 class Range(Model):
@@ -42,22 +21,21 @@ class Range(Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _parse_text(cls, value: Any) -> Any:
+    def _parse_text(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return {"min": value}
         if isinstance(value, dict):
             return value
-        if not isinstance(value, str):
+        # The programme's language (validation context) adds its unit words and decimal mark to English's.
+        language = (info.context or {}).get("language") if info else None
+        quantity = read_quantity(value, language) if isinstance(value, str) else None
+        if quantity is None:
             raise ValueError(f"cannot read {value!r} as a quantity such as '3-5 min' or '10'")
-        match = _RANGE_TEXT.match(value)
-        if not match or match["unit"] not in _UNIT_ALIASES:
-            raise ValueError(f"cannot read {value!r} as a quantity such as '3-5 min' or '10'")
-        parsed: dict[str, Any] = {"min": float(match["min"])}
-        if match["max"] is not None:
-            parsed["max"] = float(match["max"])
-        unit = _UNIT_ALIASES[match["unit"]]
-        if unit:
-            parsed["unit"] = unit
+        parsed: dict[str, Any] = {"min": quantity.min}
+        if quantity.max is not None:
+            parsed["max"] = quantity.max
+        if quantity.unit:
+            parsed["unit"] = quantity.unit
         return parsed
 
     @model_validator(mode="after")
