@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backpub import BuildContext, Publication, RenderError
+from backpub import BuildContext, Messages, Publication, RenderError
 
 from .cover import generate_cover
 from .package import BookFile, write_book
-from .plan import MEDIA_FOLDER, make_plan
+from .plan import MEDIA_FOLDER, default_messages, make_plan
 from .xhtml import STYLESHEET, ChapterWriter, template_environment
 
 if TYPE_CHECKING:
@@ -19,14 +19,19 @@ MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
 
 
 def make_book(
-    publication: Publication, context: BuildContext, options: EpubOptions, template_dirs: list[Path]
+    publication: Publication,
+    context: BuildContext,
+    options: EpubOptions,
+    template_dirs: list[Path],
+    words: Messages | None = None,
 ) -> bytes:
     """The EPUB's bytes for this build's date."""
-    plan = make_plan(publication, context.as_of)
+    words = words or default_messages(publication)
+    plan = make_plan(publication, context.as_of, words)
     cover = _cover(publication, options.cover)
-    environment = template_environment(template_dirs)
+    environment = words.install(template_environment(template_dirs))
     writer = ChapterWriter(publication, plan, environment, images=[cover.path])
-    cover_alt = f"Cover of {publication.programme.title}"
+    cover_alt = words.gettext("Cover of %(title)s") % {"title": publication.programme.title}
     chapters = {
         chapter.file: writer.render(chapter, cover_image=cover.path, cover_alt=cover_alt) for chapter in plan.chapters
     }
@@ -39,7 +44,7 @@ def make_book(
             for source, path in plan.media.items()
         ),
     ]
-    return write_book(publication, options.book_id, plan, chapters, resources, context.build_time)
+    return write_book(publication, options.book_id, plan, chapters, resources, context.build_time, words)
 
 
 def _cover(publication: Publication, source: str | None) -> BookFile:

@@ -62,7 +62,7 @@ class EpubFormat(Format):
                 reason = f"{cover!r} is not a PNG or JPEG image"
             if reason:
                 problems.append(self.problem(publication, None, f"formats.epub.cover: {reason}"))
-        plan = make_plan(publication, self.context.as_of)
+        plan = make_plan(publication, self.context.as_of, self.messages(publication))
         for source in plan.media:
             problems += self._media_problems(publication, plan, source)
         return problems
@@ -89,7 +89,7 @@ class EpubFormat(Format):
     def jobs(self, publication: Publication) -> list[Job]:
         from .plan import make_plan
 
-        plan = make_plan(publication, self.context.as_of)
+        plan = make_plan(publication, self.context.as_of, self.messages(publication))
         assets = set(plan.media)
         shown = set(plan.home) | set(plan.external)
         if self.options.cover:
@@ -101,7 +101,7 @@ class EpubFormat(Format):
                 book_filename(publication),
                 entities=frozenset(shown),
                 assets=frozenset(assets),
-                templates=frozenset(self._template_files()),
+                templates=frozenset(self._template_files()) | self.messages(publication).files(),
                 values=(self.context.build_time.isoformat(),),
             )
         ]
@@ -130,7 +130,7 @@ class EpubFormat(Format):
         from .book import make_book
 
         try:
-            return make_book(publication, self.context, self.options, self._template_dirs())
+            return make_book(publication, self.context, self.options, self._template_dirs(), self.messages(publication))
         except RenderError:
             raise
         except OSError as exc:

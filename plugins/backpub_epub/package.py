@@ -12,16 +12,29 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from backpub import Publication
+from backpub import Messages, Publication
 
 from .plan import BookPlan
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
-LANDMARK_TITLES = {"cover": "Cover", "titlepage": "Title page", "toc": "Contents", "bodymatter": "Start reading"}
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; it is translated where it is used."""
+    return message
+
+
+LANDMARK_TITLES = {
+    "cover": N_("Cover"),
+    "titlepage": N_("Title page"),
+    "toc": N_("Contents"),
+    "bodymatter": N_("Start reading"),
+}
 
 
 @dataclass(frozen=True)
@@ -41,12 +54,14 @@ def write_book(
     chapters: dict[str, bytes],
     resources: list[BookFile],
     build_time: datetime,
+    words: Messages,
 ) -> bytes:
     """The finished EPUB's bytes."""
+    _ = words.gettext
     from ebooklib import epub
 
     book = epub.EpubBook()
-    _metadata(book, publication, book_id, bool(resources))
+    _metadata(book, publication, book_id, bool(resources), _)
     items = {}
     for number, chapter in enumerate(plan.chapters, start=1):
         item = epub.EpubItem(
@@ -62,7 +77,7 @@ def write_book(
         )  # fmt: skip
         item.properties = list(resource.properties)
         book.add_item(item)
-    nav = epub.EpubNav(title="Contents")
+    nav = epub.EpubNav(title=_("Contents"))
     nav.add_link(href="book.css", rel="stylesheet", type="text/css")
     book.add_item(nav)
     book.add_item(epub.EpubNcx())
@@ -70,14 +85,14 @@ def write_book(
     # The printed contents follow the front matter, so the nav is in the spine and may be a landmark.
     front = [items[chapter.file] for chapter in plan.front]
     book.spine = [*front, nav, *(items[chapter.file] for chapter in plan.body)]
-    book.guide = _landmarks(plan)
+    book.guide = _landmarks(plan, _)
     out = io.BytesIO()
     options = {"mtime": build_time.astimezone(UTC), "epub2_guide": False, "epub3_pages": False}
     epub.write_epub(out, book, {**options, "raise_exceptions": True})
     return normalise_zip(out.getvalue(), build_time, publication.programme.language)
 
 
-def _metadata(book, publication: Publication, book_id: str, has_images: bool) -> None:
+def _metadata(book, publication: Publication, book_id: str, has_images: bool, _: Callable[[str], str]) -> None:
     programme = publication.programme
     book.set_identifier(book_id)
     book.set_title(programme.title)
@@ -87,15 +102,15 @@ def _metadata(book, publication: Publication, book_id: str, has_images: bool) ->
     book.add_metadata("DC", "publisher", programme.publisher)
     if programme.subtitle:
         book.add_metadata("DC", "description", programme.subtitle)
-    for name, value in _accessibility(has_images):
+    for name, value in _accessibility(has_images, _):
         book.add_metadata("OPF", name, value, {"property": name})
 
 
-def _accessibility(has_images: bool) -> list[tuple[str, str]]:
+def _accessibility(has_images: bool, _: Callable[[str], str]) -> list[tuple[str, str]]:
     """EPUB Accessibility 1.1 metadata that is true of the book this plugin writes."""
     modes = ["textual", "visual"] if has_images else ["textual"]
     features = ["structuralNavigation", "tableOfContents", "readingOrder", "alternativeText", "displayTransformability"]
-    summary = (
+    summary = _(
         "Text book with a navigable table of contents, headings for every chapter and section, and internal "
         "links between related topics. Every illustration has a text description, so the book can be read "
         "fully as text. No colour-only information; reading systems may change fonts, sizes and colours."
@@ -127,15 +142,15 @@ def _toc(plan: BookPlan, epub) -> list:
     return toc
 
 
-def _landmarks(plan: BookPlan) -> list[dict[str, str]]:
+def _landmarks(plan: BookPlan, _: Callable[[str], str]) -> list[dict[str, str]]:
     landmarks = [
-        {"type": chapter.landmark, "href": chapter.file, "title": LANDMARK_TITLES[chapter.landmark]}
+        {"type": chapter.landmark, "href": chapter.file, "title": _(LANDMARK_TITLES[chapter.landmark])}
         for chapter in plan.front
         if chapter.landmark
     ]
-    landmarks.append({"type": "toc", "href": "nav.xhtml", "title": LANDMARK_TITLES["toc"]})
+    landmarks.append({"type": "toc", "href": "nav.xhtml", "title": _(LANDMARK_TITLES["toc"])})
     landmarks += [
-        {"type": chapter.landmark, "href": chapter.file, "title": LANDMARK_TITLES[chapter.landmark]}
+        {"type": chapter.landmark, "href": chapter.file, "title": _(LANDMARK_TITLES[chapter.landmark])}
         for chapter in plan.body
         if chapter.landmark
     ]

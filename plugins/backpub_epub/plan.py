@@ -8,9 +8,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
-from backpub import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment, references
+from backpub import (
+    Concept,
+    Entity,
+    Episode,
+    Handout,
+    Messages,
+    Mistake,
+    Principle,
+    Protocol,
+    Publication,
+    Treatment,
+    messages,
+    references,
+)
 
+PACKAGE = Path(__file__).resolve().parent
 MEDIA_FOLDER = "media"
 UNLINKED = "urn:x-backpub:unlinked"
 """The href given to links whose target is not in the book; the renderer turns them back into plain text."""
@@ -60,17 +75,24 @@ class BookPlan:
         return self.href(entity_id) or UNLINKED
 
 
-def make_plan(publication: Publication, as_of: date) -> BookPlan:
+def default_messages(publication: Publication) -> Messages:
+    """The book's own catalogue in the programme's language (the format passes the project's theme too)."""
+    return messages(publication.programme.language, [PACKAGE / "locale"])
+
+
+def make_plan(publication: Publication, as_of: date, words: Messages | None = None) -> BookPlan:
     """Lay out the book for a build date: released episodes only, empty groups left out."""
+    words = words or default_messages(publication)
+    _ = words.gettext
     programme = publication.programme
     front = [
-        Chapter("cover.xhtml", "Cover", "cover.xhtml", landmark="cover", in_toc=False),
+        Chapter("cover.xhtml", _("Cover"), "cover.xhtml", landmark="cover", in_toc=False),
         Chapter("title.xhtml", programme.title, "title.xhtml", landmark="titlepage"),
-        Chapter("safety.xhtml", "Before you start", "safety.xhtml"),
+        Chapter("safety.xhtml", _("Before you start"), "safety.xhtml"),
     ]
     if programme.introduction:
-        front.append(Chapter("introduction.xhtml", "About this programme", "introduction.xhtml"))
-    body = _body_chapters(publication, as_of)
+        front.append(Chapter("introduction.xhtml", _("About this programme"), "introduction.xhtml"))
+    body = _body_chapters(publication, as_of, words)
     if body:
         body[0] = replace(body[0], landmark="bodymatter")
     home = {entity.id: chapter.file for chapter in body for entity in chapter.entities}
@@ -81,21 +103,22 @@ def make_plan(publication: Publication, as_of: date) -> BookPlan:
     return BookPlan(plan.front, plan.body, home, external, _media(publication, plan))
 
 
-def _body_chapters(publication: Publication, as_of: date) -> list[Chapter]:
+def _body_chapters(publication: Publication, as_of: date, words: Messages) -> list[Chapter]:
+    _ = words.gettext
     order = _reading_order(publication, as_of)
     chapters = [
-        Chapter("concepts.xhtml", "Understanding the problem", "concepts.xhtml", order(Concept)),
-        Chapter("mistakes.xhtml", "Mistakes to stop", "mistakes.xhtml", order(Mistake)),
+        Chapter("concepts.xhtml", _("Understanding the problem"), "concepts.xhtml", order(Concept)),
+        Chapter("mistakes.xhtml", _("Mistakes to stop"), "mistakes.xhtml", order(Mistake)),
     ]
     for phase_id, protocols in publication.protocols_by_phase():
         phase = publication.programme.phase(phase_id)
         chapters.append(Chapter(f"phase-{phase_id}.xhtml", phase.title, "protocols.xhtml", protocols, phase.summary))
     chapters += [
-        Chapter("treatments.xhtml", "Professional treatments", "treatments.xhtml", order(Treatment)),
-        Chapter("principles.xhtml", "Principles for the long term", "principles.xhtml", order(Principle)),
+        Chapter("treatments.xhtml", _("Professional treatments"), "treatments.xhtml", order(Treatment)),
+        Chapter("principles.xhtml", _("Principles for the long term"), "principles.xhtml", order(Principle)),
     ]
     chapters += [
-        Chapter(f"episode-{episode.id}.xhtml", episode_title(episode), "episode.xhtml", (episode,))
+        Chapter(f"episode-{episode.id}.xhtml", episode_title(episode, words), "episode.xhtml", (episode,))
         for episode in publication.released_episodes(as_of)
     ]
     return [chapter for chapter in chapters if chapter.entities]
@@ -114,9 +137,9 @@ def _reading_order(publication: Publication, as_of: date):
     return order
 
 
-def episode_title(episode: Episode) -> str:
+def episode_title(episode: Episode, words: Messages) -> str:
     """How an episode's article is titled in the book."""
-    return f"Episode {episode.number}: {episode.title}"
+    return words.gettext("Episode %(number)s: %(title)s") % {"number": episode.number, "title": episode.title}
 
 
 def markdown_fields(publication: Publication, plan: BookPlan) -> list[tuple[str, int]]:

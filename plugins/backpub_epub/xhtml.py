@@ -61,7 +61,7 @@ class ChapterWriter:
             links=self.links,
             media=self.media,
             stylesheet=STYLESHEET,
-            long_date=long_date,
+            long_date=environment.filters.get("format_date", long_date),
         )
 
     def markdown(self, text: str, shift: int = 1) -> Markup:

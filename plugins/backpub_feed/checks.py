@@ -82,8 +82,9 @@ class FeedChecks:
 
     def check_episodes(self) -> None:
         enclosures: dict[str, str] = {}
+        words = self.feed.messages(self.publication)
         for episode in sorted(self.publication.episodes, key=lambda episode: episode.id):
-            size = len(item_description(episode, self.publication, self.as_of).encode("utf-8"))
+            size = len(item_description(episode, self.publication, self.as_of, words).encode("utf-8"))
             if size > MAX_DESCRIPTION_BYTES:
                 self.episode_error(
                     episode,

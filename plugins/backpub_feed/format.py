@@ -67,6 +67,7 @@ class FeedFormat(Format):
                 entities=frozenset(shown & publication.by_id.keys()),
                 assets=artwork | {e.artwork for e in released if e.artwork},
                 values=(self.context.as_of.isoformat(), self.context.build_time.isoformat()),
+                templates=self.messages(publication).files(),
             ),
             Job(self.artwork_output, assets=artwork, args={"artwork": True}),
         ]
@@ -81,7 +82,14 @@ class FeedFormat(Format):
 
         if job.args.get("artwork"):
             return publication.asset(publication.programme.artwork).read_bytes()  # checked as podcast artwork
-        return render_feed(publication, self.options, self.context.as_of, self.context.build_time, __version__)
+        return render_feed(
+            publication,
+            self.options,
+            self.context.as_of,
+            self.context.build_time,
+            __version__,
+            self.messages(publication),
+        )
 
     # -- after the outputs were committed --------------------------------------------------------
 

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from datetime import date
 from html import escape
+from pathlib import Path
 
-from backpub import Episode, Publication, render, sanitise_html
+from backpub import Episode, Messages, Publication, messages, render, sanitise_html
 from backpub_feed.rules import public_url
 
-URGENT_HEADING = "When to get urgent help"
-"""The notice's heading (the feed has no templates, so its few fixed words live here, like its list headings)."""
+PACKAGE = Path(__file__).parent
 
 
-def urgent_help_html(publication: Publication, as_of: date) -> str:
+def default_messages(publication: Publication) -> Messages:
+    """The feed's own catalogue in the programme's language (without a project's theme)."""
+    return messages(publication.programme.language, [PACKAGE / "locale"])
+
+
+def urgent_help_html(publication: Publication, as_of: date, words: Messages | None = None) -> str:
     """programme.yaml's `urgent_help` as HTML under its heading: the one source of the notice."""
+    heading = escape((words or default_messages(publication)).gettext("When to get urgent help"), quote=False)
     notice = render(publication.programme.urgent_help, link=lambda entity_id: public_url(publication, entity_id, as_of))
-    return f"<p><strong>{URGENT_HEADING}</strong></p>{notice}"
+    return f"<p><strong>{heading}</strong></p>{notice}"
 
 
-def item_description(episode: Episode, publication: Publication, as_of: date) -> str:
+def item_description(episode: Episode, publication: Publication, as_of: date, words: Messages | None = None) -> str:
     """An item's <description>: the episode's summary, then the urgent-help notice (HTML, for a CDATA section)."""
-    html = sanitise_html(f"<p>{escape(episode.summary, quote=False)}</p>{urgent_help_html(publication, as_of)}")
+    notice = urgent_help_html(publication, as_of, words)
+    html = sanitise_html(f"<p>{escape(episode.summary, quote=False)}</p>{notice}")
     return html.strip().replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator

@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml.html import builder as html
 from lxml.html import tostring
 
-from backpub import Episode, Publication, RenderError, render, sanitise_html
+from backpub import Episode, Messages, Publication, RenderError, render, sanitise_html
 from backpub_feed.extensions import (
     ItunesEntryExtension,
     ItunesExtension,
     PodcastIndexEntryExtension,
     PodcastIndexExtension,
 )
-from backpub_feed.notice import item_description, urgent_help_html
+from backpub_feed.notice import default_messages, item_description, urgent_help_html
 from backpub_feed.options import FeedOptions, release_datetime
 from backpub_feed.rules import covered_protocols, podcast_guid, public_url, related_public_episodes
 
+PACKAGE = Path(__file__).resolve().parent
+
 
 def render_feed(
-    publication: Publication, options: FeedOptions, as_of: date, build_time: datetime, generator_version: str
+    publication: Publication,
+    options: FeedOptions,
+    as_of: date,
+    build_time: datetime,
+    generator_version: str,
+    words: Messages | None = None,
 ) -> bytes:
     """The feed as UTF-8 XML: the channel, then every episode out on `as_of`, newest first."""
     feed = FeedGenerator()
     feed.register_extension("itunes", ItunesExtension, ItunesEntryExtension)
     feed.register_extension("podcastindex", PodcastIndexExtension, PodcastIndexEntryExtension)
+    words = words or default_messages(publication)
     released = publication.released_episodes(as_of)
     # A Sunday build runs from the start of the day, before the episode's release time: the feed is never
     # older than its newest item.
@@ -35,7 +44,7 @@ def render_feed(
     _channel(feed, publication, options, max(build_time, newest), generator_version)
     for episode in reversed(released):
         # feedgen prepends by default; append keeps the newest-first order we iterate in.
-        _item(feed.add_entry(order="append"), episode, publication, options, as_of)
+        _item(feed.add_entry(order="append"), episode, publication, options, as_of, words)
     return feed.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
@@ -75,7 +84,9 @@ def _channel(
     index.locked(podcast.locked, podcast.owner_email)
 
 
-def _item(entry: FeedEntry, episode: Episode, publication: Publication, options: FeedOptions, as_of: date) -> None:
+def _item(
+    entry: FeedEntry, episode: Episode, publication: Publication, options: FeedOptions, as_of: date, words: Messages
+) -> None:
     audio = episode.audio
     if audio.size_bytes is None or audio.duration_seconds is None:  # validation prevents it; never write "None"
         source = publication.source_of(episode.id)
@@ -85,8 +96,8 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, options:
     entry.link(href=publication.url_for(episode))
     entry.pubDate(release_datetime(publication, options, episode))
     entry.enclosure(audio.url, str(audio.size_bytes), audio.mime_type)
-    entry.description(item_description(episode, publication, as_of))
-    entry.content(show_notes_html(episode, publication, as_of), type="CDATA")
+    entry.description(item_description(episode, publication, as_of, words))
+    entry.content(show_notes_html(episode, publication, as_of, words), type="CDATA")
 
     itunes: ItunesEntryExtension = entry.itunes
     itunes.itunes_duration(str(audio.duration_seconds))
@@ -103,7 +114,7 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, options:
         video = episode.video
         bitrate = round(video.size_bytes * 8 / video.duration_seconds)
         index.alternate_enclosure(video.url, video.mime_type, video.size_bytes, bitrate=bitrate, height=video.height,
-                                  title="Video")  # fmt: skip
+                                  title=words.gettext("Video"))  # fmt: skip
     if episode.transcript:
         index.transcript(episode.transcript.url, episode.transcript.type, episode.transcript.language)
     chapters_url = publication.link(f"chapters:{episode.id}") if episode.chapters else None
@@ -111,19 +122,24 @@ def _item(entry: FeedEntry, episode: Episode, publication: Publication, options:
         index.chapters(chapters_url)
 
 
-def show_notes_html(episode: Episode, publication: Publication, as_of: date) -> str:
+def show_notes_html(episode: Episode, publication: Publication, as_of: date, words: Messages | None = None) -> str:
     """The show notes as sanitised HTML, followed by links to the related episodes and the protocols covered."""
+    _ = (words or default_messages(publication)).gettext
     notes = render(episode.show_notes, link=lambda entity_id: public_url(publication, entity_id, as_of))
     parts = [notes]
     related = related_public_episodes(publication, episode, as_of)
     if related:
-        links = [(f"Episode {other.number}: {other.title}", publication.url_for(other)) for other in related]
-        parts.append(_link_list("Related episodes", links))
+        episode_title = _("Episode %(number)s: %(title)s")
+        links = [
+            (episode_title % {"number": other.number, "title": other.title}, publication.url_for(other))
+            for other in related
+        ]
+        parts.append(_link_list(_("Related episodes"), links))
     protocols = covered_protocols(publication, episode)
     if protocols:
         links = [(protocol.title, publication.url_for(protocol)) for protocol in protocols]
-        parts.append(_link_list("Protocols covered in this episode", links))
-    parts.append(urgent_help_html(publication, as_of))
+        parts.append(_link_list(_("Protocols covered in this episode"), links))
+    parts.append(urgent_help_html(publication, as_of, words))
     cleaned = sanitise_html("".join(parts))
     return cleaned.replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator
 

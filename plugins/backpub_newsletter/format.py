@@ -58,7 +58,7 @@ class NewsletterFormat(Format):
         return [plan for plan in plans if plan is not None]
 
     def jobs(self, publication: Publication) -> list[Job]:
-        templates = template_files(self.search_path())
+        templates = template_files(self.search_path()) | self.messages(publication).files()
         jobs = []
         for plan in self.plans(publication):
             for filename, part in PARTS.items():
@@ -82,7 +82,9 @@ class NewsletterFormat(Format):
     def prepare(self, publication: Publication) -> None:
         from backpub_newsletter.rendering import ArtworkCopies, IssueRenderer
 
-        self.renderer = IssueRenderer(publication, self.search_path(), self.options.excerpt_words)
+        self.renderer = IssueRenderer(
+            publication, self.search_path(), self.options.excerpt_words, self.messages(publication)
+        )
         self.artwork = ArtworkCopies()
 
     def issue(self, publication: Publication, day: date) -> IssuePlan:

@@ -13,9 +13,10 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
+from pathlib import Path
 from urllib.parse import quote
 
-from backpub import Publication
+from backpub import Publication, messages
 from backpub_newsletter.issue import IssuePlan
 from backpub_newsletter.options import NewsletterOptions
 
@@ -23,6 +24,8 @@ COMPOSE_POLICY = policy.SMTP
 """Bodies are encoded with 76-character quoted-printable lines (RFC 2045) and CRLF line ends."""
 WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
 """Headers are written unfolded up to RFC 5322's 998 characters, so List-Unsubscribe stays on one line."""
+
+PACKAGE = Path(__file__).resolve().parent
 
 
 def sender_address(newsletter: NewsletterOptions) -> Address:
@@ -94,7 +97,9 @@ def compose(
     message["Subject"] = plan.episode.title
     message["Date"] = format_datetime(publication.at(plan.day, newsletter.send_time))
     message["Message-ID"] = message_id(newsletter, plan, recipient.addr_spec if recipient else None)
-    message["List-Id"] = f"{programme.title} Sunday newsletter <{newsletter.list_id}>"
+    words = messages(programme.language, [PACKAGE / "locale"])
+    description = words.gettext("%(title)s Sunday newsletter") % {"title": programme.title}
+    message["List-Id"] = f"{description} <{newsletter.list_id}>"
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <{unsubscribe_mailto(newsletter)}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Content-Language"] = programme.language

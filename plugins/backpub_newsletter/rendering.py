@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backpub import Publication, RenderError, excerpt, plain_text
+from markupsafe import Markup
+
+from backpub import Messages, Publication, RenderError, excerpt, messages, plain_text
 from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
@@ -40,6 +42,15 @@ def template_files(search_path: list[Path]) -> frozenset[Path]:
                 found.add((folder / name).resolve())
                 break
     return frozenset(found)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; it is translated where it is shown."""
+    return message
+
+
+EPISODE_TYPES = {"trailer": N_("Trailer"), "bonus": N_("Bonus episode")}
+"""How an issue labels an episode that is not a full one."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,9 @@ class IssueRenderer:
     e-mail's only by its embedded artwork), and the programme's Markdown once per build: a renderer belongs to
     one publication and one build, so nothing it keeps can go stale."""
 
-    def __init__(self, publication: Publication, search_path: list[Path], excerpt_words: int) -> None:
+    def __init__(
+        self, publication: Publication, search_path: list[Path], excerpt_words: int, words: Messages | None = None
+    ) -> None:
         import css_inline
         import jinja2
 
@@ -90,6 +103,10 @@ class IssueRenderer:
         self.text_env = jinja2.Environment(
             loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
         )
+        self.words = words or messages(publication.programme.language, [Path(__file__).resolve().parent / "locale"])
+        self.words.install(self.html_env)
+        self.words.install(self.text_env)
+        self.html_env.globals["link"] = lambda url, text: Markup('<a href="{}">{}</a>').format(url, text)
         self.text_env.filters["wrap"] = wrap_paragraphs
         self.text_env.filters["underline"] = lambda heading, mark="-": f"{heading}\n{mark * len(heading)}"
         # keep_at_rules keeps the mobile and dark-mode @media blocks that inlining cannot express.
@@ -150,12 +167,19 @@ class IssueRenderer:
         return {
             "title": programme.title,
             "language": programme.language,
-            "day_label": f"{plan.day:%A} {plan.day.day} {plan.day:%B %Y}",
+            # The weekday and date as the language writes them: a pattern from the catalogue, words from CLDR.
+            "day_label": self.words.format_date(plan.day, self.words.pgettext("date format", "EEEE d MMMM y")),
             "preheader": episode.summary,
             # The email links to the artwork's public URL (the podcast feed publishes it); without one it shows none.
-            "artwork": {"src": publication.link("podcast-artwork"), "alt": f"{programme.title} cover art"},
+            "artwork": {
+                "src": publication.link("podcast-artwork"),
+                "alt": self.words.gettext("%(title)s cover art") % {"title": programme.title},
+            },
             "episode": {
                 "number": episode.number,
+                "type": self.words.gettext(EPISODE_TYPES[episode.episode_type])
+                if episode.episode_type != "full"
+                else "",
                 "title": episode.title,
                 "summary": episode.summary,
                 "url": publication.url_for(episode),
@@ -185,8 +209,8 @@ class IssueRenderer:
         return {
             "title": protocol.title,
             "purpose": protocol.purpose,
-            "dose": protocol.dose.parts() if protocol.dose else [],
-            "dose_text": protocol.dose.text() if protocol.dose else "",
+            "dose": protocol.dose.parts(self.words) if protocol.dose else [],
+            "dose_text": protocol.dose.text(self.words) if protocol.dose else "",
             "steps": protocol.steps,
             "cautions": protocol.cautions,
             "url": self.publication.url_for(protocol),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
+from backpub import messages
 from backpub_newsletter.confirmation import confirmation_message, confirmation_token, verify_confirmation
 from backpub_newsletter.message import verify_token
 from backpub_newsletter.store import SUBSCRIBED, SubscriberStore
@@ -85,6 +86,9 @@ class ServiceSettings:
     limits: Limits = field(default_factory=Limits)
     client_ip_header: str | None = None
     """A header your HTTPS proxy sets to the client's address (e.g. X-Forwarded-For); its last entry is used."""
+    locales: list[Path] = field(default_factory=list)
+    """The message catalogues of the pages and the confirmation mail, lowest priority first (the newsletter's own,
+    then the project's theme/locale/ and theme/newsletter/locale/); the core's always come first."""
 
     @classmethod
     def from_publication(cls, publication, newsletter, theme_dir: Path, **rest: Any) -> ServiceSettings:
@@ -104,6 +108,7 @@ class ServiceSettings:
             unsubscribe_url=newsletter.unsubscribe_url,
             sender=sender_address(newsletter),
             templates=template_search_path(theme_dir),
+            locales=[Path(__file__).resolve().parent / "locale", theme_dir.parent / "locale", theme_dir / "locale"],
             **rest,
         )
 
@@ -121,6 +126,9 @@ class SubscriptionService:
         self.text = jinja2.Environment(
             loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
         )
+        words = messages(settings.language, settings.locales)
+        words.install(self.pages)
+        words.install(self.text)
         routes = {settings.confirm_url: self.confirm, settings.unsubscribe_url: self.unsubscribe}
         if settings.subscribe_url:
             routes[settings.subscribe_url] = self.subscribe

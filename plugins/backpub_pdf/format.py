@@ -61,7 +61,7 @@ class PdfFormat(Format):
         from backpub_pdf.rendering import template_files, themed_templates
 
         theme = self.context.theme_dir(self.name)
-        templates = template_files(theme)
+        templates = template_files(theme) | self.messages(publication).files()
         themed = themed_templates(theme)
         prints = {
             handout.id: footprint(publication, handout, self.context.as_of, themed) for handout in publication.handouts
@@ -109,7 +109,8 @@ class PdfFormat(Format):
     def prepare(self, publication: Publication) -> None:
         from backpub_pdf.rendering import Renderer
 
-        self._renderer = Renderer(self.context, self.options.accent_colour, self.options.paper)
+        words = self.messages(publication)
+        self._renderer = Renderer(self.context, self.options.accent_colour, self.options.paper, words)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         if getattr(self, "_renderer", None) is None:

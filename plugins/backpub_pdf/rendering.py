@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from backpub import BuildContext, Clinic, Handout, Job, Publication, RenderError
+from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
-from backpub_pdf.view import HandoutView, HandoutViews, long_date, palette
+from backpub_pdf.view import HandoutView, HandoutViews, palette
+from backpub_pdf.words import page_css, root_cause, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
@@ -79,7 +80,7 @@ def themed_templates(theme_dir: Path) -> bool:
 class Renderer:
     """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself."""
 
-    def __init__(self, context: BuildContext, default_accent: str, default_paper: str) -> None:
+    def __init__(self, context: BuildContext, default_accent: str, default_paper: str, words: Messages) -> None:
         import jinja2
         import weasyprint
 
@@ -97,7 +98,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["long_date"] = long_date
+        self.words = words
+        words.install(self.env)
+        self.env.filters["long_date"] = words.format_date
         self.font_config = bundled_font_config()
         self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
         self._stylesheets: list[Any] | None = None
@@ -130,14 +133,20 @@ class Renderer:
     def document(self, job: Job, publication: Publication) -> Document:
         """What one job's document shows, ready to be written as HTML (before any layout)."""
         gate = FileGate(self.roots)
-        views = HandoutViews(publication, as_of=self.context.as_of, qr_image=lambda url: self.qr_image(gate, url))
+        views = HandoutViews(
+            publication, as_of=self.context.as_of, qr_image=lambda url: self.qr_image(gate, url), words=self.words
+        )
         clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
         assert clinic is None or isinstance(clinic, Clinic)
         if job.args["kind"] == "pack":
             assert clinic is not None
             contents = pack_handouts(publication, clinic)
             handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in contents]
-            template, title, main = "pack.html.j2", f"{publication.programme.title}: handouts from {clinic.title}", None
+            title = self.words.gettext("%(programme)s: handouts from %(clinic)s") % {
+                "programme": publication.programme.title,
+                "clinic": clinic.title,
+            }
+            template, main = "pack.html.j2", None
         else:
             handout = publication.get(job.args["handout"])
             assert isinstance(handout, Handout)
@@ -155,6 +164,8 @@ class Renderer:
             "colours": palette(clinic.accent_colour if clinic else self.default_accent),
             "build_time": self.context.build_time.isoformat(timespec="seconds"),
             "site_url": publication.home_url,
+            "page_css": page_css(self.words),
+            "root_cause": root_cause(publication, self.words),
         }
         fallback = main or (clinic.id if clinic else "")
         return Document(
@@ -188,7 +199,8 @@ class Renderer:
     def stylesheets(self, fetcher) -> list[Any]:
         """The parsed stylesheets (fonts included), made on the first render and reused for every other."""
         if self._stylesheets is None:
-            self._stylesheets = [
+            words = self.weasyprint.CSS(string=words_css(self.words), font_config=self.font_config)
+            self._stylesheets = [words] + [
                 self.weasyprint.CSS(url=url, url_fetcher=fetcher, font_config=self.font_config)
                 for url in self.stylesheet_urls
             ]

@@ -12,17 +12,23 @@ from datetime import date
 
 from markupsafe import Markup
 
-from backpub import Clinic, Concept, Entity, Handout, Mistake, Protocol, Publication
+from backpub import Clinic, Concept, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
 from backpub import render as render_markdown
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
 
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; it is translated where it is printed."""
+    return message
+
+
 KIND_LABELS = {
-    "concept": "Key idea",
-    "mistake": "Common mistake",
-    "protocol": "What to do",
-    "treatment": "Treatment",
-    "principle": "Principle",
+    "concept": N_("Key idea"),
+    "mistake": N_("Common mistake"),
+    "protocol": N_("What to do"),
+    "treatment": N_("Treatment"),
+    "principle": N_("Principle"),
 }
 
 
@@ -65,14 +71,14 @@ class Entry:
     next_steps: list[Link] = field(default_factory=list)
     image: Picture | None = None
     phase: str | None = None
+    label: str = ""
+    """What kind of entry this is, in the programme's language ('Key idea')."""
+    treatment_kind: str | None = None
+    """A treatment's kind in the programme's language."""
 
     @property
     def kind(self) -> str:
         return self.entity.kind
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS.get(self.entity.kind, self.entity.kind.title())
 
 
 @dataclass
@@ -103,6 +109,8 @@ class HandoutView:
     anchor: str
     sections: list[Section]
     reviewed: date
+    reviewed_text: str
+    """The review date in the programme's language ('15 October 2026', '15. Oktober 2026')."""
     qr: QrCode
     pages: int | None = None
     """How many pages the handout takes in a pack (known after a first layout; None in a single handout)."""
@@ -114,10 +122,6 @@ class HandoutView:
     @property
     def title(self) -> str:
         return self.handout.title
-
-    @property
-    def reviewed_text(self) -> str:
-        return long_date(self.reviewed)
 
 
 @dataclass(frozen=True)
@@ -141,18 +145,16 @@ class Palette:
     tint: str
 
 
-def long_date(day: date) -> str:
-    """A date as people write it, e.g. '1 November 2026'."""
-    return f"{day.day} {day:%B %Y}"
-
-
 class HandoutViews:
     """Builds the template data of handouts for one document (a handout or a whole pack)."""
 
-    def __init__(self, publication: Publication, *, as_of: date, qr_image: Callable[[str], str]) -> None:
+    def __init__(
+        self, publication: Publication, *, as_of: date, qr_image: Callable[[str], str], words: Messages
+    ) -> None:
         self.publication = publication
         self.as_of = as_of
         self.qr_image = qr_image
+        self.words = words
         self.asset_owners: dict[str, str] = {}
         """Virtual URL -> the entity that brought it in, so renderer errors can name the entity."""
 
@@ -172,11 +174,13 @@ class HandoutViews:
                 entries.append(self.entry(self.publication.get(entity_id), anchor, anchors))
             intro = self.markdown(section.intro, handout, anchors, heading_shift=2)
             sections.append(Section(section.heading, intro, entries))
+        reviewed = review_date(self.publication, handout)
         return HandoutView(
             handout=handout,
             anchor=f"{prefix}top" if prefix else "top",
             sections=sections,
-            reviewed=review_date(self.publication, handout),
+            reviewed=reviewed,
+            reviewed_text=self.words.format_date(reviewed, "long"),
             qr=self.qr_code(handout),
         )
 
@@ -184,6 +188,10 @@ class HandoutViews:
 
     def entry(self, entity: Entity, anchor: str | None, anchors: dict[str, str]) -> Entry:
         entry = Entry(entity, anchor, self.markdown(entity.body, entity, anchors, heading_shift=3))
+        kind = KIND_LABELS.get(entity.kind)
+        entry.label = self.words.gettext(kind) if kind else entity.kind.title()
+        if isinstance(entity, Treatment):
+            entry.treatment_kind = self.words.treatment_kind(entity.treatment_kind)
         if isinstance(entity, Concept) and entity.analogy:
             entry.analogy = self.markdown(entity.analogy.body, entity, anchors, heading_shift=3)
         if isinstance(entity, Mistake):
@@ -231,10 +239,15 @@ class HandoutViews:
         episode = released.get(handout.episode or "")
         if episode is not None:
             url = self.publication.url_for(episode)
-            label = f"Listen to episode {episode.number}, “{episode.title}”, and read the article"
+            label = self.words.gettext("Listen to episode %(number)s, “%(title)s”, and read the article") % {
+                "number": episode.number,
+                "title": episode.title,
+            }
         else:
             url = self.publication.home_url
-            label = f"Find the full {self.publication.programme.title} programme online"
+            label = self.words.gettext("Find the full %(title)s programme online") % {
+                "title": self.publication.programme.title
+            }
         image_url = self.qr_image(url)
         self.asset_owners.setdefault(image_url, handout.id)
         return QrCode(url, image_url, label)
@@ -242,7 +255,9 @@ class HandoutViews:
     def clinic(self, clinic: Clinic) -> ClinicView:
         logo = None
         if clinic.logo:
-            logo = self.picture(clinic.logo, clinic.logo_alt or f"{clinic.title} logo", clinic)
+            logo = self.picture(
+                clinic.logo, clinic.logo_alt or self.words.gettext("%(clinic)s logo") % {"clinic": clinic.title}, clinic
+            )
         return ClinicView(clinic, logo)
 
 

@@ -64,12 +64,13 @@ class SiteFormat(Format):
         plan = self.plan(publication)
         theme = self.context.theme_dir(self.name)
         pages = plan.pages()
+        catalogues = self.messages(publication).files()
         jobs = [
             Job(
                 page.output,
                 entities=page.entities,
                 assets=frozenset(page.images),
-                templates=template_files(theme, [*PAGE_TEMPLATES, page.template]),
+                templates=template_files(theme, [*PAGE_TEMPLATES, page.template]) | catalogues,
                 values=self._page_values(plan, page),
                 args={"page": page.output},
             )
@@ -84,7 +85,7 @@ class SiteFormat(Format):
             jobs.append(Job(f"{MEDIA_FOLDER}/{image}", assets=frozenset([image]), args={"copy": image}))
         jobs += self._chapter_jobs(plan)
         jobs += self._artwork_jobs(plan)
-        jobs.append(self._search_job(plan))
+        jobs.append(self._search_job(plan, catalogues))
         listed = sorted({entity for page in pages if page.entity for entity in [page.entity]})
         jobs.append(
             Job("sitemap.xml", entities=frozenset(listed), values=tuple(p.output for p in pages), args={"sitemap": 1})
@@ -107,13 +108,14 @@ class SiteFormat(Format):
                                 args={"chapters": episode.id}))  # fmt: skip
         return jobs
 
-    def _search_job(self, plan) -> Job:
+    def _search_job(self, plan, catalogues: frozenset[Path]) -> Job:
         """The search index: one file over every page, rendered again when any page's entity or the set changes."""
         from backpub_site.search import INDEX_OUTPUT
 
         members = plan.searchable()
         paths = tuple(plan.site_path(entity) for entity in members)
-        return Job(INDEX_OUTPUT, entities=frozenset(e.id for e in members), values=paths, args={"search": 1})
+        entities = frozenset(e.id for e in members)
+        return Job(INDEX_OUTPUT, entities=entities, templates=catalogues, values=paths, args={"search": 1})
 
     def _artwork_jobs(self, plan) -> list[Job]:
         """An episode's own artwork: full size for the feed's itunes:image, and the one copy pages and e-mails show."""
@@ -140,7 +142,9 @@ class SiteFormat(Format):
 
         self._plan = self.plan(publication)
         self._pages = {page.output: page for page in self._plan.pages()}
-        self._renderer = PageRenderer(publication, self._plan, environment(self.context.theme_dir(self.name)))
+        words = self.messages(publication)
+        env = environment(self.context.theme_dir(self.name), words)
+        self._renderer = PageRenderer(publication, self._plan, env)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         if "page" in job.args:
@@ -189,7 +193,8 @@ class SiteFormat(Format):
         from backpub_site.search import index
 
         plan = self._plan
-        pages = [(e, plan.site_path(e), KIND_LABELS[e.kind][0], summary_of(e)) for e in plan.searchable()]
+        _ = self.messages(publication).gettext
+        pages = [(e, plan.site_path(e), _(KIND_LABELS[e.kind][0]), summary_of(e)) for e in plan.searchable()]
         return index(publication, pages)
 
     def _sitemap(self, publication: Publication) -> bytes:

@@ -15,14 +15,23 @@ from backpub_site.related import reference_graph, related
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
 """The kinds that get a page each and an index page, in the order the navigation shows them."""
 
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; it is translated where it is shown."""
+    return message
+
+
 KIND_LABELS = {
-    "episode": ("Episode", "Episodes"),
-    "concept": ("Concept", "Concepts"),
-    "mistake": ("Mistake", "Mistakes"),
-    "protocol": ("Protocol", "Protocols"),
-    "treatment": ("Treatment", "Treatments"),
-    "principle": ("Principle", "Principles"),
+    "episode": (N_("Episode"), N_("Episodes")),
+    "concept": (N_("Concept"), N_("Concepts")),
+    "mistake": (N_("Mistake"), N_("Mistakes")),
+    "protocol": (N_("Protocol"), N_("Protocols")),
+    "treatment": (N_("Treatment"), N_("Treatments")),
+    "principle": (N_("Principle"), N_("Principles")),
 }
+"""Each kind's name, singular and plural, in English: translate with the format's messages."""
+EPISODE_TYPES = {"trailer": N_("Trailer"), "bonus": N_("Bonus episode")}
+"""How an episode that is not a full one is labelled."""
 
 STATIC_FOLDER = "static"
 """Where the site's own files (stylesheet, icon, artwork) go."""

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import TYPES_BY_KIND, Entity, Episode, Protocol, Publication, RenderError, excerpt, plain_text
+from backpub import TYPES_BY_KIND, Entity, Episode, Messages, Protocol, Publication, RenderError, excerpt, plain_text
 from backpub import render as render_markdown
 from backpub_site import artwork, seo
 from backpub_site.images import ImageError, dimensions
 from backpub_site.plan import (
+    EPISODE_TYPES,
     KIND_LABELS,
     LIBRARY_KINDS,
     MEDIA_FOLDER,
+    N_,
     STATIC_FOLDER,
     Page,
     SitePlan,
@@ -34,17 +35,19 @@ STATIC = PACKAGE / "static"
 _IMG_SRC = re.compile(r'<img src="([^"]+)"')
 _HEADING = re.compile(r"<h([1-6])[ >]")
 INDEX_INTROS = {
-    "episode": "a new podcast episode and deep-dive article every Sunday.",
-    "concept": "the ideas that explain what is going on in your back.",
-    "mistake": "common habits that keep leg pain going, and what to do instead.",
-    "protocol": "self-care and exercise, step by step, with the dose, phase by phase.",
-    "treatment": "professional treatments: what each can and cannot do.",
-    "principle": "the principles of long-term recovery.",
+    "episode": N_("a new podcast episode and deep-dive article every Sunday."),
+    "concept": N_("the ideas the programme rests on."),
+    "mistake": N_("common habits that keep the problem going, and what to do instead."),
+    "protocol": N_("self-care and exercise, step by step, with the dose, phase by phase."),
+    "treatment": N_("professional treatments: what each can and cannot do."),
+    "principle": N_("the principles of long-term recovery."),
 }
+"""Topic-neutral introductions of each index page; programme.yaml `wording.intros` gives the programme's own."""
 
 
-def environment(theme_dir: Path) -> Environment:
-    """Jinja2 with the project's theme folder first, so a project can override any template."""
+def environment(theme_dir: Path, words: Messages) -> Environment:
+    """Jinja2 with the project's theme folder first, so a project can override any template; its fixed words
+    come from the site's message catalogue in the programme's language."""
     loader = ChoiceLoader([FileSystemLoader(str(theme_dir)), FileSystemLoader(str(TEMPLATES))])
     env = Environment(
         loader=loader,
@@ -54,9 +57,14 @@ def environment(theme_dir: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["long_date"] = long_date
-    env.filters["minutes"] = minutes
+    words.install(env)
+    env.filters["long_date"] = words.format_date
+    env.filters["minutes"] = lambda seconds: words.quantity(max(1, round(seconds / 60)), unit="min")
     env.filters["json_ld"] = json_ld_script
+    env.globals["episode_types"] = {kind: words.gettext(label) for kind, label in EPISODE_TYPES.items()}
+    env.globals["time"] = lambda day: Markup('<time datetime="{}">{}</time>').format(
+        day.isoformat(), words.format_date(day)
+    )
     return env
 
 
@@ -69,16 +77,6 @@ def template_files(theme_dir: Path, names: list[str]) -> frozenset[Path]:
     return frozenset(files)
 
 
-def long_date(day: date) -> str:
-    """A date as people write it, e.g. '22 November 2026'."""
-    return f"{day.day} {day:%B %Y}"
-
-
-def minutes(seconds: int) -> str:
-    """A running time in whole minutes, e.g. '40 min'."""
-    return f"{max(1, round(seconds / 60))} min"
-
-
 class PageRenderer:
     """Renders the site's HTML pages for one publication and build."""
 
@@ -86,6 +84,13 @@ class PageRenderer:
         self.publication = publication
         self.plan = plan
         self.env = env
+        self.words: Messages = env.globals["messages"]  # type: ignore[assignment]
+        _ = self.words.gettext
+        self.labels = {kind: (_(one), _(many)) for kind, (one, many) in KIND_LABELS.items()}
+
+    def intro(self, kind: str) -> str:
+        """The index page's introduction of a kind: the programme's wording, else the catalogue's."""
+        return self.publication.programme.wording.intros.get(kind) or self.words.gettext(INDEX_INTROS[kind])
 
     def render(self, page: Page) -> bytes:
         """The page's HTML."""
@@ -112,8 +117,9 @@ class PageRenderer:
         def markdown(text: str, under: int = 1, entity_id: str | None = None) -> Markup:
             return Markup(self.markdown(page, text, under, entity_id or page.entity))
 
-        nav = [(KIND_LABELS["episode"][1], href(folder_path(Episode)), "episode")]
-        nav += [(KIND_LABELS[kind.kind][1], href(folder_path(kind)), kind.kind) for kind in LIBRARY_KINDS]
+        labels = self.labels
+        nav = [(labels["episode"][1], href(folder_path(Episode)), "episode")]
+        nav += [(labels[kind.kind][1], href(folder_path(kind)), kind.kind) for kind in LIBRARY_KINDS]
         return {
             "programme": programme,
             "publication": self.publication,
@@ -131,12 +137,13 @@ class PageRenderer:
             "feed_url": self.publication.link("feed"),
             "og_image": self.publication.link("podcast-artwork")
             or self.publication.home_url + f"{STATIC_FOLDER}/artwork.png",
-            "labels": KIND_LABELS,
+            "labels": self.labels,
+            "root_cause": self.root_cause(),
             "summary": summary_of,
             "search": {
                 "action": href("/search/"),
                 "index": href("/search/index.json"),
-                "messages": search_messages(programme.language),
+                "messages": search_messages(self.words),
             },
             "current": page.kind or (self.publication.get(page.entity).kind if page.entity else None),
         }
@@ -205,19 +212,21 @@ class PageRenderer:
             "handouts": handouts,
             "book_href": book,
             "kinds": [
-                (KIND_LABELS[kind.kind][1], page_href(page, folder_path(kind)), INDEX_INTROS[kind.kind].rstrip("."))
+                (self.labels[kind.kind][1], page_href(page, folder_path(kind)), self.intro(kind.kind).rstrip("."))
                 for kind in LIBRARY_KINDS
             ],
         }
 
     def index(self, page: Page) -> dict[str, Any]:
         kind = page.kind or ""
-        label = KIND_LABELS[kind][1]
+        label = self.labels[kind][1]
+        intro = self.intro(kind)
         members = [self.publication.get(i) for i in sorted(page.entities)]
         context: dict[str, Any] = {
             "title": label,
-            "description": f"{label} from {self.publication.programme.title}: {INDEX_INTROS[kind]}",
-            "intro": INDEX_INTROS[kind][0].upper() + INDEX_INTROS[kind][1:],
+            "description": self.words.gettext("%(kind)s from %(title)s: %(intro)s")
+            % {"kind": label, "title": self.publication.programme.title, "intro": intro},
+            "intro": intro[:1].upper() + intro[1:],
             "canonical": self.publication.programme.site_url + _index_path(kind),
             "og_type": "website",
             "json_ld": seo.collection_json_ld(self.publication, label, _index_path(kind)),
@@ -235,7 +244,7 @@ class PageRenderer:
         return context
 
     def search_page(self, page: Page) -> dict[str, Any]:
-        words = search_messages(self.publication.programme.language)
+        words = search_messages(self.words)
         return {
             "title": words["heading"],
             "description": f"{words['label']}: {self.publication.programme.title}",
@@ -278,7 +287,16 @@ class PageRenderer:
         if episode.video is None or transcript is None or transcript.type != "text/vtt":
             return None
         language = transcript.language or self.publication.programme.language
-        return {"src": transcript.url, "lang": language, "label": f"Captions ({language})"}
+        label = self.words.gettext("Captions (%(language)s)") % {"language": language}
+        return {"src": transcript.url, "lang": language, "label": label}
+
+    def root_cause(self) -> dict[str, str]:
+        """What a treatment's `targets_root_cause` means: the programme's wording, else neutral catalogue words."""
+        wording = self.publication.programme.wording.targets_root_cause
+        if wording is not None:
+            return {"label": wording.label, "yes": wording.yes, "no": wording.no}
+        _ = self.words.gettext
+        return {"label": _("Acts on the cause"), "yes": _("Acts on the cause."), "no": _("Does not act on the cause.")}
 
     def chapter_list(self, page: Page, episode: Episode) -> list[dict[str, Any]]:
         """The episode's chapters as the page lists them: start, clock text, title, and where each links."""
@@ -288,7 +306,7 @@ class PageRenderer:
             if target is not None:
                 more = (relative_href(page.output, self.plan.site_path(target)), target.title)
             else:
-                more = (mark.url, "Web page") if mark.url else None
+                more = (mark.url, self.words.gettext("Web page")) if mark.url else None
             seconds = int(mark.start)
             items.append({"start": seconds, "clock": mark.clock(), "title": mark.title, "more": more,
                           "image": mark.image})  # fmt: skip
@@ -303,7 +321,7 @@ class PageRenderer:
             "og_type": "article",
             "json_ld": seo.library_json_ld(self.publication, entity, summary_of(entity)),
             "entity": entity,
-            "kind_label": KIND_LABELS[entity.kind][0],
+            "kind_label": self.labels[entity.kind][0],
             "index_href": page_href(page, folder_path(type(entity))),
             "episodes": self.plan.covering_episodes(entity),
             "linked": [by_id[i] for i in self.plan.linked_entities(entity)],

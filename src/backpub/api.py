@@ -12,6 +12,7 @@ from backpub.cli import ISO_DATE
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
 from backpub.formats import BuildContext, Format, Job, NoOptions
 from backpub.hookspecs import hookimpl
+from backpub.i18n import Messages, messages
 from backpub.markdown import asset_path_problem, excerpt, plain_text, references, render, sanitise_html, scan
 from backpub.model import (
     ENTITY_TYPES,
@@ -58,6 +59,9 @@ __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     "Session",
     "atomic_write",
     "slug",
+    # fixed words in the programme's language: gettext catalogues and Babel's dates and numbers
+    "Messages",
+    "messages",
     # the model: the programme's settings, its entities and their values
     "EmailAddress",
     "Line",

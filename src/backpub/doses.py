@@ -26,8 +26,9 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from backpub.errors import Problem
+from backpub.i18n import messages
 from backpub.loading import Record
-from backpub.model import Dose, Duration, Protocol, Range
+from backpub.model import Dose, Duration, Protocol
 from backpub.prose import Field, locate, patient_fields, string_fields
 
 M = TypeVar("M", bound=BaseModel)
@@ -36,53 +37,30 @@ REFERENCE = re.compile(r"(?<!\\)\{dose(?::(?P<id>[^}.\s]*))?(?:\.(?P<part>[^}\s]
 PARTS = ("duration", "repetitions", "sets", "frequency")
 
 
-@dataclass(frozen=True)
-class Words:
-    """How a language writes a dose in a sentence."""
-
-    to: str
-    units: dict[str, tuple[str, str]]
-    """Unit code -> (singular, plural)."""
-    repetitions: tuple[str, str]
-    sets: tuple[str, str]
-
-
-WORDS: dict[str, Words] = {
-    "en": Words(
-        to="to",
-        units={"s": ("second", "seconds"), "min": ("minute", "minutes"), "h": ("hour", "hours")},
-        repetitions=("repetition", "repetitions"),
-        sets=("set", "sets"),
-    ),
-}
-"""Languages whose prose gets doses in words ("3 to 5 minutes"); others get the dose box's form ("3–5 min")."""
-
-
 def part_text(dose: Dose, part: str | None, language: str) -> str | None:
-    """A dose, or one part of it, as prose prints it; None when the dose does not give that part."""
-    words = WORDS.get(_primary(language))
+    """A dose, or one part of it, as prose prints it ("3 to 5 minutes", "3 bis 5 Minuten"); None when the
+    dose does not give that part. The words come from the core's message catalogue and Babel's unit data."""
     if part is None:
         texts = [part_text(dose, name, language) for name in PARTS]
         return ", ".join(text for text in texts if text)
     value = getattr(dose, part)
     if value is None:
         return None
-    if isinstance(value, str) or words is None:
-        return value if isinstance(value, str) else value.text()
+    if isinstance(value, str):
+        return value
+    words = messages(language)
     if isinstance(value, Duration):
-        return _amount(value, words, words.units[value.unit])
-    return _amount(value, words, words.repetitions if part == "repetitions" else words.sets)
+        return words.quantity_words(value.min, value.max, value.unit)
+    amount = words.range_words(value.min, value.max)
+    count = _count(value.max if value.max is not None else value.min)
+    if part == "repetitions":
+        return words.ngettext("%(amount)s repetition", "%(amount)s repetitions", count) % {"amount": amount}
+    return words.ngettext("%(amount)s set", "%(amount)s sets", count) % {"amount": amount}
 
 
-def _amount(value: Range, words: Words, nouns: tuple[str, str]) -> str:
-    low = _num(value.min)
-    if value.max is None:
-        return f"{low} {nouns[0] if value.min == 1 else nouns[1]}"
-    return f"{low} {words.to} {_num(value.max)} {nouns[1]}"
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+def _count(value: float) -> int:
+    """The number a plural form is chosen by: a fraction counts as many."""
+    return int(value) if float(value).is_integer() else 2
 
 
 def _primary(language: str) -> str:

@@ -13,6 +13,7 @@ Lifecycle, owned by the build (plugins never run the loop themselves):
 
 from __future__ import annotations
 
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from backpub.errors import ConfigError, Problem, Severity
 
 if TYPE_CHECKING:
+    from backpub.i18n import Messages
     from backpub.publication import Publication
 
 
@@ -159,6 +161,36 @@ class Format(ABC):
         """A located problem about an entity (or the programme settings when entity_id is None)."""
         path = publication.programme_path if entity_id is None else publication.source_of(entity_id).path
         return Problem(path, line, 1, severity, f"[{self.name}] {message}", entity_id)
+
+    def messages(self, publication: Publication) -> Messages:
+        """The format's fixed words in the programme's language: the core's catalogue, the format's own
+        (`locale/` beside its package), then the project's `theme/locale/` and `theme/<format>/locale/`."""
+        from backpub.i18n import messages
+
+        return messages(publication.programme.language, self.locale_folders())
+
+    def locale_folders(self) -> list[Path]:
+        """Where the format's catalogues are, lowest priority first (see `messages`)."""
+        module = type(self).__module__
+        package = sys.modules.get(module.split(".")[0]) or sys.modules.get(module)
+        source = getattr(package, "__file__", None)
+        own = [Path(source).resolve().parent / "locale"] if source else []
+        theme = self.context.project_dir / "theme"
+        return [*own, theme / "locale", self.context.theme_dir(self.name) / "locale"]
+
+    def translation_problems(self, publication: Publication) -> list[Problem]:
+        """A warning for each message the programme's language does not translate (English is printed)."""
+        found = self.messages(publication)
+        return [
+            self.problem(
+                publication,
+                None,
+                f"no {found.locale.english_name} translation of the message {name!r}; it is printed in English "
+                f"(add it to theme/{self.name}/locale/{found.locale.language}/LC_MESSAGES/messages.po)",
+                severity="warning",
+            )
+            for name in found.missing()
+        ]
 
     def theme_problems(self) -> list[Problem]:
         """An error for each reference in the project's theme (`theme/<format>/`) that would load something from

@@ -160,7 +160,7 @@ class Publication:
     # --- URLs: formats declare where they publish (`Format.links`); everyone links through these --------
 
     def path_for(self, entity: Entity) -> str:
-        """The site path of an entity's page or file, e.g. '/episodes/sciatica-explained/'.
+        """The site path of an entity's page or file, e.g. '/episodes/why-it-hurts/'.
 
         What a format declared in `Format.links`; otherwise the neutral default '/<kind folder>/<id>/'."""
         return self.links.get(entity.id) or f"/{entity.folder}/{entity.id}/"

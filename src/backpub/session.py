@@ -207,6 +207,7 @@ class Session:
         for name, instance in instances.items():
             found += _guarded(name, "check", lambda instance=instance: instance.check(publication))
             found += instance.theme_problems()
+            found += instance.translation_problems(publication)
         return sorted(self._strict(found))
 
     def check(self, instances: dict[str, Format]) -> list[Problem]:

@@ -31,7 +31,7 @@ class Entity(Model):
 
 
 class Concept(Entity):
-    """An idea the reader needs to understand, e.g. 'sciatica is a back problem'."""
+    """An idea the reader needs to understand, e.g. 'the pain comes from where the nerve is irritated'."""
 
     kind = "concept"
     folder = "concepts"
@@ -99,7 +99,8 @@ class Treatment(Entity):
     what_it_does: Text
     """What the treatment does."""
     targets_root_cause: bool
-    """Whether it acts directly on the injured tissue in the lower back."""
+    """Whether it acts directly on the cause of the problem (programme.yaml `wording.targets_root_cause` says how
+    the programme words this)."""
     limitations: list[Text] = Field(min_length=1)
     """What it does not do."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt
 
@@ -18,6 +18,29 @@ class Phase(Model):
     """The phase's title, e.g. 'Phase One: calm and unload'."""
     summary: Text
     """What the phase is for, in a sentence or two."""
+
+
+class YesNoWording(Model):
+    """How this programme words a yes/no field of its entities, e.g. what a treatment's `targets_root_cause` means."""
+
+    label: Line
+    """The question the field answers, printed as '<label>: Yes' in a list of facts."""
+    yes: Line
+    """The sentence printed when the field is true."""
+    no: Line
+    """The sentence printed when the field is false."""
+
+
+class Wording(Model):
+    """What this programme calls things: wording that belongs to its topic, which formats print as content."""
+
+    targets_root_cause: YesNoWording | None = None
+    """What a treatment's `targets_root_cause` means for this programme (formats print neutral wording without)."""
+    intros: dict[Literal["episode", "concept", "mistake", "protocol", "treatment", "principle"], Line] = Field(
+        default_factory=dict
+    )
+    """Per kind of entity, a phrase introducing all of them, e.g. 'the ideas that explain what is going on.'
+    (an index page shows it after the kind's name)."""
 
 
 class Programme(Model):
@@ -55,6 +78,8 @@ class Programme(Model):
     """An invitation to the full programme, used by the newsletter and the site."""
     phases: list[Phase] = Field(min_length=1)
     """The programme's phases, in order."""
+    wording: Wording = Field(default_factory=Wording)
+    """Wording of this programme's topic that formats print: see `Wording`."""
     formats: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-format settings, keyed by format name; each format validates its own section with its `Options` model
     (listed under "formats" in `backpub schema`)."""

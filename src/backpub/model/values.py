@@ -44,8 +44,10 @@ class Range(Model):
             raise ValueError(f"the minimum ({_num(self.min)}) exceeds the maximum ({_num(self.max)})")
         return self
 
-    def text(self, unit: str = "") -> str:
-        """The range as people read it, e.g. '3–5 min'."""
+    def text(self, unit: str = "", messages: Any = None) -> str:
+        """The range as people read it, e.g. '3–5 min'; with `messages` (backpub.Messages), in their language."""
+        if messages is not None:
+            return messages.quantity(self.min, self.max, unit or None)
         amount = _num(self.min) if self.max is None else f"{_num(self.min)}–{_num(self.max)}"
         return f"{amount} {unit}".strip()
 
@@ -60,9 +62,9 @@ class Duration(Range):
     unit: Literal["s", "min", "h"]
     """The unit: s, min or h."""
 
-    def text(self, unit: str = "") -> str:
+    def text(self, unit: str = "", messages: Any = None) -> str:
         """The duration as people read it, e.g. '5–10 s'."""
-        return super().text(unit or self.unit)
+        return super().text(unit or self.unit, messages)
 
     def seconds(self) -> tuple[float, float]:
         """The range in seconds, (min, max)."""
@@ -88,22 +90,24 @@ class Dose(Model):
             raise ValueError("a dose needs at least one of duration, repetitions, sets or frequency")
         return self
 
-    def parts(self) -> list[tuple[str, str]]:
-        """The dose as (label, value) pairs in reading order, e.g. [('Time', '3–5 min')]."""
+    def parts(self, messages: Any = None) -> list[tuple[str, str]]:
+        """The dose as (label, value) pairs in reading order, e.g. [('Time', '3–5 min')]; with `messages`
+        (backpub.Messages) the labels and units are in the programme's language."""
+        _ = messages.gettext if messages is not None else str
         parts = []
         if self.duration:
-            parts.append(("Time", self.duration.text()))
+            parts.append((_("Time"), self.duration.text(messages=messages)))
         if self.repetitions:
-            parts.append(("Repetitions", self.repetitions.text()))
+            parts.append((_("Repetitions"), self.repetitions.text(messages=messages)))
         if self.sets:
-            parts.append(("Sets", self.sets.text()))
+            parts.append((_("Sets"), self.sets.text(messages=messages)))
         if self.frequency:
-            parts.append(("How often", self.frequency))
+            parts.append((_("How often"), self.frequency))
         return parts
 
-    def text(self) -> str:
+    def text(self, messages: Any = None) -> str:
         """The dose on one line, e.g. '3–5 min · daily'."""
-        return " · ".join(value for _, value in self.parts())
+        return " · ".join(value for _, value in self.parts(messages))
 
 
 class Image(Model):

@@ -14,6 +14,7 @@ from wsgiref.util import setup_testing_defaults
 
 from newsletter_smtp import SECRET
 
+import backpub_newsletter
 from backpub_newsletter.rendering import template_search_path
 from backpub_newsletter.service import Limits, MailError, ServiceSettings, SubscriptionService
 from backpub_newsletter.store import SubscriberStore
@@ -59,12 +60,16 @@ def confirmation_link(data: bytes) -> str:
     return re.search(r"https://\S+/confirm\?token=\S+", message.get_content())[0]
 
 
-def make_service(tmp_path: Path, clock: FakeClock, mailer: RecordingMailer, **limits: float) -> SubscriptionService:
-    """A service for the minimal test programme's URLs, its list in tmp_path."""
+def make_service(
+    tmp_path: Path, clock: FakeClock, mailer: RecordingMailer, language: str = "en-GB", **limits: float
+) -> SubscriptionService:
+    """A service for the minimal test programme's URLs, its list in tmp_path, its words in `language` from the
+    newsletter's catalogues (and tmp_path/theme/newsletter/locale/)."""
+    theme = tmp_path / "theme" / "newsletter"
     settings = ServiceSettings(
         list_id=LIST_ID,
         title="Minimal Programme",
-        language="en-GB",
+        language=language,
         site_url="https://minimal.example.org/",
         subscribe_url=SUBSCRIBE,
         confirm_url="https://minimal.example.org/newsletter/confirm",
@@ -73,8 +78,9 @@ def make_service(tmp_path: Path, clock: FakeClock, mailer: RecordingMailer, **li
         secret=SECRET,
         store=SubscriberStore(tmp_path / "subscribers.sqlite", clock=clock),
         mailer=mailer,
-        templates=template_search_path(tmp_path / "theme" / "newsletter"),
+        templates=template_search_path(theme),
         limits=Limits(**limits),
+        locales=[Path(backpub_newsletter.__file__).parent / "locale", theme / "locale"],
     )
     return SubscriptionService(settings)
 

@@ -192,3 +192,21 @@ def test_garbage_tokens_get_400_never_an_error(service, token):
     for base in (UNSUBSCRIBE, "https://minimal.example.org/newsletter/confirm"):
         for method in ("GET", "POST"):
             assert call(service, method, f"{base}?token={token}").status == 400
+
+
+def test_the_pages_and_the_confirmation_mail_speak_the_programmes_language(tmp_path, clock, mailer):
+    import email
+    from email import policy
+
+    service = make_service(tmp_path, clock, mailer, language="de-DE")
+    response = sign_up(service)
+    assert response.status == 200 and "Sehen Sie in Ihr Postfach" in response.body
+    assert "Check your inbox" not in response.body and "Zurück zu Minimal Programme" in response.body
+    message = email.message_from_bytes(mailer.sent[0][1], policy=policy.default)
+    assert message["Subject"] == "Bestätigen Sie Ihr Abonnement des Newsletters Minimal Programme"
+    text = message.get_content()
+    assert "Der Link gilt 7 Tage." in text and "Hello" not in text
+    (link,) = mailer.links(ADDRESS)
+    page = call(service, "GET", link)
+    assert "Ja, ich möchte ihn erhalten" in page.body and f'<span class="address">{ADDRESS}</span>' in page.body
+    assert "Sie sind angemeldet" in call(service, "POST", link).body

@@ -134,6 +134,9 @@ def test_the_search_box_speaks_the_programmes_language(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("language", ["en-GB", "fr", "xx"])
 def test_unknown_languages_fall_back_to_english(language: str) -> None:
+    from backpub import messages as catalogue
+    from backpub_site import render
     from backpub_site.search import messages
 
-    assert messages(language)["button"] == {"fr": "Rechercher"}.get(language, "Search")
+    words = catalogue(language, [Path(render.__file__).parent / "locale"])
+    assert messages(words)["button"] == {"fr": "Rechercher"}.get(language, "Search")
