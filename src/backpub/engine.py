@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from backpub.cache import Store, folder_digest
-from backpub.errors import BackpubError, PluginError
+from backpub.errors import PluginError, in_plugin
 from backpub.formats import Format, Job
 from backpub.output import OutputWriter, remove_stale_siblings, safe_relative
 from backpub.publication import Publication
@@ -48,7 +48,7 @@ class Website:
         for name, outputs in sorted(files_by_format.items()):
             publish = self.publishers.get(name)
             for output in outputs if publish else ():
-                target = _guard(
+                target = in_plugin(
                     name, "website_path", lambda output=output, publish=publish: publish(output, publication)
                 )
                 if target:
@@ -112,7 +112,7 @@ class Engine:
     def _finish(self, dirty: list[PlannedJob]) -> None:
         for name, instance in self.instances.items():
             written = [p.job.output for p in dirty if p.format_name == name]
-            _guard(
+            in_plugin(
                 name, "finish", lambda instance=instance, written=written: instance.finish(self.publication, written)
             )
 
@@ -151,7 +151,7 @@ class Engine:
     def plan(self) -> list[PlannedJob]:
         planned: list[PlannedJob] = []
         for name, instance in self.instances.items():
-            jobs = _guard(name, "jobs", lambda instance=instance: instance.jobs(self.publication))
+            jobs = in_plugin(name, "jobs", lambda instance=instance: instance.jobs(self.publication))
             seen: set[str] = set()
             for job in jobs:
                 safe_relative(job.output)
@@ -305,15 +305,3 @@ def _code_hash(cls: type) -> str:
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=str))
-
-
-def _guard(format_name: str, step: str, call: Callable[[], Any]) -> Any:
-    """Run a format's lifecycle step, attributing any unexpected exception to the format."""
-    try:
-        return call()
-    except BackpubError:
-        raise
-    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
-        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
-    except Exception as exc:
-        raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc

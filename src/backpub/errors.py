@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 Severity = Literal["error", "warning"]
+T = TypeVar("T")
 
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -115,3 +117,16 @@ class RenderError(BackpubError):
 
 class BuildLockedError(BackpubError):
     """Another build holds the project's lock."""
+
+
+def in_plugin(plugin: str, step: str, call: Callable[[], T]) -> T:
+    """Run one step of a plugin (a hook, a format's check or render), turning anything it raises that is not a
+    backpub error, `sys.exit()` included, into a PluginError naming the plugin and the step."""
+    try:
+        return call()
+    except BackpubError:
+        raise
+    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
+        raise PluginError(plugin, f"{step} called exit({exc.code!r})") from None
+    except Exception as exc:
+        raise PluginError(plugin, f"{step} raised {type(exc).__name__}: {exc}") from exc

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from backpub import hookspecs
-from backpub.errors import BackpubError, PluginError
+from backpub.errors import PluginError, in_plugin
 
 if TYPE_CHECKING:
     import click
@@ -58,12 +58,8 @@ class PluginHost:
         caller = getattr(self.manager.hook, hook_name)
         for impl in reversed(caller.get_hookimpls()):
             wanted = {name: kwargs[name] for name in impl.argnames}
-            try:
-                yield impl.plugin_name, impl.function(**wanted)
-            except BackpubError:
-                raise
-            except Exception as exc:
-                raise PluginError(impl.plugin_name, f"hook {hook_name} raised {type(exc).__name__}: {exc}") from exc
+            call = lambda impl=impl, wanted=wanted: impl.function(**wanted)  # noqa: E731 - one step, named below
+            yield impl.plugin_name, in_plugin(impl.plugin_name, f"hook {hook_name}", call)
 
     def formats(self) -> dict[str, type[Format]]:
         """Every registered format class by name; a missing or duplicate name is an error naming both plugins."""
@@ -95,7 +91,7 @@ class PluginHost:
         merged: dict[str, tuple[str, str]] = {}
         for name, cls in sorted(self.formats().items()):
             instance = cls(context, publication.programme.formats.get(name))
-            for key, target in _guarded(name, "links", lambda instance=instance: instance.links(publication)).items():
+            for key, target in in_plugin(name, "links", lambda instance=instance: instance.links(publication)).items():
                 if key in merged and merged[key][1] != target:
                     raise PluginError(name, f"links {key!r} to {target!r}, but format {merged[key][0]!r} already does")
                 merged[key] = (name, target)
@@ -125,18 +121,6 @@ class PluginHost:
         """The plugins, their formats and versions, for `backpub plugins`."""
         self.formats()
         return [info.as_dict() for info in self.infos]
-
-
-def _guarded(format_name: str, step: str, call: Any) -> Any:
-    """Run a format's step, attributing any unexpected exception to the format."""
-    try:
-        return call()
-    except BackpubError:
-        raise
-    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
-        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
-    except Exception as exc:
-        raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc
 
 
 def _as_list(result: Any) -> list[Any]:

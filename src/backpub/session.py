@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from backpub import clock
 from backpub.cache import StateLayout, Store
-from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem
+from backpub.errors import ConfigError, ContentError, Problem, in_plugin
 
 if TYPE_CHECKING:
     from backpub.formats import BuildContext, Format
@@ -205,7 +205,7 @@ class Session:
         found = list(self.validation.problems)
         found += self.host.check_publication(publication, self.context(instances))
         for name, instance in instances.items():
-            found += _guarded(name, "check", lambda instance=instance: instance.check(publication))
+            found += list(in_plugin(name, "check", lambda instance=instance: instance.check(publication)) or [])
             found += instance.theme_problems()
             found += instance.translation_problems(publication)
         return sorted(self._strict(found))
@@ -221,15 +221,3 @@ class Session:
         if not self.strict:
             return list(problems)
         return [dataclasses.replace(problem, severity="error") for problem in problems]
-
-
-def _guarded(format_name: str, step: str, call) -> list[Problem]:
-    """Run a format's check, attributing any unexpected exception to the format."""
-    try:
-        return list(call() or [])
-    except BackpubError:
-        raise
-    except SystemExit as exc:  # sys.exit() in a plugin is a failure of that plugin, not the end of backpub
-        raise PluginError(format_name, f"{step} called exit({exc.code!r})") from None
-    except Exception as exc:
-        raise PluginError(format_name, f"{step} raised {type(exc).__name__}: {exc}") from exc
