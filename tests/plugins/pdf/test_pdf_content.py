@@ -102,6 +102,17 @@ def test_branded_editions_carry_the_clinic_and_plain_ones_do_not(shipped, render
         assert clinic.logo_alt in alt_texts(pdf.Root.StructTreeRoot), "the logo is shown, described"
 
 
+def test_a_clinics_phone_number_is_never_broken_across_lines(shipped, rendered):
+    pdf, publication = shipped
+    pdf.prepare(publication)
+    job = next(job for job in pdf.jobs(publication) if job.output == BRANDED_A4)
+    html = pdf._renderer.document(job, publication).html()
+    phone = publication.get("harbourside-spine-clinic").phone
+    assert f'<span class="phone">{phone}</span>' in html
+    lines = page_texts(rendered(BRANDED_A4))[0].splitlines()
+    assert any(phone in line for line in lines), "the number is printed on one line"
+
+
 def test_footer_numbers_pages_dates_the_review_and_points_to_urgent_help(rendered):
     pages = page_texts(rendered(PLAIN))
     for number, text in enumerate(pages, start=1):
