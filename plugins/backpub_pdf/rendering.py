@@ -128,7 +128,7 @@ class Renderer:
         """A clinic's pack, each part laid out once: the cover and contents (again once the handouts' pages are
         known, which costs a page or two), then each handout alone, numbered from where the parts before end.
         The PDF is written from all their pages, so it keeps the tags, bookmarks, language and links."""
-        page.values.update(part=None, first_page=1, pack_pages={}, front_footer=None)
+        page.values.update(part="front")
         front = self.layout(page.html(), *page.located)
         parts, first = [], len(front.pages) + 1
         for index, view in enumerate(page.handouts):
@@ -140,12 +140,12 @@ class Renderer:
         # Laid out again, the cover and contents know the pack's pages: the contents' numbers and "Page 2 of N".
         words = self.words.gettext("Page %(page)s of %(pages)s")
         page.values.update(
-            part=None,
+            part="front",
             first_page=1,
             front_footer=css_content(words, page="counter(page)", pages=css_string(f"{first - 1}")),
         )
         front = self.layout(page.html(), *page.located)
-        pages = [sheet for part in (front, *parts) for sheet in part.pages]
+        pages = [sheet for laid_out in (front, *parts) for sheet in laid_out.pages]
         return self.write(front.copy(pages), *page.located)
 
     def document(self, job: Job, publication: Publication) -> Document:
@@ -165,11 +165,14 @@ class Renderer:
                 "clinic": clinic.title,
             }
             template, main = "pack.html.j2", None
+            # The whole pack as one document, until `pack` lays it out part by part.
+            parts = {"part": "all", "first_page": 1, "pack_pages": {}, "front_footer": None}
         else:
             handout = publication.get(job.args["handout"])
             assert isinstance(handout, Handout)
             handouts = [views.build(handout)]
             template, title, main = "handout.html.j2", handout.title, handout.id
+            parts = {}
         values = {
             "programme": publication.programme,
             "disclaimer": views.markdown(publication.programme.disclaimer, handouts[0].handout, {}, 2),
@@ -184,6 +187,7 @@ class Renderer:
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
             "root_cause": root_cause(publication, self.words),
+            **parts,
         }
         fallback = main or (clinic.id if clinic else "")
         return Document(
