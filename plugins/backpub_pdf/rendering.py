@@ -22,7 +22,7 @@ from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
 from backpub_pdf.view import HandoutView, HandoutViews, palette
-from backpub_pdf.words import page_css, root_cause, words_css
+from backpub_pdf.words import css_content, css_string, page_css, root_cause, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
@@ -120,15 +120,33 @@ class Renderer:
     def render(self, job: Job, publication: Publication) -> bytes:
         """The PDF of one job: a handout (plain or branded) or a clinic's pack."""
         page = self.document(job, publication)
-        html = page.html()
         if job.args["kind"] == "pack":
-            # A pack numbers each handout's pages within the handout ("2/2"), so it needs every handout's
-            # page count: a first layout measures them, then the pack is laid out again with the counts.
-            counts = pages_per_handout(self.layout(html, *page.located), [view.anchor for view in page.handouts])
-            for view in page.handouts:
-                view.pages = counts[view.anchor]
-            html = page.html()
-        return self.layout(html, *page.located, write=True)
+            return self.pack(page)
+        return self.write(self.layout(page.html(), *page.located), *page.located)
+
+    def pack(self, page: Document) -> bytes:
+        """A clinic's pack, each part laid out once: the cover and contents (again once the handouts' pages are
+        known, which costs a page or two), then each handout alone, numbered from where the parts before end.
+        The PDF is written from all their pages, so it keeps the tags, bookmarks, language and links."""
+        page.values.update(part="front")
+        front = self.layout(page.html(), *page.located)
+        parts, first = [], len(front.pages) + 1
+        for index, view in enumerate(page.handouts):
+            page.values.update(part=index, first_page=first)
+            parts.append(self.layout(page.html(), *page.located))
+            page.values["pack_pages"].update(anchored_pages(parts[-1], first))
+            view.pages = len(parts[-1].pages)
+            first += view.pages
+        # Laid out again, the cover and contents know the pack's pages: the contents' numbers and "Page 2 of N".
+        words = self.words.gettext("Page %(page)s of %(pages)s")
+        page.values.update(
+            part="front",
+            first_page=1,
+            front_footer=css_content(words, page="counter(page)", pages=css_string(f"{first - 1}")),
+        )
+        front = self.layout(page.html(), *page.located)
+        pages = [sheet for laid_out in (front, *parts) for sheet in laid_out.pages]
+        return self.write(front.copy(pages), *page.located)
 
     def document(self, job: Job, publication: Publication) -> Document:
         """What one job's document shows, ready to be written as HTML (before any layout)."""
@@ -147,11 +165,14 @@ class Renderer:
                 "clinic": clinic.title,
             }
             template, main = "pack.html.j2", None
+            # The whole pack as one document, until `pack` lays it out part by part.
+            parts = {"part": "all", "first_page": 1, "pack_pages": {}, "front_footer": None}
         else:
             handout = publication.get(job.args["handout"])
             assert isinstance(handout, Handout)
             handouts = [views.build(handout)]
             template, title, main = "handout.html.j2", handout.title, handout.id
+            parts = {}
         values = {
             "programme": publication.programme,
             "disclaimer": views.markdown(publication.programme.disclaimer, handouts[0].handout, {}, 2),
@@ -166,27 +187,38 @@ class Renderer:
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
             "root_cause": root_cause(publication, self.words),
+            **parts,
         }
         fallback = main or (clinic.id if clinic else "")
         return Document(
             self.env.get_template(template), values, handouts, (gate, publication, views.asset_owners, fallback)
         )
 
-    def layout(
-        self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str, write=False
-    ) -> Any:
-        """The laid-out pages, or with `write` the PDF's bytes; WeasyPrint's errors and refused URLs (in either
-        step: a missing alt text is found while writing the tags) become located RenderErrors."""
+    def layout(self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str):
+        """The laid-out pages; WeasyPrint's errors and refused URLs become located RenderErrors."""
+        fetcher = make_fetcher(gate)
+        with self.located_errors(fetcher, publication, owners, fallback):
+            return self.weasyprint.HTML(
+                string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
+            ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config, **PDF_OPTIONS)
+
+    def write(
+        self, document: Any, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str
+    ) -> bytes:
+        """The PDF's bytes of laid-out pages (a missing alt text is found while writing the tags: located too)."""
+        with self.located_errors(make_fetcher(gate), publication, owners, fallback):
+            return document.write_pdf(**PDF_OPTIONS)
+
+    @contextmanager
+    def located_errors(
+        self, fetcher: Any, publication: Publication, owners: dict[str, str], fallback: str
+    ) -> Iterator[None]:
+        """WeasyPrint's logged errors and the URLs the fetcher refused, raised as located RenderErrors."""
         from weasyprint.urls import FatalURLFetchingError
 
-        fetcher = make_fetcher(gate)
         with capture_errors() as errors:
             try:
-                document = self.weasyprint.HTML(
-                    string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
-                ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config, **PDF_OPTIONS)
-                if write:
-                    document = document.write_pdf(**PDF_OPTIONS)
+                yield
             except FatalURLFetchingError as exc:
                 refusal = fetcher.refused[-1] if fetcher.refused else None
                 raise self.refused(refusal, str(exc), publication, owners, fallback) from None
@@ -194,7 +226,6 @@ class Renderer:
                 pass  # reported just below, from the error that stopped it
         if errors:
             raise located_error(errors[0], publication, owners, fallback)
-        return document
 
     def stylesheets(self, fetcher) -> list[Any]:
         """The parsed stylesheets (fonts included), made on the first render and reused for every other."""
@@ -244,19 +275,18 @@ class Document:
     located: tuple[FileGate, Publication, dict[str, str], str]
 
     def html(self) -> str:
-        """The document's HTML as WeasyPrint lays it out (a pack's again once its handouts' page counts are in)."""
+        """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""
         return self.template.render(**self.values)
 
 
-def pages_per_handout(document: Any, anchors: list[str]) -> dict[str, int]:
-    """How many pages of a laid-out pack each handout takes (a handout runs from its anchor to the next one)."""
-    counts = dict.fromkeys(anchors, 0)
-    current = None
-    for page in document.pages:
-        current = next((anchor for anchor in anchors if anchor in page.anchors), current)
-        if current is not None:
-            counts[current] += 1
-    return counts
+def anchored_pages(document: Any, first: int) -> dict[str, int]:
+    """The pack page where each anchor of a laid-out part starts, the part's first page being pack page `first`
+    (an element split over pages is anchored on each of them)."""
+    pages: dict[str, int] = {}
+    for number, sheet in enumerate(document.pages, first):
+        for anchor in sheet.anchors:
+            pages.setdefault(anchor, number)
+    return pages
 
 
 # -- WeasyPrint's logged errors ------------------------------------------------------------------------

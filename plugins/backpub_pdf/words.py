@@ -35,11 +35,12 @@ def page_css(words: Messages) -> dict[str, Markup]:
     return {
         "page_of": css_content(_("Page %(page)s of %(pages)s"), page="counter(page)", pages="counter(pages)"),
         "pack_page": css_content(
-            _("Page %(page)s/%(pages)s · pack page %(pack_page)s of %(pack_pages)s"),
+            # A handout is laid out alone (its own page count is its "pages"); the pack's total is not known
+            # until every handout is laid out, so the footer gives the pack page without it.
+            _("Page %(page)s/%(pages)s · pack page %(pack_page)s"),
             page="counter(handout-page)",
-            pages="string(handout-pages)",
+            pages="counter(pages)",
             pack_page="counter(page)",
-            pack_pages="counter(pages)",
         ),
         "page_ref": css_content(_("(page %(page)s)"), page="target-counter(attr(href url), page)"),
     }
