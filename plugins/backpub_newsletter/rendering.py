@@ -15,7 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from backpub import Messages, Publication, RenderError, excerpt, messages, plain_text
+from backpub import Messages, Publication, RenderError, excerpt, messages, plain_text, square_copy
 from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
@@ -298,14 +298,5 @@ class ArtworkCopies:
 def artwork_data_uri(path: Path | io.BytesIO, px: int = PREVIEW_ARTWORK_PX) -> str:
     """A small copy of square artwork as a data: URI, so the browser preview needs no network (a JPEG stays a
     JPEG: a photograph as PNG would weigh many times more)."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        kind = "png" if image.format == "PNG" else "jpeg"
-        small = image.convert("RGB").resize((px, px), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    if kind == "png":
-        small.save(buffer, format="PNG", optimize=True)
-    else:
-        small.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
-    return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode()
+    data, kind = square_copy(path, px)
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode()

@@ -3,10 +3,9 @@ the link the site declares) and one smaller copy that episode pages and newslett
 
 from __future__ import annotations
 
-import io
 from pathlib import Path, PurePosixPath
 
-from backpub import Episode, Publication
+from backpub import Episode, Publication, square_copy
 
 SMALL_PX = 600
 """The width and height of the copy episode pages and newsletters show (shown at up to 300 px, sharp on HiDPI)."""
@@ -28,14 +27,4 @@ def site_path(publication: Publication, episode: Episode, *, small: bool = False
 
 def resized(path: Path, px: int = SMALL_PX) -> bytes:
     """A px-by-px copy of a square image, in its own format (JPEG stays JPEG, PNG stays PNG), always RGB."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        kind = "PNG" if image.format == "PNG" else "JPEG"
-        small = image.convert("RGB").resize((px, px), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    if kind == "PNG":
-        small.save(buffer, format="PNG", optimize=True)
-    else:
-        small.save(buffer, format="JPEG", quality=85, optimize=True, progressive=True)
-    return buffer.getvalue()
+    return square_copy(path, px)[0]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+
+from backpub import square_copy
 
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(px)?\s*$")
 
@@ -56,10 +57,4 @@ def _length(value: str | None) -> int | None:
 
 def thumbnail_png(path: Path, size: int) -> bytes:
     """A square PNG of the image scaled to `size` pixels, with no metadata so the bytes are reproducible."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        small = image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    small.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    return square_copy(path, size, keep_format=False)[0]

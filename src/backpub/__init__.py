@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         sanitise_html,
         scan,
         slug,
+        square_copy,
     )
 
 _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a test keeps them equal)
@@ -79,6 +80,7 @@ _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a t
     "Session": "backpub.session",
     "atomic_write": "backpub.cache",
     "slug": "backpub.slugs",
+    "square_copy": "backpub.imaging",
     "Messages": "backpub.i18n",
     "messages": "backpub.i18n",
     "EmailAddress": "backpub.addresses",
@@ -182,6 +184,7 @@ __all__ = [
     "sanitise_html",
     "scan",
     "slug",
+    "square_copy",
 ]
 
 

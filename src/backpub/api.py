@@ -13,6 +13,7 @@ from backpub.errors import BackpubError, ConfigError, ContentError, PluginError,
 from backpub.formats import BuildContext, Format, Job, NoOptions
 from backpub.hookspecs import hookimpl
 from backpub.i18n import Messages, messages
+from backpub.imaging import square_copy
 from backpub.markdown import asset_path_problem, excerpt, plain_text, references, render, sanitise_html, scan
 from backpub.model import (
     ENTITY_TYPES,
@@ -59,6 +60,7 @@ __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     "Session",
     "atomic_write",
     "slug",
+    "square_copy",
     # fixed words in the programme's language: gettext catalogues and Babel's dates and numbers
     "Messages",
     "messages",
