@@ -134,9 +134,9 @@ class Session:
         publication = self.validation.publication
         return publication.programme.timezone if publication else "UTC"
 
-    @property
+    @cached_property
     def today(self) -> date:
-        """Today in the programme's timezone."""
+        """Today in the programme's timezone, read once: a command that runs across midnight keeps one day."""
         return clock.today_in(self.timezone)
 
     @cached_property
