@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from backpub import stamp
+from backpub.cache import folder_digest
 from backpub.engine import Engine, Website, code_folder
 from backpub.output import ProjectLock
 from backpub.outputguard import check_output_folder
@@ -50,7 +51,7 @@ def build_session(
         stamp.forget(session.store)
         instances = session.formats(names)
         warnings = session.check(instances)
-        website = Website.of(session.formats())
+        website = Website.of(session.installed)
         engine = Engine(
             session.publication,
             instances,
@@ -77,7 +78,7 @@ def _notes(session: Session) -> list[str]:
 def _unresolved_links(session: Session, built: list[str]) -> list[str]:
     """A note for each format not built now, and never built, whose links other formats already print."""
     notes = []
-    for name, instance in session.formats().items():
+    for name, instance in session.installed.items():
         if name in built or (session.paths.output_dir / name).exists():
             continue
         links = sorted(instance.links(session.publication).values())
@@ -92,6 +93,7 @@ def _record(session: Session, requested: list[str], instances: dict, report: Bui
     stamp.record(
         session.store,
         session.paths.content_dir,
+        folder_digest(session.paths.content_dir),  # afresh: a format's finish step may record into content/
         session.paths.output_dir,
         requested or None,
         requested_as_of=session.requested_as_of,

@@ -230,7 +230,13 @@ def _skip_unchanged(session: Session, formats, quiet: bool, report_format: str) 
     started = time.perf_counter()
     paths = session.paths
     last = stamp.unchanged_report(
-        session.store, paths.content_dir, paths.output_dir, formats or None, session.requested_as_of, session.strict
+        session.store,
+        paths.content_dir,
+        session.content_digest,
+        paths.output_dir,
+        formats or None,
+        session.requested_as_of,
+        session.strict,
     )
     if last is None:
         return False

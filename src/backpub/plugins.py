@@ -20,6 +20,8 @@ from backpub import hookspecs
 from backpub.errors import PluginError, in_plugin
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import click
 
     from backpub.errors import Problem
@@ -84,13 +86,12 @@ class PluginHost:
                 self._info(plugin).formats.append(cls.name)
         return {name: cls for name, (_, cls) in found.items()}
 
-    def links(self, publication: Publication, context: BuildContext) -> dict[str, str]:
+    def links(self, publication: Publication, instances: Mapping[str, Format]) -> dict[str, str]:
         """What every installed format publishes where on the website (`Format.links`), merged.
 
         Two formats claiming one key is an error naming both."""
         merged: dict[str, tuple[str, str]] = {}
-        for name, cls in sorted(self.formats().items()):
-            instance = cls(context, publication.programme.formats.get(name))
+        for name, instance in sorted(instances.items()):
             for key, target in in_plugin(name, "links", lambda instance=instance: instance.links(publication)).items():
                 if key in merged and merged[key][1] != target:
                     raise PluginError(name, f"links {key!r} to {target!r}, but format {merged[key][0]!r} already does")

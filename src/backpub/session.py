@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backpub import clock
-from backpub.cache import StateLayout, Store
+from backpub.cache import StateLayout, Store, folder_digest
 from backpub.errors import ConfigError, ContentError, Problem, in_plugin
 
 if TYPE_CHECKING:
@@ -126,7 +126,18 @@ class Session:
             moved={key: note for cls in classes.values() for key, note in cls.moved_settings.items()},
         )
         store = self.store if self.use_cache else Store(None)
-        return load(self.paths.content_dir, as_of=self.requested_as_of, store=store, settings=settings)
+        return load(
+            self.paths.content_dir,
+            as_of=self.requested_as_of,
+            store=store,
+            settings=settings,
+            content_digest=self.content_digest,
+        )
+
+    @cached_property
+    def content_digest(self) -> str:
+        """A digest of every content file, taken once: the no-op check and the model cache share it."""
+        return folder_digest(self.paths.content_dir)
 
     @cached_property
     def timezone(self) -> str:
@@ -156,9 +167,9 @@ class Session:
         validation = self.validation
         if validation.errors or validation.publication is None:
             raise ContentError(self._strict(validation.problems))
-        publication = validation.publication
-        context = self.context(())
-        return dataclasses.replace(publication, links=self.host.links(publication, context))
+        return dataclasses.replace(
+            validation.publication, links=self.host.links(validation.publication, self.installed)
+        )
 
     # -- formats and checks -------------------------------------------------------------------------
 
@@ -191,12 +202,22 @@ class Session:
         return datetime.combine(self.as_of, datetime.min.time(), tzinfo=clock.zone(self.timezone))
 
     def formats(self, names: Iterable[str] | None = None) -> dict[str, Format]:
-        """The format instances for `names` (default: every installed format), their options validated."""
+        """The format instances for `names` (default: every installed format), their options validated, made for
+        a command that works with exactly those formats (`context.formats`)."""
         chosen = self.select(names)
-        publication = self.publication
+        self.publication  # noqa: B018 - content errors stop here, before any format sees the content
+        return self._instances(chosen)
+
+    @cached_property
+    def installed(self) -> dict[str, Format]:
+        """One instance of every installed format, made once: where each publishes (links, the website's layout)."""
+        return self._instances(sorted(self.host.formats()))
+
+    def _instances(self, chosen: list[str]) -> dict[str, Format]:
+        programme = self.validation.publication.programme  # type: ignore[union-attr] - valid content only
         context = self.context(chosen)
         classes = self.host.formats()
-        return {name: classes[name](context, publication.programme.formats.get(name)) for name in chosen}
+        return {name: classes[name](context, programme.formats.get(name)) for name in chosen}
 
     def problems(self, instances: dict[str, Format]) -> list[Problem]:
         """Every problem a build would stop for or warn about: the content's, the plugins' and each format's

@@ -35,11 +35,14 @@ def _outputs_state(output_dir: Path) -> dict[str, list[int]]:
     return state
 
 
-def inputs_key(content_dir: Path, output_dir: Path, formats: Iterable[str] | None, as_of: date, strict: bool) -> str:
-    """The digest of everything but the code that a build depends on."""
+def inputs_key(
+    content_dir: Path, content: str, output_dir: Path, formats: Iterable[str] | None, as_of: date, strict: bool
+) -> str:
+    """The digest of everything but the code that a build depends on (`content`: the content folder's digest,
+    taken once per command by the session, so the stamp describes exactly what was loaded)."""
     project_dir = content_dir.parent
     parts: dict[str, Any] = {
-        "content": folder_digest(content_dir),
+        "content": content,
         "theme": folder_digest(project_dir / "theme"),
         "local_plugins": folder_digest(project_dir / "local_plugins"),
         "paths": [str(content_dir), str(output_dir), os.getcwd()],
@@ -58,6 +61,7 @@ def _code_digest(folders: Iterable[str]) -> str:
 def unchanged_report(
     store: Store,
     content_dir: Path,
+    content: str,
     output_dir: Path,
     formats: Iterable[str] | None,
     as_of: date | None,
@@ -70,7 +74,7 @@ def unchanged_report(
     if not isinstance(stamp, dict) or "timezone" not in stamp:
         return None
     day = as_of or clock.today_in(stamp["timezone"])
-    if inputs_key(content_dir, output_dir, formats, day, strict) != stamp.get("inputs"):
+    if inputs_key(content_dir, content, output_dir, formats, day, strict) != stamp.get("inputs"):
         return None
     if _code_digest(stamp.get("code_folders", [])) != stamp.get("code"):
         return None
@@ -95,6 +99,7 @@ def noop_report(stamp: dict[str, Any], seconds: float) -> dict[str, Any]:
 def record(
     store: Store,
     content_dir: Path,
+    content: str,
     output_dir: Path,
     formats: Iterable[str] | None,
     *,
@@ -110,7 +115,7 @@ def record(
     folders = sorted(set(code_folders))
     stamp = {
         "timezone": timezone,
-        "inputs": inputs_key(content_dir, output_dir, formats, requested_as_of or as_of, strict),
+        "inputs": inputs_key(content_dir, content, output_dir, formats, requested_as_of or as_of, strict),
         "code_folders": folders,
         "code": _code_digest(folders),
         "outputs": _outputs_state(output_dir),

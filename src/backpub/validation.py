@@ -71,6 +71,7 @@ def load(
     base: Path | None = None,
     store: Store | None = None,
     settings: FormatSettings | None = None,
+    content_digest: str | None = None,
 ) -> Validation:
     """Load and validate a content folder; never raises for content problems.
 
@@ -83,7 +84,8 @@ def load(
     base = base or Path.cwd()
     store = store or Store(None)
     settings = settings or FormatSettings()
-    key = _load_key(content_dir.resolve(), base.resolve(), as_of, settings.digest())
+    digest = content_digest or folder_digest(content_dir.resolve())
+    key = _load_key(digest, content_dir.resolve(), base.resolve(), as_of, settings.digest())
     cached = store.get(MODEL_ENTRY, key)
     if isinstance(cached, Validation):
         return cached
@@ -94,11 +96,11 @@ def load(
     return validation
 
 
-def _load_key(content_dir: Path, base: Path, as_of: date | None, settings: str) -> str:
+def _load_key(digest: str, content_dir: Path, base: Path, as_of: date | None, settings: str) -> str:
     # Without --as-of, the review warnings depend on today's date: any quarter hour may start a new day somewhere.
     moment = clock.now()
     day = as_of.isoformat() if as_of else f"now {moment:%Y-%m-%dT%H} {moment.minute // 15}"
-    parts = [folder_digest(content_dir), str(content_dir), str(base), day, settings]
+    parts = [digest, str(content_dir), str(base), day, settings]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
