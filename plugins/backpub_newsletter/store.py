@@ -118,24 +118,21 @@ class SubscriberStore:
 
     def confirm(self, address: str) -> None:
         """The owner confirmed (a signed link proves it): subscribed, even after an earlier unsubscribe."""
-        now = self._stamp()
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO subscribers (address, email, status, source, created, changed)"
-                " VALUES (?, ?, 'subscribed', 'form', ?, ?)"
-                " ON CONFLICT DO UPDATE SET status = 'subscribed', changed = excluded.changed",
-                (address.lower(), address, now, now),
-            )
+        self._set_status(address, "subscribed", source="form")
 
     def unsubscribe(self, address: str) -> None:
         """Unsubscribed for good; an address the list never had is recorded too, so no import can add it."""
+        self._set_status(address, "unsubscribed", source="unsubscribe")
+
+    def _set_status(self, address: str, status: str, *, source: str) -> None:
+        """Record an address's status, adding the address when the list does not have it yet."""
         now = self._stamp()
         with self._db() as db:
             db.execute(
                 "INSERT INTO subscribers (address, email, status, source, created, changed)"
-                " VALUES (?, ?, 'unsubscribed', 'unsubscribe', ?, ?)"
-                " ON CONFLICT DO UPDATE SET status = 'unsubscribed', changed = excluded.changed",
-                (address.lower(), address, now, now),
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET status = excluded.status, changed = excluded.changed",
+                (address.lower(), address, status, source, now, now),
             )
 
     def allow(self, kind: str, key: str, limit: int, window: float) -> bool:
