@@ -16,17 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from backpub import Messages, Publication
+from backpub import N_, Messages, Publication
 
 from .plan import BookPlan
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; it is translated where it is used."""
-    return message
 
 
 LANDMARK_TITLES = {

@@ -15,7 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from backpub import Messages, Publication, RenderError, excerpt, messages, plain_text, square_copy
+from backpub import N_, Messages, Publication, RenderError, excerpt, messages, plain_text, square_copy
 from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
@@ -42,11 +42,6 @@ def template_files(search_path: list[Path]) -> frozenset[Path]:
                 found.add((folder / name).resolve())
                 break
     return frozenset(found)
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; it is translated where it is shown."""
-    return message
 
 
 EPISODE_TYPES = {"trailer": N_("Trailer"), "bonus": N_("Bonus episode")}

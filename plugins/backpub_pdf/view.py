@@ -12,16 +12,10 @@ from datetime import date
 
 from markupsafe import Markup
 
-from backpub import Clinic, Concept, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
+from backpub import N_, Clinic, Concept, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
 from backpub import render as render_markdown
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; it is translated where it is printed."""
-    return message
-
 
 KIND_LABELS = {
     "concept": N_("Key idea"),

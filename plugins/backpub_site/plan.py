@@ -8,17 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 
-from backpub import Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment
+from backpub import N_, Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment
 from backpub import references as markdown_references
 from backpub_site.related import reference_graph, related
 
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
 """The kinds that get a page each and an index page, in the order the navigation shows them."""
-
-
-def N_(message: str) -> str:
-    """Marks a message for the catalogue; it is translated where it is shown."""
-    return message
 
 
 KIND_LABELS = {

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from backpub.api import (
         ENTITY_TYPES,
         ISO_DATE,
+        N_,
         TYPES_BY_FOLDER,
         TYPES_BY_KIND,
         Analogy,
@@ -82,6 +83,7 @@ _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a t
     "slug": "backpub.slugs",
     "square_copy": "backpub.imaging",
     "Messages": "backpub.i18n",
+    "N_": "backpub.i18n",
     "messages": "backpub.i18n",
     "EmailAddress": "backpub.addresses",
     "MailboxHeader": "backpub.addresses",
@@ -131,6 +133,7 @@ _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a t
 __all__ = [
     "ENTITY_TYPES",
     "ISO_DATE",
+    "N_",
     "TYPES_BY_FOLDER",
     "TYPES_BY_KIND",
     "Analogy",

@@ -12,7 +12,7 @@ from backpub.cli import ISO_DATE
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
 from backpub.formats import BuildContext, Format, Job, NoOptions
 from backpub.hookspecs import hookimpl
-from backpub.i18n import Messages, messages
+from backpub.i18n import N_, Messages, messages
 from backpub.imaging import square_copy
 from backpub.markdown import asset_path_problem, excerpt, plain_text, references, render, sanitise_html, scan
 from backpub.model import (
@@ -63,6 +63,7 @@ __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     "square_copy",
     # fixed words in the programme's language: gettext catalogues and Babel's dates and numbers
     "Messages",
+    "N_",
     "messages",
     # the model: the programme's settings, its entities and their values
     "EmailAddress",

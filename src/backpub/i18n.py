@@ -293,3 +293,8 @@ def catalogue_keys(path: Path) -> dict[Any, str]:
         if all(strings):
             keys[key] = strings[0]
     return keys
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is defined; it is translated where it is printed."""
+    return message
