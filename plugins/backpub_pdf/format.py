@@ -92,12 +92,14 @@ class PdfFormat(Format):
     def _pack_job(
         self, publication: Publication, clinic: Clinic, prints: dict[str, Footprint], themed: bool, templates
     ):
-        from backpub_pdf.planning import PACK_NAME, clinic_footprint, merged, pack_footprint
+        from backpub_pdf.planning import PACK_NAME, clinic_footprint, merged, pack_footprint, pack_handouts
 
         pack = pack_footprint(publication, clinic, prints)
         entities, fields, assets = merged(pack, clinic_footprint(clinic, themed))
         return Job(
             f"{clinic.id}/{PACK_NAME}.pdf",
+            # Made from the clinic's editions of its handouts as this build wrote them: nothing laid out twice.
+            inputs=tuple(f"{clinic.id}/{handout.id}.pdf" for handout in pack_handouts(publication, clinic)),
             entities=entities,
             fields=fields,
             assets=assets,
@@ -115,4 +117,5 @@ class PdfFormat(Format):
     def render(self, job: Job, publication: Publication) -> bytes:
         if getattr(self, "_renderer", None) is None:
             self.prepare(publication)
-        return self._renderer.render(job, publication)
+        inputs = [self.read_input(job, output) for output in job.inputs]
+        return self._renderer.render(job, publication, inputs)

@@ -117,36 +117,39 @@ class Renderer:
 
     # -- one job ---------------------------------------------------------------------------------
 
-    def render(self, job: Job, publication: Publication) -> bytes:
-        """The PDF of one job: a handout (plain or branded) or a clinic's pack."""
+    def render(self, job: Job, publication: Publication, inputs: list[bytes] | None = None) -> bytes:
+        """The PDF of one job: a handout (plain or branded), or a clinic's pack from its handouts' PDFs (`inputs`,
+        in the pack's order)."""
         page = self.document(job, publication)
         if job.args["kind"] == "pack":
-            return self.pack(page)
+            return self.pack(page, inputs or [])
         return self.write(self.layout(page.html(), *page.located), *page.located)
 
-    def pack(self, page: Document) -> bytes:
-        """A clinic's pack, each part laid out once: the cover and contents (again once the handouts' pages are
-        known, which costs a page or two), then each handout alone, numbered from where the parts before end.
-        The PDF is written from all their pages, so it keeps the tags, bookmarks, language and links."""
-        page.values.update(part="front")
-        front = self.layout(page.html(), *page.located)
-        parts, first = [], len(front.pages) + 1
-        for index, view in enumerate(page.handouts):
-            page.values.update(part=index, first_page=first)
-            parts.append(self.layout(page.html(), *page.located))
-            page.values["pack_pages"].update(anchored_pages(parts[-1], first))
-            view.pages = len(parts[-1].pages)
-            first += view.pages
-        # Laid out again, the cover and contents know the pack's pages: the contents' numbers and "Page 2 of N".
+    def pack(self, page: Document, handouts: list[bytes]) -> bytes:
+        """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
+        (with their tags, bookmarks and links). The contents give the pack page of each handout and section."""
+        from backpub_pdf.packing import PACK_LINK, Part, assemble
+
+        parts = [Part(data, view.prefix) for view, data in zip(page.handouts, handouts, strict=True)]
+        measured = [part.pages_and_anchors() for part in parts]
         words = self.words.gettext("Page %(page)s of %(pages)s")
-        page.values.update(
-            part="front",
-            first_page=1,
-            front_footer=css_content(words, page="counter(page)", pages=css_string(f"{first - 1}")),
-        )
-        front = self.layout(page.html(), *page.located)
-        pages = [sheet for laid_out in (front, *parts) for sheet in laid_out.pages]
-        return self.write(front.copy(pages), *page.located)
+        front_pages = 2  # a cover and a page of contents, until a layout says otherwise
+        for _attempt in range(3):
+            first, pack_pages = front_pages + 1, {}
+            for count, anchors in measured:
+                pack_pages.update({anchor: first + number for anchor, number in anchors.items()})
+                first += count
+            page.values.update(
+                pack_pages=pack_pages,
+                pack_link=PACK_LINK,
+                front_footer=css_content(words, page="counter(page)", pages=css_string(f"{first - 1}")),
+            )
+            front = self.layout(page.html(), *page.located)
+            if len(front.pages) == front_pages:
+                break
+            # The contents took more (or fewer) pages than assumed: every pack page number moves with them.
+            front_pages = len(front.pages)
+        return assemble(self.write(front, *page.located), parts)
 
     def document(self, job: Job, publication: Publication) -> Document:
         """What one job's document shows, ready to be written as HTML (before any layout)."""
@@ -165,8 +168,8 @@ class Renderer:
                 "clinic": clinic.title,
             }
             template, main = "pack.html.j2", None
-            # The whole pack as one document, until `pack` lays it out part by part.
-            parts = {"part": "all", "first_page": 1, "pack_pages": {}, "front_footer": None}
+            # The cover and contents; `pack` gives them the handouts' pages.
+            parts = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
         else:
             handout = publication.get(job.args["handout"])
             assert isinstance(handout, Handout)
@@ -277,16 +280,6 @@ class Document:
     def html(self) -> str:
         """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""
         return self.template.render(**self.values)
-
-
-def anchored_pages(document: Any, first: int) -> dict[str, int]:
-    """The pack page where each anchor of a laid-out part starts, the part's first page being pack page `first`
-    (an element split over pages is anchored on each of them)."""
-    pages: dict[str, int] = {}
-    for number, sheet in enumerate(document.pages, first):
-        for anchor in sheet.anchors:
-            pages.setdefault(anchor, number)
-    return pages
 
 
 # -- WeasyPrint's logged errors ------------------------------------------------------------------------

@@ -106,8 +106,8 @@ class HandoutView:
     reviewed_text: str
     """The review date in the programme's language ('15 October 2026', '15. Oktober 2026')."""
     qr: QrCode
-    pages: int | None = None
-    """How many pages the handout takes in a pack (known after a first layout; None in a single handout)."""
+    prefix: str = ""
+    """What starts the names of its anchors: its id and "--" in a pack (where handouts' anchors must not clash)."""
 
     @property
     def id(self) -> str:
@@ -153,7 +153,7 @@ class HandoutViews:
         """Virtual URL -> the entity that brought it in, so renderer errors can name the entity."""
 
     def build(self, handout: Handout, prefix: str = "") -> HandoutView:
-        """The view of one handout; `prefix` keeps anchors unique when several handouts share a document."""
+        """The view of one handout; `prefix` starts its anchors' names (a pack renames each handout's anchors)."""
         anchors: dict[str, str] = {}
         for section in handout.sections:
             for entity_id in section.entities:
@@ -171,11 +171,12 @@ class HandoutViews:
         reviewed = review_date(self.publication, handout)
         return HandoutView(
             handout=handout,
-            anchor=f"{prefix}top" if prefix else "top",
+            anchor=f"{prefix}top",
             sections=sections,
             reviewed=reviewed,
             reviewed_text=self.words.format_date(reviewed, "long"),
             qr=self.qr_code(handout),
+            prefix=prefix,
         )
 
     # -- entries ---------------------------------------------------------------------------------

@@ -34,14 +34,6 @@ def page_css(words: Messages) -> dict[str, Markup]:
     _ = words.gettext
     return {
         "page_of": css_content(_("Page %(page)s of %(pages)s"), page="counter(page)", pages="counter(pages)"),
-        "pack_page": css_content(
-            # A handout is laid out alone (its own page count is its "pages"); the pack's total is not known
-            # until every handout is laid out, so the footer gives the pack page without it.
-            _("Page %(page)s/%(pages)s · pack page %(pack_page)s"),
-            page="counter(handout-page)",
-            pages="counter(pages)",
-            pack_page="counter(page)",
-        ),
         "page_ref": css_content(_("(page %(page)s)"), page="target-counter(attr(href url), page)"),
     }
 

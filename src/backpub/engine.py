@@ -106,7 +106,6 @@ class Engine:
             writer.commit()
         self._save_manifest(previous, planned, placed)
         self._finish(dirty)
-        report.rendered = [p.path for p in dirty]
         return report
 
     def _finish(self, dirty: list[PlannedJob]) -> None:
@@ -152,17 +151,44 @@ class Engine:
         planned: list[PlannedJob] = []
         for name, instance in self.instances.items():
             jobs = in_plugin(name, "jobs", lambda instance=instance: instance.jobs(self.publication))
-            seen: set[str] = set()
+            by_output: dict[str, Job] = {}
             for job in jobs:
                 safe_relative(job.output)
-                if job.output in seen:
+                if job.output in by_output:
                     raise PluginError(name, f"two jobs declare the same output {job.output!r}")
-                seen.add(job.output)
-                planned.append(PlannedJob(name, job, self.fingerprint(instance, job)))
+                by_output[job.output] = job
+            fingerprints = self._fingerprints(instance, by_output)
+            planned.extend(PlannedJob(name, job, fingerprints[job.output]) for job in jobs)
         return planned
 
-    def fingerprint(self, instance: Format, job: Job) -> str:
-        """A hash of everything the job declared it uses; equal fingerprints mean equal bytes."""
+    def _fingerprints(self, instance: Format, jobs: Mapping[str, Job]) -> dict[str, str]:
+        """Every job's fingerprint, a job's inputs first: a job made from other outputs changes with them."""
+        done: dict[str, str] = {}
+
+        def visit(output: str, chain: tuple[str, ...]) -> str:
+            if output in chain:
+                cycle = " -> ".join((*chain[chain.index(output) :], output))
+                raise PluginError(instance.name, f"jobs are made from each other's outputs in a cycle: {cycle}")
+            if output not in done:
+                job = jobs[output]
+                missing = [needed for needed in job.inputs if needed not in jobs]
+                if missing:
+                    raise PluginError(instance.name, f"job {output!r} is made from {missing[0]!r}, which no job makes")
+                inputs = {needed: visit(needed, (*chain, output)) for needed in job.inputs}
+                done[output] = self.fingerprint(instance, job, inputs)
+            return done[output]
+
+        for output in jobs:
+            visit(output, ())
+        return done
+
+    def fingerprint(self, instance: Format, job: Job, inputs: Mapping[str, str] | None = None) -> str:
+        """A hash of everything the job declared it uses; equal fingerprints mean equal bytes.
+
+        `inputs` are the fingerprints of the outputs the job is made from (`Job.inputs`)."""
+        inputs = dict(inputs or {})
+        if set(inputs) != set(job.inputs):
+            raise ValueError(f"the fingerprints of {job.output!r}'s inputs are needed: {sorted(job.inputs)}")
         hashes = self.publication.hashes
         unknown = sorted((set(job.entities) | set(job.fields)) - hashes.keys())
         if unknown:
@@ -182,6 +208,8 @@ class Engine:
             "assets": {path: self._hash_file(self.publication.asset(path)) for path in sorted(job.assets)},
             "templates": {str(path): self._hash_file(Path(path)) for path in sorted(job.templates, key=str)},
         }
+        if job.inputs:  # (only then, so jobs made from nothing keep the fingerprints they had before inputs)
+            payload["inputs"] = [[output, inputs[output]] for output in job.inputs]
         data = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(data).hexdigest()
 
@@ -233,9 +261,10 @@ class Engine:
         workers = max(1, min(workers, len(dirty)))
         progress.start(len(dirty))
         try:
-            for item, outcome in run_jobs(dirty, self.publication, self.instances, workers):
+            for item, outcome in run_jobs(dirty, self.publication, self.instances, workers, writer.staging):
                 data, seconds = unwrap(item, outcome)
                 writer.write(item.path, data)
+                report.rendered.append(item.path)  # in the order they were made
                 stats = report.formats[item.format_name]
                 stats.written += 1
                 stats.bytes += len(data)

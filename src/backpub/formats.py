@@ -7,7 +7,8 @@ Lifecycle, owned by the build (plugins never run the loop themselves):
 3. `jobs(publication)`: one `Job` per output file, each declaring what it depends on. Must be cheap:
    no heavy imports here, so a build with nothing to do stays fast.
 4. `prepare(publication)`: once per worker process before its first render (import heavy libraries here).
-5. `render(job, publication) -> bytes`: may run in any worker, in any order.
+5. `render(job, publication) -> bytes`: may run in any worker, in any order, except that a job's `inputs` (other
+   outputs of the format it is made from) are rendered before it; it reads them with `read_input`.
 6. `finish(publication, written)`: in the main process after the outputs were committed.
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,11 +26,25 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from backpub.errors import ConfigError, Problem, Severity
+from backpub.errors import BackpubError, ConfigError, Problem, Severity
 
 if TYPE_CHECKING:
     from backpub.i18n import Messages
     from backpub.publication import Publication
+
+
+_INPUT_FOLDER: ContextVar[Path | None] = ContextVar("backpub_input_folder", default=None)
+"""Where jobs' inputs are read from while rendering: the outputs being built, one folder per format."""
+
+
+@contextmanager
+def inputs_from(folder: Path) -> Iterator[None]:
+    """Let `Format.read_input` read jobs' inputs from `folder` (laid out as outputs/: `<format>/<output>`)."""
+    token = _INPUT_FOLDER.set(folder)
+    try:
+        yield
+    finally:
+        _INPUT_FOLDER.reset(token)
 
 
 class NoOptions(BaseModel):
@@ -57,6 +74,9 @@ class Job:
     """Anything else that changes the bytes (e.g. the --as-of date); must be JSON-serialisable."""
     args: Mapping[str, Any] = field(default_factory=dict)
     """What the renderer needs to know which file to make (e.g. {'handout': 'x', 'clinic': 'y'})."""
+    inputs: tuple[str, ...] = ()
+    """Other outputs of the same format this file is made from (e.g. a clinic pack from its handouts): the
+    build renders them first, a change to one renders this file again, and `Format.read_input` reads them."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +164,16 @@ class Format(ABC):
     @abstractmethod
     def render(self, job: Job, publication: Publication) -> bytes:
         """The bytes of one output file. Raise RenderError for problems the content can fix."""
+
+    def read_input(self, job: Job, output: str) -> bytes:
+        """The bytes of one of `job.inputs` as this build made it; only while `render` makes that job."""
+        # (BackpubError: the build names the format and the output being rendered)
+        if output not in job.inputs:
+            raise BackpubError(f"job {job.output!r} reads {output!r}, which it does not list in its inputs")
+        folder = _INPUT_FOLDER.get()
+        if folder is None:
+            raise BackpubError(f"job {job.output!r} read its input {output!r} outside a build")
+        return (folder / self.name / output).read_bytes()
 
     def finish(self, publication: Publication, written: list[str]) -> None:  # noqa: B027
         """After the outputs were committed; `written` lists the outputs rendered this time."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from backpub.formats import Format
     from backpub.plugins import PluginHost
+    from backpub.publication import Publication
 
 ARTWORK = "assets/artwork.png"
 
@@ -110,3 +111,27 @@ def host_with(*formats: type[Format], name: str = "test-formats") -> Iterator[Pl
             return list(formats)
 
     yield make_host(plugins=((name, _Formats()),))
+
+
+def render_output(instance: Format, publication: Publication, output: str) -> bytes:
+    """The bytes of one of a format's outputs, its `Job.inputs` rendered first, as a build makes them (nothing is
+    written to outputs/)."""
+    import tempfile
+
+    from backpub.formats import inputs_from
+
+    jobs = {job.output: job for job in instance.jobs(publication)}
+    with tempfile.TemporaryDirectory(prefix="backpub-render-") as scratch:
+        folder = Path(scratch)
+
+        def render(wanted: str) -> bytes:
+            job = jobs[wanted]
+            for needed in job.inputs:
+                path = folder / instance.name / needed
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(render(needed))
+            with inputs_from(folder):
+                return instance.render(job, publication)
+
+        return render(output)

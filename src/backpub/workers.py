@@ -11,12 +11,14 @@ import signal
 import time
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backpub.errors import BackpubError, PluginError, RenderError
+from backpub.formats import inputs_from
 
 if TYPE_CHECKING:
     from backpub.formats import Format, Job
@@ -43,26 +45,65 @@ _WORKER: dict[str, Any] = {}
 
 
 def run_jobs(
-    dirty: list[PlannedJob], publication: Publication, instances: dict[str, Format], workers: int
+    dirty: list[PlannedJob], publication: Publication, instances: dict[str, Format], workers: int, inputs: Path
 ) -> Iterator[tuple[PlannedJob, Outcome]]:
-    """Yield (planned job, outcome) as jobs finish; outcomes are plain data so they cross processes."""
-    _WORKER.update(publication=publication, instances=instances, prepared=set())
+    """Yield (planned job, outcome) as jobs finish; outcomes are plain data so they cross processes.
+
+    A job made from other outputs (`Job.inputs`) starts once those among `dirty` were yielded: the caller writes
+    each yielded output into `inputs` (the outputs being built, where every other input already is)."""
+    _WORKER.update(publication=publication, instances=instances, prepared=set(), inputs=inputs)
+    waiting = Waiting(dirty)
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for item in dirty:
+        for item in waiting.ready():
             yield item, _render_one(item.format_name, item.job)
+            waiting.done(item)
         return
     context = multiprocessing.get_context("fork")
     initializer = functools.partial(_die_with_parent, os.getpid())
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer) as pool:
+        running: dict[Future[Outcome], PlannedJob] = {}
+        while running or waiting:
+            for item in waiting.ready():
+                running[pool.submit(_render_one, item.format_name, item.job)] = item
+            if not running:  # cannot happen for a planned build (plan() refuses cycles): never wait for ever
+                raise RuntimeError(f"jobs wait for each other: {[item.path for item in waiting.jobs]}")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                item = running.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise PluginError(item.format_name, _died(item)) from None
+                yield item, outcome
+                waiting.done(item)
+
+
+class Waiting:
+    """The jobs not started yet, each ready once the dirty jobs it is made from are done."""
+
+    def __init__(self, dirty: list[PlannedJob]) -> None:
         # Big jobs first (a clinic pack, the book), so no long job starts last and leaves a core idle.
-        by_size = sorted(dirty, key=lambda item: len(item.job.entities), reverse=True)
-        futures = [(item, pool.submit(_render_one, item.format_name, item.job)) for item in by_size]
-        for item, future in futures:
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                raise PluginError(item.format_name, _died(item)) from None
-            yield item, outcome
+        self.jobs = sorted(dirty, key=lambda item: len(item.job.entities), reverse=True)
+        making = {item.path for item in dirty}
+        self.needs = {
+            item.path: {f"{item.format_name}/{output}" for output in item.job.inputs} & making for item in dirty
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs)
+
+    def ready(self) -> Iterator[PlannedJob]:
+        """Take the jobs whose inputs are done (checked again after each `done`, so a loop may consume them)."""
+        while True:
+            item = next((item for item in self.jobs if not self.needs[item.path]), None)
+            if item is None:
+                return
+            self.jobs.remove(item)
+            yield item
+
+    def done(self, finished: PlannedJob) -> None:
+        for needs in self.needs.values():
+            needs.discard(finished.path)
 
 
 def _died(item: PlannedJob) -> str:
@@ -96,7 +137,8 @@ def _render_one(format_name: str, job: Job) -> Outcome:
         if format_name not in _WORKER["prepared"]:
             instance.prepare(publication)
             _WORKER["prepared"].add(format_name)
-        data = instance.render(job, publication)
+        with inputs_from(_WORKER["inputs"]):
+            data = instance.render(job, publication)
         if not isinstance(data, (bytes, bytearray)):
             raise TypeError(f"render returned {type(data).__name__}, not bytes")
         return "ok", bytes(data), time.perf_counter() - started

@@ -166,7 +166,8 @@ def test_a_german_build_prints_no_english_label(german):
     for german_word in ("Schritte", "Bevor Sie beginnen", "Der Sonntagsbrief".upper(), "Folge 1", "Dauer", "3–5 Min."):
         assert german_word in everything, german_word
     pdfs = "\n".join(text for name, text in texts.items() if name.startswith("pdf"))
-    assert re.search(r"Seite 1 von \d", pdfs) and re.search(r"Seite \d/\d · Mappe Seite \d", pdfs)
+    pack = next(text for name, text in texts.items() if name.endswith("/pack.pdf"))
+    assert re.search(r"Seite 1 von \d", pdfs) and re.search(r"Seite 2 von \d", pack) and "Inhalt" in pack
     for german_words in (
         "Inhalt geprüft am 1. November 2026",
         "Wann Sie sofort Hilfe brauchen",

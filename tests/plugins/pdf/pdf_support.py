@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from backpub import Session
 from backpub.publication import Publication
+from backpub.testing import render_output
 from backpub_pdf import PdfFormat
 
 REPO = Path(__file__).resolve().parents[3]
@@ -30,9 +31,8 @@ def prepared_format(project: Path, as_of: date = AS_OF) -> tuple[PdfFormat, Publ
 
 
 def render(pdf: PdfFormat, publication: Publication, output: str) -> bytes:
-    """The bytes of the job that writes `output`."""
-    job = next(job for job in pdf.jobs(publication) if job.output == output)
-    return pdf.render(job, publication)
+    """The bytes of the job that writes `output` (a pack's handouts rendered first)."""
+    return render_output(pdf, publication, output)
 
 
 def page_texts(data: bytes) -> list[str]:

@@ -183,6 +183,12 @@ def test_tagged_accessible_pdf_with_language_and_title(shipped, rendered, output
             assert xmp.get("pdfuaid:part") == "1"
 
 
+def structure_kids(element: pikepdf.Dictionary) -> list[pikepdf.Object]:
+    """An element's kids as a list (a single kid may be written bare)."""
+    kids = element.get("/K")
+    return list(kids) if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]
+
+
 def structure_tags(node, found: set[str] | None = None) -> set[str]:
     """Every structure type (/S) in a tag tree."""
     found = set() if found is None else found
@@ -213,9 +219,9 @@ def link_targets(pdf: pikepdf.Pdf) -> list[tuple[int, int]]:
     return targets
 
 
-def test_the_pack_is_tagged_with_language_title_an_outline_per_handout_and_working_links(shipped, rendered):
-    """The pack is assembled from separately laid-out parts and keeps what makes it accessible: one tag tree
-    over every page, its language and title, a bookmark per handout and contents links to the right pages."""
+def test_the_pack_is_tagged_with_language_title_an_outline_per_handout_and_working_links(shipped, rendered, tmp_path):
+    """The pack is assembled from its handouts' PDFs and keeps what makes them accessible: one tag tree over
+    every page, its language and title, a bookmark per handout and contents links to the right pages."""
     _, publication = shipped
     clinic = publication.get("maple-street-back-care")
     order = pack_handouts(publication, clinic)
@@ -231,16 +237,37 @@ def test_the_pack_is_tagged_with_language_title_an_outline_per_handout_and_worki
             assert xmp.get("pdfuaid:part") == "1"
         tags = structure_tags(root.StructTreeRoot.K)
         assert {"/Document", "/H1", "/H2", "/P", "/L", "/LI", "/Link", "/Figure"} <= tags
-        # Every page's marked content is in the one tag tree (each page has its entry in the parent tree).
-        parents = root.StructTreeRoot.ParentTree
-        assert all("/StructParents" in page.obj for page in pdf.pages)
-        assert len(pikepdf.NumberTree(parents)) >= len(pdf.pages)
+        # One Document element: the cover and contents, then each handout as a Part of it.
+        document = root.StructTreeRoot.K
+        document = document[0] if isinstance(document, pikepdf.Array) else document
+        assert str(document.S) == "/Document"
+        handout_parts = [kid for kid in document.K if str(kid.get("/S")) == "/Part"]
+        assert len(handout_parts) == len(order)
+        assert all(part.P.objgen == document.objgen for part in handout_parts)
+        # Every page's marked content and every link is in the one tag tree: the parent tree maps each page's
+        # key to elements on that page, and each link's key to the element that holds it.
+        parents = dict(pikepdf.NumberTree(root.StructTreeRoot.ParentTree).items())
+        for page in pdf.pages:
+            elements = parents[int(page.obj.StructParents)]
+            assert all(element.Pg.objgen == page.obj.objgen for element in elements if "/Pg" in element)
+            for annot in page.get("/Annots", []):
+                holder = parents[int(annot.StructParent)]
+                assert any(
+                    isinstance(kid, pikepdf.Dictionary)
+                    and kid.get("/Obj") is not None
+                    and kid.Obj.objgen == annot.objgen
+                    for kid in structure_kids(holder)
+                ), "a link's tag holds the link"
         with pdf.open_outline() as outline:
             titles = [item.title for item in outline.root]
             starts = {item.title: pdf.pages.index(pikepdf.Page(item.destination[0])) for item in outline.root}
         assert [title for title in titles if title in {h.title for h in order}] == [h.title for h in order]
         links = link_targets(pdf)
     contents_links = sorted({target for source, target in links if source == 1})
+    pack = tmp_path / "pack.pdf"
+    pack.write_bytes(data)
+    check = subprocess.run(["qpdf", "--check", str(pack)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
     for handout in order:
         # The bookmark and the contents line both lead to the page where the handout's title is printed first.
         first = next(number for number, text in enumerate(pages) if number > 1 and handout.title in text)
@@ -285,13 +312,14 @@ def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_hando
             f"contents give the right page for {handout.id}"
         )
     assert starts == sorted(starts)
-    # Each handout's pages are numbered within it ("2/2") and in the pack; the contents give the pack's total.
+    # The contents give the pack's total; each handout's pages are its clinic edition's, footers included.
     assert f"Page 2 of {len(pages)}" in contents
     for handout, start, end in zip(order, starts, [*starts[1:], len(pages) + 1], strict=True):
-        count = end - start
-        for offset in range(count):
-            footer = f"Page {offset + 1}/{count} · pack page {start + offset}"
-            assert re.search(re.escape(footer) + r"(?!\d)", pages[start + offset - 1]), (handout.id, footer)
+        edition = [
+            unicodedata.normalize("NFKC", text) for text in page_texts(rendered(f"{clinic.id}/{handout.id}.pdf"))
+        ]
+        assert pages[start - 1 : end - 1] == edition, handout.id
+        assert f"Page {len(edition)} of {len(edition)}" in edition[-1]
     assert sum(text.count("When to get urgent help") for text in pages) == len(publication.handouts)
 
 

@@ -43,12 +43,15 @@ def shipped(tmp_path_factory: pytest.TempPathFactory):
 
 
 def outcome(shipped, publication: Publication) -> dict[str, tuple[str, str]]:
-    """{output: (the engine's fingerprint, the document's HTML)} for every PDF job."""
+    """{output: (the engine's fingerprint, what the PDF is made from)} for every PDF job: its HTML, and for a
+    pack, made from its handouts' PDFs, its cover and contents' HTML and what each of those is made from."""
     pdf, _, outputs = shipped[:3]
     engine = Engine(publication, {"pdf": pdf}, outputs, Store(None))
+    planned = {item.job.output: item for item in engine.plan()}
+    html = {output: pdf._renderer.document(item.job, publication).html() for output, item in planned.items()}
     return {
-        job.output: (engine.fingerprint(pdf, job), pdf._renderer.document(job, publication).html())
-        for job in pdf.jobs(publication)
+        output: (item.fingerprint, "\n".join([html[output], *(html[needed] for needed in item.job.inputs)]))
+        for output, item in planned.items()
     }
 
 
