@@ -84,10 +84,15 @@ class Preview:
         self.website = self._website_folder()
         self.state = BuildState()
         self.lock = threading.Lock()
+        self.building = threading.Lock()
+        """One build at a time: the first build and one an edit starts may overlap."""
+        self.watching = threading.Event()
+        """Set once the content is watched: from then on no edit is missed."""
         self.stopping = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
         self.threads: list[threading.Thread] = []
+        self.serving: threading.Thread | None = None
 
     def _website_folder(self) -> Path | None:
         """The output folder of the format that hosts the website, if one is installed."""
@@ -102,16 +107,22 @@ class Preview:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Build once, then serve and watch in background threads."""
+        """Watch, build once, then serve, in background threads: an edit made once start() returns (or while the
+        first build runs) is built, because the content is watched before the first build reads it."""
+        self._thread(self._watch)
+        self.watching.wait()
         self.rebuild()
-        for target in (self.server.serve_forever, self._watch):
-            thread = threading.Thread(target=target, daemon=True)
-            thread.start()
-            self.threads.append(thread)
+        self.serving = self._thread(self.server.serve_forever)
+
+    def _thread(self, target) -> threading.Thread:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        return thread
 
     def stop(self) -> None:
         self.stopping.set()
-        if self.threads:  # shutdown() waits for a serving loop, so only ask one that was started
+        if self.serving:  # shutdown() waits for a serving loop, so only ask one that was started
             self.server.shutdown()
         self.server.server_close()
         for thread in self.threads:
@@ -133,6 +144,10 @@ class Preview:
 
     def rebuild(self) -> None:
         """Build now; any failure is kept for the page, never raised."""
+        with self.building:
+            self._build()
+
+    def _build(self) -> None:
         from backpub.build import build_session
         from backpub.session import Session
 
@@ -171,10 +186,18 @@ class Preview:
         theme = self.project_dir / "theme"
         if theme.is_dir():
             folders.append(theme)
-        for _changes in watchfiles.watch(*folders, stop_event=self.stopping, rust_timeout=500, yield_on_timeout=False):
-            if self.stopping.is_set():
-                return
-            self.rebuild()
+        try:
+            # A first (empty) yield after rust_timeout says the watch is in place: then the first build may start.
+            for changes in watchfiles.watch(
+                *folders, stop_event=self.stopping, rust_timeout=100, yield_on_timeout=True
+            ):
+                self.watching.set()
+                if self.stopping.is_set():
+                    return
+                if changes:
+                    self.rebuild()
+        finally:
+            self.watching.set()  # (a watch that failed must not leave start() waiting)
 
     def status(self) -> dict:
         with self.lock:

@@ -116,6 +116,29 @@ def test_content_edit_rebuilds_and_a_broken_edit_shows_the_error(preview: Previe
     assert wait_for_build(preview, failed["build"])["ok"]
 
 
+def test_an_edit_right_after_start_is_built_however_slowly_the_watch_begins(project: Path, monkeypatch) -> None:
+    """On a busy machine the watching thread may begin late: start() returns only once the content is watched,
+    so an edit made at once is never missed."""
+    import watchfiles
+
+    real_watch = watchfiles.watch
+
+    def slow_watch(*args, **kwargs):
+        time.sleep(1.0)  # a machine too busy to start watching at once
+        yield from real_watch(*args, **kwargs)
+
+    monkeypatch.setattr(watchfiles, "watch", slow_watch)
+    session = Session(project / "content", as_of=date(2026, 11, 22))
+    server = LoggedPreview(session, port=0, formats=("json",), jobs=1)
+    server.start()
+    try:
+        edit(project / "content" / "programme.yaml", "title: Minimal Programme", "title: Edited Programme")
+        rebuilt = wait_for_build(server, 1)
+        assert rebuilt["ok"] and rebuilt["rendered"] == ["json/programme.json"]
+    finally:
+        server.stop()
+
+
 def test_site_output_is_served_at_the_root(project: Path) -> None:
     site = project / "outputs" / "site"
     session = Session(project / "content", as_of=date(2026, 11, 22))
