@@ -38,7 +38,8 @@ class Part:
 
 
 def assemble(front: bytes, parts: list[Part]) -> bytes:
-    """The pack: the front's pages (its metadata, language and title are the pack's), then every part's."""
+    """The pack: the front's pages (its metadata, language and title are the pack's), then every part's, each
+    starting on a new sheet (see `_end_sheet`)."""
     with ExitStack() as sources, pikepdf.open(io.BytesIO(front)) as pdf:
         tree = pdf.Root.StructTreeRoot
         document = _document_element(tree)
@@ -48,9 +49,11 @@ def assemble(front: bytes, parts: list[Part]) -> bytes:
         bookmarks: list[pikepdf.OutlineItem] = []
         front_pages = len(pdf.pages)
         for part in parts:
+            _end_sheet(pdf)
             # Each source stays open until the pack is saved: pikepdf copies page streams while saving.
             source = sources.enter_context(pikepdf.open(io.BytesIO(part.data)))
             kids.append(_append(pdf, source, part.prefix, document, parents, dests, bookmarks))
+        _end_sheet(pdf)
         document.K = pikepdf.Array(kids)
         tree.ParentTree = _number_tree(pdf, parents)
         if "/ParentTreeNextKey" in tree:
@@ -99,6 +102,14 @@ def _append(
     with source.open_outline() as outline:
         bookmarks.extend(_copied_bookmark(item, copy) for item in outline.root)
     return element
+
+
+def _end_sheet(pdf: pikepdf.Pdf) -> None:
+    """Add a blank page (the size of the last) after an odd page count: printed on both sides, every handout
+    starts on its own sheet. A blank page has no content, so nothing of it is tagged."""
+    if len(pdf.pages) % 2:
+        box = pdf.pages[-1].mediabox
+        pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
 
 
 def _renumber(page: pikepdf.Page, offset: int, prefix: str) -> None:

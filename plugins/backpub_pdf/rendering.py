@@ -135,10 +135,10 @@ class Renderer:
         words = self.words.gettext("Page %(page)s of %(pages)s")
         front_pages = 2  # a cover and a page of contents, until a layout says otherwise
         for _attempt in range(3):
-            first, pack_pages = front_pages + 1, {}
+            first, pack_pages = on_a_new_sheet(front_pages) + 1, {}
             for count, anchors in measured:
                 pack_pages.update({anchor: first + number for anchor, number in anchors.items()})
-                first += count
+                first += on_a_new_sheet(count)
             page.values.update(
                 pack_pages=pack_pages,
                 pack_link=PACK_LINK,
@@ -266,6 +266,12 @@ class Renderer:
         image_url = virtual_url("generated", f"qr-{hashlib.sha256(url.encode()).hexdigest()[:16]}.svg")
         gate.generated[image_url] = self._qr_codes[url]
         return image_url
+
+
+def on_a_new_sheet(pages: int) -> int:
+    """The pages a part takes in a pack printed on both sides: an odd count is followed by a blank page, so the
+    next handout starts on a sheet of its own (a clinic hands out each handout as its own sheet)."""
+    return pages + pages % 2
 
 
 @dataclass

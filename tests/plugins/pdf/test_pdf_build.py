@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from pathlib import Path
 
@@ -52,6 +53,22 @@ def test_a_document_does_not_depend_on_what_the_process_rendered_before(project)
     render(pdf, publication, "test-clinic/pack.pdf")
     render(pdf, publication, "first-steps.pdf")
     assert render(pdf, publication, "test-clinic/first-steps.pdf") == alone
+
+
+def test_in_a_pack_every_handout_starts_on_a_sheet_of_its_own(project):
+    """Printed on both sides, a pack hands out as separate sheets: a handout with an odd page count is followed
+    by a blank page of its size, and the contents count it."""
+    pdf, publication = prepared_format(project)
+    edition = page_texts(render(pdf, publication, "test-clinic/first-steps.pdf"))
+    assert len(edition) == 1  # the case this is about: one page, so the next sheet must not start on its back
+    data = render(pdf, publication, "test-clinic/pack.pdf")
+    pages = page_texts(data)
+    assert len(pages) == 4  # cover, contents, the handout, a blank back
+    assert pages[2] == edition[0] and pages[3].strip() == ""
+    assert re.search(r"First steps\W*3\b", pages[1]), "the contents give the handout's page"
+    with pikepdf.open(BytesIO(data)) as document:
+        blank = document.pages[3]
+        assert blank.obj.Contents.read_bytes() == b"" and list(blank.mediabox) == list(document.pages[2].mediabox)
 
 
 def test_a_clinic_change_rerenders_only_that_clinics_files(project, monkeypatch):
