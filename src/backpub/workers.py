@@ -54,7 +54,7 @@ def run_jobs(
     _WORKER.update(publication=publication, instances=instances, prepared=set(), inputs=inputs)
     waiting = Waiting(dirty)
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for item in waiting.ready():
+        while (item := waiting.take()) is not None:
             yield item, _render_one(item.format_name, item.job)
             waiting.done(item)
         return
@@ -63,7 +63,8 @@ def run_jobs(
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer) as pool:
         running: dict[Future[Outcome], PlannedJob] = {}
         while running or waiting:
-            for item in waiting.ready():
+            # A few jobs queued per worker, not all: a job whose inputs just finished (a pack) goes next.
+            while len(running) < 2 * workers and (item := waiting.take()) is not None:
                 running[pool.submit(_render_one, item.format_name, item.job)] = item
             if not running:  # cannot happen for a planned build (plan() refuses cycles): never wait for ever
                 raise RuntimeError(f"jobs wait for each other: {[item.path for item in waiting.jobs]}")
@@ -82,9 +83,16 @@ class Waiting:
     """The jobs not started yet, each ready once the dirty jobs it is made from are done."""
 
     def __init__(self, dirty: list[PlannedJob]) -> None:
-        # Big jobs first (a clinic pack, the book), so no long job starts last and leaves a core idle.
-        self.jobs = sorted(dirty, key=lambda item: len(item.job.entities), reverse=True)
         making = {item.path for item in dirty}
+        feeds: dict[str, int] = {}  # an input's path: the first job made from it
+        for index, item in enumerate(dirty):
+            for output in item.job.inputs:
+                feeds.setdefault(f"{item.format_name}/{output}", index)
+        # Inputs first, grouped by the job made from them (a clinic's handouts, so its pack can start while
+        # others render); then big jobs (the book), so no long job starts last and leaves a core idle.
+        self.jobs = sorted(
+            dirty, key=lambda item: (item.path not in feeds, feeds.get(item.path, 0), -len(item.job.entities))
+        )
         self.needs = {
             item.path: {f"{item.format_name}/{output}" for output in item.job.inputs} & making for item in dirty
         }
@@ -92,14 +100,12 @@ class Waiting:
     def __bool__(self) -> bool:
         return bool(self.jobs)
 
-    def ready(self) -> Iterator[PlannedJob]:
-        """Take the jobs whose inputs are done (checked again after each `done`, so a loop may consume them)."""
-        while True:
-            item = next((item for item in self.jobs if not self.needs[item.path]), None)
-            if item is None:
-                return
+    def take(self) -> PlannedJob | None:
+        """The first job whose inputs are done (None when none is, yet or at all), no longer waiting."""
+        item = next((item for item in self.jobs if not self.needs[item.path]), None)
+        if item is not None:
             self.jobs.remove(item)
-            yield item
+        return item
 
     def done(self, finished: PlannedJob) -> None:
         for needs in self.needs.values():
