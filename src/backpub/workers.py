@@ -96,6 +96,10 @@ class Waiting:
         self.needs = {
             item.path: {f"{item.format_name}/{output}" for output in item.job.inputs} & making for item in dirty
         }
+        self.made_from: dict[str, list[str]] = {}  # a dirty input's path: the jobs waiting for it
+        for path, needs in self.needs.items():
+            for needed in needs:
+                self.made_from.setdefault(needed, []).append(path)
 
     def __bool__(self) -> bool:
         return bool(self.jobs)
@@ -108,8 +112,8 @@ class Waiting:
         return item
 
     def done(self, finished: PlannedJob) -> None:
-        for needs in self.needs.values():
-            needs.discard(finished.path)
+        for path in self.made_from.get(finished.path, ()):
+            self.needs[path].discard(finished.path)
 
 
 def _died(item: PlannedJob) -> str:
