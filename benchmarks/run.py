@@ -299,7 +299,9 @@ class Bench:
     def book(self) -> None:
         clean(self.project)
         cold = build(self.project, ["epub"])
-        warm = build(self.project, ["epub"], "--no-cache")
+        for book in (self.project / "outputs" / "epub").glob("*.epub"):
+            book.unlink()  # rendered again, with the model cache the cold build left
+        warm = build(self.project, ["epub"])
         pandoc = shutil.which("pandoc")
         what = f"{self.size.episodes}-episode book (`-f epub`, cold) vs Pandoc on the same text"
         if pandoc is None:
@@ -348,7 +350,7 @@ class Bench:
             ratio_met(memory_ratio, 1 / 3),
         )
         self.table.add(
-            "the book with the model cache warm (`-f epub --no-cache`)",
+            "the book with the model cache warm (its file deleted, built again)",
             f"{warm.seconds:.2f} s, {warm.max_rss_mb:.0f} MB ({warm.seconds / theirs.seconds:.2f}x, "
             f"{warm.max_rss_mb / theirs.max_rss_mb:.2f}x)",
         )
