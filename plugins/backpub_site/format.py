@@ -57,13 +57,21 @@ class SiteFormat(Format):
 
         return SitePlan(publication, self.context.as_of, self.context.formats)
 
+    def _planned(self, publication: Publication):
+        """The plan and its pages, made once per publication: jobs() makes them and the render workers, forked
+        after planning, inherit them instead of working out every page's related articles again."""
+        made = getattr(self, "_made", None)
+        if made is None or made[0] is not publication:
+            plan = self.plan(publication)
+            made = self._made = (publication, plan, plan.pages())
+        return made[1], made[2]
+
     def jobs(self, publication: Publication) -> list[Job]:
         from backpub_site.plan import MEDIA_FOLDER, STATIC_FOLDER
         from backpub_site.render import STATIC, template_files
 
-        plan = self.plan(publication)
+        plan, pages = self._planned(publication)
         theme = self.context.theme_dir(self.name)
-        pages = plan.pages()
         catalogues = self.messages(publication).files()
         jobs = [
             Job(
@@ -140,8 +148,8 @@ class SiteFormat(Format):
     def prepare(self, publication: Publication) -> None:
         from backpub_site.render import PageRenderer, environment
 
-        self._plan = self.plan(publication)
-        self._pages = {page.output: page for page in self._plan.pages()}
+        self._plan, pages = self._planned(publication)
+        self._pages = {page.output: page for page in pages}
         words = self.messages(publication)
         env = environment(self.context.theme_dir(self.name), words)
         self._renderer = PageRenderer(publication, self._plan, env)

@@ -10,7 +10,7 @@ from functools import cached_property
 
 from backpub import N_, Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment
 from backpub import references as markdown_references
-from backpub_site.related import reference_graph, related
+from backpub_site.related import Ranking, reference_graph, related
 
 LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
 """The kinds that get a page each and an index page, in the order the navigation shows them."""
@@ -86,6 +86,7 @@ class SitePlan:
         self.released = publication.released_episodes(as_of)
         self.released_ids = frozenset(episode.id for episode in self.released)
         self.positions = {episode.id: index for index, episode in enumerate(self.released)}
+        self._related: dict[str, list[str]] = {}
 
     # -- what is linkable ------------------------------------------------------------------------
 
@@ -229,9 +230,20 @@ class SitePlan:
         entities = self.publication.entities
         return reference_graph(e for e in entities if not isinstance(e, Episode) or e.id in self.released_ids)
 
+    @cached_property
+    def ranking(self) -> Ranking:
+        """The graph's tie-break order, shared by every page's related articles."""
+        return Ranking(self.graph, self.publication.by_id)
+
     def related_articles(self, entity: Entity) -> list[str]:
         """Up to five pages related to an episode or protocol page, beyond what the page already lists: an
-        episode's hand-picked related episodes first, then pages that share the most entities with it."""
+        episode's hand-picked related episodes first, then pages that share the most entities with it (worked
+        out once per entity: planning needs them, and so does the page's render)."""
+        if entity.id not in self._related:
+            self._related[entity.id] = self._related_articles(entity)
+        return self._related[entity.id]
+
+    def _related_articles(self, entity: Entity) -> list[str]:
         if isinstance(entity, Episode):
             first, listed = [e.id for e in self.related(entity)], self.covered(entity)
         elif isinstance(entity, Protocol):
@@ -239,7 +251,9 @@ class SitePlan:
         else:
             return []
         by_id = self.publication.by_id
-        return related(entity.id, self.graph, by_id, eligible=self.has_page, exclude=listed, first=first)
+        return related(
+            entity.id, self.graph, by_id, eligible=self.has_page, exclude=listed, first=first, ranking=self.ranking
+        )
 
     def neighbours(self, episode: Episode) -> tuple[Episode | None, Episode | None]:
         """The released episodes before and after this one."""
@@ -262,7 +276,15 @@ class SitePlan:
 
     def covering_episodes(self, entity: Entity) -> list[Episode]:
         """Released episodes that cover the entity, newest first."""
-        return [episode for episode in reversed(self.released) if entity.id in episode.covers]
+        return list(self._covering.get(entity.id, ()))
+
+    @cached_property
+    def _covering(self) -> dict[str, list[Episode]]:
+        covering: dict[str, list[Episode]] = {}
+        for episode in reversed(self.released):
+            for entity_id in dict.fromkeys(episode.covers):
+                covering.setdefault(entity_id, []).append(episode)
+        return covering
 
     @staticmethod
     def markdown_of(entity: Entity) -> list[str]:

@@ -3,9 +3,11 @@ changed, and keep the stamp that lets an unchanged build finish at once."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -60,13 +62,27 @@ def build_session(
             website,
             rerender=not session.use_cache,
         )
-        report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
+        with _model_out_of_the_collectors_sight():
+            report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
         report.warnings = warnings
         report.counts = session.validation.counts
         report.notes = _notes(session) + _unresolved_links(session, names)
         report.seconds = time.perf_counter() - started
         _record(session, requested, instances, report)
     return report
+
+
+@contextlib.contextmanager
+def _model_out_of_the_collectors_sight() -> Iterator[None]:
+    """The loaded programme lives as long as the build: frozen, the garbage collections that rendering sets off
+    (here and in the workers forked from here) no longer walk all of it each time, which made rendering a large
+    programme grow faster than its size. Unfrozen after, so a long-running process (a preview) frees it."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _notes(session: Session) -> list[str]:

@@ -33,7 +33,7 @@ class CrossChecks:
         for entity in self.entities:
             record = self.records[entity.id]
             self._check_references(entity, record, ids)
-            self._check_assets(entity, record)
+            self._check_assets(entity, record, ids)
             self._check_body(entity, record, ids)
             self._check_review(entity, record, programme, as_of)
             for line, col, name in scaffold.placeholders(record):
@@ -104,12 +104,12 @@ class CrossChecks:
                 message = f"{target!r} is {_a(found.kind)}, but this field takes {_a(wanted)}"
             self.error(record, *record.mark(loc), message, entity.id)
 
-    def _check_assets(self, entity: Entity, record: Record) -> None:
+    def _check_assets(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
         for loc, path in fields.asset_paths(entity):
             self._check_asset(record, loc, path, entity.id)
         for loc, text in fields.markdown_texts(entity):
             if loc != ("body",):
-                self._check_markdown(record, loc, text, entity.id)
+                self._check_markdown(record, loc, text, entity.id, ids)
 
     def _check_asset(self, record: Record, loc: tuple, relative: str, entity_id: str | None) -> None:
         problem = markdown.asset_path_problem(relative)

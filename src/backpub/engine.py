@@ -96,8 +96,9 @@ class Engine:
             dirty = [
                 p for p in planned if self.rerender or outputs.get(p.path) != self._entry(p) or not writer.keep(p.path)
             ]
+            rendering = {id(item) for item in dirty}  # a set: `item in dirty` made planning quadratic
             for item in planned:
-                if item not in dirty:
+                if id(item) not in rendering:
                     report.formats[item.format_name].unchanged += 1
             self._render_all(dirty, writer, report, workers, progress)
             self._count_removed(planned, report)

@@ -87,9 +87,11 @@ def load(
     digest = content_digest or folder_digest(content_dir.resolve())
     key = _load_key(digest, content_dir.resolve(), base.resolve(), as_of, settings.digest())
     cached = store.get(MODEL_ENTRY, key)
+    # The facts too when the model is reused: formats plan with them (a book's images, a page's links), and
+    # without them every text would be parsed again just to plan.
+    markdown.remember_facts(store.get(FACTS_ENTRY, "facts"))
     if isinstance(cached, Validation):
         return cached
-    markdown.remember_facts(store.get(FACTS_ENTRY, "facts"))
     validation = _Loader(content_dir.resolve(), base, settings).run(as_of)
     store.put(MODEL_ENTRY, key, validation)
     store.put(FACTS_ENTRY, "facts", markdown.facts_in_use())

@@ -11,7 +11,7 @@ from site_testkit import Built, build_project
 from backpub.model import Episode
 from backpub.validation import load
 from backpub_site.plan import SitePlan
-from backpub_site.related import reference_graph, related
+from backpub_site.related import KIND_ORDER, Ranking, reference_graph, related
 from backpub_testkit import ROOTS
 
 
@@ -100,3 +100,53 @@ def test_scores_count_shared_neighbours_weighted_by_how_much_they_link():
     assert related("a", graph, entities, eligible=eligible) == ["b", "c", "d", "e"]  # d and e tie: by title
     assert related("a", graph, entities, eligible=eligible, limit=2) == ["b", "c"]
     assert related("a", graph, entities, eligible=eligible, exclude=["b"], first=["e"]) == ["e", "c", "d"]
+
+
+def naive_related(entity_id, graph, entities, *, eligible, exclude=(), first=(), limit=5):
+    """The definition, candidate by candidate: what the grouped scoring must give."""
+    chosen = [i for i in dict.fromkeys(first) if i != entity_id][:limit]
+    skip = {entity_id, *exclude, *chosen}
+    neighbours = graph.get(entity_id, set())
+    candidates = set(neighbours).union(*(graph[n] for n in neighbours))
+    scored = []
+    for candidate in candidates - skip:
+        entity = entities[candidate]
+        if eligible(entity):
+            shared = sorted(neighbours & graph[candidate])
+            score = (1.0 if candidate in neighbours else 0.0) + sum(1 / len(graph[n]) for n in shared)
+            scored.append((-score, KIND_ORDER.get(entity.kind, 99), entity.title.casefold(), candidate))
+    return chosen + [candidate for *_, candidate in sorted(scored)][: limit - len(chosen)]
+
+
+def has_page(entity) -> bool:
+    return entity.page
+
+
+def test_grouped_scoring_gives_the_definitions_list_on_random_graphs():
+    from types import SimpleNamespace
+
+    kinds = ["concept", "episode", "protocol", "handout"]
+    for seed in range(40):
+        rng = random.Random(seed)
+        nodes = [f"n{i}" for i in range(rng.randint(2, 40))]
+        graph = {node: set() for node in nodes}
+        for _ in range(rng.randint(0, 120)):
+            a, b = rng.sample(nodes, 2)
+            graph[a].add(b)
+            graph[b].add(a)
+        # few distinct titles and kinds, so ties are common and the tie-break is exercised
+        entities = {
+            n: SimpleNamespace(kind=rng.choice(kinds), title=rng.choice("ABCab"), page=rng.random() > 0.25)
+            for n in nodes
+        }
+        ranking = Ranking(graph, entities)
+        for node in nodes:
+            exclude = rng.sample(nodes, rng.randint(0, min(3, len(nodes))))
+            first = rng.sample(nodes, rng.randint(0, 2))
+            limit = rng.randint(1, 6)
+            expected = naive_related(
+                node, graph, entities, eligible=has_page, exclude=exclude, first=first, limit=limit
+            )
+            ours = related(node, graph, entities, eligible=has_page, exclude=exclude, first=first, limit=limit,
+                           ranking=ranking)  # fmt: skip
+            assert ours == expected, (seed, node)

@@ -1,0 +1,108 @@
+"""The benchmark's own logic (benchmarks/run.py and probes.py), without timing anything."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from backpub_testkit import REPO
+
+
+def load(name: str):
+    """A benchmark script as a module of its own name (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", REPO / "benchmarks" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+run = load("run")
+probes = load("probes")
+
+
+def test_pack_ratios_compare_each_pack_with_its_own_clinics_editions() -> None:
+    times = {
+        "a.pdf": 9.0,  # the plain edition belongs to no pack
+        "clinic-1/a.pdf": 1.0,
+        "clinic-1/b.pdf": 3.0,
+        "clinic-1/pack.pdf": 0.5,
+        "clinic-2/a.pdf": 2.0,
+        "clinic-2/pack.pdf": 4.0,
+    }
+    assert run.pack_ratios(times) == {"clinic-1": (0.5, 4.0, 2), "clinic-2": (4.0, 2.0, 1)}
+
+
+def test_editions_are_every_handout_pdf_but_the_packs() -> None:
+    assert probes.is_edition("handout.pdf")
+    assert probes.is_edition("clinic/handout.pdf")
+    assert not probes.is_edition("clinic/pack.pdf")
+    assert not probes.is_edition("clinic/notes.txt")
+
+
+def test_the_job_log_keeps_the_last_time_of_each_output(tmp_path: Path) -> None:
+    log = tmp_path / "jobs.jsonl"
+    lines = [
+        {"output": "a.pdf", "seconds": 1.0},
+        {"output": "b.pdf", "seconds": 2.0},
+        {"output": "a.pdf", "seconds": 3},
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert run.read_job_log(log) == {"a.pdf": 3, "b.pdf": 2.0}
+    assert run.read_job_log(tmp_path / "missing.jsonl") == {}
+
+
+def test_entity_links_point_at_the_books_headings_or_become_text() -> None:
+    text = "See [the drill](@wall-drill) and [a handout](@some-handout), or [the site](https://example.org)."
+    assert probes.pandoc_links(text, {"wall-drill"}) == (
+        "See [the drill](#wall-drill) and a handout, or [the site](https://example.org)."
+    )
+
+
+def write_entity(folder: Path, name: str, front: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.md").write_text(f"---\n{front}---\nBody.\n")
+
+
+def test_the_shipped_content_edits_are_chosen_from_the_content(tmp_path: Path) -> None:
+    for name in ("p-1", "p-2", "p-3"):
+        write_entity(tmp_path / "protocols", name, "title: x\n")
+    sections = "sections:\n  - heading: h\n    entities: [p-2, concept-1, {}]\n"
+    write_entity(tmp_path / "handouts", "h-1", "episode: e-9\n" + sections.format("p-3"))
+    write_entity(tmp_path / "handouts", "h-2", sections.format("p-1"))
+    write_entity(tmp_path / "handouts", "h-3", sections.format("p-3"))
+    write_entity(tmp_path / "episodes", "e-1", "release: 2026-11-15\n")
+    write_entity(tmp_path / "episodes", "e-9", "release: 2026-11-22\n")
+    assert run.shown_protocols(tmp_path) == {"p-1": 1, "p-2": 3, "p-3": 2}
+    assert run.most_shown_protocol(tmp_path) == ("p-2", 3)
+    assert run.named_episode(tmp_path) == "e-9"
+    assert run.latest_release(tmp_path) == "2026-11-22"
+
+
+def test_the_table_prints_every_row_with_its_verdict_in_markdown() -> None:
+    table = run.Table()
+    table.add("met", "1 s", "< 2 s", True)
+    table.add("missed", "3 s", "< 2 s", False)
+    table.add("shown", "4 s")
+    assert table.markdown().splitlines()[2:] == ["| met | 1 s | < 2 s | yes |", "| missed | 3 s | < 2 s | NO |",
+                                                 "| shown | 4 s |  |  |"]  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "rows"), [([], run.DEFAULT_ROWS), (["--tests"], (*run.DEFAULT_ROWS, "tests"))])
+def test_the_default_run_leaves_the_test_suite_and_the_serial_build_out(argv: list[str], rows: tuple) -> None:
+    args = run.parse(argv)
+    assert tuple(args.rows) == rows
+    assert (args.episodes, args.handouts, args.clinics, args.growth_episodes) == (500, 100, 3, 5000)
+
+
+def test_quick_sizes_and_a_choice_of_rows() -> None:
+    args = run.parse(["--quick", "--only", "book,help"])
+    assert args.rows == ["book", "help"]
+    assert args.episodes < 500 and args.growth_episodes == 10 * args.episodes
+    with pytest.raises(SystemExit):
+        run.parse(["--only", "no-such-row"])
