@@ -38,6 +38,7 @@ class OutputWriter:
         self.staging = self.output_dir.with_name(f".{self.output_dir.name}.staging-{os.getpid()}")
         self.written: set[str] = set()
         self.new_files: list[Path] = []
+        self._folders: set[Path] = set()  # folders made in the staging tree (a big build writes thousands of files)
 
     def __enter__(self) -> OutputWriter:
         try:
@@ -99,7 +100,9 @@ class OutputWriter:
             raise BackpubError(f"two jobs write the same output file {relative!r}")
         self.written.add(relative)
         target = self.staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         return target
 
     def commit(self) -> None:

@@ -10,6 +10,7 @@ import os
 import signal
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -90,8 +91,8 @@ class Waiting:
                 feeds.setdefault(f"{item.format_name}/{output}", index)
         # Inputs first, grouped by the job made from them (a clinic's handouts, so its pack can start while
         # others render); then big jobs (the book), so no long job starts last and leaves a core idle.
-        self.jobs = sorted(
-            dirty, key=lambda item: (item.path not in feeds, feeds.get(item.path, 0), -len(item.job.entities))
+        self.jobs = deque(
+            sorted(dirty, key=lambda item: (item.path not in feeds, feeds.get(item.path, 0), -len(item.job.entities)))
         )
         self.needs = {
             item.path: {f"{item.format_name}/{output}" for output in item.job.inputs} & making for item in dirty
@@ -106,10 +107,11 @@ class Waiting:
 
     def take(self) -> PlannedJob | None:
         """The first job whose inputs are done (None when none is, yet or at all), no longer waiting."""
-        item = next((item for item in self.jobs if not self.needs[item.path]), None)
-        if item is not None:
-            self.jobs.remove(item)
-        return item
+        for index, item in enumerate(self.jobs):
+            if not self.needs[item.path]:
+                del self.jobs[index]  # (almost always the first: O(1) on a deque)
+                return item
+        return None
 
     def done(self, finished: PlannedJob) -> None:
         for path in self.made_from.get(finished.path, ()):
