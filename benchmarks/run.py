@@ -18,14 +18,17 @@ The rows (keys for --only in brackets):
   packs excluded), timed in two processes at once, each taking every other edition; the floor is the sum of
   the seconds over 2 (the wall clock of a perfect 2-process pool). Measured once: it takes minutes.
 - [episode-edit], [protocol-edit] on a copy of the shipped content/, `-f pdf`: an episode's article edited
-  (the episode a handout names), then the body of the protocol most handouts show. A PDF prints the edit when
+  (the episode a handout names), then the body of the protocol most handouts show, then its first step (the
+  body is left to the QR code on a sheet; the steps are printed wherever the protocol is shown, and not where
+  it is only named in a list). After each edit a PDF re-rendered must print it: a PDF prints the edit when
   pdftotext finds the appended marker word in it after the rebuild; the re-rendered PDFs must be those.
 - [nonpdf] the cold build of json, epub, feed, newsletter and site (after `backpub clean`), `--jobs 2`: CPU.
 - [book] `backpub build -f epub` cold (after `backpub clean`: no model cache, so it validates from scratch)
   against `pandoc -f markdown -t epub3 --epub-cover-image COVER --metadata title=... --metadata lang=...`
   on the book's text as one Markdown file (benchmarks/probes.py `book_markdown` says exactly what it holds)
   with the same cover image: wall clock and peak memory. The warm figure (model cache kept) is shown too.
-- [growth] the [nonpdf] build at --growth-episodes against --episodes: wall clock and CPU ratios.
+- [growth] the [nonpdf] build at --growth-middle and --growth-episodes against --episodes: wall clock and CPU
+  at each size, and the ratio of the largest to --episodes.
 - [help] `backpub --help`, the whole process, median of 10.
 - [tests] with --tests only: the suite as scripts/test runs it (pytest, 2 workers), wall clock.
 - [validate], [noop], [edit]: `backpub validate` cold, the no-op rebuild, one synthetic episode edited.
@@ -444,25 +447,29 @@ class Bench:
 
     def growth(self) -> None:
         small = self.nonpdf_run
-        big_size = Size(episodes=self.args.growth_episodes, handouts=self.args.handouts, clinics=self.args.clinics)
-        log(f"generating {big_size}")
-        big_project = self.workdir / "growth"
-        generate(big_project, big_size)
-        big = build(big_project, self.non_pdf, "--jobs", "2")
-        shutil.rmtree(big_project, ignore_errors=True)
-        factor = big_size.episodes / self.size.episodes
-        what = f"non-PDF growth {self.size.episodes} -> {big_size.episodes} episodes (cold, `--jobs 2`)"
         assert small is not None
-        limit = 1.05 * factor  # 10.5x for ten times the episodes
+        runs = [(self.size.episodes, small)]
+        for episodes in sorted({self.args.growth_middle, self.args.growth_episodes} - {self.size.episodes}):
+            size = Size(episodes=episodes, handouts=self.args.handouts, clinics=self.args.clinics)
+            log(f"generating {size}")
+            project = self.workdir / f"growth-{episodes}"
+            generate(project, size)
+            runs.append((episodes, build(project, self.non_pdf, "--jobs", "2")))
+            shutil.rmtree(project, ignore_errors=True)
+        (first, _), (last, big) = runs[0], runs[-1]
+        limit = 1.05 * last / first  # 10.5x for ten times the episodes
+        what = f"non-PDF growth {first} -> {last} episodes (cold, `--jobs 2`)"
+        steps = " -> ".join(f"{episodes}: {run.seconds:.1f} s" for episodes, run in runs)
+        cpu_steps = " -> ".join(f"{episodes}: {run.cpu_seconds:.1f} s" for episodes, run in runs)
         self.table.add(
             what + ": time",
-            f"{small.seconds:.1f} s -> {big.seconds:.1f} s ({big.seconds / small.seconds:.2f}x)",
+            f"{steps} ({big.seconds / small.seconds:.2f}x)",
             f"<= {limit:.1f}x",
             ratio_met(big.seconds / small.seconds, limit),
         )
         self.table.add(
             what + ": CPU",
-            f"{small.cpu_seconds:.1f} s -> {big.cpu_seconds:.1f} s ({big.cpu_seconds / small.cpu_seconds:.2f}x)",
+            f"{cpu_steps} ({big.cpu_seconds / small.cpu_seconds:.2f}x)",
             f"<= {limit:.1f}x",
             ratio_met(big.cpu_seconds / small.cpu_seconds, limit),
         )
@@ -487,20 +494,35 @@ class Bench:
             )
         if self.wants("protocol-edit"):
             protocol, handouts = most_shown_protocol(content)
-            append_to_body(content / "protocols" / f"{protocol}.md", EDIT)
-            run = build(project, ["pdf"], "--jobs", "2", as_of=as_of)
-            again = {path.removeprefix("pdf/") for path in rendered(run, "pdf")}
-            printing = self._pdfs_printing_marker(project / "outputs" / "pdf")
-            if printing is None:
-                self.table.add("editing a protocol's body (shipped content)", "pdftotext is not installed", "")
-                return
-            self.table.add(
-                f"editing a protocol's body (shipped content: {protocol}, shown in {handouts} handouts)",
-                f"{len(again)} of {total} PDFs re-rendered; {len(printing)} print the body"
-                + ("" if again == printing else f" (re-rendered only: {sorted(again - printing)})"),
-                "only the PDFs that print the body",
-                again == printing,
+            path = content / "protocols" / f"{protocol}.md"
+            # Its body (which a sheet leaves to the QR code), then its first step (which every PDF showing the
+            # protocol prints, and those that only name it in a list do not).
+            append_to_body(path, EDIT)
+            self._protocol_row(
+                project,
+                as_of,
+                total,
+                f"editing a protocol's body ({protocol}, shown in {handouts} handout{'' if handouts == 1 else 's'})",
             )
+            first_step = front_matter(path)["steps"][0]
+            path.write_text(path.read_text().replace(first_step, f"{first_step} ({MARKER} step)", 1))
+            self._protocol_row(project, as_of, total, f"editing that protocol's first step ({protocol})")
+
+    def _protocol_row(self, project: Path, as_of: str, total: int, what: str) -> None:
+        """Rebuild after an edit carrying MARKER: the PDFs re-rendered must be exactly those whose text has it."""
+        run = build(project, ["pdf"], "--jobs", "2", as_of=as_of)
+        again = {path.removeprefix("pdf/") for path in rendered(run, "pdf")}
+        printing = self._pdfs_printing_marker(project / "outputs" / "pdf")
+        if printing is None:
+            self.table.add(f"{what} (shipped content)", "pdftotext is not installed", "")
+            return
+        self.table.add(
+            f"{what} (shipped content)",
+            f"{len(again)} of {total} PDFs re-rendered; {len(printing)} print it"
+            + ("" if again == printing else f" (re-rendered only: {sorted(again - printing)})"),
+            "only the PDFs that print it",
+            again == printing,
+        )
 
     @staticmethod
     def _pdfs_printing_marker(folder: Path) -> set[str] | None:
@@ -542,14 +564,15 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--handouts", type=int, default=None, help="default 100 (3 with --quick)")
     parser.add_argument("--clinics", type=int, default=None, help="default 3 (2 with --quick)")
     parser.add_argument("--growth-episodes", type=int, default=None, help="default 5000 (200 with --quick)")
+    parser.add_argument("--growth-middle", type=int, default=None, help="default 2000 (100 with --quick)")
     parser.add_argument("--quick", action="store_true", help="Tiny sizes: checks the benchmark, measures little.")
     parser.add_argument("--only", help=f"Comma-separated rows: {', '.join(DEFAULT_ROWS + OPTIONAL_ROWS)}.")
     parser.add_argument("--tests", action="store_true", help="Also time the test suite.")
     parser.add_argument("--serial", action="store_true", help="Also time a cold build with --jobs 1.")
     parser.add_argument("--workdir", type=Path, help="Where to generate the projects (default: a temporary folder).")
     args = parser.parse_args(argv)
-    quick = {"episodes": 20, "handouts": 3, "clinics": 2, "growth_episodes": 200}
-    full = {"episodes": 500, "handouts": 100, "clinics": 3, "growth_episodes": 5000}
+    quick = {"episodes": 20, "handouts": 3, "clinics": 2, "growth_episodes": 200, "growth_middle": 100}
+    full = {"episodes": 500, "handouts": 100, "clinics": 3, "growth_episodes": 5000, "growth_middle": 2000}
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
