@@ -76,6 +76,7 @@ class Engine:
         self.rerender = rerender
         """Render every job of these formats whatever the cache says (`--no-cache`); other formats' records stay."""
         self._file_hashes: dict[Path, str] = {}
+        self._digests: dict[Any, str] = {}
 
     def run(self, workers: int, progress: Progress) -> BuildReport:
         remove_stale_siblings(self.output_dir)  # a killed build's trees go even when nothing needs rendering
@@ -195,19 +196,14 @@ class Engine:
         if unknown:
             raise PluginError(instance.name, f"job {job.output!r} depends on unknown entities {unknown}")
         payload = {
-            "format": [
-                instance.name,
-                instance.version,
-                _code_hash(type(instance)),
-                instance.options.model_dump(mode="json"),
-            ],
+            "format": self._format_digest(instance),
             "job": [job.output, _jsonable(job.args), _jsonable(job.values)],
             "programme": self.publication.programme_hash,
             "links": self._links_hash,
             "entities": {entity_id: hashes[entity_id] for entity_id in sorted(job.entities)},
             "fields": self._field_payload(instance, job),
-            "assets": {path: self._hash_file(self.publication.asset(path)) for path in sorted(job.assets)},
-            "templates": {str(path): self._hash_file(Path(path)) for path in sorted(job.templates, key=str)},
+            "assets": self._files_digest(frozenset(job.assets), self.publication.asset),
+            "templates": self._files_digest(frozenset(job.templates), Path),
         }
         if job.inputs:  # (only then, so jobs made from nothing keep the fingerprints they had before inputs)
             payload["inputs"] = [[output, inputs[output]] for output in job.inputs]
@@ -227,6 +223,25 @@ class Engine:
                 )
             payload[entity_id] = {name: digests[name] for name in sorted(names)}
         return payload
+
+    def _format_digest(self, instance: Format) -> str:
+        """The format's name, version, code and options: the same for all its jobs, so worked out once."""
+        if instance.name not in self._digests:
+            described = [
+                instance.name,
+                instance.version,
+                _code_hash(type(instance)),
+                instance.options.model_dump(mode="json"),
+            ]
+            self._digests[instance.name] = _digest(described)
+        return self._digests[instance.name]
+
+    def _files_digest(self, files: frozenset[Any], locate: Callable[[Any], Path]) -> str:
+        """A digest of some files' contents by name; jobs of a format share their sets, so each set once."""
+        key = (locate, files)
+        if key not in self._digests:
+            self._digests[key] = _digest({str(name): self._hash_file(locate(name)) for name in sorted(files, key=str)})
+        return self._digests[key]
 
     @functools.cached_property
     def _links_hash(self) -> str:
@@ -331,6 +346,10 @@ def _code_hash(cls: type) -> str:
         return ""
     folder = code_folder(cls)
     return folder_digest(folder)[:20] if folder else hashlib.sha256(source.read_bytes()).hexdigest()[:20]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
