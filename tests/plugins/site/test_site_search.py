@@ -16,9 +16,11 @@ from backpub_testkit import edit
 
 
 def _wait(driver, condition, timeout: float = 10):
+    """Until `condition` holds, looking every 20 ms: WebDriverWait's default half second would add up to about
+    that much to every search, whose results show 120 ms after the last key."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, poll_frequency=0.02).until(condition)
 
 
 def _type_and_get_results(driver, text: str) -> list:
