@@ -104,7 +104,7 @@ class Preview:
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
         self.rebuild()
-        for target in (self.server.serve_forever, self._watch):
+        for target in (self._serve, self._watch):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -116,6 +116,10 @@ class Preview:
         self.server.server_close()
         for thread in self.threads:
             thread.join(timeout=10)
+
+    def _serve(self) -> None:
+        # Polled every 50 ms, not the standard half second: stop() (Ctrl-C) waits for this loop to notice.
+        self.server.serve_forever(poll_interval=0.05)
 
     def serve_forever(self) -> None:
         """Say where, start, then block until interrupted (Ctrl-C), which may come at any moment."""
