@@ -37,6 +37,25 @@ SLOWEST_FIRST = (
 )
 
 
+SAME_WORKER = {"tests/plugins/site/test_site_search.py": "tests/plugins/site/test_site_accessibility.py"}
+"""Files handed to the same worker as another file, as one unit: both drive the one headless Chromium of a session
+fixture, which takes seconds to start."""
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile`, except that the files in SAME_WORKER go with their partner."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return SAME_WORKER.get(file, file)
+
+    return Scheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the slowest files first; every file keeps its own order, and the others keep theirs."""
     rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}

@@ -36,9 +36,10 @@ def served(shipped_site: Built) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Headless Chromium through chromedriver, with no network beyond loopback in use."""
+    """Headless Chromium through chromedriver, with no network beyond loopback in use; one for the session (the
+    files that use it run in one worker: SAME_WORKER in tests/conftest.py)."""
     require(CHROMIUM.is_file() and CHROMEDRIVER.is_file(), "chromium and chromium-driver (apt)")
     require(AXE.is_file(), f"axe-core ({AXE})")
     require(importlib.util.find_spec("selenium") is not None, "selenium (the test extra)")
