@@ -23,15 +23,15 @@ pytest_plugins = ["backpub.testing"]  # the fixtures backpub offers plugin autho
 # long file alone while the other is done.
 SLOWEST_FIRST = (
     "tests/plugins/pdf/test_pdf_content.py",
-    "tests/hardening/test_hardening_properties.py",
-    "tests/hardening/test_killed_build.py",
-    "tests/plugins/epub/test_epub_book.py",
-    "tests/plugins/site/test_site_accessibility.py",
+    "tests/plugins/site/test_site_accessibility.py",  # with test_site_search.py (SAME_WORKER below)
     "tests/plugins/site/test_site_search.py",
+    "tests/hardening/test_hardening_properties.py",
+    "tests/plugins/epub/test_epub_book.py",
+    "tests/hardening/test_killed_build.py",
     "tests/plugins/pdf/test_pdf_dependencies.py",
     "tests/plugins/newsletter/test_newsletter_send.py",
-    "tests/test_second_programme.py",
     "tests/hardening/test_corpus_broken.py",
+    "tests/test_second_programme.py",
     "tests/plugins/pdf/test_pdf_build.py",
     "tests/hardening/test_faults_build.py",
 )
