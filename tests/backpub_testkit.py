@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import socketserver
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,3 +45,11 @@ def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callabl
                 raise
             (folder / ".made").touch()
     return folder
+
+
+def serve_in_thread(server: socketserver.BaseServer) -> threading.Thread:
+    """Serve in a daemon thread whose loop notices `server.shutdown()` within 10 ms: with serve_forever's default
+    half-second poll, every test that stops a server would wait up to that long for it."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    return thread

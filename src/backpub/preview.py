@@ -112,7 +112,7 @@ class Preview:
         self._thread(self._watch)
         self.watching.wait()
         self.rebuild()
-        self.serving = self._thread(self.server.serve_forever)
+        self.serving = self._thread(self._serve)
 
     def _thread(self, target) -> threading.Thread:
         thread = threading.Thread(target=target, daemon=True)
@@ -127,6 +127,10 @@ class Preview:
         self.server.server_close()
         for thread in self.threads:
             thread.join(timeout=10)
+
+    def _serve(self) -> None:
+        # Polled every 50 ms, not the standard half second: stop() (Ctrl-C) waits for this loop to notice.
+        self.server.serve_forever(poll_interval=0.05)
 
     def serve_forever(self) -> None:
         """Say where, start, then block until interrupted (Ctrl-C), which may come at any moment."""

@@ -132,7 +132,7 @@ def test_no_op_build_of_every_format_imports_neither_the_model_nor_a_renderer(pr
     assert [name for name in modules if name.startswith("backpub.model")] == []
 
 
-def test_benchmark_generator_output_validates(tmp_path: Path) -> None:
+def test_benchmark_generator_output_validates(tmp_path: Path, run_cli) -> None:
     generator = REPO / "benchmarks" / "generate.py"
     subprocess.run(
         [sys.executable, str(generator), str(tmp_path), "--episodes", "6", "--handouts", "3", "--clinics", "2"],
@@ -150,10 +150,5 @@ def test_benchmark_generator_output_validates(tmp_path: Path) -> None:
     shown = [entity for handout in publication.handouts for section in handout.sections for entity in section.entities]
     assert max(shown.count(p.id) for p in publication.protocols) >= 2
     assert all(entity.title.startswith("Synthetic") for entity in publication.entities)
-    cli = subprocess.run(
-        [sys.executable, "-m", "backpub", "validate", "content", "--as-of", AS_OF.isoformat()],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert cli.returncode == 0, cli.stderr
+    cli = run_cli("validate", "content", "--as-of", AS_OF.isoformat(), cwd=tmp_path)
+    assert cli.exit_code == 0, cli.output

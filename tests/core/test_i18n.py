@@ -7,7 +7,6 @@ import email
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from datetime import date
 from email import policy
@@ -186,18 +185,13 @@ def test_a_theme_overrides_one_message(german):
     assert "Schritte" in page  # the rest still comes from the catalogue
 
 
-def test_validate_warns_about_an_untranslated_message_naming_it_and_the_format(german):
+def test_validate_warns_about_an_untranslated_message_naming_it_and_the_format(german, run_cli):
     _po(german / "theme" / "feed" / "locale", "en", {"Heard on the radio": "Heard on the radio"})
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "backpub", "validate", str(german / "content"), "--as-of", AS_OF.isoformat()],
-            capture_output=True,
-            text=True,
-            cwd=german,
-        )
+        result = run_cli("validate", str(german / "content"), "--as-of", AS_OF.isoformat(), cwd=german)
     finally:
         shutil.rmtree(german / "theme" / "feed")
-    output = result.stdout + result.stderr
+    output = result.output
     assert "[feed]" in output and "'Heard on the radio'" in output and "German" in output, output
     assert "[site]" not in output or "Heard on the radio" not in output.split("[site]")[1].split("\n")[0]
 

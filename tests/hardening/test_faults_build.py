@@ -83,14 +83,14 @@ def probe_files(project: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((project / "outputs" / "probe").glob("*.txt"))}
 
 
-def test_a_plugin_that_raises_part_way_names_format_and_job_and_changes_nothing(probe_project, tmp_path):
+def test_a_plugin_that_raises_part_way_names_format_and_job_and_changes_nothing(probe_project, tmp_path, run_cli):
     before = tree(probe_project / "outputs")
     log = tmp_path / "rendered.log"
-    process = start_build(probe_project, PROBE_GEN="second", PROBE_RAISE="4", PROBE_LOG=log)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 1
+    env = {"PROBE_GEN": "second", "PROBE_RAISE": "4", "PROBE_LOG": str(log)}
+    result = run_cli("build", "--as-of", AS_OF, "--jobs", "1", "-q", "-f", "probe", cwd=probe_project, env=env)
+    assert result.exit_code == 1
     assert log.read_text().split() == ["part-1.txt", "part-2.txt", "part-3.txt"]  # it failed part-way
-    message = err.decode()
+    message = result.stderr
     assert "plugin 'probe': crashed while rendering probe/part-4.txt: RuntimeError: probe failure in part 4" in message
     assert "Traceback" not in message
     assert tree(probe_project / "outputs") == before

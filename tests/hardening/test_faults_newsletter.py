@@ -62,11 +62,21 @@ def send(project: Path, address: str, *extra: str, arm: Callable[[subprocess.Pop
     return process.returncode, output.decode()
 
 
+def resume(run_cli, project: Path, address: str, *extra: str) -> tuple[int, str]:
+    """A run after the kills, in the test's process: only the killed runs need processes of their own."""
+    result = run_cli(
+        *send_args(project / "subscribers.csv", address, *extra),
+        cwd=project,
+        env={"BACKPUB_UNSUBSCRIBE_SECRET": SECRET},
+    )
+    return result.exit_code, result.output
+
+
 def copies(recorder: Recorder) -> dict[str, int]:
     return {rcpt: len(items) for rcpt, items in recorder.by_recipient().items()}
 
 
-def test_kills_before_any_send_mid_way_and_near_the_end_then_resume_sends_everyone_once(project, server):
+def test_kills_before_any_send_mid_way_and_near_the_end_then_resume_sends_everyone_once(project, server, run_cli):
     recorder, address = server
     subscribers = write_subscribers(project / "subscribers.csv", SUBSCRIBERS)
     # (where, kill at this run's Nth MAIL FROM, kill after the server's Nth accept overall, delivered afterwards)
@@ -85,7 +95,7 @@ def test_kills_before_any_send_mid_way_and_near_the_end_then_resume_sends_everyo
         assert set(copies(recorder).values()) <= {1}, label
     recorder.victim = None
 
-    code, output = send(project, address)
+    code, output = resume(run_cli, project, address)
     assert code == 1, output  # uncertain deliveries: not a success for a scheduled job
     assert sorted(copies(recorder)) == subscribers
     assert set(copies(recorder).values()) == {1}
@@ -94,7 +104,7 @@ def test_kills_before_any_send_mid_way_and_near_the_end_then_resume_sends_everyo
     assert "Not delivered for certain: 0 failed, 2 uncertain" in output
 
 
-def test_a_kill_before_the_server_accepts_never_sends_twice_and_resend_uncertain_completes(project, server):
+def test_a_kill_before_the_server_accepts_never_sends_twice_and_resend_uncertain_completes(project, server, run_cli):
     """The uncertain window where the message did NOT arrive: reported, never resent unless the operator asks."""
     recorder, address = server
     subscribers = write_subscribers(project / "subscribers.csv", 6)
@@ -112,12 +122,12 @@ def test_a_kill_before_the_server_accepts_never_sends_twice_and_resend_uncertain
     assert code == -signal.SIGKILL
     assert sorted(copies(recorder)) == subscribers[:3]
 
-    code, output = send(project, address)
+    code, output = resume(run_cli, project, address)
     assert code == 1, output  # one delivery is uncertain
     assert "uncertain 1" in output and subscribers[3] in output
     assert subscribers[3] not in copies(recorder)  # at most once: not resent on its own
     assert sorted(copies(recorder)) == subscribers[:3] + subscribers[4:]
 
-    code, output = send(project, address, "--resend-uncertain")
+    code, output = resume(run_cli, project, address, "--resend-uncertain")
     assert code == 0, output
     assert sorted(copies(recorder)) == subscribers and set(copies(recorder).values()) == {1}

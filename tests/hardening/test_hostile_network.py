@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from backpub_testkit import edit
+from backpub_testkit import edit, serve_in_thread
 
 FORMATS = ["json", "feed", "epub", "newsletter", "site", "pdf"]
 AS_OF = "2026-11-25"
@@ -47,8 +47,7 @@ class _Answer(socketserver.StreamRequestHandler):
 @pytest.fixture
 def counter() -> Iterator[Counter]:
     server = Counter()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     yield server
     server.shutdown()
     server.server_close()

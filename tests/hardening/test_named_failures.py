@@ -14,10 +14,6 @@ BACKPUB = str(Path(sys.executable).with_name("backpub"))
 AS_OF = "2026-11-25"
 
 
-def cli(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([BACKPUB, *args], cwd=project, capture_output=True, text=True, timeout=120)
-
-
 @pytest.mark.parametrize("garbage", [b"null", b"[1, 2]", b"\x80\x04\x95garbage", b"", b"\x80\x04N."])
 def test_a_corrupt_cache_file_of_any_shape_is_discarded(project: Path, run_cli, garbage: bytes) -> None:
     # In-process: the cache is read from its files on every build, so a subprocess would add only start-up time.
@@ -96,11 +92,11 @@ def test_a_plugin_calling_exit_is_a_plugin_error(project: Path, step: str, jobs:
     assert "Traceback" not in result.stderr
 
 
-def test_a_file_name_cannot_forge_a_line_in_validate_output(project: Path) -> None:
+def test_a_file_name_cannot_forge_a_line_in_validate_output(project: Path, run_cli) -> None:
     forged = project / "content" / "mistakes" / "x\nFORGED-LINE: content is valid.md"
     forged.write_text("not front matter\n")
-    result = cli(project, "validate")
-    assert result.returncode == 1
-    lines = (result.stdout + result.stderr).splitlines()
+    result = run_cli("validate", cwd=project)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
     assert not any(line.startswith("FORGED-LINE") for line in lines), lines
     assert "x\\nFORGED-LINE: content is valid" in result.stderr

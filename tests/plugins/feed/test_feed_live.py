@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from backpub_testkit import edit
+from backpub_testkit import edit, serve_in_thread
 
 pytest_plugins = ["feed_testing"]  # the feed_project and build_feed fixtures
 
@@ -22,8 +21,7 @@ def live_feed(feed_project, build_feed, tmp_path: Path):
     assert built.result.exit_code == 0, built.output
     handler = functools.partial(_QuietHandler, directory=str(served / "feed"))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    thread = serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_address[1]}/podcast.xml"
     server.shutdown()
     server.server_close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import email
 import http.client
 import re
-import threading
 from email import policy
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +17,7 @@ from newsletter_smtp import SECRET
 
 from backpub_newsletter.service import HONEYPOT_FIELD, make_app, serve_wsgi
 from backpub_newsletter.store import SubscriberStore
-from backpub_testkit import edit
+from backpub_testkit import edit, serve_in_thread
 
 ENV = {"BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
 SIGNUP = "https://minimal.example.org/newsletter/subscribe"
@@ -29,8 +28,7 @@ class Loopback:
 
     def __init__(self, app) -> None:
         self.server = serve_wsgi(app, "127.0.0.1", 0)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serve_in_thread(self.server)
 
     def request(self, method: str, url: str, form: dict | None = None) -> tuple[int, str]:
         parts = urlsplit(url)

@@ -4,13 +4,14 @@ shipped site served on loopback to headless Chromium (see test_site_accessibilit
 from __future__ import annotations
 
 import importlib.util
-import threading
 from collections.abc import Iterator
 from functools import partial
 from http.server import ThreadingHTTPServer
 
 import pytest
 from site_testkit import AXE, CHROMEDRIVER, CHROMIUM, MINIMAL, SHIPPED, Built, QuietHandler, build_project, require
+
+from backpub_testkit import serve_in_thread
 
 
 @pytest.fixture(scope="session")
@@ -29,16 +30,16 @@ def minimal_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def served(shipped_site: Built) -> Iterator[str]:
     """The shipped site on 127.0.0.1, from its own folder, as a static host serves it."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(shipped_site.site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    """Headless Chromium through chromedriver, with no network beyond loopback in use."""
+    """Headless Chromium through chromedriver, with no network beyond loopback in use; one for the session (the
+    files that use it run in one worker: SAME_WORKER in tests/conftest.py)."""
     require(CHROMIUM.is_file() and CHROMEDRIVER.is_file(), "chromium and chromium-driver (apt)")
     require(AXE.is_file(), f"axe-core ({AXE})")
     require(importlib.util.find_spec("selenium") is not None, "selenium (the test extra)")

@@ -8,7 +8,7 @@ an axe.min.js. Missing tools skip locally and fail under CI=true.
 
 from __future__ import annotations
 
-from site_testkit import AXE, Built
+from site_testkit import Built, axe_in_every_page
 
 
 def page_types(built: Built) -> dict[str, str]:
@@ -47,26 +47,25 @@ return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.
 
 
 def test_no_serious_or_critical_axe_violations_on_any_page_type(browser, served: str, shipped_site: Built) -> None:
-    axe = AXE.read_text(encoding="utf-8")
     failures = {}
-    for name, path in page_types(shipped_site).items():
-        browser.get(served + path)
-        browser.execute_script(axe)
-        violations = browser.execute_async_script(AXE_RUN)
-        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-        if serious:
-            failures[name] = serious
+    with axe_in_every_page(browser):
+        for name, path in page_types(shipped_site).items():
+            browser.get(served + path)
+            violations = browser.execute_async_script(AXE_RUN)
+            serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+            if serious:
+                failures[name] = serious
     assert failures == {}
 
 
 def test_axe_does_report_a_page_that_breaks_the_rules(browser, served: str) -> None:
     """Keeps the check honest: an unlabelled field and grey-on-white text are found in the same set-up."""
-    browser.get(served)
+    with axe_in_every_page(browser):
+        browser.get(served)
     browser.execute_script(
         "document.querySelector('main').insertAdjacentHTML('beforeend',"
         " '<input type=text><p style=\"color:#bbb;background:#fff\">faint</p>')"
     )
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
     found = {v["id"] for v in browser.execute_async_script(AXE_RUN) if v["impact"] in ("serious", "critical")}
     assert {"label", "color-contrast"} <= found
 

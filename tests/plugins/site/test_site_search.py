@@ -9,16 +9,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from site_testkit import AXE, MINIMAL, Built, build_project, parse_page
+from site_testkit import MINIMAL, Built, axe_in_every_page, build_project, parse_page
 from test_site_accessibility import AXE_RUN, OFF_SITE_REQUESTS
 
 from backpub_testkit import edit
 
 
 def _wait(driver, condition, timeout: float = 10):
+    """Until `condition` holds, looking every 20 ms: WebDriverWait's default half second would add up to about
+    that much to every search, whose results show 120 ms after the last key."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, poll_frequency=0.02).until(condition)
 
 
 def _type_and_get_results(driver, text: str) -> list:
@@ -76,12 +78,12 @@ def test_no_match_says_so(browser, served: str) -> None:
 def test_axe_finds_nothing_serious_with_results_open(browser, served: str) -> None:
     failures = {}
     for path, query in (("", "dead bug"), ("search/?q=squat", None)):
-        browser.get(served + path)
+        with axe_in_every_page(browser):
+            browser.get(served + path)
         if query:
             _type_and_get_results(browser, query)
         else:
             _wait(browser, lambda d: d.find_elements("css selector", "#search-page-results a"))
-        browser.execute_script(AXE.read_text(encoding="utf-8"))
         serious = [v for v in browser.execute_async_script(AXE_RUN) if v["impact"] in ("serious", "critical")]
         if serious:
             failures[path or "home"] = serious
