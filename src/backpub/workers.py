@@ -85,14 +85,14 @@ class Waiting:
 
     def __init__(self, dirty: list[PlannedJob]) -> None:
         making = {item.path for item in dirty}
-        feeds: dict[str, int] = {}  # an input's path: the first job made from it
+        used_by: dict[str, int] = {}  # an input's path: the first job made from it
         for index, item in enumerate(dirty):
             for output in item.job.inputs:
-                feeds.setdefault(f"{item.format_name}/{output}", index)
+                used_by.setdefault(f"{item.format_name}/{output}", index)
         # Inputs first, grouped by the job made from them (a clinic's handouts, so its pack can start while
         # others render); then big jobs (the book), so no long job starts last and leaves a core idle.
         self.jobs = deque(
-            sorted(dirty, key=lambda item: (item.path not in feeds, feeds.get(item.path, 0), -len(item.job.entities)))
+            sorted(dirty, key=lambda item: (item.path not in used_by, used_by.get(item.path, 0), -len(item.job.entities)))
         )
         self.needs = {
             item.path: {f"{item.format_name}/{output}" for output in item.job.inputs} & making for item in dirty
