@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import multiprocessing
 import os
 import signal
@@ -149,6 +150,10 @@ def _render_one(format_name: str, job: Job) -> Outcome:
         if format_name not in _WORKER["prepared"]:
             instance.prepare(publication)
             _WORKER["prepared"].add(format_name)
+            # What prepare() loaded (a renderer's modules, fonts, stylesheets) lives as long as the process: out
+            # of the collector's sight, the collections each render sets off do not walk it again and again.
+            gc.collect()
+            gc.freeze()
         with inputs_from(_WORKER["inputs"]):
             data = instance.render(job, publication)
         if not isinstance(data, (bytes, bytearray)):
