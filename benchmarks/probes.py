@@ -9,7 +9,8 @@ output path and seconds to LOG (a JSON line per job, from whichever process rend
 
 `floor` times WeasyPrint alone on every `SHARD::SHARDS`-th handout edition (not the packs): each edition's
 HTML, fetcher and stylesheets are captured by letting the pdf format start the job and stopping it at the
-layout, then WeasyPrint lays that HTML out and writes the PDF with nothing of backpub's around it.
+layout, then WeasyPrint lays that HTML out and writes the PDF with nothing of backpub's around it (what was
+loaded to capture the arguments is frozen out of the garbage collector's sight first).
 
 `book-markdown` writes the book's text as one Markdown file for Pandoc: see `book_markdown`.
 """
@@ -101,6 +102,11 @@ def floor(content: Path, as_of: date, shard: int, shards: int) -> dict[str, Any]
     pdf.prepare(publication)
     if jobs:
         pdf.render(jobs[0], publication)  # warms fonts and stylesheets up, as a worker's first job does
+    # The programme and backpub's modules, loaded only to capture each edition's arguments, are put out of the
+    # garbage collector's sight: the collections WeasyPrint sets off walk only its own objects, as they would in
+    # a process holding nothing else (a floor that walked backpub's heap would flatter backpub).
+    gc.collect()
+    gc.freeze()
     calls["capture"] = True
     seconds = []
     for job in jobs:

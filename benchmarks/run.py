@@ -551,7 +551,11 @@ class Bench:
         started = time.perf_counter()
         status = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - started
-        summary = (status.stdout.strip().splitlines() or ["no output"])[-1]
+        lines = status.stdout.strip().splitlines() or ["no output"]
+        failed = [line.split()[1] for line in lines if line.startswith("FAILED ")]
+        if failed:
+            log("the test suite failed:\n" + status.stdout[-6000:])
+        summary = lines[-1] + (f"; failed: {', '.join(failed)}" if failed else "")
         self.table.add("the test suite (pytest -n 2)", f"{seconds:.0f} s ({summary})", "< 75 s", seconds < 75)
 
 
