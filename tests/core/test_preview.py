@@ -158,7 +158,15 @@ def test_cli_preview_says_where_then_serves_until_interrupted(project: Path) -> 
     command = [sys.executable, "-m", "backpub", "preview", "--port", "0", "-f", "json", "--as-of", "2026-11-22"]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(
-        command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment
+        command,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        # Ctrl-C as a terminal sends it: a suite started in the background (`cmd &` in a script) has SIGINT
+        # ignored, and the child would inherit that and never see the interrupt this test sends.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in child.stdout], daemon=True).start()
