@@ -93,7 +93,9 @@ class Waiting:
         # Inputs first, grouped by the job made from them (a clinic's handouts, so its pack can start while
         # others render); then big jobs (the book), so no long job starts last and leaves a core idle.
         self.jobs = deque(
-            sorted(dirty, key=lambda item: (item.path not in used_by, used_by.get(item.path, 0), -len(item.job.entities)))
+            sorted(
+                dirty, key=lambda item: (item.path not in used_by, used_by.get(item.path, 0), -len(item.job.entities))
+            )
         )
         self.needs = {
             item.path: {f"{item.format_name}/{output}" for output in item.job.inputs} & making for item in dirty
