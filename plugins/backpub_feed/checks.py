@@ -9,7 +9,7 @@ from backpub import Episode, Problem, Publication
 from backpub_feed.artwork import artwork_problems
 from backpub_feed.ledger import LedgerError, Published, read_ledger
 from backpub_feed.locate import key_line, text_line
-from backpub_feed.notice import item_description
+from backpub_feed.notice import item_description, urgent_help_html
 from backpub_feed.rules import MAX_DESCRIPTION_BYTES, category_problem
 
 if TYPE_CHECKING:
@@ -82,9 +82,9 @@ class FeedChecks:
 
     def check_episodes(self) -> None:
         enclosures: dict[str, str] = {}
-        words = self.feed.messages(self.publication)
+        notice = urgent_help_html(self.publication, self.as_of, self.feed.messages(self.publication))
         for episode in sorted(self.publication.episodes, key=lambda episode: episode.id):
-            size = len(item_description(episode, self.publication, self.as_of, words).encode("utf-8"))
+            size = len(item_description(episode, notice).encode("utf-8"))
             if size > MAX_DESCRIPTION_BYTES:
                 self.episode_error(
                     episode,

@@ -17,28 +17,15 @@ def default_messages(publication: Publication) -> Messages:
     return messages(publication.programme.language, [PACKAGE / "locale"])
 
 
-_NOTICES: dict[tuple[int, date, int], tuple[Publication, Messages | None, str]] = {}
-"""Notices made in this process, by (publication, date, words): every item carries the same one."""
-
-
 def urgent_help_html(publication: Publication, as_of: date, words: Messages | None = None) -> str:
-    """programme.yaml's `urgent_help` as HTML under its heading: the one source of the notice (made once per
-    publication, date and catalogue, not once per item)."""
-    key = (id(publication), as_of, id(words))
-    found = _NOTICES.get(key)
-    if found is not None and found[0] is publication and found[1] is words:
-        return found[2]
+    """programme.yaml's `urgent_help` as HTML under its heading: the one source of the notice. The same for
+    every item: callers make it once and pass it to `item_description` and the show notes."""
     heading = escape((words or default_messages(publication)).gettext("When to get urgent help"), quote=False)
     notice = render(publication.programme.urgent_help, link=lambda entity_id: public_url(publication, entity_id, as_of))
-    html = f"<p><strong>{heading}</strong></p>{notice}"
-    if len(_NOTICES) > 16:
-        _NOTICES.clear()  # (a long-lived process, e.g. a preview, builds many publications)
-    _NOTICES[key] = (publication, words, html)
-    return html
+    return f"<p><strong>{heading}</strong></p>{notice}"
 
 
-def item_description(episode: Episode, publication: Publication, as_of: date, words: Messages | None = None) -> str:
-    """An item's <description>: the episode's summary, then the urgent-help notice (HTML, for a CDATA section)."""
-    notice = urgent_help_html(publication, as_of, words)
+def item_description(episode: Episode, notice: str) -> str:
+    """An item's <description>: the episode's summary, then the urgent-help `notice` (HTML, for a CDATA section)."""
     html = sanitise_html(f"<p>{escape(episode.summary, quote=False)}</p>{notice}")
     return html.strip().replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator

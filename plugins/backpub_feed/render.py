@@ -42,9 +42,10 @@ def render_feed(
     # older than its newest item.
     newest = max((release_datetime(publication, options, episode) for episode in released), default=build_time)
     _channel(feed, publication, options, max(build_time, newest), generator_version)
+    notice = urgent_help_html(publication, as_of, words)
     for episode in reversed(released):
         # feedgen prepends by default; append keeps the newest-first order we iterate in.
-        _item(feed.add_entry(order="append"), episode, publication, options, as_of, words)
+        _item(feed.add_entry(order="append"), episode, publication, options, as_of, words, notice)
     return feed.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
@@ -85,7 +86,13 @@ def _channel(
 
 
 def _item(
-    entry: FeedEntry, episode: Episode, publication: Publication, options: FeedOptions, as_of: date, words: Messages
+    entry: FeedEntry,
+    episode: Episode,
+    publication: Publication,
+    options: FeedOptions,
+    as_of: date,
+    words: Messages,
+    notice: str,
 ) -> None:
     audio = episode.audio
     if audio.size_bytes is None or audio.duration_seconds is None:  # validation prevents it; never write "None"
@@ -96,8 +103,8 @@ def _item(
     entry.link(href=publication.url_for(episode))
     entry.pubDate(release_datetime(publication, options, episode))
     entry.enclosure(audio.url, str(audio.size_bytes), audio.mime_type)
-    entry.description(item_description(episode, publication, as_of, words))
-    entry.content(show_notes_html(episode, publication, as_of, words), type="CDATA")
+    entry.description(item_description(episode, notice))
+    entry.content(show_notes_html(episode, publication, as_of, words, notice), type="CDATA")
 
     itunes: ItunesEntryExtension = entry.itunes
     itunes.itunes_duration(str(audio.duration_seconds))
@@ -122,9 +129,10 @@ def _item(
         index.chapters(chapters_url)
 
 
-def show_notes_html(episode: Episode, publication: Publication, as_of: date, words: Messages | None = None) -> str:
-    """The show notes as sanitised HTML, followed by links to the related episodes and the protocols covered."""
-    _ = (words or default_messages(publication)).gettext
+def show_notes_html(episode: Episode, publication: Publication, as_of: date, words: Messages, notice: str) -> str:
+    """The show notes as sanitised HTML, followed by links to the related episodes and the protocols covered,
+    then the urgent-help `notice`."""
+    _ = words.gettext
     notes = render(episode.show_notes, link=lambda entity_id: public_url(publication, entity_id, as_of))
     parts = [notes]
     related = related_public_episodes(publication, episode, as_of)
@@ -139,7 +147,7 @@ def show_notes_html(episode: Episode, publication: Publication, as_of: date, wor
     if protocols:
         links = [(protocol.title, publication.url_for(protocol)) for protocol in protocols]
         parts.append(_link_list(_("Protocols covered in this episode"), links))
-    parts.append(urgent_help_html(publication, as_of, words))
+    parts.append(notice)
     cleaned = sanitise_html("".join(parts))
     return cleaned.replace("]]>", "]]&gt;")  # a CDATA section cannot contain its own terminator
 
