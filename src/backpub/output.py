@@ -12,9 +12,11 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import functools
 import os
 import shutil
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from backpub.errors import BackpubError, BuildLockedError, ConfigError
 
@@ -140,20 +142,28 @@ def remove_stale_siblings(output_dir: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths with Linux renameat2(RENAME_EXCHANGE); False where unsupported."""
+    return _system_call("renameat2", _AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE, path=b)
+
+
+@functools.cache
+def libc_function(name: str) -> Any | None:
+    """A function of the C library (Linux calls Python does not wrap), or None where there is none."""
     libc_name = ctypes.util.find_library("c")
-    if not libc_name:
+    return getattr(ctypes.CDLL(libc_name, use_errno=True), name, None) if libc_name else None
+
+
+def _system_call(name: str, *args: Any, path: Path) -> bool:
+    """Call a C library function that returns 0 on success: False where the system lacks or refuses it; an
+    OSError naming `path` when it fails for real."""
+    function = libc_function(name)
+    if function is None:
         return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    if result == 0:
+    if function(*args) == 0:
         return True
     err = ctypes.get_errno()
     if err in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
         return False
-    raise OSError(err, os.strerror(err), str(b))
+    raise OSError(err, os.strerror(err), str(path))
 
 
 _SYNC_WHOLE_FILESYSTEM_FROM = 16
@@ -175,18 +185,9 @@ def _fsync_files(paths: list[Path]) -> None:
 
 def _syncfs(folder: Path) -> bool:
     """Flush every file of the filesystem holding `folder` (Linux syncfs(2)); False where unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    syncfs = getattr(ctypes.CDLL(libc_name, use_errno=True), "syncfs", None) if libc_name else None
-    if syncfs is None:
-        return False
     fd = os.open(folder, os.O_RDONLY)
     try:
-        if syncfs(fd) == 0:
-            return True
-        err = ctypes.get_errno()
-        if err in (errno.ENOSYS, errno.EINVAL, errno.EPERM):
-            return False
-        raise OSError(err, os.strerror(err), str(folder))  # a write error: the files may not be on disk
+        return _system_call("syncfs", fd, path=folder)  # an OSError is a write error: the files may not be on disk
     finally:
         os.close(fd)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import gc
 import multiprocessing
@@ -21,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from backpub.errors import BackpubError, PluginError, RenderError
 from backpub.formats import inputs_from
+from backpub.output import libc_function
 
 if TYPE_CHECKING:
     from backpub.formats import Format, Job
@@ -135,10 +134,9 @@ def _die_with_parent(parent: int) -> None:
     """In a worker: be killed when the build that forked it dies, however it dies (`kill -9` included).
 
     Without this a killed build's workers are re-parented to PID 1 and block for ever on a pipe nobody reads."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    prctl = libc_function("prctl")
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the build died before the request above took effect
         os._exit(1)
 
