@@ -104,10 +104,16 @@ def _append(
     return element
 
 
+def on_a_new_sheet(pages: int) -> int:
+    """The pages a part takes in a pack printed on both sides: an odd count is followed by a blank page, so the
+    next handout starts on a sheet of its own (a clinic hands out each handout as its own sheet)."""
+    return pages + pages % 2
+
+
 def _end_sheet(pdf: pikepdf.Pdf) -> None:
-    """Add a blank page (the size of the last) after an odd page count: printed on both sides, every handout
-    starts on its own sheet. A blank page has no content, so nothing of it is tagged."""
-    if len(pdf.pages) % 2:
+    """Add a blank page (the size of the last) as `on_a_new_sheet` counts it. A blank page has no content, so
+    nothing of it is tagged."""
+    if on_a_new_sheet(len(pdf.pages)) > len(pdf.pages):
         box = pdf.pages[-1].mediabox
         pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
 

@@ -128,7 +128,7 @@ class Renderer:
     def pack(self, page: Document, handouts: list[bytes]) -> bytes:
         """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
         (with their tags, bookmarks and links). The contents give the pack page of each handout and section."""
-        from backpub_pdf.packing import PACK_LINK, Part, assemble
+        from backpub_pdf.packing import PACK_LINK, Part, assemble, on_a_new_sheet
 
         parts = [Part(data, view.prefix) for view, data in zip(page.handouts, handouts, strict=True)]
         measured = [part.pages_and_anchors() for part in parts]
@@ -266,12 +266,6 @@ class Renderer:
         image_url = virtual_url("generated", f"qr-{hashlib.sha256(url.encode()).hexdigest()[:16]}.svg")
         gate.generated[image_url] = self._qr_codes[url]
         return image_url
-
-
-def on_a_new_sheet(pages: int) -> int:
-    """The pages a part takes in a pack printed on both sides: an odd count is followed by a blank page, so the
-    next handout starts on a sheet of its own (a clinic hands out each handout as its own sheet)."""
-    return pages + pages % 2
 
 
 @dataclass

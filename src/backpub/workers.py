@@ -38,6 +38,11 @@ class PlannedJob:
     def path(self) -> str:
         return f"{self.format_name}/{self.job.output}"
 
+    @property
+    def input_paths(self) -> list[str]:
+        """The paths (like `path`) of the outputs this job is made from."""
+        return [f"{self.format_name}/{output}" for output in self.job.inputs]
+
 
 Outcome = tuple[str, Any, float]
 """(status, payload, seconds): plain data, so it crosses processes."""
@@ -87,8 +92,8 @@ class Waiting:
         making = {item.path for item in dirty}
         used_by: dict[str, int] = {}  # an input's path: the first job made from it
         for index, item in enumerate(dirty):
-            for output in item.job.inputs:
-                used_by.setdefault(f"{item.format_name}/{output}", index)
+            for needed in item.input_paths:
+                used_by.setdefault(needed, index)
         # Inputs first, grouped by the job made from them (a clinic's handouts, so its pack can start while
         # others render); then big jobs (the book), so no long job starts last and leaves a core idle.
         self.jobs = deque(
@@ -96,9 +101,7 @@ class Waiting:
                 dirty, key=lambda item: (item.path not in used_by, used_by.get(item.path, 0), -len(item.job.entities))
             )
         )
-        self.needs = {
-            item.path: {f"{item.format_name}/{output}" for output in item.job.inputs} & making for item in dirty
-        }
+        self.needs = {item.path: set(item.input_paths) & making for item in dirty}
         self.made_from: dict[str, list[str]] = {}  # a dirty input's path: the jobs waiting for it
         for path, needs in self.needs.items():
             for needed in needs:
