@@ -13,6 +13,7 @@ from pathlib import Path
 
 from backpub import stamp
 from backpub.cache import folder_digest
+from backpub.cluster import executor_for
 from backpub.engine import Engine, Website, code_folder
 from backpub.output import ProjectLock
 from backpub.outputguard import check_output_folder
@@ -34,16 +35,25 @@ def build(
     use_cache: bool = True,
     host: PluginHost | None = None,
     progress: Progress | None = None,
+    executor: str | None = None,
 ) -> BuildReport:
     """Build the requested formats (default: all) of a content folder into outputs/."""
     session = Session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=use_cache, host=host)
-    return build_session(session, formats, jobs=jobs, progress=progress)
+    return build_session(session, formats, jobs=jobs, progress=progress, executor=executor)
 
 
 def build_session(
-    session: Session, formats: Iterable[str] | None = None, *, jobs: int | None = None, progress: Progress | None = None
+    session: Session,
+    formats: Iterable[str] | None = None,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    executor: str | None = None,
 ) -> BuildReport:
-    """Build with an open session: check everything, render what changed, commit, keep the stamp."""
+    """Build with an open session: check everything, render what changed, commit, keep the stamp.
+
+    `executor` says where jobs render: None or 'local' for `jobs` local processes, `dask://HOST:PORT` for a
+    Dask cluster (`backpub.cluster`)."""
     started = time.perf_counter()
     requested = list(formats or [])
     names = session.select(requested)
@@ -62,8 +72,9 @@ def build_session(
             website,
             rerender=not session.use_cache,
         )
+        where = executor_for(executor, jobs or os.cpu_count() or 1)
         with _model_out_of_the_collectors_sight():
-            report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
+            report = engine.run(where, progress or Progress())
         report.warnings = warnings
         report.counts = session.validation.counts
         report.notes = _notes(session) + _unresolved_links(session, names)
