@@ -104,7 +104,9 @@ def code_digests(instances: Mapping[str, Format]) -> dict[str, str]:
     """The digests of backpub's code (the core's package) and of each format's, as the fingerprints see them."""
     from backpub.engine import _code_hash
 
-    return {"backpub": _code_hash(Snapshot)} | {name: _code_hash(type(instance)) for name, instance in instances.items()}
+    return {"backpub": _code_hash(Snapshot)} | {
+        name: _code_hash(type(instance)) for name, instance in instances.items()
+    }
 
 
 @dataclass(frozen=True)
