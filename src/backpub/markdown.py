@@ -219,7 +219,8 @@ def render(
     """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers."""
     if not text:
         return ""
-    template = _remembered_facts(text)[3]
+    linkless = "[" not in text and "<" not in text  # (no facts to take: validation did not parse it)
+    template = _linkless_template(text) if linkless else _remembered_facts(text)[3]
     if template is not None:
         return template.fill(link, image, heading_shift)
     return _render_parsed(text, link, image, heading_shift)
@@ -275,6 +276,13 @@ class Template:
             return _escape(image(target) if image is not None else target)
 
         return _MARK.sub(value, self.html)
+
+
+@functools.lru_cache(maxsize=1024)
+def _linkless_template(text: str) -> Template | None:
+    """The template of a text without links, images or HTML: those a format prints on every page (a notice)
+    are parsed once, not once a page."""
+    return _template(text, _parse(text))
 
 
 def _escape(value: str) -> str:
