@@ -3,6 +3,7 @@
     python benchmarks/probes.py timed-build LOG -- build --as-of 2026-11-22 ...   # the CLI, PDF jobs timed
     python benchmarks/probes.py floor CONTENT AS_OF SHARD SHARDS                   # WeasyPrint alone
     python benchmarks/probes.py book-markdown CONTENT AS_OF FOLDER                 # Pandoc's input
+    python benchmarks/probes.py cluster WORKERS                                    # a Dask LocalCluster
 
 `timed-build` is the real `backpub` command with one addition: the pdf format's `render` appends each job's
 output path and seconds to LOG (a JSON line per job, from whichever process renders it).
@@ -13,6 +14,9 @@ layout, then WeasyPrint lays that HTML out and writes the PDF with nothing of ba
 loaded to capture the arguments is frozen out of the garbage collector's sight first).
 
 `book-markdown` writes the book's text as one Markdown file for Pandoc: see `book_markdown`.
+
+`cluster` starts a Dask LocalCluster of WORKERS single-threaded worker processes on loopback, prints its
+scheduler's address as a JSON line, and closes it when its standard input ends.
 """
 
 from __future__ import annotations
@@ -178,6 +182,20 @@ def book_markdown(content: Path, as_of: date, folder: Path) -> dict[str, str]:
     }
 
 
+# -- cluster -----------------------------------------------------------------------------------------------
+
+
+def serve_cluster(workers: int) -> None:
+    """A LocalCluster on loopback until standard input ends."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        print(json.dumps({"address": cluster.scheduler_address}), flush=True)
+        sys.stdin.read()  # until the benchmark closes the pipe (or dies)
+
+
 def main(argv: list[str]) -> None:
     probe, *rest = argv
     if probe == "timed-build":
@@ -187,6 +205,9 @@ def main(argv: list[str]) -> None:
     elif probe == "floor":
         content, as_of, shard, shards = rest
         print(json.dumps(floor(Path(content), date.fromisoformat(as_of), int(shard), int(shards))))
+    elif probe == "cluster":
+        (workers,) = rest
+        serve_cluster(int(workers))
     elif probe == "book-markdown":
         content, as_of, folder = rest
         print(json.dumps(book_markdown(Path(content), date.fromisoformat(as_of), Path(folder))))
