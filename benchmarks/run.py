@@ -592,12 +592,16 @@ class Bench:
                 found.add(pdf.relative_to(folder).as_posix())
         return found
 
+    def _network_size(self, handouts: int, clinics: int) -> Size:
+        branding = self.args.network_branding
+        return Size(episodes=self.args.network_episodes, handouts=handouts, clinics=clinics, pdf_branding=branding)
+
     def network_growth(self) -> None:
         handouts = self.args.network_handouts_growth
         runs = {}
         for clinics in (10, 30):
             project = self.workdir / f"network-growth-{clinics}"
-            generate(project, Size(episodes=self.args.network_episodes, handouts=handouts, clinics=clinics))
+            generate(project, self._network_size(handouts, clinics))
             log(f"building {clinics} clinics x {handouts} handouts")
             runs[clinics] = build(project, ["pdf"], "--jobs", "2")
             shutil.rmtree(project, ignore_errors=True)
@@ -614,7 +618,7 @@ class Bench:
     def network(self) -> None:
         clinics, handouts = self.args.network_clinics, self.args.network_handouts
         project = self.workdir / "network"
-        generate(project, Size(episodes=self.args.network_episodes, handouts=handouts, clinics=clinics))
+        generate(project, self._network_size(handouts, clinics))
         log(f"building {clinics} clinics x {handouts} handouts with the local pool")
         local = build(project, ["pdf"], "--jobs", "2")
         pdfs = len(rendered(local))
@@ -702,6 +706,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--network-handouts", type=int, default=None, help="default 100 (3 with --quick)")
     parser.add_argument("--network-handouts-growth", type=int, default=None, help="default 20 (2 with --quick)")
     parser.add_argument("--network-episodes", type=int, default=20, help="episodes of the network programmes")
+    parser.add_argument(
+        "--network-branding", choices=["laid-out", "stamped"], default="stamped", help="formats.pdf.branding"
+    )
     parser.add_argument("--workdir", type=Path, help="Where to generate the projects (default: a temporary folder).")
     args = parser.parse_args(argv)
     quick = {"episodes": 20, "handouts": 3, "clinics": 2, "growth_episodes": 200, "growth_middle": 100}

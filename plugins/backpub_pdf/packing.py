@@ -121,6 +121,9 @@ def _end_sheet(pdf: pikepdf.Pdf) -> None:
 def _renumber(page: pikepdf.Page, offset: int, prefix: str) -> None:
     """Move a copied page's keys in the parent tree by `offset` and rename the anchors its links go to."""
     page.obj.StructParents = int(page.obj.StructParents) + offset
+    for xobject in page.obj.Resources.get("/XObject", pikepdf.Dictionary()).values():
+        if "/StructParents" in xobject:  # a stamped edition's band (branding.py): its marked content is tagged
+            xobject.StructParents = int(xobject.StructParents) + offset
     for annotation in page.obj.get("/Annots", []):
         if "/StructParent" in annotation:
             annotation.StructParent = int(annotation.StructParent) + offset

@@ -10,7 +10,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +80,9 @@ def themed_templates(theme_dir: Path) -> bool:
 class Renderer:
     """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself."""
 
-    def __init__(self, context: BuildContext, default_accent: str, default_paper: str, words: Messages) -> None:
+    def __init__(
+        self, context: BuildContext, default_accent: str, default_paper: str, words: Messages, stamped: bool = False
+    ) -> None:
         import jinja2
         import weasyprint
 
@@ -105,6 +107,10 @@ class Renderer:
         self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
         self._stylesheets: list[Any] | None = None
         self._qr_codes: dict[str, bytes] = {}
+        self.stamped = stamped
+        self._bases: dict[bytes, tuple[bytes, int]] = {}
+        self._bands: dict[bytes, Any] = {}
+        self._front_pages: dict[Any, int] = {}
 
     def stylesheet_url(self, name: str) -> str | None:
         """The theme's copy of a stylesheet when it has one, else the plugin's (None when neither has it)."""
@@ -123,7 +129,50 @@ class Renderer:
         page = self.document(job, publication)
         if job.args["kind"] == "pack":
             return self.pack(page, inputs or [])
+        if self.stamped and page.values["clinic"] is not None and page.handouts[0].handout.layout == "sheet":
+            edition = self.stamp(page)
+            if edition is not None:
+                return edition
         return self.write(self.layout(page.html(), *page.located), *page.located)
+
+    def stamp(self, page: Document) -> bytes | None:
+        """A clinic's edition from its handout's shared layout and the clinic's band (branding.py), or None when
+        the clinic's details do not fit the band (its edition is then laid out as it is)."""
+        from backpub_pdf.branding import STAND_INS, brand
+
+        base, pages = self.base(page)
+        band = self.band(page, pages)
+        if band is None:
+            return None
+        colours = page.values["colours"]
+        palette = {"accent": colours.accent, "ink": colours.ink, "tint": colours.tint}
+        return brand(base, band, palette, page.values["clinic"].clinic.title, STAND_INS)
+
+    def base(self, page: Document) -> tuple[bytes, int]:
+        """The handout laid out with the band left empty and stand-in colours, once per process for all the
+        clinics whose editions share it (the same paper, country and words: the same HTML)."""
+        from backpub_pdf.branding import STAND_INS
+        from backpub_pdf.view import Palette
+
+        html = page.template.render(**(page.values | {"band": "empty", "colours": Palette(**STAND_INS)}))
+        key = hashlib.sha256(html.encode()).digest()
+        if key not in self._bases:
+            laid_out = self.layout(html, *page.located)
+            self._bases = _recent(self._bases, key, (self.write(laid_out, *page.located), len(laid_out.pages)))
+        return self._bases[key]
+
+    def band(self, page: Document, pages: int) -> Any:
+        """The clinic's band for editions of `pages` pages (None when its details are taller than the band)."""
+        from backpub_pdf.branding import Band
+
+        values = page.values | {"band": "only", "band_pages": pages}
+        html = self.env.get_template("band.html.j2").render(**values)
+        key = hashlib.sha256(html.encode()).digest()
+        if key not in self._bands:
+            laid_out = self.layout(html, *page.located)
+            fits = band_fits(laid_out)
+            self._bands = _recent(self._bands, key, Band.of(self.write(laid_out, *page.located)) if fits else None)
+        return self._bands[key]
 
     def pack(self, page: Document, handouts: list[bytes]) -> bytes:
         """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
@@ -133,7 +182,10 @@ class Renderer:
         parts = [Part(data, view.prefix) for view, data in zip(page.handouts, handouts, strict=True)]
         measured = [part.pages_and_anchors() for part in parts]
         words = self.words.gettext("Page %(page)s of %(pages)s")
-        front_pages = 2  # a cover and a page of contents, until a layout says otherwise
+        # A cover and a page of contents, until a layout says otherwise; packs of the same handouts on the same
+        # paper (every clinic's, in a network) take what the last one took, so their fronts are laid out once.
+        shape = (page.values["paper"], tuple(part.prefix for part in parts), tuple(count for count, _ in measured))
+        front_pages = self._front_pages.get(shape, 2)
         for _attempt in range(3):
             first, pack_pages = on_a_new_sheet(front_pages) + 1, {}
             for count, anchors in measured:
@@ -149,6 +201,7 @@ class Renderer:
                 break
             # The contents took more (or fewer) pages than assumed: every pack page number moves with them.
             front_pages = len(front.pages)
+        self._front_pages = _recent(self._front_pages, shape, front_pages)
         return assemble(self.write(front, *page.located), parts)
 
     def document(self, job: Job, publication: Publication) -> Document:
@@ -190,6 +243,7 @@ class Renderer:
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
             "root_cause": root_cause(publication, self.words),
+            "band": None,  # (a stamped edition's shared layout, "empty", and its clinic's band, "only": `stamp`)
             **parts,
         }
         fallback = main or (clinic.id if clinic else "")
@@ -266,6 +320,40 @@ class Renderer:
         image_url = virtual_url("generated", f"qr-{hashlib.sha256(url.encode()).hexdigest()[:16]}.svg")
         gate.generated[image_url] = self._qr_codes[url]
         return image_url
+
+
+def _recent(cache: dict, key: Hashable, value: Any, keep: int = 256) -> dict:
+    """`cache` with `key` set, the oldest entries dropped past `keep` (a worker renders for many clinics)."""
+    cache[key] = value
+    while len(cache) > keep:
+        del cache[next(iter(cache))]
+    return cache
+
+
+BAND_HEIGHT_MM = 22
+"""The band's height in pdf.css (`.band .masthead > *`): a clinic whose details need more is laid out alone."""
+
+
+def band_fits(document: Any) -> bool:
+    """Whether what each cell of a band's masthead holds fits the band's height (a long address may not)."""
+    row = _first_box(document.pages[0]._page_box, lambda box: type(box).__name__ == "TableRowBox")
+    if row is None:
+        return False
+    for cell in row.children:
+        bottom = max((child.position_y + child.margin_height() for child in cell.children), default=0)
+        if cell.children and bottom - cell.content_box_y() > BAND_HEIGHT_MM * 96 / 25.4 + 0.5:
+            return False
+    return True
+
+
+def _first_box(box: Any, wanted: Callable[[Any], bool]) -> Any:
+    if wanted(box):
+        return box
+    for child in getattr(box, "children", ()):
+        found = _first_box(child, wanted)
+        if found is not None:
+            return found
+    return None
 
 
 @dataclass
