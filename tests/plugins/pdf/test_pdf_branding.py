@@ -4,6 +4,7 @@ accessible: the clinic's details as tagged text, the language, title and author,
 
 from __future__ import annotations
 
+import functools
 import io
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ def stamped(shipped_pdfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Cal
     jobs = {job.output: job for job in pdf.jobs(publication)}
     renderer = pdf._renderer
 
+    @functools.cache  # (each edition's two layouts serve both tests)
     def make(output: str) -> tuple[bytes, bytes]:
         page = renderer.document(jobs[output], publication)
         whole = renderer.layout(page.template.render(**(page.values | {"band": "full"})), *page.located)
