@@ -25,6 +25,9 @@ from dataclasses import dataclass
 
 import pikepdf
 
+BAND_NAME = "/BackpubBand"
+"""The band's pages' names among the pages' resources (followed by the page's number)."""
+
 STAND_INS = {"accent": "#0b0c0d", "ink": "#0e0f10", "tint": "#111213"}
 """The colours a base is laid out with, one for each of the edition's colours; no accent makes any of them."""
 
@@ -97,7 +100,7 @@ def brand(
                 _replace(stream, pairs)
         bundle = pdf.copy_foreign(band.bundle)
         for number, page in enumerate(list(pdf.pages)[: band.pages]):
-            page.add_overlay(bundle.Forms[number])
+            _overlay(page, bundle.Forms[number], pikepdf.Name(f"{BAND_NAME}{number}"))
         _graft(pdf, pdf.pages[0], bundle)
         pdf.docinfo.Author = author
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as metadata:
@@ -105,6 +108,22 @@ def brand(
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         return out.getvalue()
+
+
+def _overlay(page: pikepdf.Page, form: pikepdf.Stream, name: pikepdf.Name) -> None:
+    """Draw a band's page (a form of the page's size) over the page, under a name of its own (pikepdf's
+    `add_overlay` picks a random one: the same edition would not be the same bytes twice). WeasyPrint's pages
+    may share their resources: each band page has its own name."""
+    if [float(value) for value in form.BBox] != [float(value) for value in page.mediabox]:
+        raise ValueError("the band's page is not the size of the shared layout's")
+    resources = page.obj.Resources
+    if "/XObject" not in resources:
+        resources.XObject = pikepdf.Dictionary()
+    if name in resources.XObject:
+        raise ValueError(f"the shared layout already has a resource called {name}")
+    resources.XObject[name] = form
+    page.contents_add(b"q\n", prepend=True)  # whatever the page's content leaves set is undone before the band
+    page.contents_add(f"\nQ\nq {name} Do Q\n".encode(), prepend=False)
 
 
 # -- colours ---------------------------------------------------------------------------------------------

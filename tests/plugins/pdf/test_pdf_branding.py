@@ -19,6 +19,8 @@ from pypdf import PdfReader
 
 from backpub import Session
 from backpub.build import build
+from backpub.testing import render_output
+from backpub_pdf.planning import pack_handouts
 from backpub_testkit import ROOTS
 
 EDITIONS = (
@@ -44,8 +46,13 @@ def stamped(shipped_pdfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Cal
     def make(output: str) -> tuple[bytes, bytes]:
         page = renderer.document(jobs[output], publication)
         whole = renderer.layout(page.template.render(**(page.values | {"band": "full"})), *page.located)
-        return pdf.render(jobs[output], publication), renderer.write(whole, *page.located)
+        edition = pdf.render(jobs[output], publication)
+        # Stamped again (from the shared layout and band this process keeps): the same bytes, as every edition
+        # of a build must be whichever worker makes it.
+        assert pdf.render(jobs[output], publication) == edition
+        return edition, renderer.write(whole, *page.located)
 
+    make.format, make.publication = pdf, publication  # type: ignore[attr-defined]
     return make
 
 
@@ -187,11 +194,33 @@ def test_a_stamped_build_packs_stamped_editions_and_lays_out_a_clinic_whose_deta
         check = subprocess.run(["qpdf", "--check", str(pack)], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
         with pikepdf.open(pack) as pdf:
-            # The pack moved each edition's keys in its parent tree, the band's form's too.
-            parents = dict(pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree).items())
-            for page in pdf.pages:
-                for form in page.get("/Resources", {}).get("/XObject", {}).values():
-                    if "/StructParents" in form:
-                        for element in parents[int(form.StructParents)]:
-                            kids = _listed(element.K)
-                            assert any(isinstance(k, pikepdf.Dictionary) and k.get("/Stm") == form for k in kids)
+            assert_bands_tagged(pdf, stamped_forms)
+
+
+def assert_bands_tagged(pdf: pikepdf.Pdf, bands: int) -> None:
+    """Each tagged band form (`bands` of them) has its key in the parent tree, and the elements there mark content
+    in that form: a pack moved every edition's keys, its bands' too."""
+    parents = dict(pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree).items())
+    forms = {
+        form.objgen: form
+        for page in pdf.pages
+        for form in page.get("/Resources", {}).get("/XObject", {}).values()
+        if "/StructParents" in form
+    }
+    assert len(forms) == bands
+    assert len({int(form.StructParents) for form in forms.values()}) == bands
+    for form in forms.values():
+        for element in parents[int(form.StructParents)]:
+            kids = _listed(element.K)
+            assert any(isinstance(kid, pikepdf.Dictionary) and kid.get("/Stm") == form for kid in kids)
+
+
+def test_a_pack_of_stamped_two_page_editions_keeps_every_band_tagged(stamped, shipped_pdfs, tmp_path):
+    pdf, publication = stamped.format, stamped.publication
+    clinic = publication.get("maple-street-back-care")
+    data = render_output(pdf, publication, f"{clinic.id}/pack.pdf")
+    (tmp_path / "pack.pdf").write_bytes(data)
+    check = subprocess.run(["qpdf", "--check", str(tmp_path / "pack.pdf")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with pikepdf.open(io.BytesIO(data)) as pack:
+        assert_bands_tagged(pack, len(pack_handouts(publication, clinic)))
