@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -132,6 +132,17 @@ class Publication:
             if not episode.retired:
                 days.setdefault(episode.release, []).append(episode)
         return {day: tuple(episodes) for day, episodes in days.items()}
+
+    def is_public(self, entity: Entity | str, day: date) -> bool:
+        """Whether an entity is out on `day`: an episode from its release until it is retired, anything else always.
+        What is not public appears in no public output, not even as a reference."""
+        if isinstance(entity, str):
+            entity = self.get(entity)
+        return not isinstance(entity, Episode) or (entity.release <= day and not entity.retired)
+
+    def public_ids(self, ids: Iterable[str], day: date) -> list[str]:
+        """The ids among `ids` of entities public on `day`, in order (references to embargoed episodes dropped)."""
+        return [entity_id for entity_id in ids if entity_id in self.by_id and self.is_public(entity_id, day)]
 
     def released_episodes(self, as_of: date) -> tuple[Episode, ...]:
         """Episodes released on or before `as_of`, not retired, in release order."""

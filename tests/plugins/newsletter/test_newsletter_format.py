@@ -231,7 +231,7 @@ def _both_parts(issue: Path) -> dict[str, str]:
 def _shipped_publication():
     from backpub.validation import load
 
-    publication = load(SHIPPED_CONTENT, as_of=AS_OF).publication
+    publication = load(SHIPPED_CONTENT).publication
     assert publication is not None
     return publication
 
