@@ -43,9 +43,7 @@ class CrossChecks:
             self._check_body(entity, record, ids)
             self._check_country(entity, record, programme)
             self.pending.append(
-                gate.review_facts(
-                    entity.id, entity.reviewed, entity.reviewer, record, programme.review_interval_months
-                )
+                gate.review_facts(entity.id, entity.reviewed, entity.reviewer, record, programme.review_interval_months)
             )
             self.pending += gate.placeholder_facts(record, entity.id)
             if entity.kind == "protocol" and entity.phase not in phases:  # type: ignore[attr-defined]

@@ -46,12 +46,14 @@ def review_facts(entity_id: str, reviewed: date | None, reviewer: str | None, re
         missing = [name for name, value in (("reviewed", reviewed), ("reviewer", reviewer)) if not value]
         line, col = record.mark((missing[0],), key=True) if missing[0] in record.data else (2, 1)
         message = (
-            f"no review record: {' and '.join(missing)} must be written by the clinician who reviewed this text "
-            "before it is published"
+            f"no review record: {' and '.join(missing)} must be written by the clinician who reviewed this text, "
+            "before it can be published"
         )
         return Pending("unreviewed", Problem(record.display_path, line, col, "warning", message, entity_id))
     due = reviewed + relativedelta(months=months)  # 31 Jan + 1 month = 28/29 Feb
-    message = f"content review is overdue: reviewed {reviewed.isoformat()}, due {due.isoformat()} ({months}-month interval)"
+    message = (
+        f"content review is overdue: reviewed {reviewed.isoformat()}, due {due.isoformat()} ({months}-month interval)"
+    )
     line, col = record.mark(("reviewed",))
     return Pending("overdue", Problem(record.display_path, line, col, "warning", message, entity_id), due)
 
@@ -93,13 +95,13 @@ def problems_on(
     return found
 
 
+REFUSED = "not published: "
+"""How a refusal starts; the warning's own words follow it."""
+_OVERDUE_NOTE = " (programme.yaml refuse_overdue_reviews)"
+
+
 def _refusal(fact: Pending) -> str:
-    what = {
-        "unreviewed": "it has no review record",
-        "placeholder": "it holds placeholder text",
-        "overdue": "its clinical review is overdue (programme.yaml refuse_overdue_reviews)",
-    }[fact.reason]
-    return f"not published: {what}. {fact.problem.message}"
+    return REFUSED + fact.problem.message + (_OVERDUE_NOTE if fact.reason == "overdue" else "")
 
 
 # -- placeholders ----------------------------------------------------------------------------------------------

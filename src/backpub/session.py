@@ -283,6 +283,6 @@ class Session:
 
 
 def _identity(problem: Problem) -> tuple[str, int, int, str]:
-    """What makes two problems the same one, whatever their severity (a refusal rewords a warning)."""
-    message = problem.message.split(". ", 1)[1] if problem.message.startswith("not published: ") else problem.message
-    return (problem.path, problem.line, problem.col, message)
+    """What makes two problems the same one, whatever their severity (a refusal on a coming Sunday is news even
+    where today's warning says the same: on that day it stops the build)."""
+    return (problem.path, problem.line, problem.col, problem.message)
