@@ -15,9 +15,9 @@ import pytest
 from distributed import Client, LocalCluster
 
 from backpub.build import build
-from backpub.cluster import Snapshot, render_task, scheduler_address
+from backpub.engine.cluster import Snapshot, render_task, scheduler_address
+from backpub.engine.reports import Progress
 from backpub.errors import ConfigError
-from backpub.reports import Progress
 from backpub.session import Session
 from backpub_testkit import ROOTS
 
@@ -140,7 +140,7 @@ def test_the_jobs_of_a_worker_killed_mid_build_run_again_and_the_outputs_are_the
 def test_a_worker_with_other_code_refuses_the_job(content):
     session = Session(content)
     instances = session.formats(["json"])
-    from backpub.engine import Engine
+    from backpub.engine.engine import Engine
 
     planned = Engine(session.publication, instances, content.parent / "unused", session.store).plan()
     snapshot = Snapshot.of(planned, session.publication, instances)

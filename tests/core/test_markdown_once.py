@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backpub import markdown
+from backpub.text import markdown
 
 PIECES = st.one_of(
     st.sampled_from(

@@ -66,7 +66,7 @@ def pngs(data: bytes, folder: Path, name: str) -> list[Image.Image]:
 def test_a_stamped_edition_looks_like_its_own_layout(stamped, output, tmp_path):
     edition, whole = stamped(output)
     ours, theirs = pngs(edition, tmp_path, "stamped"), pngs(whole, tmp_path, "whole")
-    assert len(ours) == len(theirs) == 2
+    assert len(ours) == len(theirs) >= 2
     for page, (mine, other) in enumerate(zip(ours, theirs, strict=True), 1):
         different = sum(1 for value in ImageChops.difference(mine, other).get_flattened_data() if value > 32)
         # Only the anti-aliasing of a few glyphs differs (the fonts are subset apart): under 0.02% of a page.

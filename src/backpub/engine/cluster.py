@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from backpub.engine.workers import Executor, LocalPool, Outcome, PlannedJob, Waiting, render_in
 from backpub.errors import ConfigError, PluginError
-from backpub.workers import Executor, LocalPool, Outcome, PlannedJob, Waiting, render_in
 
 if TYPE_CHECKING:
     from backpub.formats import Format, Job
@@ -102,7 +102,7 @@ class Snapshot:
 
 def code_digests(instances: Mapping[str, Format]) -> dict[str, str]:
     """The digests of backpub's code (the core's package) and of each format's, as the fingerprints see them."""
-    from backpub.engine import _code_hash
+    from backpub.engine.engine import _code_hash
 
     return {"backpub": _code_hash(Snapshot)} | {
         name: _code_hash(type(instance)) for name, instance in instances.items()

@@ -1,7 +1,7 @@
 """Rendering jobs in this process or in forked workers that inherit the publication; outcomes come back as data.
 
 The engine renders through an `Executor`: `LocalPool` (this module, the default) or a Dask cluster
-(`backpub.cluster`); both yield the same outcomes, and only the engine writes them."""
+(`backpub.engine.cluster`); both yield the same outcomes, and only the engine writes them."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from backpub.errors import BackpubError, PluginError, RenderError
+from backpub.files.output import libc_function
 from backpub.formats import inputs_from
-from backpub.output import libc_function
 
 if TYPE_CHECKING:
+    from backpub.content.publication import Publication
     from backpub.formats import Format, Job
-    from backpub.publication import Publication
 
 
 @dataclass(frozen=True)
