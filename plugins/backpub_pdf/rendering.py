@@ -21,7 +21,7 @@ from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, R
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
-from backpub_pdf.view import HandoutView, HandoutViews, palette
+from backpub_pdf.view import HandoutView, HandoutViews, palette, side_by_side
 from backpub_pdf.words import css_content, css_string, page_css, root_cause, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -30,6 +30,8 @@ STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
 
 PAPER = {"A4": "A4", "Letter": "letter"}
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
+LAYOUT_PASSES = 4
+"""At most this many layouts after the first, for a handout with a protocol longer than a page."""
 """WeasyPrint's options, the same for laying out and for writing: tagged PDF/UA."""
 
 
@@ -123,7 +125,21 @@ class Renderer:
         page = self.document(job, publication)
         if job.args["kind"] == "pack":
             return self.pack(page, inputs or [])
-        return self.write(self.layout(page.html(), *page.located), *page.located)
+        return self.write(self.laid_out(page), *page.located)
+
+    def laid_out(self, page: Document) -> Any:
+        """A handout's layout. A protocol that runs over a page is laid out again to flow on between its steps,
+        and again with its title repeated where it continues (the passes settle: a protocol once long stays long);
+        a handout whose protocols each fit on a page is laid out once."""
+        from backpub_pdf.pagination import measure_long_protocols, remove_layout_anchors
+
+        document = self.layout(page.html(), *page.located)
+        for _attempt in range(LAYOUT_PASSES):
+            if not measure_long_protocols(document, page.handouts):
+                break
+            document = self.layout(page.html(), *page.located)
+        remove_layout_anchors(document)
+        return document
 
     def pack(self, page: Document, handouts: list[bytes]) -> bytes:
         """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
@@ -179,7 +195,10 @@ class Renderer:
         values = {
             "programme": publication.programme,
             "disclaimer": views.markdown(publication.programme.disclaimer, handouts[0].handout, {}, 2),
-            "urgent_help": views.markdown(publication.programme.urgent_help, handouts[0].handout, {}, 2),
+            "urgent_help": [
+                views.markdown(part, handouts[0].handout, {}, 2)
+                for part in side_by_side(publication.programme.urgent_help)
+            ],
             "introduction": views.markdown(publication.programme.introduction, handouts[0].handout, {}, 2),
             "handouts": handouts,
             "clinic": views.clinic(clinic) if clinic else None,
