@@ -6,6 +6,7 @@ then reused for every job the process renders.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError
+from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, environment_digest, layout_key
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
@@ -29,6 +31,10 @@ STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
 """Stylesheets applied to every document, in order; each is looked up in the theme folder first."""
 
 PAPER = {"A4": "A4", "Letter": "letter"}
+DEFAULT_ACCENT = "#1f5f8b"
+"""The colour a probe is laid out in (colours never move a page)."""
+GENERATED = virtual_url("generated", "")
+"""Where generated images (QR codes) are served: not content files."""
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
 LAYOUT_PASSES = 4
 """At most this many layouts after the first, for a handout with a protocol longer than a page."""
@@ -80,13 +86,12 @@ def themed_templates(theme_dir: Path) -> bool:
 
 
 class Renderer:
-    """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself."""
+    """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself (imported on the first
+    layout, so a process that only writes documents' HTML never pays for it)."""
 
     def __init__(self, context: BuildContext, default_accent: str, default_paper: str, words: Messages) -> None:
         import jinja2
-        import weasyprint
 
-        self.weasyprint = weasyprint
         self.context = context
         self.default_accent = default_accent
         self.default_paper = default_paper
@@ -103,10 +108,37 @@ class Renderer:
         self.words = words
         words.install(self.env)
         self.env.filters["long_date"] = words.format_date
-        self.font_config = bundled_font_config()
         self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
         self._stylesheets: list[Any] | None = None
         self._qr_codes: dict[str, bytes] = {}
+        self.layouts = LayoutRecords(context.cache_dir)
+        """What each handout's layout found, kept for `validate` (see budget.py)."""
+
+    @functools.cached_property
+    def weasyprint(self) -> Any:
+        import weasyprint
+
+        return weasyprint
+
+    @functools.cached_property
+    def font_config(self) -> Any:
+        return bundled_font_config()
+
+    @functools.cached_property
+    def environment_digest(self) -> str:
+        """The templates, stylesheets and fonts documents are laid out with (see budget.layout_key)."""
+        return environment_digest(template_files(self.context.theme_dir("pdf")))
+
+    def measure(self, publication: Publication, handout: Handout, edition: Edition, lay_out: bool) -> PageFacts | None:
+        """What the layout of a handout's plain edition in `edition` found: as a build recorded it, else (when
+        `lay_out`) laid out now and recorded."""
+        probe = self.handout_document(publication, handout, None, edition, probe=True)
+        key = self.layout_key(probe)
+        facts = self.layouts.get(key)
+        if facts is None and lay_out:
+            facts = PageFacts.of(self.laid_out(probe))
+            self.layouts.put(key, facts)
+        return facts
 
     def stylesheet_url(self, name: str) -> str | None:
         """The theme's copy of a stylesheet when it has one, else the plugin's (None when neither has it)."""
@@ -125,7 +157,20 @@ class Renderer:
         page = self.document(job, publication)
         if job.args["kind"] == "pack":
             return self.pack(page, inputs or [])
-        return self.write(self.laid_out(page), *page.located)
+        document = self.laid_out(page)
+        self.record_layout(publication, page, document)
+        return self.write(document, *page.located)
+
+    def record_layout(self, publication: Publication, page: Document, document: Any) -> None:
+        """Keep what a handout edition's layout found under its plain edition's key (the branding band has one
+        size, so every edition in the same paper and country breaks its pages alike), for `validate`."""
+        view = page.handouts[0]
+        plain = self.handout_document(publication, view.handout, None, page.edition, probe=True)
+        self.layouts.put(self.layout_key(plain), PageFacts.of(document))
+
+    def layout_key(self, page: Document) -> str:
+        """What a layout depends on: the document's HTML, and the stylesheets, fonts and images it is laid out with."""
+        return layout_key(page.html(), self.environment_digest, page.files())
 
     def laid_out(self, page: Document) -> Any:
         """A handout's layout. A protocol that runs over a page is laid out again to flow on between its steps,
@@ -169,41 +214,71 @@ class Renderer:
 
     def document(self, job: Job, publication: Publication) -> Document:
         """What one job's document shows, ready to be written as HTML (before any layout)."""
+        clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
+        assert clinic is None or isinstance(clinic, Clinic)
+        if job.args["kind"] != "pack":
+            handout = publication.get(job.args["handout"])
+            assert isinstance(handout, Handout)
+            return self.handout_document(publication, handout, clinic, self.edition_of(clinic))
+        assert clinic is not None
+        gate, views = self.views(publication)
+        contents = pack_handouts(publication, clinic)
+        handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in contents]
+        title = self.words.gettext("%(programme)s: handouts from %(clinic)s") % {
+            "programme": publication.programme.title,
+            "clinic": clinic.title,
+        }
+        # The cover and contents; `pack` gives them the handouts' pages.
+        parts = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
+        values = self.values(publication, views, handouts, clinic, self.edition_of(clinic), title, parts)
+        located = (gate, publication, views.asset_owners, clinic.id)
+        return Document(self.env.get_template("pack.html.j2"), values, handouts, located, self.edition_of(clinic))
+
+    def edition_of(self, clinic: Clinic | None) -> Edition:
+        """The paper (and country) of a clinic's editions, or of the unbranded ones."""
+        return Edition(clinic.paper if clinic else self.default_paper)
+
+    def handout_document(
+        self, publication: Publication, handout: Handout, clinic: Clinic | None, edition: Edition, probe: bool = False
+    ) -> Document:
+        """One handout's document; a `probe` is its plain edition in `edition`'s paper, stripped of all that
+        cannot move its pages (the build time, the colours), so its HTML names its layout."""
+        gate, views = self.views(publication)
+        handouts = [views.build(handout)]
+        values = self.values(publication, views, handouts, clinic, edition, handout.title, {})
+        if probe:
+            values.update(build_time="", colours=palette(DEFAULT_ACCENT))
+        located = (gate, publication, views.asset_owners, handout.id)
+        return Document(self.env.get_template("handout.html.j2"), values, handouts, located, edition)
+
+    def views(self, publication: Publication) -> tuple[FileGate, HandoutViews]:
         gate = FileGate(self.roots)
         views = HandoutViews(
             publication, as_of=self.context.as_of, qr_image=lambda url: self.qr_image(gate, url), words=self.words
         )
-        clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
-        assert clinic is None or isinstance(clinic, Clinic)
-        if job.args["kind"] == "pack":
-            assert clinic is not None
-            contents = pack_handouts(publication, clinic)
-            handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in contents]
-            title = self.words.gettext("%(programme)s: handouts from %(clinic)s") % {
-                "programme": publication.programme.title,
-                "clinic": clinic.title,
-            }
-            template, main = "pack.html.j2", None
-            # The cover and contents; `pack` gives them the handouts' pages.
-            parts = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
-        else:
-            handout = publication.get(job.args["handout"])
-            assert isinstance(handout, Handout)
-            handouts = [views.build(handout)]
-            template, title, main = "handout.html.j2", handout.title, handout.id
-            parts = {}
-        values = {
-            "programme": publication.programme,
-            "disclaimer": views.markdown(publication.programme.disclaimer, handouts[0].handout, {}, 2),
-            "urgent_help": [
-                views.markdown(part, handouts[0].handout, {}, 2)
-                for part in side_by_side(publication.programme.urgent_help)
-            ],
-            "introduction": views.markdown(publication.programme.introduction, handouts[0].handout, {}, 2),
+        return gate, views
+
+    def values(
+        self,
+        publication: Publication,
+        views: HandoutViews,
+        handouts: list[HandoutView],
+        clinic: Clinic | None,
+        edition: Edition,
+        title: str,
+        parts: dict[str, Any],
+    ) -> dict[str, Any]:
+        """What the templates receive."""
+        programme, owner = publication.programme, handouts[0].handout
+        return {
+            "programme": programme,
+            "disclaimer": views.markdown(programme.disclaimer, owner, {}, 2),
+            "urgent_help": [views.markdown(part, owner, {}, 2) for part in side_by_side(programme.urgent_help)],
+            "introduction": views.markdown(programme.introduction, owner, {}, 2),
             "handouts": handouts,
             "clinic": views.clinic(clinic) if clinic else None,
             "title": title,
-            "paper": PAPER[clinic.paper if clinic else self.default_paper],
+            "paper": PAPER[edition.paper],
             "colours": palette(clinic.accent_colour if clinic else self.default_accent),
             "build_time": self.context.build_time.isoformat(timespec="seconds"),
             "site_url": publication.home_url,
@@ -211,10 +286,6 @@ class Renderer:
             "root_cause": root_cause(publication, self.words),
             **parts,
         }
-        fallback = main or (clinic.id if clinic else "")
-        return Document(
-            self.env.get_template(template), values, handouts, (gate, publication, views.asset_owners, fallback)
-        )
 
     def layout(self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str):
         """The laid-out pages; WeasyPrint's errors and refused URLs become located RenderErrors."""
@@ -295,10 +366,16 @@ class Document:
     values: dict[str, Any]
     handouts: list[HandoutView]
     located: tuple[FileGate, Publication, dict[str, str], str]
+    edition: Edition
 
     def html(self) -> str:
         """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""
         return self.template.render(**self.values)
+
+    def files(self) -> list[Path]:
+        """The content files (images) the document shows."""
+        gate = self.located[0]
+        return [gate.path_for(url) for url in sorted(self.located[2]) if not url.startswith(GENERATED)]
 
 
 # -- WeasyPrint's logged errors ------------------------------------------------------------------------
