@@ -33,6 +33,8 @@ STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
 PAPER = {"A4": "A4", "Letter": "letter"}
 DEFAULT_ACCENT = "#1f5f8b"
 """The colour a probe is laid out in (colours never move a page)."""
+URGENT_ANCHOR = "urgent"
+"""The anchor of a handout's urgent-help box (see _handout.html.j2)."""
 GENERATED = virtual_url("generated", "")
 """Where generated images (QR codes) are served: not content files."""
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
@@ -188,7 +190,8 @@ class Renderer:
 
     def pack(self, page: Document, handouts: list[bytes]) -> bytes:
         """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
-        (with their tags, bookmarks and links). The contents give the pack page of each handout and section."""
+        (with their tags, bookmarks and links), each with a footer of the pack's: its page in the pack, and the
+        pack page of its handout's urgent-help box. The contents give the pack page of each handout and section."""
         from backpub_pdf.packing import PACK_LINK, Part, assemble, on_a_new_sheet
 
         parts = [Part(data, view.prefix) for view, data in zip(page.handouts, handouts, strict=True)]
@@ -196,8 +199,9 @@ class Renderer:
         words = self.words.gettext("Page %(page)s of %(pages)s")
         front_pages = 2  # a cover and a page of contents, until a layout says otherwise
         for _attempt in range(3):
-            first, pack_pages = on_a_new_sheet(front_pages) + 1, {}
+            first, pack_pages, starts = on_a_new_sheet(front_pages) + 1, {}, []
             for count, anchors in measured:
+                starts.append(first)
                 pack_pages.update({anchor: first + number for anchor, number in anchors.items()})
                 first += on_a_new_sheet(count)
             page.values.update(
@@ -210,7 +214,35 @@ class Renderer:
                 break
             # The contents took more (or fewer) pages than assumed: every pack page number moves with them.
             front_pages = len(front.pages)
-        return assemble(self.write(front, *page.located), parts)
+        footers = self.pack_footers(page, measured, starts, pack_pages, first - 1)
+        return assemble(self.write(front, *page.located), parts, footers)
+
+    def pack_footers(
+        self,
+        page: Document,
+        measured: list[tuple[int, dict[str, int]]],
+        starts: list[int],
+        pack_pages: dict[str, int],
+        total: int,
+    ) -> bytes:
+        """One page per handout page of a pack, holding only that page's footer as the pack numbers it (an untagged
+        PDF: the pack draws each page as a footer artifact)."""
+        _ = self.words.gettext
+        footers = []
+        for view, (count, _anchors), start in zip(page.handouts, measured, starts, strict=True):
+            urgent = pack_pages.get(f"{view.prefix}{URGENT_ANCHOR}", start)
+            pointer = _("Urgent help: see page %(page)s") % {"page": urgent}
+            footers += [
+                {"pointer": pointer, "label": _("Page %(page)s of %(pages)s") % {"page": start + n, "pages": total}}
+                for n in range(count)
+            ]
+        html = self.env.get_template("pack-footers.html.j2").render(**{**page.values, "footers": footers})
+        fetcher = make_fetcher(page.located[0])
+        with self.located_errors(fetcher, *page.located[1:]):
+            document = self.weasyprint.HTML(
+                string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
+            ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config)
+            return document.write_pdf()
 
     def document(self, job: Job, publication: Publication) -> Document:
         """What one job's document shows, ready to be written as HTML (before any layout)."""
@@ -298,9 +330,12 @@ class Renderer:
     def write(
         self, document: Any, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str
     ) -> bytes:
-        """The PDF's bytes of laid-out pages (a missing alt text is found while writing the tags: located too)."""
+        """The PDF's bytes of laid-out pages (a missing alt text is found while writing the tags: located too),
+        its running heads marked as the page furniture they are."""
+        from backpub_pdf.runningheads import running_heads_as_artifacts
+
         with self.located_errors(make_fetcher(gate), publication, owners, fallback):
-            return document.write_pdf(**PDF_OPTIONS)
+            return running_heads_as_artifacts(document.write_pdf(**PDF_OPTIONS))
 
     @contextmanager
     def located_errors(
