@@ -32,7 +32,8 @@ STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
 
 PAPER = {"A4": "A4", "Letter": "letter"}
 DEFAULT_ACCENT = "#1f5f8b"
-"""The colour a probe is laid out in (colours never move a page)."""
+PROBE_TIME = "2000-01-01T00:00:00+00:00"
+"""The colour and build time a probe is laid out with (neither ever moves a page)."""
 URGENT_ANCHOR = "urgent"
 """The anchor of a handout's urgent-help box (see _handout.html.j2)."""
 GENERATED = virtual_url("generated", "")
@@ -279,7 +280,7 @@ class Renderer:
         handouts = [views.build(handout)]
         values = self.values(publication, views, handouts, clinic, edition, handout.title, {})
         if probe:
-            values.update(build_time="", colours=palette(DEFAULT_ACCENT))
+            values.update(build_time=PROBE_TIME, colours=palette(DEFAULT_ACCENT))
         located = (gate, publication, views.asset_owners, handout.id)
         return Document(self.env.get_template("handout.html.j2"), values, handouts, located, edition)
 
