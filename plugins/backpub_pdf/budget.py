@@ -20,7 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from backpub import Handout, Problem, Publication, atomic_write
+from backpub import Clinic, Handout, Problem, Publication, atomic_write
 
 RECORDS_FOLDER = "pdf-layouts"
 """The build cache's folder for layout records."""
@@ -31,9 +31,18 @@ PAGES_PER_SHEET = 2
 
 @dataclass(frozen=True)
 class Edition:
-    """What sets an edition's pages apart, branding aside: its paper."""
+    """What sets an edition's pages apart, branding aside: its paper, and the country whose urgent-help notice
+    (and disclaimer) it prints."""
 
     paper: str
+    country: str
+
+
+def edition_of(publication: Publication, clinic: Clinic | None, default_paper: str) -> Edition:
+    """A clinic's editions, or (without a clinic) the unbranded ones: in the programme's default country."""
+    if clinic is None:
+        return Edition(default_paper, publication.programme.default_country)
+    return Edition(clinic.paper, clinic.country)
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ def budget_problems(fmt: Any, publication: Publication, measure: Any) -> list[Pr
 
 def editions(fmt: Any, publication: Publication) -> dict[Edition, list[str]]:
     """Every edition the format makes of a handout, by what sets their pages apart, with their names."""
-    found: dict[Edition, list[str]] = {Edition(fmt.options.paper): ["unbranded"]}
+    found: dict[Edition, list[str]] = {edition_of(publication, None, fmt.options.paper): ["unbranded"]}
     for clinic in publication.clinics:
-        found.setdefault(Edition(clinic.paper), []).append(clinic.title)
+        found.setdefault(edition_of(publication, clinic, fmt.options.paper), []).append(clinic.title)
     return found

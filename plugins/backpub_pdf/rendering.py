@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError
-from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, environment_digest, layout_key
+from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, environment_digest, layout_key
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
@@ -232,7 +232,10 @@ class Renderer:
         footers = []
         for view, (count, _anchors), start in zip(page.handouts, measured, starts, strict=True):
             urgent = pack_pages.get(f"{view.prefix}{URGENT_ANCHOR}", start)
-            pointer = _("Urgent help: see page %(page)s") % {"page": urgent}
+            pointer = _("Urgent help: see page %(page)s · Emergency: %(number)s") % {
+                "page": urgent,
+                "number": page.values["emergency_number"],
+            }
             footers += [
                 {"pointer": pointer, "label": _("Page %(page)s of %(pages)s") % {"page": start + n, "pages": total}}
                 for n in range(count)
@@ -252,7 +255,7 @@ class Renderer:
         if job.args["kind"] != "pack":
             handout = publication.get(job.args["handout"])
             assert isinstance(handout, Handout)
-            return self.handout_document(publication, handout, clinic, self.edition_of(clinic))
+            return self.handout_document(publication, handout, clinic, self.edition_of(publication, clinic))
         assert clinic is not None
         gate, views = self.views(publication)
         contents = pack_handouts(publication, clinic)
@@ -263,13 +266,15 @@ class Renderer:
         }
         # The cover and contents; `pack` gives them the handouts' pages.
         parts = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
-        values = self.values(publication, views, handouts, clinic, self.edition_of(clinic), title, parts)
+        values = self.values(publication, views, handouts, clinic, self.edition_of(publication, clinic), title, parts)
         located = (gate, publication, views.asset_owners, clinic.id)
-        return Document(self.env.get_template("pack.html.j2"), values, handouts, located, self.edition_of(clinic))
+        return Document(
+            self.env.get_template("pack.html.j2"), values, handouts, located, self.edition_of(publication, clinic)
+        )
 
-    def edition_of(self, clinic: Clinic | None) -> Edition:
-        """The paper (and country) of a clinic's editions, or of the unbranded ones."""
-        return Edition(clinic.paper if clinic else self.default_paper)
+    def edition_of(self, publication: Publication, clinic: Clinic | None) -> Edition:
+        """The paper and country of a clinic's editions, or of the unbranded ones."""
+        return edition_of(publication, clinic, self.default_paper)
 
     def handout_document(
         self, publication: Publication, handout: Handout, clinic: Clinic | None, edition: Edition, probe: bool = False
@@ -301,12 +306,15 @@ class Renderer:
         title: str,
         parts: dict[str, Any],
     ) -> dict[str, Any]:
-        """What the templates receive."""
-        programme, owner = publication.programme, handouts[0].handout
+        """What the templates receive. A clinic's patients are told where to get help in its country (the edition's);
+        the unbranded edition's, in the default one."""
+        programme, owner, country = publication.programme, handouts[0].handout, edition.country
+        notice = programme.country(country)
         return {
             "programme": programme,
-            "disclaimer": views.markdown(programme.disclaimer, owner, {}, 2),
-            "urgent_help": [views.markdown(part, owner, {}, 2) for part in side_by_side(programme.urgent_help)],
+            "disclaimer": views.markdown(programme.disclaimer_for(country), owner, {}, 2),
+            "urgent_help": [views.markdown(part, owner, {}, 2) for part in side_by_side(notice.urgent_help)],
+            "emergency_number": notice.emergency_number,
             "introduction": views.markdown(programme.introduction, owner, {}, 2),
             "handouts": handouts,
             "clinic": views.clinic(clinic) if clinic else None,

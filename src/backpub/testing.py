@@ -15,9 +15,9 @@ import pytest
 if TYPE_CHECKING:
     from click.testing import Result
 
+    from backpub.content.publication import Publication
     from backpub.formats import Format
     from backpub.plugins import PluginHost
-    from backpub.publication import Publication
 
 ARTWORK = "assets/artwork.png"
 
@@ -30,7 +30,11 @@ timezone: Europe/London
 site_url: https://programme.example.org
 artwork: assets/artwork.png
 disclaimer: General information, not medical advice.
-urgent_help: Call 999 if you lose control of your bladder or bowels.
+default_country: GB
+countries:
+  GB:
+    emergency_number: "999"
+    urgent_help: Call 999 if you lose control of your bladder or bowels.
 phases:
   - id: phase-one
     title: "Phase One: calm and unload"

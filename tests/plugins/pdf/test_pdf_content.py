@@ -15,8 +15,8 @@ from pdf_support import AS_OF, REPO, flat, page_texts
 from pypdf import PdfReader
 
 from backpub import Session
+from backpub.content.publication import Publication
 from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
-from backpub.publication import Publication
 from backpub_pdf import PdfFormat
 from backpub_pdf.planning import pack_handouts, shown_entities
 
@@ -60,7 +60,9 @@ def phrases_of(entity, layout: str = "sheet") -> list[str]:
             *(value for _, value in (entity.dose.parts() if entity.dose else [])),
         ]
     if isinstance(entity, Treatment):
-        phrases += [entity.what_it_does, *(entity.limitations if layout == "booklet" else [])]
+        # The caveat (whose view the verdict is) travels with the verdict, on a sheet as in a booklet.
+        phrases += [entity.what_it_does, *([entity.caveat] if entity.caveat else [])]
+        phrases += entity.limitations if layout == "booklet" else []
     if isinstance(entity, Principle):
         phrases.append(entity.statement)
     return [unicodedata.normalize("NFKC", flat(phrase)) for phrase in phrases]
@@ -76,7 +78,9 @@ def test_every_section_entity_the_disclaimer_and_urgent_help_are_printed(shipped
         for entity_id in section.entities:
             for phrase in phrases_of(publication.get(entity_id), handout.layout):
                 assert phrase in text, f"{entity_id}: {phrase!r} missing from {output}"
-    for notice in (publication.programme.disclaimer, publication.programme.urgent_help):
+    clinic = publication.by_id.get(output.split("/")[0]) if "/" in output else None
+    country = clinic.country if clinic else None  # a clinic's edition: its country's notice; else the default's
+    for notice in (publication.programme.disclaimer_for(country), publication.programme.country(country).urgent_help):
         for line in notice.splitlines():
             if line.strip():
                 assert flat(line.strip().removeprefix("- ")) in text, f"{line!r} missing from {output}"
@@ -324,8 +328,9 @@ def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_hando
             unicodedata.normalize("NFKC", text) for text in page_texts(rendered(f"{clinic.id}/{handout.id}.pdf"))
         ]
         for number, (in_pack, alone) in enumerate(zip(pages[start - 1 :], edition, strict=False), start=start):
-            alone_footer = f"Urgent help: see page 1 Page {edition.index(alone) + 1} of {len(edition)}"
-            pack_footer = f"Urgent help: see page {start} Page {number} of {len(pages)}"
+            emergency = f"Emergency: {publication.programme.country(clinic.country).emergency_number}"
+            alone_footer = f"Urgent help: see page 1 · {emergency} Page {edition.index(alone) + 1} of {len(edition)}"
+            pack_footer = f"Urgent help: see page {start} · {emergency} Page {number} of {len(pages)}"
             assert alone_footer in alone and alone_footer not in in_pack, handout.id
             assert in_pack.replace(pack_footer, alone_footer) == alone, (handout.id, number)
         assert all(not text.strip() for text in pages[start - 1 + len(edition) : end - 1]), "only a blank back"

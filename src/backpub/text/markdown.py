@@ -1,6 +1,6 @@
 """Markdown for every format: one parser, sanitised raw HTML, entity links and located URL checks.
 
-What a URL may be is decided in `backpub.urlpolicy`; this module applies it to Markdown.
+What a URL may be is decided in `backpub.text.urlpolicy`; this module applies it to Markdown.
 
 In content, `[text](@some-id)` links to another entity; each format decides where that link goes.
 Images are content files (`![alt](assets/images/x.svg)`); each format decides how they are served.
@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from backpub.urlpolicy import (  # noqa: F401 - re-exported: formats and plugins import them from here
+from backpub.text.urlpolicy import (  # noqa: F401 - re-exported: formats and plugins import them from here
     SAFE_ATTRIBUTES,
     SAFE_TAGS,
     asset_path_problem,
@@ -300,3 +300,12 @@ def excerpt(text: str, words: int = 80) -> str:
     if len(flat) <= words:
         return " ".join(flat)
     return " ".join(flat[:words]).rstrip(",.;:") + "…"
+
+
+def unlink(text: str, entity_ids: set[str] | frozenset[str]) -> str:
+    """The text with every `[words](@id)` link to one of `entity_ids` replaced by its words: what a public copy of
+    the Markdown says of something not yet public (an id often says what an unreleased episode is about)."""
+    if not entity_ids or f"]({ENTITY_LINK}" not in text:
+        return text
+    targets = "|".join(re.escape(entity_id) for entity_id in sorted(entity_ids))
+    return re.sub(rf"\[([^\[\]]*)\]\(\s*{ENTITY_LINK}(?:{targets})\s*\)", r"\1", text)

@@ -15,11 +15,11 @@ from dataclasses import field as dataclass_field
 
 from pydantic import BaseModel
 
-from backpub.loading import Record
+from backpub.files.loading import Record
 
 PROSE_FIELDS = frozenset(
     {
-        "summary", "body", "purpose", "steps", "cautions", "feels_good", "harms", "what_it_does", "limitations",
+        "summary", "body", "purpose", "steps", "cautions", "feels_good", "harms", "what_it_does", "limitations", "caveat",
         "statement", "show_notes", "intro", "alt", "caption", "introduction", "disclaimer", "urgent_help",
         "call_to_action",
     }
