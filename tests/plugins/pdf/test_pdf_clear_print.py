@@ -106,7 +106,8 @@ def test_every_page_is_in_clear_print_and_at_least_a_quarter_full(opened, output
 
 @pytest.mark.parametrize("output", EDITIONS)
 def test_the_urgent_help_notice_is_at_least_body_size_with_its_emergency_line_bold(opened, publication, output):
-    notice = publication.programme.urgent_help
+    clinic = publication.get(output.split("/")[0]) if "/" in output else None
+    notice = publication.programme.country(clinic.country if clinic else None).urgent_help  # the edition's country
     items = [line.lstrip("- ") for line in notice.splitlines() if line.startswith("- ")]
     paragraphs = [flat(block) for block in notice.split("\n\n") if not block.lstrip().startswith("- ")]
     first = opened(output)[0]
