@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError
+from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError, typographic_text
 from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, environment_digest, layout_key
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
@@ -111,6 +111,8 @@ class Renderer:
         self.words = words
         words.install(self.env)
         self.env.filters["long_date"] = words.format_date
+        # Quotation marks and apostrophes as the programme's language sets them, in content and fixed words alike.
+        self.env.finalize = typographic_text(words.quotes())
         self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
         self._stylesheets: list[Any] | None = None
         self._qr_codes: dict[str, bytes] = {}

@@ -295,7 +295,8 @@ class HandoutViews:
             return url
 
         # The Markdown renderer sanitises raw HTML with nh3, so the result is safe to insert as markup.
-        return Markup(render_markdown(text, link=link, image=image, heading_shift=heading_shift))
+        html = render_markdown(text, link=link, image=image, heading_shift=heading_shift, quotes=self.words.quotes())
+        return Markup(html)
 
     def picture(self, src: str, alt: str, owner: Entity, caption: str | None = None) -> Picture:
         url = virtual_url("content", src)

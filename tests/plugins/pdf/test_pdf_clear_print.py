@@ -102,6 +102,8 @@ def test_every_page_is_in_clear_print_and_at_least_a_quarter_full(opened, output
         large = sum(len(span["text"].strip()) for span in runs if span["size"] >= BODY_SIZE - SIZE_TOLERANCE)
         assert large >= 0.9 * characters, f"{output}: page {number}: {large} of {characters} characters at 12 pt"
         assert fill(page) >= 0.25, f"{output}: page {number} is only {fill(page):.0%} full"
+        straight = [span["text"] for span in runs if re.search("[\"']", span["text"])]
+        assert not straight, f"{output}: page {number}: straight quotation marks in {straight}"
 
 
 @pytest.mark.parametrize("output", EDITIONS)
