@@ -156,9 +156,10 @@ class QrCode:
 
     @property
     def printed_lines(self) -> Markup:
-        """The printed address with line-break opportunities after its slashes only, so a long address wraps
-        between its parts and never inside a word."""
-        return Markup("/<wbr>").join(self.printed.split("/"))
+        """The printed address with line-break opportunities after its slashes and hyphens and before its dots,
+        so a long address wraps between its parts, never inside a word."""
+        pieces = re.split(r"(?<=[/-])|(?=\.)", self.printed)
+        return Markup("<wbr>").join(piece for piece in pieces if piece)
 
 
 @dataclass
