@@ -171,7 +171,9 @@ def test_a_german_build_prints_no_english_label(german):
     for german_words in (
         "Inhalt geprüft am 1. November 2026",
         "Wann Sie sofort Hilfe brauchen",
-        "PATIENTENINFORMATION",
+        "Patienteninformation",
+        "Ihre Dosis:",
+        "Sofort Hilfe holen: siehe Seite 3 · Notruf: 999",
     ):
         assert german_words in pdfs, german_words
     newsletter = "\n".join(text for name, text in texts.items() if name.startswith("newsletter"))
