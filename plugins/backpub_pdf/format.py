@@ -39,6 +39,7 @@ class PdfFormat(Format):
     Options = PdfOptions
 
     def check(self, publication: Publication) -> list[Problem]:
+        from backpub_pdf.band import band_problems
         from backpub_pdf.coverage import glyph_problems
         from backpub_pdf.planning import PACK_NAME
 
@@ -49,6 +50,7 @@ class PdfFormat(Format):
                 if handout.id == PACK_NAME
             ]
             + glyph_problems(self, publication)
+            + band_problems(self, publication)
             + self.budget_problems(publication, before_rendering=True)
         )
 

@@ -17,6 +17,7 @@ from pdf_support import AS_OF, REPO, flat, replace_in
 from backpub import Session
 from backpub.build import build
 from backpub.model import Protocol
+from backpub_pdf.band import band_problems
 from backpub_pdf.planning import shown_entities
 from backpub_pdf.view import DoseBox
 
@@ -237,3 +238,17 @@ def test_a_handout_with_one_protocol_too_many_for_its_sheets_is_a_located_warnin
     report = build(content, formats=["pdf"], as_of=AS_OF, jobs=1)
     warned = [problem for problem in report.warnings if "sheet" in problem.message]
     assert [problem.message for problem in warned] == [problem.message for problem in found], "the build warns too"
+
+
+def test_a_clinic_line_too_long_for_its_band_is_a_warning_at_the_clinic(make_project):
+    """The band has one size: a line it cannot hold would be cut off, so validate says so (measured, no layout)."""
+    project = make_project("minimal")
+    clinic = project / "content" / "clinics" / "test-clinic.md"
+    session = Session(project / "content", as_of=AS_OF)
+    assert band_problems(session.formats(["pdf"])["pdf"], session.publication) == []
+    address = "Unit 14, The Old Sorting Office, 1 High Street, Upper Testtown Industrial Estate, Testtown"
+    replace_in(clinic, "address: 1 High Street, Testtown", f"address: {address}")
+    session = Session(project / "content", as_of=AS_OF)
+    (problem,) = band_problems(session.formats(["pdf"])["pdf"], session.publication)
+    assert (problem.severity, problem.path, problem.entity) == ("warning", str(clinic), "test-clinic")
+    assert address in problem.message and "cut off" in problem.message
