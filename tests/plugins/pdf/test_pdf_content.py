@@ -14,7 +14,7 @@ import pytest
 from pdf_support import AS_OF, REPO, flat, page_texts
 from pypdf import PdfReader
 
-from backpub import Session
+from backpub import Session, typographic
 from backpub.content.publication import Publication
 from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
 from backpub_pdf import PdfFormat
@@ -24,6 +24,8 @@ PLAIN = "phase-one-first-steps.pdf"
 BRANDED_A4 = "harbourside-spine-clinic/phase-one-first-steps.pdf"
 BRANDED_LETTER = "maple-street-back-care/sciatica-what-it-is-and-what-to-stop-doing.pdf"
 A4 = (595, 842)
+QUOTES = "“”‘’"
+"""The shipped programme's language's quotation marks, as its PDFs print them."""
 LETTER = (612, 792)
 
 
@@ -65,7 +67,8 @@ def phrases_of(entity, layout: str = "sheet") -> list[str]:
         phrases += entity.limitations if layout == "booklet" else []
     if isinstance(entity, Principle):
         phrases.append(entity.statement)
-    return [unicodedata.normalize("NFKC", flat(phrase)) for phrase in phrases]
+    # (printed with the language's quotation marks)
+    return [unicodedata.normalize("NFKC", typographic(flat(phrase), QUOTES)) for phrase in phrases]
 
 
 @pytest.mark.parametrize("output", [PLAIN, BRANDED_A4, BRANDED_LETTER])
@@ -83,7 +86,8 @@ def test_every_section_entity_the_disclaimer_and_urgent_help_are_printed(shipped
     for notice in (publication.programme.disclaimer_for(country), publication.programme.country(country).urgent_help):
         for line in notice.splitlines():
             if line.strip():
-                assert flat(line.strip().removeprefix("- ")) in text, f"{line!r} missing from {output}"
+                printed = typographic(flat(line.strip().removeprefix("- ")), QUOTES)
+                assert printed in text, f"{line!r} missing from {output}"
 
 
 @pytest.mark.parametrize(("output", "size"), [(PLAIN, A4), (BRANDED_A4, A4), (BRANDED_LETTER, LETTER)])
