@@ -2,8 +2,8 @@
 
 Only a layout knows how many pages an edition takes. Every edition a build renders is laid out anyway, so the
 render keeps what its layout found (the page count, and on which page each entry starts) in the build cache,
-under a digest of the handout's plain edition in that paper: its HTML, stylesheets, fonts and images, which is
-all a layout depends on. The clinic's branding sits in a band of one size, so every edition in the same paper
+under a digest of what the handout's plain edition in that paper and country is made from, as its job declares
+it (see `layout_key`). The clinic's branding sits in a band of one size, so every edition in the same paper
 breaks its pages as the plain one does.
 
 - A build leaves the check to its renders: the format's `finish` reads what they found and warns.
@@ -13,14 +13,18 @@ breaks its pages as the plain one does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backpub import Clinic, Handout, Problem, Publication, atomic_write
+
+if TYPE_CHECKING:
+    from backpub_pdf.planning import Footprint
 
 RECORDS_FOLDER = "pdf-layouts"
 """The build cache's folder for layout records."""
@@ -99,23 +103,50 @@ class LayoutRecords:
             atomic_write(self.folder / f"{key}.json", facts.as_json())
 
 
-def layout_key(html: str, environment: str, files: list[Path]) -> str:
-    """A digest of everything a layout depends on: the document, its stylesheets and fonts, its images."""
-    digest = hashlib.sha256()
-    digest.update(environment.encode())
-    digest.update(html.encode())
-    for path in files:
-        digest.update(str(path.name).encode())
-        digest.update(_file_digest(path).encode())
-    return digest.hexdigest()
+def layout_key(publication: Publication, handout: Handout, edition: Edition, shows: Footprint, environment: str) -> str:
+    """A digest of everything the layout of a handout's plain edition depends on, as its job declares it (the same
+    footprint the build's fingerprints use): the fields it prints, the images, whether its episode is out, the
+    programme's settings and links, the paper and country, and the templates, stylesheets, fonts, words and code it
+    is made with (`environment`). Worked out without writing the document."""
+    fields = {
+        entity_id: {name: publication.field_hashes(entity_id)[name] for name in sorted(names)}
+        for entity_id, names in sorted(shows.fields.items())
+        if entity_id not in shows.entities
+    }
+    payload = {
+        "handout": handout.id,
+        "edition": [edition.paper, edition.country],
+        "environment": environment,
+        "programme": publication.programme_hash,
+        "links": sorted(publication.links.items()),
+        "entities": {entity_id: publication.hashes[entity_id] for entity_id in sorted(shows.entities)},
+        "fields": fields,
+        "assets": {asset: _file_digest(publication.asset(asset)) for asset in sorted(shows.assets)},
+        "released": shows.episode_released,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def environment_digest(files: frozenset[Path]) -> str:
-    """A digest of the templates, stylesheets and fonts a document is laid out with, and of WeasyPrint's version."""
-    digest = hashlib.sha256(version("weasyprint").encode())
+    """A digest of the files a document is made and laid out with (templates, stylesheets, fonts, catalogues, the
+    plugin's code) and of WeasyPrint's version; remembered by the files' sizes and times, so hashing them costs
+    once per process."""
+    stamps = []
     for path in sorted(files):
-        digest.update(str(path).encode())
-        digest.update(_file_digest(path).encode())
+        try:
+            info = path.stat()
+            stamps.append((str(path), info.st_size, info.st_mtime_ns))
+        except OSError:
+            stamps.append((str(path), -1, -1))
+    return _environment_digest(tuple(stamps))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment_digest(stamps: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256(version("weasyprint").encode())
+    for name, _size, _time in stamps:
+        digest.update(name.encode())
+        digest.update(_file_digest(Path(name)).encode())
     return digest.hexdigest()
 
 

@@ -22,7 +22,7 @@ from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, R
 from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, environment_digest, layout_key
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
-from backpub_pdf.planning import pack_handouts
+from backpub_pdf.planning import footprint, pack_handouts
 from backpub_pdf.view import HandoutView, HandoutViews, palette, side_by_side
 from backpub_pdf.words import css_content, css_string, page_css, root_cause, words_css
 
@@ -36,8 +36,6 @@ PROBE_TIME = "2000-01-01T00:00:00+00:00"
 """The colour and build time a probe is laid out with (neither ever moves a page)."""
 URGENT_ANCHOR = "urgent"
 """The anchor of a handout's urgent-help box (see _handout.html.j2)."""
-GENERATED = virtual_url("generated", "")
-"""Where generated images (QR codes) are served: not content files."""
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
 LAYOUT_PASSES = 4
 """At most this many layouts after the first, for a handout with a protocol longer than a page."""
@@ -131,16 +129,17 @@ class Renderer:
 
     @functools.cached_property
     def environment_digest(self) -> str:
-        """The templates, stylesheets and fonts documents are laid out with (see budget.layout_key)."""
-        return environment_digest(template_files(self.context.theme_dir("pdf")))
+        """The templates, stylesheets, fonts, words and code documents are made with (see budget.layout_key)."""
+        code = {path for path in Path(__file__).parent.glob("*.py")}
+        return environment_digest(template_files(self.context.theme_dir("pdf")) | self.words.files() | code)
 
     def measure(self, publication: Publication, handout: Handout, edition: Edition, lay_out: bool) -> PageFacts | None:
         """What the layout of a handout's plain edition in `edition` found: as a build recorded it, else (when
         `lay_out`) laid out now and recorded."""
-        probe = self.handout_document(publication, handout, None, edition, probe=True)
-        key = self.layout_key(probe)
+        key = self.layout_key(publication, handout, edition)
         facts = self.layouts.get(key)
         if facts is None and lay_out:
+            probe = self.handout_document(publication, handout, None, edition, probe=True)
             facts = PageFacts.of(self.laid_out(probe))
             self.layouts.put(key, facts)
         return facts
@@ -169,13 +168,13 @@ class Renderer:
     def record_layout(self, publication: Publication, page: Document, document: Any) -> None:
         """Keep what a handout edition's layout found under its plain edition's key (the branding band has one
         size, so every edition in the same paper and country breaks its pages alike), for `validate`."""
-        view = page.handouts[0]
-        plain = self.handout_document(publication, view.handout, None, page.edition, probe=True)
-        self.layouts.put(self.layout_key(plain), PageFacts.of(document))
+        self.layouts.put(self.layout_key(publication, page.handouts[0].handout, page.edition), PageFacts.of(document))
 
-    def layout_key(self, page: Document) -> str:
-        """What a layout depends on: the document's HTML, and the stylesheets, fonts and images it is laid out with."""
-        return layout_key(page.html(), self.environment_digest, page.files())
+    def layout_key(self, publication: Publication, handout: Handout, edition: Edition) -> str:
+        """What the layout of a handout's plain edition depends on (budget.layout_key)."""
+        themed = themed_templates(self.context.theme_dir("pdf"))
+        shows = footprint(publication, handout, self.context.as_of, themed)
+        return layout_key(publication, handout, edition, shows, self.environment_digest)
 
     def laid_out(self, page: Document) -> Any:
         """A handout's layout. A protocol that runs over a page is laid out again to flow on between its steps,
@@ -417,11 +416,6 @@ class Document:
     def html(self) -> str:
         """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""
         return self.template.render(**self.values)
-
-    def files(self) -> list[Path]:
-        """The content files (images) the document shows."""
-        gate = self.located[0]
-        return [gate.path_for(url) for url in sorted(self.located[2]) if not url.startswith(GENERATED)]
 
 
 # -- WeasyPrint's logged errors ------------------------------------------------------------------------
