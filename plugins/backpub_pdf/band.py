@@ -16,8 +16,8 @@ from backpub_pdf.fonts import lato_folder
 
 MM_PER_PT = 25.4 / 72
 PAPER_WIDTH_MM = {"A4": 210.0, "Letter": 215.9}
-TEXT_WIDTH_MM = {paper: width - 2 * 12 - 22 - 38 for paper, width in PAPER_WIDTH_MM.items()}
-"""The band's text: the page less its side margins (12 mm each), the logo's cell (22 mm) and "Patient handout"."""
+TEXT_WIDTH_MM = {paper: width - 2 * 12 - 22 for paper, width in PAPER_WIDTH_MM.items()}
+"""The band's text: the page less its side margins (12 mm each) and the logo's cell (22 mm)."""
 NAME = ("Lato-Black.ttf", 15.0)
 DETAIL = ("Lato-Regular.ttf", 12.0)
 LABEL = ("Lato-Bold.ttf", 12.0)

@@ -246,7 +246,9 @@ def test_a_clinic_line_too_long_for_its_band_is_a_warning_at_the_clinic(make_pro
     clinic = project / "content" / "clinics" / "test-clinic.md"
     session = Session(project / "content", as_of=AS_OF)
     assert band_problems(session.formats(["pdf"])["pdf"], session.publication) == []
-    address = "Unit 14, The Old Sorting Office, 1 High Street, Upper Testtown Industrial Estate, Testtown"
+    address = (
+        "Unit 14, The Old Sorting Office, 1 High Street, Upper Testtown Industrial Estate, Testtown, Testshire TT1 2AB"
+    )
     replace_in(clinic, "address: 1 High Street, Testtown", f"address: {address}")
     session = Session(project / "content", as_of=AS_OF)
     (problem,) = band_problems(session.formats(["pdf"])["pdf"], session.publication)
