@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from backpub import Format, Job, Problem, Publication
-from backpub_site import __version__
+from backpub_site.version import __version__
 
 PACKAGE = Path(__file__).resolve().parent
 ARTWORK_SIZES = {"artwork.png": 320, "icon.png": 64}

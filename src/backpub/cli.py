@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 import click
 
 from backpub.errors import BackpubError, ContentError, PluginError, visible
+from backpub.params import ISO_DATE, content_option
 
 if TYPE_CHECKING:
     from backpub.session import Session
-
-DEFAULT_CONTENT = "content"
 
 
 def handle_errors(command):
@@ -77,35 +76,6 @@ class PluginAwareGroup(click.Group):
             self._load_plugin_commands()
             command = super().get_command(ctx, name)
         return command
-
-
-class IsoDate(click.ParamType):
-    """A calendar date written as YYYY-MM-DD; plugins' commands use it too (`backpub.cli.ISO_DATE`)."""
-
-    name = "date"
-
-    def convert(self, value, param, ctx) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date like 2026-11-22", param, ctx)
-
-
-ISO_DATE = IsoDate()
-
-
-def content_option(command):
-    """`--content DIR` on every command; `validate` and `schedule` also keep their older positional form."""
-    return click.option(
-        "--content",
-        "content_dir",
-        default=DEFAULT_CONTENT,
-        type=click.Path(path_type=Path),
-        show_default=True,
-        help="The content folder.",
-    )(command)
 
 
 def legacy_content_argument(command):

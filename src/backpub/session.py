@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from backpub import clock
 from backpub.errors import ConfigError, ContentError, Problem, in_plugin
 from backpub.files.cache import StateLayout, Store, folder_digest
+from backpub.params import DEFAULT_CONTENT
 
 if TYPE_CHECKING:
     from backpub.content.publication import Publication
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from backpub.formats import BuildContext, Format
     from backpub.plugins import PluginHost
 
-DEFAULT_CONTENT = "content"
 DEFAULT_OUTPUT = "outputs"
 
 
