@@ -7,7 +7,6 @@ module defines each name is read from backpub/api.py's import lines, the one lis
 
 from __future__ import annotations
 
-import ast
 import functools
 import importlib
 from pathlib import Path
@@ -20,6 +19,8 @@ if TYPE_CHECKING:
 @functools.cache
 def _public_names() -> dict[str, str]:
     """Every public name -> the module that defines it, as backpub/api.py imports it (without importing it)."""
+    import ast
+
     tree = ast.parse((Path(__file__).parent / "api.py").read_text(encoding="utf-8"))
     return {
         alias.asname or alias.name: node.module

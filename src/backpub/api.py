@@ -54,7 +54,16 @@ from backpub.model import (
     Treatment as Treatment,
     Video as Video,
 )
-from backpub.model.fields import referenced_ids as referenced_ids
+from backpub.model.fields import markdown_texts as markdown_texts, referenced_ids as referenced_ids
+from backpub.model.base import (
+    AssetPath as AssetPath,
+    EntityId as EntityId,
+    Markdown as Markdown,
+    Prose as Prose,
+    RefTo as RefTo,
+    Scaffold as Scaffold,
+)
+from backpub.model.kinds import Kinds as Kinds
 
 # Markdown, with the programme's link and safety rules
 from backpub.text.markdown import (

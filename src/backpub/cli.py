@@ -260,8 +260,9 @@ def schema(kind: str | None) -> None:
     from backpub.commands.schema import content_schema
     from backpub.plugins import make_host
 
-    formats = {name: cls.Options for name, cls in make_host(project_dir=Path.cwd()).formats().items()}
-    click.echo(json.dumps(content_schema(kind, formats), indent=2))
+    host = make_host(project_dir=Path.cwd())
+    formats = {name: cls.Options for name, cls in host.formats().items()}
+    click.echo(json.dumps(content_schema(kind, formats, host.kinds()), indent=2))
 
 
 @cli.command()
@@ -291,9 +292,20 @@ def schedule(legacy_content: Path | None, content_dir: Path, as_of: date | None,
         click.echo(line)
 
 
+class KindName(click.ParamType):
+    """A kind of entity, one of the registry's (the built-in kinds and the project's plugins'), listed in the
+    command's usage; `backpub new` refuses another with the list."""
+
+    name = "kind"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        from backpub.plugins import make_host
+
+        return "{" + "|".join(make_host(project_dir=Path.cwd()).kinds().names) + "}"
+
+
 @cli.command()
-@click.argument("kind", type=click.Choice(("episode", "protocol", "concept", "mistake", "treatment", "principle",
-                                           "handout", "clinic")))  # fmt: skip
+@click.argument("kind", type=KindName())
 @click.argument("entity_id", required=False, metavar="[ID]")
 @content_option
 @click.option(
@@ -304,8 +316,10 @@ def schedule(legacy_content: Path | None, content_dir: Path, as_of: date | None,
 def new(kind: str, entity_id: str | None, content_dir: Path, release: date | None, title: str | None) -> None:
     """Write a new content file with every required field and placeholders to replace; print its path."""
     from backpub.commands.scaffold import new_entity
+    from backpub.plugins import make_host
 
-    click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title))
+    kinds = make_host(project_dir=content_dir.resolve().parent).kinds()
+    click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title, kinds=kinds))
 
 
 def main() -> None:

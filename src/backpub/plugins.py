@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from backpub.content.publication import Publication
     from backpub.errors import Problem
     from backpub.formats import BuildContext, Format
+    from backpub.model.kinds import Kinds
 
 ENTRY_POINT_GROUP = "backpub"
 LOCAL_PLUGINS_DIR = "local_plugins"
@@ -54,6 +55,7 @@ class PluginHost:
         self.manager = manager
         self.infos = infos
         self._formats: dict[str, type[Format]] | None = None
+        self._kinds: Kinds | None = None
 
     def _calls(self, hook_name: str, **kwargs: Any):
         """Call each implementation of a hook on its own, so an exception names its plugin."""
@@ -85,6 +87,21 @@ class PluginHost:
                 found[cls.name] = (plugin, cls)
                 self._info(plugin).formats.append(cls.name)
         return {name: cls for name, (_, cls) in found.items()}
+
+    def kinds(self) -> Kinds:
+        """The kinds of entity: the built-in ones, then each plugin's (`register_kinds`), in registration order; a
+        kind or folder taken twice is an error naming the plugin."""
+        if self._kinds is None:
+            from backpub.model.kinds import BUILT_IN, KindError
+
+            kinds = BUILT_IN
+            for plugin, result in self._calls("register_kinds"):
+                try:
+                    kinds = kinds.plus(_as_list(result))
+                except KindError as exc:
+                    raise PluginError(plugin, f"register_kinds: {exc}") from None
+            self._kinds = kinds
+        return self._kinds
 
     def links(self, publication: Publication, instances: Mapping[str, Format]) -> dict[str, str]:
         """What every installed format publishes where on the website (`Format.links`), merged.

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from backpub.content.publication import Publication
     from backpub.content.validation import Validation
     from backpub.formats import BuildContext, Format
+    from backpub.model.kinds import Kinds
     from backpub.plugins import PluginHost
 
 DEFAULT_OUTPUT = "outputs"
@@ -124,6 +125,7 @@ class Session:
         settings = FormatSettings(
             options={name: cls.Options for name, cls in classes.items()},
             moved={key: note for cls in classes.values() for key, note in cls.moved_settings.items()},
+            kinds=self.kinds,
         )
         store = self.store if self.use_cache else Store(None)
         return load(
@@ -132,6 +134,11 @@ class Session:
             settings=settings,
             content_digest=self.content_digest,
         )
+
+    @property
+    def kinds(self) -> Kinds:
+        """The kinds of entity: the built-in ones and those the project's plugins add."""
+        return self.host.kinds()
 
     @cached_property
     def content_digest(self) -> str:

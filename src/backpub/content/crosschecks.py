@@ -18,7 +18,8 @@ class CrossChecks:
 
     def _check_programme_assets(self, programme: Programme) -> None:
         record = self.records["programme"]
-        self._check_asset(record, ("artwork",), programme.artwork, None)
+        for loc, path in fields.asset_paths(programme):
+            self._check_asset(record, loc, path, None)
         for key in ("disclaimer", "introduction", "call_to_action"):
             self._check_markdown(record, (key,), getattr(programme, key), None)
         for code, country in programme.countries.items():
@@ -26,6 +27,10 @@ class CrossChecks:
             if country.disclaimer:
                 self._check_markdown(record, ("countries", code, "disclaimer"), country.disclaimer, None)
         self.pending += gate.placeholder_facts(record, None)
+        for kind in programme.wording.intros:
+            if kind not in self.kinds.by_kind:
+                message = f"wording.intros: unknown kind {kind!r}" + suggest(kind, self.kinds.names)
+                self.error(record, *record.mark(("wording", "intros", kind), key=True), message)
         if programme.default_country not in programme.countries:
             known = ", ".join(sorted(programme.countries))
             message = f"default_country {programme.default_country!r} has no notice among the countries ({known})"
@@ -101,13 +106,14 @@ class CrossChecks:
                     seen[value] = episode.id
 
     def _check_references(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
-        for loc, target, kinds in fields.references(entity):
+        for loc, target, marker in fields.references(entity):
             found = ids.get(target)
-            if (found is not None and (not kinds or found.kind in kinds)) or target in self.invalid_ids:
+            if (found is not None and marker.accepts(type(found))) or target in self.invalid_ids:
                 continue
+            kinds = self.kinds.allowed(marker) if marker.kinds or marker.library else []
             wanted = " or ".join(kinds) if kinds else "entity"
             if found is None:
-                candidates = [i for i, e in ids.items() if not kinds or e.kind in kinds]
+                candidates = [i for i, e in ids.items() if marker.accepts(type(e))]
                 message = f"unknown {wanted} {target!r}" + suggest(target, candidates)
             else:
                 message = f"{target!r} is {_a(found.kind)}, but this field takes {_a(wanted)}"

@@ -12,18 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from backpub import clock
-from backpub.model import (
-    Clinic,
-    Concept,
-    Entity,
-    Episode,
-    Handout,
-    Mistake,
-    Principle,
-    Programme,
-    Protocol,
-    Treatment,
-)
+from backpub.model import Entity, Episode, Programme, Protocol
+from backpub.model.kinds import BUILT_IN, Kinds
 
 E = TypeVar("E", bound=Entity)
 
@@ -52,6 +42,8 @@ class Publication:
     """Where the programme settings came from, as shown in messages."""
     links: Mapping[str, str] = field(default_factory=dict)
     """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
+    kinds: Kinds = BUILT_IN
+    """The kinds of entity in force: the built-in ones and those plugins registered, in reading order."""
 
     @cached_property
     def by_id(self) -> dict[str, Entity]:
@@ -88,33 +80,14 @@ class Publication:
     def _episodes_in_order(self) -> tuple[Episode, ...]:
         return tuple(sorted(self.of(Episode), key=lambda episode: (episode.release, episode.number)))
 
-    @property
-    def concepts(self) -> tuple[Concept, ...]:
-        return self.of(Concept)
-
-    @property
-    def mistakes(self) -> tuple[Mistake, ...]:
-        return self.of(Mistake)
-
-    @property
-    def protocols(self) -> tuple[Protocol, ...]:
-        return self.of(Protocol)
-
-    @property
-    def treatments(self) -> tuple[Treatment, ...]:
-        return self.of(Treatment)
-
-    @property
-    def principles(self) -> tuple[Principle, ...]:
-        return self.of(Principle)
-
-    @property
-    def handouts(self) -> tuple[Handout, ...]:
-        return self.of(Handout)
-
-    @property
-    def clinics(self) -> tuple[Clinic, ...]:
-        return self.of(Clinic)
+    def __getattr__(self, name: str) -> tuple[Entity, ...]:
+        """Every entity of a kind by its folder's name, in id order: `publication.concepts`, `publication.myths`
+        (for typed access, `publication.of(Concept)`)."""
+        kinds = self.__dict__.get("kinds")  # (not there yet while the object is unpickled)
+        cls = kinds.by_folder.get(name) if kinds is not None and not name.startswith("_") else None
+        if cls is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.of(cls)
 
     @property
     def episodes(self) -> tuple[Episode, ...]:
@@ -177,7 +150,7 @@ class Publication:
         """Protocols grouped by programme phase, in phase order, each group in prerequisite order."""
         groups = []
         for phase in self.programme.phases:
-            members = [protocol for protocol in self.protocols if protocol.phase == phase.id]
+            members = [protocol for protocol in self.of(Protocol) if protocol.phase == phase.id]
             groups.append((phase.id, tuple(_prerequisite_order(members))))
         return groups
 

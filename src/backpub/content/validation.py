@@ -20,7 +20,8 @@ from backpub.errors import ConfigError, Problem
 from backpub.files import contentfs
 from backpub.files.cache import Store, folder_digest
 from backpub.files.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
-from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Programme, messages
+from backpub.model import ID_PATTERN, Entity, Programme, messages
+from backpub.model.kinds import BUILT_IN, Kinds
 from backpub.prose.proofreading import proofread
 from backpub.text import markdown
 
@@ -66,16 +67,19 @@ FACTS_ENTRY = "markdown-facts.pickle"
 
 @dataclass(frozen=True)
 class FormatSettings:
-    """What the installed formats expect in programme.yaml: each one's options model, and the top-level keys
-    their settings used to live under with where they went (an old key is then a located error saying so)."""
+    """What the installed plugins expect of the content: each format's options model, the top-level keys of
+    programme.yaml where their settings used to live with where they went (an old key is then a located error
+    saying so), and the kinds of entity (the built-in ones and plugins')."""
 
     options: Mapping[str, type[BaseModel]] = field(default_factory=dict)
     moved: Mapping[str, str] = field(default_factory=dict)
+    kinds: Kinds = BUILT_IN
 
     def digest(self) -> str:
         """What the outcome of a load depends on."""
         parts = [(name, model.model_json_schema()) for name, model in sorted(self.options.items())]
-        return json.dumps([parts, sorted(self.moved.items())], sort_keys=True, default=str)
+        kinds = [(cls.kind, cls.folder, cls.model_json_schema()) for cls in self.kinds]
+        return json.dumps([parts, sorted(self.moved.items()), kinds], sort_keys=True, default=str)
 
 
 def load(
@@ -124,6 +128,7 @@ class _Loader(CrossChecks):
     def __init__(self, content_dir: Path, base: Path, settings: FormatSettings) -> None:
         self.content_dir = content_dir
         self.settings = settings
+        self.kinds = settings.kinds
         self.base = base.resolve()
         self.problems: list[Problem] = []
         self.records: dict[str, Record] = {}
@@ -159,7 +164,7 @@ class _Loader(CrossChecks):
             programme, self.entities, readings = checked.programme, checked.entities, checked.readability
             self.problems += checked.problems
         self.problems.sort()
-        counts = _counts(self.entities)
+        counts = _counts(self.entities, self.kinds)
         self.pending.sort(key=lambda fact: fact.problem)
         if any(problem.severity == "error" for problem in self.problems) or programme is None:
             return Validation(None, self.problems, counts, pending=self.pending)
@@ -176,6 +181,7 @@ class _Loader(CrossChecks):
             hashes=hashes,
             programme_hash=_fingerprint(programme),
             programme_path=self.records["programme"].display_path,
+            kinds=self.kinds,
         )
 
     def _refuse_special_entries(self) -> None:
@@ -222,11 +228,11 @@ class _Loader(CrossChecks):
         for child in sorted(self.content_dir.iterdir()):
             if child.name in IGNORED_TOP_LEVEL or child.name.startswith(".") or child in self.refused:
                 continue
-            if child.is_dir() and child.name in TYPES_BY_FOLDER:
-                self._load_folder(child, TYPES_BY_FOLDER[child.name])
+            if child.is_dir() and child.name in self.kinds.by_folder:
+                self._load_folder(child, self.kinds.by_folder[child.name])
             elif child.is_dir() or child.suffix in (".md", ".yaml", ".yml"):
                 shown = display_path(child, self.base)
-                folders = ", ".join(sorted(TYPES_BY_FOLDER))
+                folders = ", ".join(sorted(self.kinds.by_folder))
                 self.problems.append(
                     Problem(shown, severity="warning", message=f"ignored: not a content folder ({folders})")
                 )
@@ -336,8 +342,8 @@ def _fingerprint(model: BaseModel) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:20]
 
 
-def _counts(entities: list[Entity]) -> dict[str, int]:
-    counts = {folder: 0 for folder in TYPES_BY_FOLDER}
+def _counts(entities: list[Entity], kinds: Kinds) -> dict[str, int]:
+    counts = {folder: 0 for folder in kinds.by_folder}
     for entity in entities:
         counts[entity.folder] += 1
     return counts

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, PositiveInt
 
-from backpub.model.base import AssetPath, CountryCode, EntityId, Line, Markdown, Model, Text
+from backpub.model.base import AssetPath, CountryCode, EntityId, Line, Markdown, Model, Prose, Text
 
 
 class Phase(Model):
@@ -16,7 +16,7 @@ class Phase(Model):
     """The phase's id, used by protocols' `phase` field."""
     title: Line
     """The phase's title, e.g. 'Phase One: calm and unload'."""
-    summary: Text
+    summary: Prose
     """What the phase is for, in a sentence or two."""
 
 
@@ -36,11 +36,9 @@ class Wording(Model):
 
     targets_root_cause: YesNoWording | None = None
     """What a treatment's `targets_root_cause` means for this programme (formats print neutral wording without)."""
-    intros: dict[Literal["episode", "concept", "mistake", "protocol", "treatment", "principle"], Line] = Field(
-        default_factory=dict
-    )
-    """Per kind of entity, a phrase introducing all of them, e.g. 'the ideas that explain what is going on.'
-    (an index page shows it after the kind's name)."""
+    intros: dict[str, Line] = Field(default_factory=dict)
+    """Per kind of entity (e.g. `concept`), a phrase introducing all of them, e.g. 'the ideas that explain what is
+    going on.' (an index page shows it after the kind's name)."""
 
 
 class Country(Model):

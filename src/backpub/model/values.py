@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PositiveInt, ValidationInfo, model_validator
 
-from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, RefTo, Text
+from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, PatientProse, Prose, RefTo, Text
 from backpub.model.units import read_quantity
 
 
@@ -115,9 +115,9 @@ class Image(Model):
 
     src: AssetPath
     """The image file, relative to the content folder."""
-    alt: Text
+    alt: Prose
     """What the image shows, for people who cannot see it (required)."""
-    caption: str | None = None
+    caption: Annotated[str, PatientProse()] | None = None
     """An optional caption printed under the image."""
 
 
