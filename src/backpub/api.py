@@ -54,11 +54,16 @@ from backpub.model import (
     Treatment as Treatment,
     Video as Video,
 )
-from backpub.model.fields import markdown_texts as markdown_texts, referenced_ids as referenced_ids
+from backpub.model.fields import (
+    card_fields as card_fields,
+    markdown_texts as markdown_texts,
+    referenced_ids as referenced_ids,
+)
 from backpub.model.base import (
     AssetPath as AssetPath,
     EntityId as EntityId,
     Markdown as Markdown,
+    OnCard as OnCard,
     Prose as Prose,
     RefTo as RefTo,
     Scaffold as Scaffold,

@@ -2,7 +2,8 @@
 
 A field's role is a marker in its annotation, read wherever the role matters (see backpub.model.fields):
 `RefTo` (references to other entities, checked by validation), `MarkdownText` (Markdown, its links and images
-checked), `PatientProse` (prose patients read: doses and reading level checked) and `AssetFile` (a file in the
+checked), `PatientProse` (prose patients read: doses and reading level checked), `OnCard` (part of the entity's
+short form) and `AssetFile` (a file in the
 content folder, checked to exist and to be safe). The shared types carry them: `Markdown`, `Prose`, `AssetPath`.
 """
 
@@ -26,6 +27,7 @@ __all__ = [
     "Markdown",
     "MarkdownText",
     "Model",
+    "OnCard",
     "PatientProse",
     "Prose",
     "RefTo",
@@ -78,6 +80,11 @@ class Scaffold:
 
 class AssetFile:
     """Marks a field as naming a file in the content folder: validation checks it is there, inside, and safe."""
+
+
+class OnCard:
+    """Marks a field as part of the entity's card: the short form a format prints where room is short (a handout
+    sheet's card). The rest (the body, the longer explanations) is a link or a QR code away."""
 
 
 class PatientProse:

@@ -22,6 +22,7 @@ from backpub.model.base import (
     Line,
     Markdown,
     Model,
+    OnCard,
     Prose,
     RefTo,
     Scaffold,
@@ -45,6 +46,9 @@ class Entity(Model):
     """What several are called (e.g. N_("Concepts")), for a heading or an index page."""
     scaffold: ClassVar[Scaffold]
     """What `backpub new <kind>` writes after the title and the empty review record."""
+    heading: ClassVar[str] = ""
+    """A heading over all of them in a long document, e.g. N_("Mistakes to stop") (a book's chapter); empty: the
+    plural."""
     intro: ClassVar[str] = ""
     """A phrase introducing all of them, e.g. N_("the ideas the programme rests on."), for an index page after the
     plural (programme.yaml `wording.intros` words it for one programme); empty: none."""
@@ -79,13 +83,14 @@ class Concept(Entity):
     folder = "concepts"
     label = N_("Concept")
     plural = N_("Concepts")
+    heading = N_("Understanding the problem")
     intro = N_("the ideas the programme rests on.")
     scaffold = Scaffold(
         'summary: {{ todo("one or two sentences") }}',
         "the concept explained, in Markdown",
     )
 
-    summary: Prose
+    summary: Annotated[Prose, OnCard()]
     """One or two sentences."""
     analogy: Analogy | None = None
     """An everyday comparison, e.g. the funny bone."""
@@ -100,6 +105,7 @@ class Mistake(Entity):
     folder = "mistakes"
     label = N_("Mistake")
     plural = N_("Mistakes")
+    heading = N_("Mistakes to stop")
     intro = N_("common habits that keep the problem going, and what to do instead.")
     scaffold = Scaffold(
         """\
@@ -110,7 +116,7 @@ instead: []  # optional: ids of the protocols to do instead""",
         "the mistake explained, in Markdown",
     )
 
-    summary: Prose
+    summary: Annotated[Prose, OnCard()]
     """One or two sentences."""
     examples: list[Text] = Field(default_factory=list)
     """Typical forms the mistake takes."""
@@ -118,7 +124,7 @@ instead: []  # optional: ids of the protocols to do instead""",
     """Why it feels good at the time."""
     harms: Prose
     """Why it does harm."""
-    instead: Annotated[list[EntityId], RefTo("protocol")] = Field(default_factory=list)
+    instead: Annotated[list[EntityId], RefTo("protocol"), OnCard()] = Field(default_factory=list)
     """The protocols to do instead."""
 
 
@@ -144,21 +150,21 @@ cautions: []  # optional: what to read before starting
 
     phase: EntityId
     """The programme phase this protocol belongs to (a phase id from programme.yaml)."""
-    purpose: Prose
+    purpose: Annotated[Prose, OnCard()]
     """What the protocol is for."""
-    equipment: list[Text] = Field(default_factory=list)
+    equipment: Annotated[list[Text], OnCard()] = Field(default_factory=list)
     """What you need, e.g. 'a small rolled-up towel'."""
-    steps: list[Prose] = Field(min_length=1)
+    steps: Annotated[list[Prose], OnCard()] = Field(min_length=1)
     """The steps, in order."""
-    dose: Dose | None = None
+    dose: Annotated[Dose | None, OnCard()] = None
     """How much and how often, when the programme gives it."""
-    cautions: list[Prose] = Field(default_factory=list)
+    cautions: Annotated[list[Prose], OnCard()] = Field(default_factory=list)
     """Cautions to read before starting."""
-    prerequisites: Annotated[list[EntityId], RefTo("protocol")] = Field(default_factory=list)
+    prerequisites: Annotated[list[EntityId], RefTo("protocol"), OnCard()] = Field(default_factory=list)
     """Protocols to do before this one."""
-    progressions: Annotated[list[EntityId], RefTo("protocol")] = Field(default_factory=list)
+    progressions: Annotated[list[EntityId], RefTo("protocol"), OnCard()] = Field(default_factory=list)
     """Protocols that build on this one (the next step)."""
-    image: Image | None = None
+    image: Annotated[Image | None, OnCard()] = None
     """An optional illustration."""
 
 
@@ -169,6 +175,7 @@ class Treatment(Entity):
     folder = "treatments"
     label = N_("Treatment")
     plural = N_("Treatments")
+    heading = N_("Professional treatments")
     intro = N_("professional treatments: what each can and cannot do.")
     scaffold = Scaffold(
         """\
@@ -180,16 +187,16 @@ limitations:
         "the treatment explained, in Markdown",
     )
 
-    treatment_kind: Literal["manual therapy", "targeted technology"]
+    treatment_kind: Annotated[Literal["manual therapy", "targeted technology"], OnCard()]
     """manual therapy (hands-on professions) or targeted technology (devices aimed at the injured tissue)."""
-    what_it_does: Prose
+    what_it_does: Annotated[Prose, OnCard()]
     """What the treatment does."""
-    targets_root_cause: bool
+    targets_root_cause: Annotated[bool, OnCard()]
     """Whether it acts directly on the cause of the problem (programme.yaml `wording.targets_root_cause` says how
     the programme words this)."""
     limitations: list[Prose] = Field(min_length=1)
     """What it does not do."""
-    caveat: Prose | None = None
+    caveat: Annotated[Prose | None, OnCard()] = None
     """Whose view the verdict (`targets_root_cause`) is, and what guidance says otherwise (e.g. a NICE
     recommendation): printed wherever the verdict is."""
 
@@ -201,13 +208,14 @@ class Principle(Entity):
     folder = "principles"
     label = N_("Principle")
     plural = N_("Principles")
+    heading = N_("Principles for the long term")
     intro = N_("the principles of long-term recovery.")
     scaffold = Scaffold(
         'statement: {{ todo("the principle in one sentence") }}',
         "the principle explained, in Markdown",
     )
 
-    statement: Prose
+    statement: Annotated[Prose, OnCard()]
     """The principle in one sentence."""
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from backpub.model.base import AssetFile, MarkdownText, PatientProse, RefTo
+from backpub.model.base import AssetFile, MarkdownText, OnCard, PatientProse, RefTo
 
 Loc = tuple[str | int, ...]
 
@@ -27,7 +27,7 @@ def _markers(cls: type[BaseModel]) -> dict[str, tuple[Any, ...]]:
 def _inside(annotation: Any) -> tuple[Any, ...]:
     found: list[Any] = []
     for arg in typing.get_args(annotation):
-        if isinstance(arg, (RefTo, MarkdownText, AssetFile, PatientProse)):
+        if isinstance(arg, (RefTo, MarkdownText, AssetFile, PatientProse, OnCard)):
             found.append(arg)
         elif not isinstance(arg, type) or not issubclass(arg, BaseModel):
             found += _inside(arg)
@@ -87,12 +87,18 @@ def prose_texts(model: BaseModel) -> Iterator[tuple[Loc, str]]:
     return marked(model, PatientProse)
 
 
-def referenced_ids(entity: BaseModel, *, markdown: bool = True) -> list[str]:
-    """Every id an entity refers to, in order: its reference fields (nested ones too), then (unless `markdown` is
-    False) the `@id` links of its Markdown fields. What ties entities together, e.g. for a list of related pages."""
+def card_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """The fields of an entity's card (marked `OnCard`): what a format prints of it where room is short."""
+    return frozenset(name for name, markers in _markers(cls).items() if any(isinstance(m, OnCard) for m in markers))
+
+
+def referenced_ids(entity: BaseModel, *, markdown: bool = True, fields: frozenset[str] | None = None) -> list[str]:
+    """Every id an entity refers to, in order: its reference fields (nested ones too; only `fields`, when given),
+    then (unless `markdown` is False) the `@id` links of its Markdown fields. What ties entities together, e.g. for
+    a list of related pages."""
     from backpub.text.markdown import references as markdown_references
 
-    found = [target for _, target, _ in references(entity)]
+    found = [target for loc, target, _ in references(entity) if fields is None or loc[0] in fields]
     if not markdown:
         return found
     return found + [target for _, text in markdown_texts(entity) for target in markdown_references(text)[0]]
