@@ -22,7 +22,7 @@ from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import pack_handouts
 from backpub_pdf.view import HandoutView, HandoutViews, palette
-from backpub_pdf.words import css_content, css_string, page_css, root_cause, words_css
+from backpub_pdf.words import css_content, css_string, page_css, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
@@ -192,7 +192,7 @@ class Renderer:
             "build_time": self.context.build_time.isoformat(timespec="seconds"),
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
-            "root_cause": root_cause(publication, self.words),
+            "root_cause": publication.programme.wording.root_cause(self.words),
             **parts,
         }
         fallback = main or (clinic.id if clinic else "")

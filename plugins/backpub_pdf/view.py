@@ -186,7 +186,7 @@ class HandoutViews:
         entry = Entry(entity, anchor, self.markdown(entity.body, entity, anchors, heading_shift=3))
         entry.label = self.words.gettext(entity.label)  # the template prints the handout's own word for a kind
         if isinstance(entity, Treatment):
-            entry.treatment_kind = self.words.treatment_kind(entity.treatment_kind)
+            entry.treatment_kind = self.publication.programme.wording.treatment_kinds[entity.treatment_kind]
         # What an entity has, whatever its kind: an analogy, what to do instead, what comes before and after, a
         # phase, an illustration.
         analogy = getattr(entity, "analogy", None)

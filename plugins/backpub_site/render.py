@@ -137,7 +137,7 @@ class PageRenderer:
             "og_image": self.publication.link("podcast-artwork")
             or self.publication.home_url + f"{STATIC_FOLDER}/artwork.png",
             "labels": self.labels,
-            "root_cause": self.root_cause(),
+            "root_cause": self.publication.programme.wording.root_cause(self.words),
             "summary": summary_of,
             "search": {
                 "action": href("/search/"),
@@ -287,14 +287,6 @@ class PageRenderer:
         language = transcript.language or self.publication.programme.language
         label = self.words.gettext("Captions (%(language)s)") % {"language": language}
         return {"src": transcript.url, "lang": language, "label": label}
-
-    def root_cause(self) -> dict[str, str]:
-        """What a treatment's `targets_root_cause` means: the programme's wording, else neutral catalogue words."""
-        wording = self.publication.programme.wording.targets_root_cause
-        if wording is not None:
-            return {"label": wording.label, "yes": wording.yes, "no": wording.no}
-        _ = self.words.gettext
-        return {"label": _("Acts on the cause"), "yes": _("Acts on the cause."), "no": _("Does not act on the cause.")}
 
     def chapter_list(self, page: Page, episode: Episode) -> list[dict[str, Any]]:
         """The episode's chapters as the page lists them: start, clock text, title, and where each links."""

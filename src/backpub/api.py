@@ -57,6 +57,7 @@ from backpub.model import (
 from backpub.model.fields import (
     card_fields as card_fields,
     markdown_texts as markdown_texts,
+    prose_texts as prose_texts,
     referenced_ids as referenced_ids,
 )
 from backpub.model.base import (

@@ -11,7 +11,7 @@ import contextlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ class Existing:
     phases: list[str]
     by_kind: dict[str, list[dict[str, Any]]]
     default_country: str = "GB"
+    treatment_kinds: list[str] = field(default_factory=list)
 
     @classmethod
     def read(cls, content_dir: Path, kinds: Kinds = BUILT_IN) -> Existing:
@@ -56,6 +57,8 @@ class Existing:
             timezone = "UTC"
         phases = [str(p["id"]) for p in programme.get("phases") or [] if isinstance(p, dict) and "id" in p]
         country = str(programme.get("default_country") or "GB")
+        wording = programme.get("wording") if isinstance(programme.get("wording"), dict) else {}
+        declared = wording.get("treatment_kinds") if isinstance(wording.get("treatment_kinds"), dict) else {}
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for kind in kinds:
             found = []
@@ -65,7 +68,7 @@ class Existing:
                 except (ParseError, OSError):
                     continue
             by_kind[kind.kind] = found
-        return cls(timezone, phases, by_kind, country)
+        return cls(timezone, phases, by_kind, country, [str(kind) for kind in declared])
 
     def next_number(self, kind: str) -> int:
         numbers = [e["number"] for e in self.by_kind[kind] if isinstance(e.get("number"), int)]
@@ -126,6 +129,7 @@ def _facts(
         "release": release or next_free_sunday(today, existing.release_days(cls.kind)),
         "guid": uuid.uuid4(),
         "phases": existing.phases,
+        "treatment_kinds": existing.treatment_kinds,
         "default_country": existing.default_country,
         "first_library_id": existing.first_id(list(kinds.library)),
     }

@@ -41,7 +41,6 @@ class CrossChecks:
         self._check_unique_episodes()
         self._check_protocol_order()
         self._read_audio_facts()
-        phases = {phase.id for phase in programme.phases}
         for entity in self.entities:
             record = self.records[entity.id]
             self._check_references(entity, record, ids)
@@ -52,11 +51,7 @@ class CrossChecks:
                 gate.review_facts(entity.id, entity.reviewed, entity.reviewer, record, programme.review_interval_months)
             )
             self.pending += gate.placeholder_facts(record, entity.id)
-            if entity.kind == "protocol" and entity.phase not in phases:  # type: ignore[attr-defined]
-                phase = entity.phase  # type: ignore[attr-defined]
-                self.error(
-                    record, *record.mark(("phase",)), f"unknown phase {phase!r}" + suggest(phase, phases), entity.id
-                )
+            self._check_declared(entity, record, programme)
             for loc, message in chapters.problems(entity) if isinstance(entity, Episode) else ():
                 self.error(record, *record.mark(loc), message, entity.id)
             if isinstance(entity, Episode) and entity.release.weekday() != 6:
@@ -171,6 +166,21 @@ class CrossChecks:
             problem = self._asset_file_problem(path)
             if problem:
                 self.error(record.display_path, first_line + line, col, f"image {problem}", entity_id)
+
+    def _check_declared(self, entity: Entity, record: Record, programme: Programme) -> None:
+        """Values the programme must declare (a protocol's phase, a treatment's kind) are among those it does."""
+        for loc, value, marker in fields.declared(entity):
+            choices = marker.choices(programme)
+            if value in choices:
+                continue
+            if choices:
+                message = f"unknown {marker.what} {value!r}" + suggest(value, choices)
+            else:
+                message = (
+                    f"unknown {marker.what} {value!r}: programme.yaml declares none yet; declare them under "
+                    f"'{marker.where.replace('.', ': ')}:' and use one's id here (see docs/changes.md)"
+                )
+            self.error(record, *record.mark(loc), message, entity.id)
 
     def _check_country(self, entity: Entity, record: Record, programme: Programme) -> None:
         """A clinic's country must have its urgent-help notice: its patients are told where to get help there."""

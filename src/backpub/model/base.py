@@ -10,7 +10,7 @@ content folder, checked to exist and to be safe). The shared types carry them: `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -22,6 +22,7 @@ __all__ = [
     "AssetPath",
     "Colour",
     "CountryCode",
+    "DeclaredIn",
     "EntityId",
     "Line",
     "Markdown",
@@ -70,7 +71,8 @@ class Scaffold:
     `fields` is a Jinja template of YAML lines. It may use `todo(what)` (a quoted placeholder), `PLACEHOLDER`
     (the placeholder word, for comments), `title`, `today`, `number` (the next number among the kind's files),
     `release` (`--date`, else the next Sunday none of them is released on), `guid` (a new UUID), `phases`,
-    `default_country` and `first_library_id` (an entity a reader studies, for an example reference)."""
+    `default_country`, `treatment_kinds` (the ids programme.yaml declares) and `first_library_id` (an entity a
+    reader studies, for an example reference)."""
 
     fields: str
     body: str
@@ -80,6 +82,26 @@ class Scaffold:
 
 class AssetFile:
     """Marks a field as naming a file in the content folder: validation checks it is there, inside, and safe."""
+
+
+class DeclaredIn:
+    """Marks a field whose value must be one the programme declares: `where` is its place in programme.yaml (a
+    list of items with an `id`, or a mapping by id), `what` how messages name one, e.g.
+    `DeclaredIn("phases", "phase")`. Validation checks it, with a did-you-mean."""
+
+    def __init__(self, where: str, what: str) -> None:
+        self.where = where
+        self.what = what
+
+    def choices(self, programme: object) -> list[str]:
+        """The ids the programme declares there."""
+        value: Any = programme
+        for part in self.where.split("."):
+            value = getattr(value, part)
+        return list(value) if isinstance(value, dict) else [item.id for item in value]
+
+    def __repr__(self) -> str:
+        return f"DeclaredIn({self.where!r}, {self.what!r})"
 
 
 class OnCard:

@@ -18,6 +18,7 @@ from backpub.model.base import (
     AssetPath,
     Colour,
     CountryCode,
+    DeclaredIn,
     EntityId,
     Line,
     Markdown,
@@ -148,7 +149,7 @@ cautions: []  # optional: what to read before starting
         "the protocol explained, in Markdown",
     )
 
-    phase: EntityId
+    phase: Annotated[EntityId, DeclaredIn("phases", "phase")]
     """The programme phase this protocol belongs to (a phase id from programme.yaml)."""
     purpose: Annotated[Prose, OnCard()]
     """What the protocol is for."""
@@ -179,7 +180,8 @@ class Treatment(Entity):
     intro = N_("professional treatments: what each can and cannot do.")
     scaffold = Scaffold(
         """\
-treatment_kind: manual therapy  # {{ PLACEHOLDER }}: manual therapy or targeted technology
+treatment_kind: {{ treatment_kinds[0] if treatment_kinds else PLACEHOLDER }}  # {{ PLACEHOLDER }}: one of programme.yaml \
+wording.treatment_kinds ({{ treatment_kinds | join(", ") or "declare them there first" }})
 what_it_does: {{ todo("what the treatment does") }}
 targets_root_cause: false  # {{ PLACEHOLDER }}: true if it acts on the injured tissue itself
 limitations:
@@ -187,8 +189,9 @@ limitations:
         "the treatment explained, in Markdown",
     )
 
-    treatment_kind: Annotated[Literal["manual therapy", "targeted technology"], OnCard()]
-    """manual therapy (hands-on professions) or targeted technology (devices aimed at the injured tissue)."""
+    treatment_kind: Annotated[Line, DeclaredIn("wording.treatment_kinds", "treatment kind"), OnCard()]
+    """The treatment's category: one of the ids this programme declares in programme.yaml `wording.treatment_kinds`
+    (e.g. manual-therapy), printed as the programme names it there."""
     what_it_does: Annotated[Prose, OnCard()]
     """What the treatment does."""
     targets_root_cause: Annotated[bool, OnCard()]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from backpub.model.base import AssetFile, MarkdownText, OnCard, PatientProse, RefTo
+from backpub.model.base import AssetFile, DeclaredIn, MarkdownText, OnCard, PatientProse, RefTo
 
 Loc = tuple[str | int, ...]
 
@@ -27,7 +27,7 @@ def _markers(cls: type[BaseModel]) -> dict[str, tuple[Any, ...]]:
 def _inside(annotation: Any) -> tuple[Any, ...]:
     found: list[Any] = []
     for arg in typing.get_args(annotation):
-        if isinstance(arg, (RefTo, MarkdownText, AssetFile, PatientProse, OnCard)):
+        if isinstance(arg, (RefTo, MarkdownText, AssetFile, PatientProse, OnCard, DeclaredIn)):
             found.append(arg)
         elif not isinstance(arg, type) or not issubclass(arg, BaseModel):
             found += _inside(arg)
@@ -68,6 +68,15 @@ def references(entity: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, Ref
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from references(item, (*loc, name, index))
+
+
+def declared(model: BaseModel) -> Iterator[tuple[Loc, str, DeclaredIn]]:
+    """Yield (loc, value, marker) for every top-level field whose value the programme must declare."""
+    for name, markers in _markers(type(model)).items():
+        marker = next((m for m in markers if isinstance(m, DeclaredIn)), None)
+        value = getattr(model, name)
+        if marker is not None and isinstance(value, str):
+            yield (name,), value, marker
 
 
 def asset_paths(model: BaseModel) -> Iterator[tuple[Loc, str]]:

@@ -205,14 +205,6 @@ class Messages:
             "high": self.format_decimal(high),
         }
 
-    def treatment_kind(self, kind: str) -> str:
-        """A treatment's `treatment_kind` (a value of the content format) in the language's words."""
-        words = {
-            "manual therapy": self.pgettext("treatment kind", "manual therapy"),
-            "targeted technology": self.pgettext("treatment kind", "targeted technology"),
-        }
-        return words.get(kind, kind)
-
     # -- templates -----------------------------------------------------------------------------------
 
     def install(self, env: Any) -> Any:
