@@ -166,14 +166,15 @@ def build(
     report_format: str,
 ) -> None:
     """Validate the content and render the requested formats into outputs/."""
-    session = open_session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=not no_cache)
-    if not no_cache and _skip_unchanged(session, formats, quiet, report_format):
-        return
     from backpub.build import build_session
-    from backpub.commands.reporting import ConsoleProgress, print_build_report, print_problems
+    from backpub.commands.reporting import ConsoleProgress, print_build_report, print_problems, print_unchanged
 
+    session = open_session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=not no_cache)
     progress = ConsoleProgress(enabled=not quiet and report_format == "text")
     report = build_session(session, formats or None, jobs=jobs, progress=progress)
+    if report.unchanged:
+        print_unchanged(report, fmt=report_format, quiet=quiet)
+        return
     if report.warnings and not quiet and report_format == "text":
         print_problems(report.warnings, summary=False)
     print_build_report(report, fmt=report_format, quiet=quiet)
@@ -197,40 +198,6 @@ def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date 
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     server.serve_forever()
-
-
-def _skip_unchanged(session: Session, formats, quiet: bool, report_format: str) -> bool:
-    """Report and skip a build whose inputs and outputs are exactly as the last successful build left them."""
-    import time
-
-    from backpub.engine import stamp
-
-    started = time.perf_counter()
-    paths = session.paths
-    last = stamp.unchanged_report(
-        session.store,
-        paths.content_dir,
-        session.content_digest,
-        paths.output_dir,
-        formats or None,
-        session.requested_as_of,
-        session.strict,
-    )
-    if last is None:
-        return False
-    report = stamp.noop_report(last, time.perf_counter() - started)
-    if report_format == "json":
-        click.echo(json.dumps(report, indent=2))
-    elif not quiet:
-        for warning in report["warnings"]:
-            where = f"{warning['path']}:{warning['line']}:{warning['col']}"
-            click.secho(f"{where}: warning: {warning['message']}", fg="yellow", err=True)
-        files = sum(stats["unchanged"] for stats in report["formats"].values())
-        noun = "file" if files == 1 else "files"
-        click.echo(
-            f"backpub build: nothing changed since the last build; {files} {noun} up to date in {paths.output_dir}"
-        )
-    return True
 
 
 @cli.command()

@@ -128,10 +128,13 @@ class Format(ABC):
     #: (see `website_path`) are placed into it, so that folder alone is the whole site.
     hosts_website: ClassVar[bool] = False
 
-    def __init__(self, context: BuildContext, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, context: BuildContext, options: Mapping[str, Any] | BaseModel | None = None) -> None:
         self.context = context
+        if isinstance(options, self.Options):
+            self.options = options  # validated already, with every problem located (the session passes these)
+            return
         try:
-            self.options = self.Options.model_validate(dict(options or {}))
+            self.options = self.Options.model_validate(dict(options or {}))  # type: ignore[arg-type]
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"])

@@ -85,6 +85,8 @@ class Session:
         """False for `--no-cache`: render and validate afresh (the records are still kept for the next build)."""
         self.store = Store(self.paths.state.cache)
         self._host = host
+        self._chosen: tuple[str, ...] | None = None
+        self._contexts: dict[tuple[tuple[str, ...], date | None], BuildContext] = {}
 
     # -- plugins ------------------------------------------------------------------------------------
 
@@ -152,9 +154,19 @@ class Session:
         return publication.programme.timezone if publication else "UTC"
 
     @cached_property
+    def moment(self) -> datetime:
+        """The time this command started, read once from the one clock: a command that runs across midnight keeps
+        one day."""
+        return clock.now()
+
+    def day_in(self, timezone: str) -> date:
+        """The command's date in a timezone (the no-op check knows the programme's from the last build's stamp)."""
+        return clock.today_in(timezone, self.moment)
+
+    @cached_property
     def today(self) -> date:
-        """Today in the programme's timezone, read once: a command that runs across midnight keeps one day."""
-        return clock.today_in(self.timezone)
+        """Today in the programme's timezone."""
+        return self.day_in(self.timezone)
 
     @cached_property
     def as_of(self) -> date:
@@ -173,29 +185,32 @@ class Session:
         validation = self.validation
         if validation.errors or validation.publication is None:
             raise ContentError(self._strict(validation.problems))
-        return dataclasses.replace(
-            validation.publication, links=self.host.links(validation.publication, self.installed)
-        )
+        publication = validation.publication
+        publication.links.publish(self.host.links(publication, self.installed))  # (once, on this one object)
+        return publication
 
     # -- formats and checks -------------------------------------------------------------------------
 
     def context(self, formats: Iterable[str], day: date | None = None) -> BuildContext:
         """What every format may know about this command besides the publication; with `day`, about a build for
-        today on that day (what `validate` looks ahead to)."""
+        today on that day (what `validate` looks ahead to). Made once for each such pair."""
         from backpub.formats import BuildContext
 
-        publication = self.validation.publication
-        assert publication is not None, "the context is made from valid content"
-        return BuildContext(
-            project_dir=self.paths.project_dir,
-            content_dir=self.paths.content_dir,
-            as_of=day or self.as_of,
-            build_time=self.build_time(day),
-            formats=tuple(formats),
-            strict=self.strict,
-            state_dir=self.paths.state.state,
-            today=day or self.today,
-        )
+        key = (tuple(formats), day)
+        if key not in self._contexts:
+            publication = self.validation.publication
+            assert publication is not None, "the context is made from valid content"
+            self._contexts[key] = BuildContext(
+                project_dir=self.paths.project_dir,
+                content_dir=self.paths.content_dir,
+                as_of=day or self.as_of,
+                build_time=self.build_time(day),
+                formats=key[0],
+                strict=self.strict,
+                state_dir=self.paths.state.state,
+                today=day or self.today,
+            )
+        return self._contexts[key]
 
     def build_time(self, day: date | None = None) -> datetime:
         """SOURCE_DATE_EPOCH when set (reproducible builds), else the start of the as-of day (or `day`) in the
@@ -212,19 +227,33 @@ class Session:
         """The format instances for `names` (default: every installed format), their options validated, made for
         a command that works with exactly those formats (`context.formats`)."""
         chosen = self.select(names)
+        if self._chosen is None and "installed" not in self.__dict__:
+            self._chosen = tuple(chosen)  # the command works with these: every instance is made for them, once
         self.publication  # noqa: B018 - content errors stop here, before any format sees the content
         return self._instances(chosen)
 
+    @property
+    def working_formats(self) -> tuple[str, ...]:
+        """The formats this command works with (`context.formats`): those it asked for, else every installed one."""
+        return self._chosen or tuple(sorted(self.host.formats()))
+
     @cached_property
     def installed(self) -> dict[str, Format]:
-        """One instance of every installed format, made once: where each publishes (links, the website's layout)."""
-        return self._instances(sorted(self.host.formats()))
+        """One instance of every installed format, made once for this command: the ones it works with, and where
+        the others publish (links, the website's layout)."""
+        return self._make(sorted(self.host.formats()), self.working_formats)
 
     def _instances(self, chosen: list[str], day: date | None = None) -> dict[str, Format]:
-        programme = self.validation.publication.programme  # type: ignore[union-attr] - valid content only
-        context = self.context(chosen, day)
+        if day is None and tuple(chosen) == self.working_formats:
+            return {name: self.installed[name] for name in chosen}
+        return self._make(chosen, tuple(chosen), day)
+
+    def _make(self, names: list[str], working: tuple[str, ...], day: date | None = None) -> dict[str, Format]:
+        """Instances of `names`, each with its options as validation checked them (not validated again)."""
+        context = self.context(working, day)
         classes = self.host.formats()
-        return {name: classes[name](context, programme.formats.get(name)) for name in chosen}
+        options = self.validation.options
+        return {name: classes[name](context, options.get(name)) for name in names}
 
     @property
     def publishes(self) -> bool:

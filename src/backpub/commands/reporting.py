@@ -106,6 +106,21 @@ class ConsoleProgress(Progress):
             self.bar = None
 
 
+def print_unchanged(report: BuildReport, *, fmt: str, quiet: bool) -> None:
+    """What a build that found nothing to do says: the last build's warnings and how many files are up to date
+    (or the restated report as JSON)."""
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    if quiet:
+        return
+    for warning in report.warnings:
+        click.secho(str(warning), fg="yellow", err=True)
+    files = sum(stats.unchanged for stats in report.formats.values())
+    noun = "file" if files == 1 else "files"
+    click.echo(f"backpub build: nothing changed since the last build; {files} {noun} up to date in {report.output_dir}")
+
+
 def print_build_report(report: BuildReport, *, fmt: str, quiet: bool) -> None:
     """A summary table of what the build wrote (or JSON for CI)."""
     if fmt == "json":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -16,6 +16,33 @@ from backpub.model import Entity, Episode, Programme, Protocol
 from backpub.model.kinds import BUILT_IN, Kinds
 
 E = TypeVar("E", bound=Entity)
+
+
+class Links(Mapping[str, str]):
+    """Where every format publishes what (`Format.links`), by entity id or name: empty while the formats work it
+    out from the publication, then published once by the session, and read-only after."""
+
+    def __init__(self, targets: Mapping[str, str] | None = None) -> None:
+        self._targets = dict(targets or {})
+        self._published = targets is not None
+
+    def publish(self, targets: Mapping[str, str]) -> None:
+        """Set the links, once."""
+        if self._published:
+            raise RuntimeError("a publication's links are published once")
+        self._targets, self._published = dict(targets), True
+
+    def __getitem__(self, key: str) -> str:
+        return self._targets[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._targets)
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+    def __repr__(self) -> str:
+        return f"Links({self._targets!r})"
 
 
 @dataclass(frozen=True)
@@ -40,7 +67,7 @@ class Publication:
     """A fingerprint of the programme settings."""
     programme_path: str = "content/programme.yaml"
     """Where the programme settings came from, as shown in messages."""
-    links: Mapping[str, str] = field(default_factory=dict)
+    links: Links = field(default_factory=Links)
     """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
     kinds: Kinds = BUILT_IN
     """The kinds of entity in force: the built-in ones and those plugins registered, in reading order."""

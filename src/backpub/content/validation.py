@@ -48,6 +48,8 @@ class Validation:
     counts: dict[str, int] = field(default_factory=dict)
     readability: list[dict[str, object]] = field(default_factory=list)
     """Each patient-facing entity's reading grade and the figures behind it (see backpub.prose.readability)."""
+    options: dict[str, BaseModel] = field(default_factory=dict)
+    """Each installed format's options, validated once here from programme.yaml `formats.<name>`."""
     pending: list[Pending] = field(default_factory=list)
     """What stops each entity from being published (no review record, placeholders, the day its review falls
     due): problems or not depending on the day a build publishes for (see backpub.content.gate)."""
@@ -140,6 +142,8 @@ class _Loader(CrossChecks):
         """programme.yaml's language, as written: entities' doses may use its unit words (validation context)."""
         self.pending: list[Pending] = []
         """What stops an entity from being published, found once (see backpub.content.gate)."""
+        self.options: dict[str, BaseModel] = {}
+        """Each format's validated options."""
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -168,7 +172,7 @@ class _Loader(CrossChecks):
         self.pending.sort(key=lambda fact: fact.problem)
         if any(problem.severity == "error" for problem in self.problems) or programme is None:
             return Validation(None, self.problems, counts, pending=self.pending)
-        return Validation(self._publication(programme), self.problems, counts, readings, self.pending)
+        return Validation(self._publication(programme), self.problems, counts, readings, self.options, self.pending)
 
     def _publication(self, programme: Programme) -> Publication:
         sources = {entity.id: Source(self.records[entity.id].display_path, 1) for entity in self.entities}
@@ -304,7 +308,7 @@ class _Loader(CrossChecks):
         for name, model in sorted(self.settings.options.items()):
             section = programme.formats.get(name)
             try:
-                model.model_validate(dict(section or {}))
+                self.options[name] = model.model_validate(dict(section or {}))
             except ValidationError as exc:
                 valid = False
                 errors = exc.errors(include_url=False)
