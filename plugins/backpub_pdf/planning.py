@@ -131,8 +131,14 @@ def pack_footprint(publication: Publication, clinic: Clinic, prints: dict[str, F
             for entity in shown_entities(publication, handout):
                 if isinstance(entity, Protocol):
                     add_fields(fields, entity.id, PACK_ORDER_FIELDS)
-    released = tuple(prints[handout.id].episode_released for handout in contents)
+    released: tuple[bool | None, ...] = tuple(_released(prints[handout.id]) for handout in contents)
     return Footprint(entities, fields, assets, released)
+
+
+def _released(footprint: Footprint) -> bool | None:
+    """A handout's release state (a handout's footprint holds one, never a pack's tuple)."""
+    assert not isinstance(footprint.episode_released, tuple)
+    return footprint.episode_released
 
 
 def clinic_footprint(clinic: Clinic | None, themed: bool = False) -> Footprint:

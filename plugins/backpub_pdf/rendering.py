@@ -169,7 +169,7 @@ class Renderer:
             }
             template, main = "pack.html.j2", None
             # The cover and contents; `pack` gives them the handouts' pages.
-            parts = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
+            parts: dict[str, Any] = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
         else:
             handout = publication.get(job.args["handout"])
             assert isinstance(handout, Handout)

@@ -215,7 +215,8 @@ class SitePlan:
     def related(self, episode: Episode) -> list[Episode]:
         """The episode's related episodes that are released."""
         by_id = self.publication.by_id
-        return [by_id[i] for i in episode.related_episodes if i in self.released_ids]  # type: ignore[misc]
+        related = (by_id[i] for i in episode.related_episodes if i in self.released_ids)
+        return [other for other in related if isinstance(other, Episode)]
 
     @cached_property
     def graph(self) -> dict[str, set[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -81,7 +81,7 @@ class PageRenderer:
         self.publication = publication
         self.plan = plan
         self.env = env
-        self.words: Messages = env.globals["messages"]  # type: ignore[assignment]
+        self.words = cast(Messages, env.globals["messages"])
         _ = self.words.gettext
         self.labels = {cls.kind: (_(cls.label), _(cls.plural)) for cls in publication.kinds}
 
@@ -197,7 +197,7 @@ class PageRenderer:
     def home(self, page: Page) -> dict[str, Any]:
         programme = self.publication.programme
         handouts = self.publication.of(Handout) if self.plan.with_pdfs else ()
-        book = relative_href(page.output, self.plan.book_path) if self.plan.with_book else None
+        book = relative_href(page.output, self.plan.book_path) if self.plan.book_path and self.plan.with_book else None
         full_title = f"{programme.title}: {programme.subtitle}" if programme.subtitle else programme.title
         return {
             "title": programme.title,
@@ -293,6 +293,7 @@ class PageRenderer:
         items = []
         for mark in episode.chapters:
             target = self.publication.by_id.get(mark.entity) if mark.entity else None
+            more: tuple[str, str] | None
             if target is not None:
                 more = (relative_href(page.output, self.plan.site_path(target)), target.title)
             else:

@@ -73,14 +73,13 @@ from backpub.model.kinds import Kinds as Kinds
 
 # Markdown, with the programme's link and safety rules
 from backpub.text.markdown import (
-    asset_path_problem as asset_path_problem,
     excerpt as excerpt,
     plain_text as plain_text,
     references as references,
     render as render,
-    sanitise_html as sanitise_html,
     scan as scan,
 )
+from backpub.text.urlpolicy import asset_path_problem as asset_path_problem, sanitise_html as sanitise_html
 
 # errors and problems
 from backpub.errors import (

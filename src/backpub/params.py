@@ -19,7 +19,7 @@ DEFAULT_CONTENT = "content"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class IsoDate(click.ParamType):
+class IsoDate(click.ParamType):  # type: ignore[type-arg,unused-ignore]  # (generic only in newer click)
     """A calendar date written as YYYY-MM-DD."""
 
     name = "date"

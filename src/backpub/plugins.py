@@ -6,6 +6,7 @@ The host is built on demand by `make_host()`, never at import time.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -109,7 +110,7 @@ class PluginHost:
         Two formats claiming one key is an error naming both."""
         merged: dict[str, tuple[str, str]] = {}
         for name, instance in sorted(instances.items()):
-            for key, target in in_plugin(name, "links", lambda instance=instance: instance.links(publication)).items():
+            for key, target in in_plugin(name, "links", functools.partial(instance.links, publication)).items():
                 if key in merged and merged[key][1] != target:
                     raise PluginError(name, f"links {key!r} to {target!r}, but format {merged[key][0]!r} already does")
                 merged[key] = (name, target)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -286,7 +287,7 @@ class Session:
         context = self.context(instances, None if day == self.as_of else day)
         found += self.host.check_publication(publication, context)
         for name, instance in instances.items():
-            found += list(in_plugin(name, "check", lambda instance=instance: instance.check(publication)) or [])
+            found += list(in_plugin(name, "check", functools.partial(instance.check, publication)) or [])
         return found
 
     def problems_ahead(self, names: Iterable[str] | None, sundays: Iterable[date]) -> list[Problem]:

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -75,8 +75,8 @@ class ConsoleProgress(Progress):
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
-        self.task = None
+        self.bar: Any = None  # rich's progress bar, once rendering has taken more than a second
+        self.task: Any = None
         self.total = 0
         self.done = 0
         self.started = 0.0

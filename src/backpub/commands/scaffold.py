@@ -57,8 +57,9 @@ class Existing:
             timezone = "UTC"
         phases = [str(p["id"]) for p in programme.get("phases") or [] if isinstance(p, dict) and "id" in p]
         country = str(programme.get("default_country") or "GB")
-        wording = programme.get("wording") if isinstance(programme.get("wording"), dict) else {}
-        declared = wording.get("treatment_kinds") if isinstance(wording.get("treatment_kinds"), dict) else {}
+        wording = programme.get("wording")
+        declared = wording.get("treatment_kinds") if isinstance(wording, dict) else None
+        declared = declared if isinstance(declared, dict) else {}
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for kind in kinds:
             found = []

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 
 from backpub.content import audio, chapters, gate
 from backpub.content.assetpolicy import asset_problem
+from backpub.content.gate import Pending
 from backpub.files.loading import Record
-from backpub.model import Entity, Episode, Programme, fields
+from backpub.model import Entity, Episode, Programme, Protocol, fields
+from backpub.model.kinds import Kinds
 from backpub.model.messages import dotted, suggest
 from backpub.text import markdown
+from backpub.text.urlpolicy import asset_path_problem
 
 
 class CrossChecks:
     """The loader's checks that look at more than one file; mixed into the loader, whose state they read."""
+
+    # The loader's state these checks read and add to (see backpub.content.validation._Loader).
+    content_dir: Path
+    kinds: Kinds
+    records: dict[str, Record]
+    entities: list[Entity]
+    invalid_ids: set[str]
+    pending: list[Pending]
+
+    def error(self, record: Record | str, line: int, col: int, message: str, entity: str | None = None) -> None:
+        raise NotImplementedError  # the loader reports the problem
 
     def _check_programme_assets(self, programme: Programme) -> None:
         record = self.records["programme"]
@@ -74,16 +89,16 @@ class CrossChecks:
 
     def _check_protocol_order(self) -> None:
         """Prerequisites and progressions must describe an order: a protocol cannot come before itself."""
-        protocols = {e.id: e for e in self.entities if e.kind == "protocol"}
+        protocols = {e.id: e for e in self.entities if isinstance(e, Protocol)}
         later: dict[str, set[str]] = {pid: set() for pid in protocols}
         for pid, protocol in protocols.items():
-            for before in protocol.prerequisites:  # type: ignore[attr-defined]
+            for before in protocol.prerequisites:
                 later.setdefault(before, set()).add(pid)
-            later[pid].update(protocol.progressions)  # type: ignore[attr-defined]
+            later[pid].update(protocol.progressions)
         for loop in _loops(later, first_among=protocols):
             start = loop[0]
             record = self.records[start]
-            field = "prerequisites" if protocols[start].prerequisites else "progressions"  # type: ignore[attr-defined]
+            field = "prerequisites" if protocols[start].prerequisites else "progressions"
             path = " -> ".join([*loop, loop[0]])
             message = f"prerequisites and progressions go round in a loop: {path}"
             self.error(record, *record.mark((field,), key=True), message, start)
@@ -122,7 +137,7 @@ class CrossChecks:
                 self._check_markdown(record, loc, text, entity.id, ids)
 
     def _check_asset(self, record: Record, loc: tuple, relative: str, entity_id: str | None) -> None:
-        problem = markdown.asset_path_problem(relative)
+        problem = asset_path_problem(relative)
         if problem is None:
             problem = self._asset_file_problem(relative)
         if problem:

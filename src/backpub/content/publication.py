@@ -218,7 +218,7 @@ class Publication:
         return self.programme.site_url + "/"
 
 
-def _drop(data: Any, loc: tuple) -> None:
+def _drop(data: Any, loc: tuple[Any, ...]) -> None:
     """Remove the reference at `loc` (a list item goes; a single reference becomes null)."""
     *path, last = loc
     for part in path:
@@ -229,7 +229,7 @@ def _drop(data: Any, loc: tuple) -> None:
         data[last] = None
 
 
-def _put(data: Any, loc: tuple, value: Any) -> None:
+def _put(data: Any, loc: tuple[Any, ...], value: Any) -> None:
     *path, last = loc
     for part in path:
         data = data[part]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
@@ -216,7 +216,7 @@ class _Loader(CrossChecks):
                 self.error(record, *record.mark((key,), key=True), where)
                 del data[key]  # reported once, as moved, not again as unknown
                 quiet.update(REPLACED_BY.get(key, ()))
-        programme = self._validate(Programme, record, data, quiet_missing=quiet)
+        programme = cast(Programme | None, self._validate(Programme, record, data, quiet_missing=quiet))
         if programme is not None and not self._validate_format_settings(programme, record):
             programme = None
         if programme is not None:
@@ -226,7 +226,7 @@ class _Loader(CrossChecks):
                 self.error(record, *record.mark(("timezone",)), f"unknown timezone {programme.timezone!r}")
                 return None
         self.records["programme"] = record
-        return programme  # type: ignore[return-value]
+        return programme
 
     def _load_entities(self) -> None:
         for child in sorted(self.content_dir.iterdir()):

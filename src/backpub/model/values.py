@@ -47,7 +47,7 @@ class Range(Model):
     def text(self, unit: str = "", messages: Any = None) -> str:
         """The range as people read it, e.g. '3–5 min'; with `messages` (backpub.Messages), in their language."""
         if messages is not None:
-            return messages.quantity(self.min, self.max, unit or None)
+            return str(messages.quantity(self.min, self.max, unit or None))
         amount = _num(self.min) if self.max is None else f"{_num(self.min)}–{_num(self.max)}"
         return f"{amount} {unit}".strip()
 
