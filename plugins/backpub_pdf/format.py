@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backpub import Clinic, Format, Handout, Job, Problem, Publication
-from backpub_pdf import __version__
+from backpub_pdf.version import __version__
 
 if TYPE_CHECKING:
     from backpub_pdf.planning import Footprint

@@ -11,6 +11,7 @@ import io
 import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import pikepdf
 
@@ -32,7 +33,7 @@ class Part:
     def pages_and_anchors(self) -> tuple[int, dict[str, int]]:
         """The handout's page count, and the page (0-based) of each of its anchors, renamed for the pack."""
         with pikepdf.open(io.BytesIO(self.data)) as pdf:
-            pages = {page.objgen: number for number, page in enumerate(pdf.pages)}
+            pages: dict[Any, int] = {page.objgen: number for number, page in enumerate(pdf.pages)}
             anchors = {
                 f"{self.prefix}{name}": pages[_destination(value)[0].objgen] for name, value in _dests(pdf).items()
             }
@@ -80,11 +81,11 @@ def _append(
     pdf: pikepdf.Pdf,
     source: pikepdf.Pdf,
     prefix: str,
-    document: pikepdf.Dictionary,
+    document: pikepdf.Object,
     parents: dict[int, pikepdf.Object],
     dests: dict[str, pikepdf.Object],
     bookmarks: list[pikepdf.OutlineItem],
-) -> pikepdf.Dictionary:
+) -> pikepdf.Object:
     """Copy one handout's pages into the pack, with its tags (returned, a Part of the pack's Document element),
     its entries in the parent tree, its named destinations and its bookmarks."""
 
@@ -162,7 +163,7 @@ def _copied_bookmark(item: pikepdf.OutlineItem, copy) -> pikepdf.OutlineItem:
     return bookmark
 
 
-def _document_element(tree: pikepdf.Dictionary) -> pikepdf.Dictionary:
+def _document_element(tree: pikepdf.Object) -> pikepdf.Object:
     """The structure tree's one root element (WeasyPrint writes a single Document element)."""
     roots = _as_list(tree.K)
     if len(roots) != 1:
@@ -177,7 +178,7 @@ def _dests(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
     return {str(name): value for name, value in pikepdf.NameTree(names.Dests).items()}
 
 
-def _destination(value: pikepdf.Object) -> pikepdf.Array:
+def _destination(value: pikepdf.Object) -> pikepdf.Object:
     """A named destination's target ([page, /XYZ, x, y, zoom]), written either bare or as {/D: target}."""
     return value.D if isinstance(value, pikepdf.Dictionary) else value
 

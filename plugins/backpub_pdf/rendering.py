@@ -24,7 +24,7 @@ from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import footprint, pack_handouts
 from backpub_pdf.view import HandoutView, HandoutViews, palette, side_by_side
-from backpub_pdf.words import css_content, css_string, page_css, root_cause, words_css
+from backpub_pdf.words import css_content, css_string, page_css, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
@@ -266,7 +266,7 @@ class Renderer:
             "clinic": clinic.title,
         }
         # The cover and contents; `pack` gives them the handouts' pages.
-        parts = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
+        parts: dict[str, Any] = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
         values = self.values(publication, views, handouts, clinic, self.edition_of(publication, clinic), title, parts)
         located = (gate, publication, views.asset_owners, clinic.id)
         return Document(
@@ -325,7 +325,7 @@ class Renderer:
             "build_time": self.context.build_time.isoformat(timespec="seconds"),
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
-            "root_cause": root_cause(publication, self.words),
+            "root_cause": publication.programme.wording.root_cause(self.words),
             **parts,
         }
 

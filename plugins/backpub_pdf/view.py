@@ -14,18 +14,10 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from backpub import N_, Clinic, Concept, Dose, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
+from backpub import Clinic, Dose, Entity, Handout, Messages, Protocol, Publication, Treatment
 from backpub import render as render_markdown
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
-
-KIND_LABELS = {
-    "concept": N_("Key idea"),
-    "mistake": N_("Common mistake"),
-    "protocol": N_("What to do"),
-    "treatment": N_("Treatment"),
-    "principle": N_("Principle"),
-}
 
 
 @dataclass(frozen=True)
@@ -259,21 +251,24 @@ class HandoutViews:
 
     def entry(self, entity: Entity, anchor: str | None, anchors: dict[str, str]) -> Entry:
         entry = Entry(entity, anchor, self.markdown(entity.body, entity, anchors, heading_shift=3))
-        kind = KIND_LABELS.get(entity.kind)
-        entry.label = self.words.gettext(kind) if kind else entity.kind.title()
+        entry.label = self.words.gettext(entity.label)  # the template prints the handout's own word for a kind
         if isinstance(entity, Treatment):
-            entry.treatment_kind = self.words.treatment_kind(entity.treatment_kind)
-        if isinstance(entity, Concept) and entity.analogy:
-            entry.analogy = self.markdown(entity.analogy.body, entity, anchors, heading_shift=3)
-        if isinstance(entity, Mistake):
-            entry.instead = [self.link(target, anchors) for target in entity.instead]
-        if isinstance(entity, Protocol):
-            entry.before = [self.link(target, anchors) for target in entity.prerequisites]
-            entry.next_steps = [self.link(target, anchors) for target in entity.progressions]
-            entry.phase = self.publication.programme.phase(entity.phase).title
+            entry.treatment_kind = self.publication.programme.wording.treatment_kinds[entity.treatment_kind]
+        # What an entity has, whatever its kind: an analogy, what to do instead, what comes before and after, a
+        # phase, an illustration.
+        analogy = getattr(entity, "analogy", None)
+        if analogy:
+            entry.analogy = self.markdown(analogy.body, entity, anchors, heading_shift=3)
+        entry.instead = [self.link(target, anchors) for target in getattr(entity, "instead", ())]
+        entry.before = [self.link(target, anchors) for target in getattr(entity, "prerequisites", ())]
+        entry.next_steps = [self.link(target, anchors) for target in getattr(entity, "progressions", ())]
+        phase = getattr(entity, "phase", None)
+        entry.phase = self.publication.programme.phase(phase).title if phase else None
+        if isinstance(entity, Protocol):  # every protocol has its dose box (write-in lines where there is no figure)
             entry.dose = DoseBox.of(entity.dose, self.words)
-            if entity.image:
-                entry.image = self.picture(entity.image.src, entity.image.alt, entity, entity.image.caption)
+        image = getattr(entity, "image", None)
+        if image:
+            entry.image = self.picture(image.src, image.alt, entity, image.caption)
         return entry
 
     def link(self, entity_id: str, anchors: dict[str, str]) -> Link:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -133,8 +133,11 @@ class Format(ABC):
     #: (see `website_path`) are placed into it, so that folder alone is the whole site.
     hosts_website: ClassVar[bool] = False
 
-    def __init__(self, context: BuildContext, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, context: BuildContext, options: Mapping[str, Any] | BaseModel | None = None) -> None:
         self.context = context
+        if isinstance(options, self.Options):
+            self.options = options  # validated already, with every problem located (the session passes these)
+            return
         try:
             self.options = self.Options.model_validate(dict(options or {}))
         except ValidationError as exc:
@@ -232,12 +235,14 @@ class Format(ABC):
     def theme_problems(self) -> list[Problem]:
         """An error for each reference in the project's theme (`theme/<format>/`) that would load something from
         outside the project; the build checks every format's theme: a theme may restyle, never make anyone fetch."""
-        from backpub.text.markdown import css_remote_references, html_remote_references
+        from backpub.text.urlpolicy import css_remote_references, html_remote_references
 
         folder = self.context.theme_dir(self.name)
         problems = []
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            scan = {".css": css_remote_references}.get(path.suffix.lower())
+            scan: Callable[[str], list[tuple[int, str]]] | None = {".css": css_remote_references}.get(
+                path.suffix.lower()
+            )
             if scan is None and path.suffix.lower() in (".html", ".htm", ".xhtml", ".j2", ".jinja", ".jinja2"):
                 scan = html_remote_references
             if scan is None or not path.is_file():

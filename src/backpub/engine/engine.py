@@ -29,7 +29,7 @@ class Website:
     """Which format's folder is the website, and where every installed format publishes its files in it."""
 
     folder: str | None = None
-    publishers: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
+    publishers: Mapping[str, Callable[[str, Publication], str | None]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, formats: Mapping[str, Format]) -> Website:
@@ -47,10 +47,10 @@ class Website:
         placed: dict[str, str] = {}
         for name, outputs in sorted(files_by_format.items()):
             publish = self.publishers.get(name)
-            for output in outputs if publish else ():
-                target = in_plugin(
-                    name, "website_path", lambda output=output, publish=publish: publish(output, publication)
-                )
+            if publish is None:
+                continue
+            for output in outputs:
+                target = in_plugin(name, "website_path", functools.partial(publish, output, publication))
                 if target:
                     placed[f"{self.folder}/{safe_relative(target)}"] = f"{name}/{output}"
         return placed
@@ -115,14 +115,8 @@ class Engine:
         found: list[Problem] = []
         for name, instance in self.instances.items():
             written = [p.job.output for p in dirty if p.format_name == name]
-            found += (
-                in_plugin(
-                    name,
-                    "finish",
-                    lambda instance=instance, written=written: instance.finish(self.publication, written),
-                )
-                or []
-            )
+            warnings = in_plugin(name, "finish", functools.partial(instance.finish, self.publication, written))
+            found += warnings or []
         return found
 
     def _published_files(self, planned: list[PlannedJob]) -> dict[str, list[str]]:
@@ -160,7 +154,7 @@ class Engine:
     def plan(self) -> list[PlannedJob]:
         planned: list[PlannedJob] = []
         for name, instance in self.instances.items():
-            jobs = in_plugin(name, "jobs", lambda instance=instance: instance.jobs(self.publication))
+            jobs = in_plugin(name, "jobs", functools.partial(instance.jobs, self.publication))
             by_output: dict[str, Job] = {}
             for job in jobs:
                 safe_relative(job.output)
@@ -321,8 +315,9 @@ class Engine:
 
     def _load_manifest(self) -> dict[str, Any]:
         manifest = self.store.get(MANIFEST_ENTRY, str(self.output_dir.resolve()))
-        valid = isinstance(manifest, dict) and isinstance(manifest.get("outputs"), dict)
-        return manifest if valid else {"outputs": {}, "placed": []}
+        if isinstance(manifest, dict) and isinstance(manifest.get("outputs"), dict):
+            return manifest
+        return {"outputs": {}, "placed": []}
 
     def _save_manifest(self, previous: dict[str, Any], planned: list[PlannedJob], placed: dict[str, str]) -> None:
         kept = {p: fp for p, fp in previous["outputs"].items() if p.split("/", 1)[0] not in self.instances}

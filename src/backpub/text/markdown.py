@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -103,7 +103,7 @@ def typographic(text: str, quotes: str) -> str:
     return "".join(token.content for token in inline.children or [])
 
 
-def _walk(tokens: list[Token]):
+def _walk(tokens: list[Token]) -> Iterator[Token]:
     for token in tokens:
         yield token
         if token.children:
@@ -178,17 +178,20 @@ def references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(entity ids linked with `@`, local image sources) as `render` passes them to its resolvers, in order.
 
     Formats use it to declare a job's dependencies without rendering the text."""
-    return _remembered_facts(text)[2]
+    found: tuple[tuple[str, ...], tuple[str, ...]] = _remembered_facts(text)[2]
+    return found
 
 
 def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     """Find URL problems and entity links in Markdown: (issues, [(line, entity id)])."""
-    return _remembered_facts(text)[0]
+    found: tuple[list[UrlIssue], list[tuple[int, str]]] = _remembered_facts(text)[0]
+    return found
 
 
 def local_images(text: str) -> list[tuple[int, str]]:
     """Every local image path in Markdown (images and raw HTML <img src>), decoded, with its line (0-based)."""
-    return _remembered_facts(text)[1]
+    found: list[tuple[int, str]] = _remembered_facts(text)[1]
+    return found
 
 
 def _scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
@@ -269,7 +272,7 @@ def render(
         has_raw_html = has_raw_html or token.type in ("html_block", "html_inline")
         if token.type == "image" and token.attrGet("src"):
             resolved.add(str(token.attrGet("src")))
-    html = _parser().renderer.render(tokens, _parser().options, {})
+    html: str = _parser().renderer.render(tokens, _parser().options, {})
     if has_raw_html:
         # Inline raw HTML arrives as separate opening and closing tags: clean the whole fragment at once,
         # so allowed markup around text survives while scripts, handlers and remote sources do not.

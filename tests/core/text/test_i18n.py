@@ -19,7 +19,7 @@ from backpub.build import build
 from backpub.model import Dose
 from backpub.text.i18n import CORE_LOCALE, catalogue_keys, extract, messages
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = [ROOT / "src" / "backpub", *sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").is_file())]
 MINIMAL = ROOT / "tests" / "roots" / "minimal" / "content"
 AS_OF = date(2026, 11, 25)
