@@ -87,8 +87,8 @@ def test_the_rules_accept_the_specs_example_and_catch_breaches() -> None:
     assert json_chapters_problems({"version": "1.2.0", "chapters": [{"startTime": 1, "img": "a.jpg"}]})
 
 
-def test_the_shipped_episodes_chapters_follow_the_rules(make_project) -> None:
-    publication = load(make_project("shipped") / "content").publication
+def test_the_full_programmes_episode_chapters_follow_the_rules(make_project) -> None:
+    publication = load(make_project("back-in-shape") / "content").publication
     (episode,) = publication.episodes
     assert len(episode.chapters) >= 10
     data = document(publication, episode, entity_url=publication.url_for, image_url=lambda source: source)
@@ -120,7 +120,7 @@ def _validate(run_cli, project: Path):
 
 
 def test_chapters_outside_the_audio_out_of_order_or_repeated_are_located_errors(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     path = project / EPISODE
     edit(path, 'start: "5:05"', 'start: "1:50"')  # repeats the chapter before it
     edit(path, 'start: "17:00"', 'start: "15:00"')  # before the chapter before it (15:10)
@@ -139,7 +139,7 @@ def test_chapters_outside_the_audio_out_of_order_or_repeated_are_located_errors(
 
 
 def test_bad_chapter_fields_are_located(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     path = project / EPISODE
     edit(path, 'start: "8:20"', 'start: "8:75"')
     edit(path, "entity: dead-bug}", 'entity: dead-bug, url: "https://example.org/x"}')
@@ -150,7 +150,7 @@ def test_bad_chapter_fields_are_located(run_cli, make_project) -> None:
 
 
 def test_chapter_links_and_images_are_checked_like_any_reference(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     path = project / EPISODE
     edit(path, "entity: endless-stretching}", "entity: endless-streching}")
     edit(path, "entity: wall-drill}", "entity: wall-drill, image: assets/images/missing.png}")

@@ -1,4 +1,4 @@
-"""Building PDFs through backpub: every output of the shipped content, byte-identical rebuilds, incremental builds."""
+"""Building PDFs through backpub: every output of the full test programme, byte-identical rebuilds, incremental builds."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def build_pdf(project: Path, monkeypatch, **options):
     return build(project / "content", formats=["pdf"], as_of=AS_OF, **options)
 
 
-def test_shipped_content_builds_every_handout_edition_and_pack(shipped_pdfs: Path):
-    project = shipped_pdfs  # built by `backpub build --format pdf --jobs 2` (see conftest.py)
+def test_the_full_programme_builds_every_handout_edition_and_pack(full_pdfs: Path):
+    project = full_pdfs  # built by `backpub build --format pdf --jobs 2` (see conftest.py)
     written = sorted(
         path.relative_to(project / "outputs" / "pdf").as_posix() for path in project.glob("outputs/pdf/**/*.pdf")
     )

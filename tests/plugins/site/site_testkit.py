@@ -21,12 +21,13 @@ import pytest
 from backpub import Session
 from backpub.build import BuildReport, build
 from backpub.publication import Publication
+from backpub_testkit import FULL_PROGRAMME
 
 REPO = Path(__file__).resolve().parents[3]
-SHIPPED = REPO / "content"
+FULL = FULL_PROGRAMME
 MINIMAL = REPO / "tests" / "roots" / "minimal" / "content"
 AS_OF = date(2026, 12, 31)
-"""After the shipped episode's release (2026-11-22)."""
+"""After the full test programme's episode's release (2026-11-22)."""
 
 
 @dataclass

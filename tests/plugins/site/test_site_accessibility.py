@@ -46,10 +46,10 @@ return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.
 """
 
 
-def test_no_serious_or_critical_axe_violations_on_any_page_type(browser, served: str, shipped_site: Built) -> None:
+def test_no_serious_or_critical_axe_violations_on_any_page_type(browser, served: str, full_site: Built) -> None:
     failures = {}
     with axe_in_every_page(browser):
-        for name, path in page_types(shipped_site).items():
+        for name, path in page_types(full_site).items():
             browser.get(served + path)
             violations = browser.execute_async_script(AXE_RUN)
             serious = [v for v in violations if v["impact"] in ("serious", "critical")]
@@ -71,12 +71,12 @@ def test_axe_does_report_a_page_that_breaks_the_rules(browser, served: str) -> N
 
 
 def test_keyboard_reaches_everything_and_the_skip_link_moves_focus_to_main(
-    browser, served: str, shipped_site: Built
+    browser, served: str, full_site: Built
 ) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    for name, path in page_types(shipped_site).items():
+    for name, path in page_types(full_site).items():
         browser.get(served + path)
         assert browser.execute_script(UNFOCUSABLE) == [], name
         assert browser.execute_script(OFF_SITE_REQUESTS) == [], name
@@ -88,10 +88,10 @@ def test_keyboard_reaches_everything_and_the_skip_link_moves_focus_to_main(
         assert browser.execute_script("return document.activeElement.id") == "main", name
 
 
-def test_pages_fit_a_phone_screen_without_sideways_scrolling(browser, served: str, shipped_site: Built) -> None:
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(browser, served: str, full_site: Built) -> None:
     browser.set_window_size(390, 844)
     try:
-        for name, path in page_types(shipped_site).items():
+        for name, path in page_types(full_site).items():
             browser.get(served + path)
             overflow = browser.execute_script(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
