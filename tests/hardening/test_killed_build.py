@@ -12,9 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import pytest
+
+from backpub import workers
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 AS_OF = "2026-11-25"
@@ -157,3 +160,30 @@ class Dying(Format):
 def register_formats():
     return [Dying]
 '''
+
+
+class SubmitsOnlyOnceTheFirstWorkerDied(ProcessPoolExecutor):
+    """A pool whose next submit waits until the first job is over: what a loaded machine does by chance when it
+    leaves the build's main process off the CPU between two submits while a worker dies."""
+
+    first: Future | None = None
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        if self.first is not None:
+            wait([self.first])
+        future = super().submit(fn, *args, **kwargs)
+        self.first = self.first or future
+        return future
+
+
+def test_a_worker_that_dies_before_the_next_job_is_handed_out_is_named_too(
+    project: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool is broken when the build hands out its next job: the same one-line error, never a traceback."""
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", SubmitsOnlyOnceTheFirstWorkerDied)
+    (project / "local_plugins").mkdir()
+    (project / "local_plugins" / "dying.py").write_text(DYING_PLUGIN.replace("HOW", "exit"))
+    result = build_here(run_cli, project, "-j", "2", "-f", "dying")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "BrokenProcessPool" not in result.output
+    assert "plugin 'dying': a worker process died while rendering dying/part-0.txt" in result.output

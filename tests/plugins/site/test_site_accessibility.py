@@ -2,13 +2,14 @@
 everything interactive is reachable by keyboard, the skip link works, and no request leaves the site.
 
 Needs /usr/bin/chromium and /usr/bin/chromedriver (apt: chromium, chromium-driver), the `selenium` package, and
-axe-core from npm: `npm install --no-save --no-package-lock axe-core@4` in the repository root, or set AXE_CORE_JS to
-an axe.min.js. Missing tools skip locally and fail under CI=true.
+axe-core from npm where scripts/test installs it (.cache/node/node_modules/axe-core/axe.min.js; AXE_CORE_JS names
+another). scripts/test installs them all; missing tools skip a plain local `pytest` and fail under CI or scripts/test.
 """
 
 from __future__ import annotations
 
-from site_testkit import Built, axe_in_every_page
+import pytest
+from site_testkit import AXE_INSTALLED, REPO, REQUIRE_FLAGS, Built, axe_in_every_page, require
 
 
 def page_types(built: Built) -> dict[str, str]:
@@ -99,3 +100,26 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(browser, served: st
             assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 390px"
     finally:
         browser.set_window_size(1280, 1000)
+
+
+# -- finding the tools ------------------------------------------------------------------------------
+
+
+def test_axe_core_is_looked_for_where_scripts_test_installs_it() -> None:
+    script = (REPO / "scripts" / "test").read_text()
+    assert f'"$PWD/{AXE_INSTALLED.relative_to(REPO)}"' in script
+    assert "export BACKPUB_REQUIRE_BROWSER_TESTS=1" in script
+
+
+@pytest.mark.parametrize("flag", REQUIRE_FLAGS)
+def test_a_missing_tool_fails_the_browser_tests_under_ci_or_scripts_test(
+    monkeypatch: pytest.MonkeyPatch, flag: str
+) -> None:
+    for name in REQUIRE_FLAGS:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        require(False, "a tool")
+    monkeypatch.setenv(flag, "1")
+    with pytest.raises(pytest.fail.Exception, match="a tool is required"):
+        require(False, "a tool")
+    require(True, "a tool")  # present: neither
