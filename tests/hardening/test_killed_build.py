@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from backpub import workers
+from backpub.engine import workers
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 AS_OF = "2026-11-25"

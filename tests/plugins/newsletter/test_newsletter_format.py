@@ -229,7 +229,7 @@ def _both_parts(issue: Path) -> dict[str, str]:
 
 
 def _full_publication():
-    from backpub.validation import load
+    from backpub.content.validation import load
 
     publication = load(FULL_PROGRAMME).publication
     assert publication is not None
