@@ -32,7 +32,7 @@ class SiteFormat(Format):
 
         links = {}
         for episode in publication.episodes:
-            if episode.chapters:
+            if episode.chapter_marks:
                 links[chapters.link_key(episode)] = chapters.site_path(publication, episode)
             if episode.artwork:
                 for small in (False, True):
@@ -108,7 +108,7 @@ class SiteFormat(Format):
 
         jobs = []
         for episode in plan.released:
-            if episode.chapters:
+            if episode.chapter_marks:
                 linked = plan.chapter_entities(episode)
                 targets = [(i, plan.site_path(plan.publication.get(i))) for i in linked]
                 output = output_for(chapters.site_path(plan.publication, episode))

@@ -166,12 +166,12 @@ class SitePlan:
 
     def chapter_entities(self, episode: Episode) -> list[str]:
         """The entities an episode's chapters link to (their pages' paths change the chapter links)."""
-        return [mark.entity for mark in episode.chapters if mark.entity and mark.entity in self.publication.by_id]
+        return [mark.entity for mark in episode.chapter_marks if mark.entity and mark.entity in self.publication.by_id]
 
     @staticmethod
     def chapter_images(episode: Episode) -> list[str]:
         """The content images an episode's chapters show."""
-        return [mark.image for mark in episode.chapters if mark.image]
+        return [mark.image for mark in episode.chapter_marks if mark.image]
 
     def library_page(self, entity: Entity) -> Page:
         shown = {entity.id, *self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))}

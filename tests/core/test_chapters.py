@@ -157,3 +157,32 @@ def test_chapter_links_and_images_are_checked_like_any_reference(run_cli, make_p
     output = _validate(run_cli, project).output
     assert f"{EPISODE}:43:71: error: unknown entity 'endless-streching'; did you mean 'endless-stretching'?" in output
     assert f"{EPISODE}:46:112: error: chapters[7].image: file 'assets/images/missing.png' does not exist" in output
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("chapters: https://media.example.org/ep1.json", "chapters: write chapter marks as a list (- {start: '0:00', "
+         "title: ...}) or a chapters file the podcast host publishes as {url: https://...}"),
+        ("chapters: {url: http://media.example.org/ep1.json}", "chapters.url: 'http://media.example.org/ep1.json' is "
+         "not an https:// URL"),
+        ("chapters: {href: https://media.example.org/ep1.json}", "unknown field 'chapters.href'"),
+    ],
+)  # fmt: skip
+def test_a_chapters_field_in_neither_form_says_what_to_write(
+    run_cli, project: Path, written: str, message: str
+) -> None:
+    path = project / "content/episodes/episode-one.md"
+    edit(path, "covers:", f"{written}\ncovers:")
+    line = path.read_text().splitlines().index(written) + 1
+    output = _validate(run_cli, project).output
+    assert f"content/episodes/episode-one.md:{line}:" in output and message in output, output
+    assert "form:" not in output and "Traceback" not in output
+
+
+def test_a_hosted_chapters_file_is_valid_and_makes_no_marks(project: Path) -> None:
+    path = project / "content/episodes/episode-one.md"
+    edit(path, "covers:", "chapters: {url: https://media.example.org/ep1.chapters.json}\ncovers:")
+    (episode,) = load(project / "content").publication.episodes
+    assert episode.chapters_file_url == "https://media.example.org/ep1.chapters.json"
+    assert episode.chapter_marks == []

@@ -315,6 +315,7 @@ class _Loader(CrossChecks):
         self, cls: type[BaseModel], record: Record, error: Any, entity_id: str | None, prefix: tuple = ()
     ) -> None:
         """Report one pydantic error at its key; `prefix` locates a nested model's data in the file."""
+        error = {**error, "loc": messages.field_loc(error["loc"])}
         loc = prefix + tuple(error["loc"])
         if loc and loc[0] == "body":
             line, col = record.body_line, 1

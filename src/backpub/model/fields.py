@@ -44,7 +44,7 @@ def asset_paths(entity: Entity) -> Iterator[tuple[tuple, str]]:
     audio = getattr(entity, "audio", None)
     if audio is not None and audio.file:
         yield ("audio", "file"), audio.file
-    for index, mark in enumerate(getattr(entity, "chapters", ())):
+    for index, mark in enumerate(getattr(entity, "chapter_marks", ())):
         if mark.image:
             yield ("chapters", index, "image"), mark.image
 

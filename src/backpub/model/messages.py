@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from backpub.model.base import ID_PATTERN
+from backpub.model.values import FORM_TAG
 
 # What each pattern in the model asks for, in words an author understands (the regex is no help to them).
 _PATTERN_WORDS = {
@@ -39,6 +40,11 @@ def explain(cls: type[BaseModel], error: Any, prefix: tuple = ()) -> str:
         return f"unknown field {field_path!r}" + suggest(str(loc[-1]), _field_names(cls, relative[:-1]))
     text = _plain_words(error) or str(error["msg"]).removeprefix("Value error, ")
     return f"{field_path}: {text}" if field_path else text
+
+
+def field_loc(loc: typing.Iterable[str | int]) -> tuple[str | int, ...]:
+    """A pydantic error's location as the author wrote it: without the tags of a field's forms (see FORM_TAG)."""
+    return tuple(part for part in loc if not (isinstance(part, str) and part.startswith(FORM_TAG)))
 
 
 def dotted(loc: tuple) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
 import podcastparser
 import pytest
-from site_testkit import FULL, Built, build_project
+from site_testkit import FULL, MINIMAL, Built, build_project
 
 from backpub.model.values import clock
 
@@ -112,6 +113,35 @@ def test_an_episode_without_chapters_has_no_list_and_no_file(tmp_path: Path) -> 
     assert not (built.site / "episodes" / episode.id / "chapters.json").exists()
     assert 'id="chapters"' not in (built.site / "episodes" / episode.id / "index.html").read_text()
     assert b"podcast:chapters" not in (built.outputs / "feed" / "podcast.xml").read_bytes()
+
+
+HOSTED_CHAPTERS = "https://media.example.org/minimal/ep1.chapters.json"
+
+
+def test_a_chapters_file_the_host_publishes_is_named_by_the_feed_and_linked_by_the_site_and_newsletter(
+    tmp_path: Path,
+) -> None:
+    """`chapters: {url: ...}`, the form before inline marks (and the Podcast Index norm for hosts that make the file),
+    works beside them: the feed names the file, the page and the newsletter link to it, nothing is made from it."""
+    shutil.copytree(MINIMAL, tmp_path / "content")
+    episode_file = tmp_path / "content" / "episodes" / "episode-one.md"
+    episode_file.write_text(
+        episode_file.read_text().replace("covers:", f"chapters: {{url: {HOSTED_CHAPTERS}}}\ncovers:")
+    )
+    built = build_project(MINIMAL, tmp_path, formats=("site", "feed", "newsletter"))
+    (episode,) = built.publication.episodes
+    assert (episode.chapter_marks, episode.chapters_file_url) == ([], HOSTED_CHAPTERS)
+    feed = feedparser.parse((built.outputs / "feed" / "podcast.xml").read_bytes())
+    assert not feed.bozo and feed.entries[0].podcast_chapters == {
+        "url": HOSTED_CHAPTERS,
+        "type": "application/json+chapters",
+    }
+    page = built.site / "episodes" / episode.id
+    assert not (page / "chapters.json").exists()
+    assert HOSTED_CHAPTERS in [link["href"] for link in links_in((page / "index.html").read_text())]
+    issue = built.outputs / "newsletter" / episode.release.isoformat()
+    assert HOSTED_CHAPTERS in [link["href"] for link in links_in((issue / "index.html").read_text())]
+    assert f"as a file for podcast apps: {HOSTED_CHAPTERS}" in (issue / "email.txt").read_text()
 
 
 # -- video and the episode's own artwork ---------------------------------------------------------
