@@ -55,7 +55,7 @@ class SiteFormat(Format):
     def plan(self, publication: Publication):
         from backpub_site.plan import SitePlan
 
-        return SitePlan(publication, self.context.as_of, self.context.formats)
+        return SitePlan(publication, self.context.as_of, self.context.published)
 
     def _planned(self, publication: Publication):
         """The plan and its pages, made once per publication: jobs() makes them and the render workers, forked

@@ -92,7 +92,11 @@ class BuildContext:
     build_time: datetime
     """The build's timestamp: SOURCE_DATE_EPOCH when set, else the start of `as_of` in the programme's timezone."""
     formats: tuple[str, ...] = ()
-    """The formats this build renders (a site may link to PDFs only when they are built too)."""
+    """The formats this build renders."""
+    published: tuple[str, ...] = ()
+    """The formats whose files the website holds after this build: those it renders and those an earlier build left
+    in the outputs (a site links to the handouts whenever their PDFs are there, whichever formats this build
+    renders)."""
     strict: bool = False
     """Whether warnings are errors."""
     state_dir: Path | None = None

@@ -185,10 +185,16 @@ class Session:
             as_of=day or self.as_of,
             build_time=self.build_time(day),
             formats=tuple(formats),
+            published=tuple(sorted(set(formats) | self._formats_in_outputs())),
             strict=self.strict,
             state_dir=self.paths.state.state,
             today=day or self.today,
         )
+
+    def _formats_in_outputs(self) -> set[str]:
+        """The installed formats whose files an earlier build left in the outputs (a build carries them over)."""
+        output = self.paths.output_dir
+        return {name for name in self.host.formats() if any(path.is_file() for path in (output / name).rglob("*"))}
 
     def build_time(self, day: date | None = None) -> datetime:
         """SOURCE_DATE_EPOCH when set (reproducible builds), else the start of the as-of day (or `day`) in the
