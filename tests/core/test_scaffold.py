@@ -179,6 +179,7 @@ def test_new_episode_in_a_full_programme_passes_strict_validation_once_filled(ru
     assert f"{shown}:3:1: warning: no review record: reviewed and reviewer must be written by the clinician" in (
         result.output
     )
+    assert f"{shown}:2:9: warning: title: still holds TODO text; replace it" in result.output
     assert run_cli("validate", "content", "--strict", cwd=project).exit_code == 1  # ... and errors under --strict
     fill_placeholders(path)
     result = run_cli("validate", "content", "--strict", cwd=project)
