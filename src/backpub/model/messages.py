@@ -26,6 +26,14 @@ _PATTERN_WORDS = {
 }
 
 
+REQUIRED_SINCE = {
+    ("Clinic", "country"): "every clinic names its country since December 2026: add e.g. 'country: GB', a code "
+    "programme.yaml 'countries' holds; its handouts print that country's urgent-help notice (see docs/changes.md)",
+}
+"""Fields a release made required, by (model, field): content written before gets what to write, not just 'missing'.
+(Keys a release moved are in content.validation.MOVED_PROGRAMME_KEYS and each format's `moved_settings`.)"""
+
+
 def explain(cls: type[BaseModel], error: Any, prefix: tuple = ()) -> str:
     """The message for one of pydantic's errors (an item of `ValidationError.errors()`) about a `cls`, whose data
     sits at `prefix` in its file (e.g. ('formats', 'feed'))."""
@@ -35,7 +43,9 @@ def explain(cls: type[BaseModel], error: Any, prefix: tuple = ()) -> str:
     if loc and loc[0] == "body":
         return f"body: {error['msg']}"
     if error["type"] == "missing":
-        return f"missing required field {field_path!r}"
+        model = _model_at(cls, relative[:-1])
+        since = REQUIRED_SINCE.get((getattr(model, "__name__", ""), str(relative[-1]))) if relative else None
+        return f"missing required field {field_path!r}" + (f": {since}" if since else "")
     if error["type"] == "extra_forbidden":
         return f"unknown field {field_path!r}" + suggest(str(loc[-1]), _field_names(cls, relative[:-1]))
     text = _plain_words(error) or str(error["msg"]).removeprefix("Value error, ")
@@ -78,6 +88,12 @@ def _plain_words(error: Any) -> str | None:
 
 def _field_names(cls: type[BaseModel], loc: tuple) -> list[str]:
     """The fields of the model found at `loc` inside `cls` (for did-you-mean), or [] when there is none."""
+    model = _model_at(cls, loc)
+    return list(model.model_fields) if model is not None else []
+
+
+def _model_at(cls: type[BaseModel], loc: tuple) -> Any:
+    """The model found at `loc` inside `cls`, or None."""
     model: Any = cls
     for part in loc:
         if isinstance(part, int):
@@ -85,8 +101,8 @@ def _field_names(cls: type[BaseModel], loc: tuple) -> list[str]:
         annotation = model.model_fields.get(part).annotation if model and part in model.model_fields else None
         model = _model_in(annotation)
         if model is None:
-            return []
-    return list(model.model_fields)
+            return None
+    return model
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
