@@ -195,7 +195,14 @@ def build(
     quiet: bool,
     report_format: str,
 ) -> None:
-    """Validate the content and render the requested formats into outputs/."""
+    """Validate the content and render the requested formats into outputs/.
+
+    With --as-of another day than today, a preview: it records nothing and writes outputs/preview-DATE/ (or
+    --output), never outputs/ itself, so nothing unpublished ever sits where a deploy picks it up.
+    """
+    from backpub.session import preview_output_dir
+
+    output_dir = output_dir or preview_output_dir(content_dir, as_of)
     session = open_session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=not no_cache)
     if not no_cache and _skip_unchanged(session, formats, quiet, report_format):
         return
@@ -220,8 +227,9 @@ def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date 
     """Build, serve the website on 127.0.0.1 and rebuild when the content changes."""
     from backpub.commands.preview import Preview
     from backpub.errors import ConfigError
+    from backpub.session import preview_output_dir
 
-    session = open_session(content_dir, as_of=as_of)
+    session = open_session(content_dir, output_dir=preview_output_dir(content_dir, as_of), as_of=as_of)
     try:
         server = Preview(session, port=port, formats=formats or None, jobs=jobs, log=click.echo)
     except OSError as exc:

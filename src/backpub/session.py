@@ -33,6 +33,31 @@ if TYPE_CHECKING:
 
 DEFAULT_CONTENT = "content"
 DEFAULT_OUTPUT = "outputs"
+PREVIEW_FOLDER = "preview-{day}"
+"""Where a build for another day writes inside outputs/ when no --output is given (see `preview_output_dir`)."""
+
+
+def preview_output_dir(content_dir: Path | str | None, as_of: date | None) -> Path | None:
+    """The folder a build for `as_of` writes when not told where: None (outputs/) for a build for today, else
+    outputs/preview-<date>/. A preview shows what is not published yet, so it never lands in outputs/site/, which a
+    deploy uploads as it is. "Today" is read from programme.yaml's timezone before the content is loaded."""
+    if as_of is None:
+        return None
+    content = Path(content_dir or DEFAULT_CONTENT)
+    if as_of == clock.today_in(_declared_timezone(content)):
+        return None
+    return content.resolve().parent / DEFAULT_OUTPUT / PREVIEW_FOLDER.format(day=as_of.isoformat())
+
+
+def _declared_timezone(content_dir: Path) -> str:
+    """programme.yaml's timezone as written (UTC when it cannot be read: validation reports why)."""
+    from backpub.files.loading import PROGRAMME_FILE, ParseError, parse_yaml_file
+
+    try:
+        data = parse_yaml_file(content_dir / PROGRAMME_FILE, content_dir).data
+    except (ParseError, OSError):
+        return "UTC"
+    return str(data.get("timezone") or "UTC")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from backpub.engine import workers
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 AS_OF = "2026-11-25"
+PREVIEW_IN_OUTPUTS = ("--as-of", AS_OF, "--output", "outputs")
+"""A build of a fixed day, written to outputs/ as asked (a preview would otherwise go to outputs/preview-<day>/)."""
 KILLS = 10  # issue 16: ten kill -9 at random moments, each followed by a build that succeeds at once
 
 
@@ -52,18 +54,18 @@ def staging(project: Path) -> list[Path]:
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [BACKPUB, "build", "--content", str(project / "content"), "--as-of", AS_OF, "-q", *args]
+    command = [BACKPUB, "build", "--content", str(project / "content"), *PREVIEW_IN_OUTPUTS, "-q", *args]
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
 
 
 def build_here(run_cli, project: Path, *args: str):
     """A build in this test's process: what the builds around the kills are checked for is the state the killed
     build left in the project (its lock, its staging folder), which a process of its own would only start slower."""
-    return run_cli("build", "--content", str(project / "content"), "--as-of", AS_OF, "-q", *args, cwd=project)
+    return run_cli("build", "--content", str(project / "content"), *PREVIEW_IN_OUTPUTS, "-q", *args, cwd=project)
 
 
 def start(project: Path) -> subprocess.Popen:
-    command = [BACKPUB, "build", "--content", str(project / "content"), "--as-of", AS_OF, "-q"]
+    command = [BACKPUB, "build", "--content", str(project / "content"), *PREVIEW_IN_OUTPUTS, "-q"]
     command += ["-j", "2", "-f", "pdf", "--no-cache"]  # --no-cache: every job renders, in two workers
     return subprocess.Popen(command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

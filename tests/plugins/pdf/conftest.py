@@ -16,6 +16,7 @@ from backpub_testkit import FULL_PROGRAMME, made_once
 def _build_full(folder: Path) -> None:
     shutil.copytree(FULL_PROGRAMME, folder / "content")
     args = ["build", "--content", str(folder / "content"), "--format", "pdf", "--as-of", AS_OF.isoformat()]
+    args += ["--output", str(folder / "outputs")]  # a preview of that day, asked to write outputs/
     result = CliRunner().invoke(cli, [*args, "--jobs", "2"], catch_exceptions=True)
     assert result.exit_code == 0, result.output
 
