@@ -346,6 +346,56 @@ def new(kind: str, entity_id: str | None, content_dir: Path, release: date | Non
     click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title))
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--title", help="The programme's title (asked for when not given, on a terminal).")
+@click.option("--language", help="Its language, a BCP 47 tag such as en-GB or de-DE.  [default: en-GB]")
+@click.option(
+    "--timezone", help="Its IANA timezone, e.g. Europe/London: Sundays are in this zone.  [default: Europe/London]"
+)
+@click.option("--site-url", help="Its website, an https:// address.  [default: a placeholder]")
+@click.option(
+    "--country", help="The default country, an ISO code such as GB: its urgent help is printed.  [default: GB]"
+)
+@handle_errors
+def init(
+    folder: Path,
+    title: str | None,
+    language: str | None,
+    timezone: str | None,
+    site_url: str | None,
+    country: str | None,
+) -> None:
+    """Start a new programme in FOLDER: content with an example of each kind, CI workflows, a README.
+
+    `backpub validate` and a preview build pass in it at once; it cannot publish until its placeholders are
+    replaced and its content reviewed.
+    """
+    from backpub.commands.init import Settings, init_programme
+
+    defaults = Settings(title=folder.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "?")
+    ask = _interactive()
+    chosen = {
+        "title": title,
+        "language": language,
+        "timezone": timezone,
+        "site_url": site_url,
+        "country": country,
+    }
+    for name, value in chosen.items():
+        if value is None:
+            default = getattr(defaults, name)
+            chosen[name] = click.prompt(name.replace("_", " ").capitalize(), default=default) if ask else default
+    written = init_programme(folder, Settings(**chosen))  # type: ignore[arg-type]
+    click.echo(f"A new programme in {folder}: {len(written)} files. Next:")
+    click.echo(f"  cd {folder} && backpub validate    # lists every TODO to replace, with its file and line")
+
+
+def _interactive() -> bool:
+    """Whether someone is at a terminal to answer questions (never in CI or a script)."""
+    return sys.stdin.isatty()
+
+
 def main() -> None:
     """Entry point for `python -m backpub`."""
     cli(prog_name="backpub")
