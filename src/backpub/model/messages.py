@@ -83,7 +83,15 @@ def _plain_words(error: Any) -> str | None:
         return f"{error['input']!r} is not {wanted}" if wanted else None
     if error["type"] == "string_type" and error["input"] is None:
         return "is empty; give it a value"
+    if error["type"] in _DATE_ERRORS:
+        return f"{error['input']!r} is not a date written as YYYY-MM-DD, e.g. 2026-11-22"
+    if error["type"] in _TIME_ERRORS:
+        return f"{error['input']!r} is not a time of day written as HH:MM, e.g. '06:00'"
     return None
+
+
+_DATE_ERRORS = frozenset({"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"})
+_TIME_ERRORS = frozenset({"time_type", "time_parsing"})
 
 
 def _field_names(cls: type[BaseModel], loc: tuple) -> list[str]:
