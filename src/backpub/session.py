@@ -73,6 +73,12 @@ class ProjectPaths:
         content = Path(content_dir or DEFAULT_CONTENT)
         if not content.is_dir():
             raise ConfigError(f"content folder {str(content)!r} does not exist")
+        inner = content / DEFAULT_CONTENT
+        if not (content / "programme.yaml").exists() and (inner / "programme.yaml").is_file():
+            raise ConfigError(
+                f"{str(content)!r} is the project folder, not its content folder: use --content {inner} "
+                "(the folder that holds programme.yaml)"
+            )
         content = content.resolve()
         output = Path(output_dir).resolve() if output_dir else content.parent / DEFAULT_OUTPUT
         return cls(content, output)
