@@ -155,7 +155,8 @@ class _Loader(CrossChecks):
         if programme is not None:
             self._check_programme_assets(programme)
             self._cross_check(programme)
-            checked = proofread(programme, self.entities, self.records)  # doses filled in, reading level measured
+            # Doses filled in, reading level measured; a reference to a file that failed is not reported again.
+            checked = proofread(programme, self.entities, self.records, frozenset(self.invalid_ids))
             programme, self.entities, readings = checked.programme, checked.entities, checked.readability
             self.problems += checked.problems
         self.problems.sort()
