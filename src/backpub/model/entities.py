@@ -230,7 +230,8 @@ class Clinic(Entity):
     paper: Literal["A4", "Letter"] = "A4"
     """The clinic's paper size."""
     handouts: Annotated[list[EntityId], RefTo("handout")] = Field(default_factory=list)
-    """The handouts in the clinic's pack, in this order (empty: every handout, introductory ones first)."""
+    """The handouts the clinic gives out, in this order: it gets editions of these only, and its pack holds them
+    (empty: every handout, introductory ones first)."""
 
 
 ENTITY_TYPES: tuple[type[Entity], ...] = (
