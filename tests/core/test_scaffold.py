@@ -196,3 +196,13 @@ def test_every_kind_gets_every_required_field_and_only_placeholder_warnings(run_
     warnings = [line for line in result.output.splitlines() if ": warning: " in line]
     assert warnings and all(f"new-{kind}.md" in line for line in warnings)
     assert all("still holds TODO text" in line or "no review record" in line for line in warnings)
+
+
+def test_a_new_clinic_names_every_field_a_clinic_has(run_cli, project) -> None:
+    """Issue 26: `backpub new clinic` left out accent_colour, paper, email and handouts; each is now there, to fill
+    in or uncomment."""
+    from backpub.model import Clinic
+
+    path = project / run_cli("new", "clinic", "riverside", cwd=project).output.strip()
+    keys = set(re.findall(r"^#? ?(\w+):", path.read_text(), re.MULTILINE))
+    assert set(Clinic.model_fields) - {"id", "body"} <= keys
