@@ -16,14 +16,16 @@ import os
 import subprocess
 import sys
 import sysconfig
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from pydantic import BaseModel, ConfigDict
 
+from backpub import Format, Session, Starter
 from backpub.commands.init import SETUP_STEPS, weekly_cron
 from backpub_testkit import REPO, made_once
 
@@ -128,7 +130,7 @@ def test_init_writes_only_into_a_new_or_empty_folder(run_cli, tmp_path: Path) ->
     [("Europe/London", (5, 7, 0)), ("America/New_York", (5, 12, 0)), ("Asia/Tokyo", (5, 22, 6)), ("UTC", (5, 7, 0))],
 )
 def test_the_weekly_run_starts_after_the_sunday_send_time_all_year(timezone: str, cron: tuple[int, int, int]) -> None:
-    assert weekly_cron(timezone) == cron
+    assert weekly_cron(timezone, time(7, 0)) == cron
     minute, hour, weekday = cron
     offset = weekday if weekday <= 3 else weekday - 7  # cron's day: 0 is Sunday, 6 the Saturday before
     for sunday in (datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 7, 5, tzinfo=UTC)):
@@ -152,3 +154,38 @@ def test_init_asks_at_a_terminal_for_what_it_was_not_told(run_cli, tmp_path: Pat
     )
     assert (programme["site_url"], programme["default_country"]) == ("https://sleep.example.org", "DE")
     assert "Title [Sleep]:" in result.output  # the folder's name, unless told otherwise
+
+
+class Diary(Format):
+    """A format of another package whose options a new programme must give."""
+
+    name = "diary"
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        keeper: str
+
+    @classmethod
+    def starter(cls, title: str, site_url: str) -> Starter:
+        return Starter('keeper: "TODO: who keeps the diary"\n', time(9, 30))
+
+    def jobs(self, publication):
+        return []
+
+    def render(self, job, publication):
+        return b""
+
+
+def test_every_installed_format_gives_its_part_of_a_new_programme(tmp_path: Path) -> None:
+    """A format's required settings come from the format (`Format.starter`): the core names none, and a format
+    from another package takes part like the built-in ones (here its settings and its Sunday time)."""
+    from backpub.commands.init import Settings, init_programme
+    from backpub.testing import host_with
+
+    with host_with(Diary) as host:
+        formats = host.formats()
+        init_programme(tmp_path / "p", Settings("Diaries", timezone="UTC"), formats)
+        validation = Session(tmp_path / "p" / "content", host=host).validation
+    assert validation.errors == [], validation.errors
+    assert validation.publication.programme.formats["diary"] == {"keeper": "TODO: who keeps the diary"}
+    assert '- cron: "35 9 * * 0"' in (tmp_path / "p/.github/workflows/publish.yml").read_text()  # after 09:30 UTC

@@ -10,7 +10,7 @@ from backpub.cli import ISO_DATE
 from backpub.content.publication import Publication, Source
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
 from backpub.files.cache import atomic_write
-from backpub.formats import BuildContext, Format, Job, NoOptions
+from backpub.formats import BuildContext, Format, Job, NoOptions, Starter
 from backpub.hookspecs import hookimpl
 from backpub.imaging import square_copy
 from backpub.model import (
@@ -53,6 +53,7 @@ __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     "Format",
     "Job",
     "NoOptions",
+    "Starter",
     "hookimpl",
     # what a format reads
     "Publication",

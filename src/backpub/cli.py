@@ -386,7 +386,10 @@ def init(
         if value is None:
             default = getattr(defaults, name)
             chosen[name] = click.prompt(name.replace("_", " ").capitalize(), default=default) if ask else default
-    written = init_programme(folder, Settings(**chosen))  # type: ignore[arg-type]
+    from backpub.plugins import make_host
+
+    formats = make_host(project_dir=folder.resolve()).formats()  # the installed ones: each gives its settings
+    written = init_programme(folder, Settings(**chosen), formats)  # type: ignore[arg-type]
     click.echo(f"A new programme in {folder}: {len(written)} files. Next:")
     click.echo(f"  cd {folder} && backpub validate    # lists every TODO to replace, with its file and line")
 

@@ -163,7 +163,7 @@ def test_chapter_links_and_images_are_checked_like_any_reference(run_cli, make_p
     ("written", "message"),
     [
         ("chapters: https://media.example.org/ep1.json", "chapters: write chapter marks as a list (- {start: '0:00', "
-         "title: ...}) or a chapters file the podcast host publishes as {url: https://...}"),
+         "title: ...}) or a chapters file published elsewhere as {url: https://...}"),
         ("chapters: {url: http://media.example.org/ep1.json}", "chapters.url: 'http://media.example.org/ep1.json' is "
          "not an https:// URL"),
         ("chapters: {href: https://media.example.org/ep1.json}", "unknown field 'chapters.href'"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,11 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from backpub.commands.scaffold import new_entity
 from backpub.content.gate import PLACEHOLDER
 from backpub.errors import ConfigError
+from backpub.formats import Format, Starter
 from backpub.model import ENTITY_TYPES
 
-RELEASE_TIME = time(6, 0)
-SEND_TIME = time(7, 0)
-"""When a Sunday's episode goes out and its newsletter is sent, in the programme's timezone (programme.yaml)."""
 ARTWORK = "assets/artwork.png"
 ARTWORK_SIZE = 1400
 """The placeholder cover: the smallest square podcast directories take."""
@@ -69,23 +67,28 @@ class Settings:
         return Settings(self.title.strip(), self.language, self.timezone, site, self.country.upper())
 
 
-def init_programme(target: Path, settings: Settings, *, today: date | None = None) -> list[Path]:
-    """Write a new programme's repository into `target` (new or empty); return the files written."""
+def init_programme(target: Path, settings: Settings, formats: Mapping[str, type[Format]]) -> list[Path]:
+    """Write a new programme's repository into `target` (new or empty) for the installed `formats`, each of
+    which gives its part (`Format.starter`); return the files written."""
     settings = settings.checked()
+    starters = {name: cls.starter(settings.title, settings.site_url) for name, cls in sorted(formats.items())}
+    website = next((name for name, cls in sorted(formats.items()) if cls.hosts_website), None)
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ConfigError(f"{target} is not an empty folder; backpub init never writes over anything")
     content = target / "content"
     (content / "assets").mkdir(parents=True)
-    written = [_write(content / "programme.yaml", programme_yaml(settings))]
+    written = [_write(content / "programme.yaml", programme_yaml(settings, starters))]
     written.append(_cover(content / ARTWORK))
     for kind in ENTITY_TYPES:  # in the order a reader meets them: a handout's example section shows a concept
         entity_id = None if kind.kind == "episode" else EXAMPLE_ID.format(kind=kind.kind)
         written.append(_commented(new_entity(content, kind.kind, entity_id), kind.kind))
     written.append(_write(target / ".github" / "workflows" / "check.yml", check_workflow()))
-    written.append(_write(target / ".github" / "workflows" / "publish.yml", publish_workflow(settings)))
+    publish_at = max((starter.publishes_at for starter in starters.values() if starter.publishes_at), default=None)
+    workflow = publish_workflow(settings, publish_at or time(0, 0), website)
+    written.append(_write(target / ".github" / "workflows" / "publish.yml", workflow))
     written.append(_write(target / ".gitignore", GITIGNORE))
-    written.append(_write(target / "README.md", readme(settings)))
+    written.append(_write(target / "README.md", readme(settings, formats, publish_at, website)))
     return written
 
 
@@ -120,9 +123,10 @@ def _todo(what: str) -> str:
     return _q(f"{PLACEHOLDER}: {what}")
 
 
-def programme_yaml(settings: Settings) -> str:
-    """programme.yaml with every required setting: what init was told, and placeholders for the rest."""
-    site, host = settings.site_url, urlsplit(settings.site_url).hostname
+def programme_yaml(settings: Settings, starters: Mapping[str, Starter]) -> str:
+    """programme.yaml with every required setting: what init was told, each format's part, placeholders for the
+    rest."""
+    site = settings.site_url
     return f"""\
 # {settings.title}: the programme's settings. Every field is described in backpub's author's guide (docs/content.md
 # in backpub's repository) and by `backpub schema --kind programme`. Replace every placeholder: `backpub validate`
@@ -133,8 +137,8 @@ publisher: {_todo("who publishes the programme")}
 authors:
   - {_todo("the programme's authors")}
 language: {settings.language}            # BCP 47: the words the formats add, how doses are read
-timezone: {settings.timezone}    # Sundays, release and send times are in this zone
-site_url: {site}    # the website; outputs/site/ is what you put there
+timezone: {settings.timezone}    # Sundays and the formats' times of day are in this zone
+site_url: {site}    # the programme's website
 artwork: {ARTWORK}    # {PLACEHOLDER}: your square cover, 1400-3000 px, PNG or JPEG, RGB (a plain one is there)
 review_interval_months: 12       # a review older than this is overdue
 # refuse_overdue_reviews: true   # refuse to publish content whose review is overdue (not only warn)
@@ -143,7 +147,7 @@ introduction: |
   {PLACEHOLDER}: what the programme is and who it is for, in a paragraph or two (Markdown).
 
 disclaimer: |
-  {PLACEHOLDER}: the medical disclaimer printed on every handout and in the book.
+  {PLACEHOLDER}: the medical disclaimer printed wherever the programme is read.
 
 # Readers get the urgent help of their own country: one entry per country the programme serves, keyed by its
 # ISO code. A clinic's handouts print its country's notice; everything else prints the default country's.
@@ -164,26 +168,18 @@ phases:                          # the programme's phases, in order; every proto
 #   intros:
 #     protocol: self-care and exercise, step by step.
 
-formats:
-  feed:                          # the podcast (docs/formats/feed.md)
-    title: {_q(settings.title)}
-    description: {_todo("what the podcast is about, for podcast apps")}
-    artwork_url: {site}/podcast/artwork.png
-    feed_url: {site}/podcast/feed.xml
-    apple_category: Health & Fitness
-    owner_name: {_todo("the podcast owner's name")}
-    owner_email: podcast@example.org     # {PLACEHOLDER}: the owner's e-mail address
-    release_time: "{RELEASE_TIME:%H:%M}"
-  newsletter:                    # the Sunday e-mail (docs/formats/newsletter.md)
-    from_address: newsletter@example.org # {PLACEHOLDER}: the sender, e.g. "Name <newsletter@your.domain>"
-    reply_to: newsletter@example.org     # {PLACEHOLDER}: where replies go
-    send_time: "{SEND_TIME:%H:%M}"
-    list_id: newsletter.{host}
-    unsubscribe_url: {site}/unsubscribe  # where `backpub newsletter serve` answers
-    unsubscribe_mailto: unsubscribe@example.org  # {PLACEHOLDER}: an address that unsubscribes whoever writes
-  epub:                          # the book
-    book_id: urn:uuid:{uuid.uuid4()}
-"""
+formats:                         # each format's own settings: see each format's page in backpub's docs
+{_sections(starters)}"""
+
+
+def _sections(starters: Mapping[str, Starter]) -> str:
+    """Each format's section of programme.yaml, indented under `formats:`."""
+    lines = []
+    for name, starter in starters.items():
+        if starter.settings.strip():
+            lines.append(f"  {name}:")
+            lines += [f"    {line}" if line.strip() else "" for line in starter.settings.splitlines()]
+    return "\n".join(lines) + "\n" if lines else "  {}\n"
 
 
 # -- CI ---------------------------------------------------------------------------------------------------------
@@ -231,19 +227,21 @@ jobs:
 """
 
 
-def publish_workflow(settings: Settings) -> str:
-    """Every Sunday after the release and send times: build for today, record the feed, put the site online."""
-    minute, hour, weekday = weekly_cron(settings.timezone)
+def publish_workflow(settings: Settings, publish_at: time, website: str | None) -> str:
+    """Every Sunday after the formats' Sunday times: build for today, commit what the build recorded in content/,
+    and put the website online with GitHub Pages."""
+    minute, hour, weekday = weekly_cron(settings.timezone, publish_at)
+    deploy = _PAGES.format(folder=f"outputs/{website}") if website else ""
     return f"""\
-# Every Sunday, after the episode's release time and the newsletter's send time in {settings.timezone}: build for
-# today (this publishes the Sunday's episode, and refuses to publish anything holding a {PLACEHOLDER} or without a
-# review record), commit content/feed.lock, and put the site online with GitHub Pages (Settings, Pages, Source:
-# GitHub Actions). The newsletter is sent by the subscription service's machine: see backpub's
-# docs/formats/newsletter.md and docs/ci.md.
+# Every Sunday, after {publish_at:%H:%M} in {settings.timezone} (the latest time a format publishes at): build for today.
+# That publishes what is out, and refuses (exit 1, nothing deployed or recorded) anything still holding a
+# {PLACEHOLDER} or without a review record. Then commit what the build recorded in content/ (the identities of
+# the published episodes) and put the website online with GitHub Pages (Settings, Pages, Source: GitHub Actions).
+# Each format's own weekly steps are in backpub's docs (docs/ci.md).
 name: publish
 on:
   schedule:
-    - cron: "{minute} {hour} * * {weekday}"   # UTC, after {SEND_TIME:%H:%M} on Sunday in {settings.timezone}, all year
+    - cron: "{minute} {hour} * * {weekday}"   # UTC, a few minutes after {publish_at:%H:%M} on Sunday in {settings.timezone}, all year
   workflow_dispatch:
 
 concurrency:
@@ -254,22 +252,26 @@ jobs:
   build:
     runs-on: ubuntu-24.04
     permissions:
-      contents: write            # commit content/feed.lock
+      contents: write            # commit what the build recorded in content/
     steps:
 {_SETUP}      - name: Build for today
         run: backpub build
-      - name: Commit the feed ledger
+      - name: Commit what the build recorded
         run: |
           git config user.name "backpub"
           git config user.email "backpub@users.noreply.github.com"
-          git add content/feed.lock
+          git add content
           if ! git diff --cached --quiet; then
-            git commit -m "feed.lock: the episodes published today"
+            git commit -m "Published on $(TZ={settings.timezone} date +%F)"
             git push
           fi
+{deploy}"""
+
+
+_PAGES = """\
       - uses: actions/upload-pages-artifact@v3
         with:
-          path: outputs/site
+          path: {folder}
 
   deploy:
     needs: build
@@ -286,7 +288,7 @@ jobs:
 """
 
 
-def weekly_cron(timezone: str, after: time = SEND_TIME, margin: int = 5) -> tuple[int, int, int]:
+def weekly_cron(timezone: str, after: time, margin: int = 5) -> tuple[int, int, int]:
     """(minute, hour, weekday) in UTC, as cron writes them, of the moment `margin` minutes after `after` on a
     Sunday in `timezone`, taken at the later of its winter and summer offsets so it is late enough all year."""
     zone = ZoneInfo(timezone)
@@ -310,13 +312,21 @@ __pycache__/
 """
 
 
-def readme(settings: Settings) -> str:
+def readme(
+    settings: Settings, formats: Mapping[str, type[Format]], publish_at: time | None, website: str | None
+) -> str:
     """The README for the programme's authors: what to fill in, how to check and preview, how it is published."""
+    made = "\n".join(f"- `{name}`: {cls.description}" for name, cls in sorted(formats.items()) if cls.description)
+    online = f" and `outputs/{website}/` goes online with GitHub Pages (enable Pages with GitHub Actions as its source)"
+    weekly = (
+        f"after {publish_at:%H:%M} in {settings.timezone}" if publish_at else f"early on Sunday in {settings.timezone}"
+    )
     return f"""\
 # {settings.title}
 
-This repository holds the programme's content; backpub publishes it as handouts for clinics, a book, a podcast
-feed, a Sunday newsletter and a website.
+This repository holds the programme's content. backpub publishes it, every Sunday, as:
+
+{made}
 
 ## Before anything is published
 
@@ -326,7 +336,7 @@ record empty. Nothing is published until:
 - every `{PLACEHOLDER}` is replaced, in `content/programme.yaml` (above all the urgent-help notice of each country
   and the disclaimer) and in each file (write your own content over the examples, or delete them);
 - the clinician who reviewed each text has written `reviewed` (the date) and `reviewer` (their name) in it;
-- `content/assets/artwork.png` is your programme's cover (square, 1400-3000 px, PNG or JPEG, RGB).
+- `content/{ARTWORK}` is your programme's cover (square, 1400-3000 px, PNG or JPEG, RGB).
 
 `backpub validate` lists everything still to do, with its file and line. A build for today refuses to publish
 while anything is left; a preview shows it all.
@@ -344,19 +354,17 @@ backpub schedule                     # the coming Sundays and their episodes
 ```
 
 Each file in `content/<kind>/` is one entity (its file name is its id): YAML front matter between `---` lines,
-then Markdown. `backpub schema` describes every field for editors; backpub's author's guide describes every kind
-and field with examples, and what each message of `validate` means.
+then Markdown. `backpub schema` describes every field for editors; backpub's author's guide (docs/content.md in
+its repository) describes every kind and field with examples, and what each message of `validate` means.
 
 ## How it is published
 
 - **Every push** (`.github/workflows/check.yml`): `backpub validate`, then a preview of next Sunday, kept as the
   run's `preview` artifact. Set the repository variable `BACKPUB_PACKAGE` if backpub is not on your package
   index.
-- **Every Sunday** (`.github/workflows/publish.yml`), after {SEND_TIME:%H:%M} in {settings.timezone}: `backpub build`
-  publishes that Sunday's episode, `content/feed.lock` is committed (it keeps every published episode's identity),
-  and `outputs/site/` goes online with GitHub Pages (enable Pages with "GitHub Actions" as its source).
-- **The newsletter** is sent once a week by the machine that runs the subscription service
-  (`backpub newsletter serve`, which needs `BACKPUB_UNSUBSCRIBE_SECRET`); see backpub's documentation.
+- **Every Sunday** (`.github/workflows/publish.yml`), {weekly}: `backpub build` publishes that Sunday's episode,
+  what it records in `content/` is committed (it keeps every published episode's identity){online if website else ""}.
+- Each format's own weekly steps (sending an e-mail, for one) are described in backpub's docs (docs/ci.md).
 
-Episodes go out on Sundays ({settings.timezone}); a draft for a coming Sunday may wait in `content/episodes/`.
+Episodes go out on Sundays ({settings.timezone}); a draft for a coming Sunday may wait among the episodes.
 """

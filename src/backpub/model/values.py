@@ -257,8 +257,8 @@ Chapters = Annotated[
     Discriminator(
         _chapters_form,
         custom_error_type="chapters_form",
-        custom_error_message="write chapter marks as a list (- {start: '0:00', title: ...}) or a chapters file the "
-        "podcast host publishes as {url: https://...}",
+        custom_error_message="write chapter marks as a list (- {start: '0:00', title: ...}) or a chapters file "
+        "published elsewhere as {url: https://...}",
     ),
 ]
 """An episode's chapters: marks written in the episode, or a hosted Podcast Index chapters file."""
