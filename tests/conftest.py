@@ -22,6 +22,7 @@ pytest_plugins = ["backpub.testing"]  # the fixtures backpub offers plugin autho
 # these first, the short files fill in at the end and the two workers finish together, instead of one running a
 # long file alone while the other is done.
 SLOWEST_FIRST = (
+    "tests/test_adding_content.py",  # one test that runs test_shipped_content.py in a copy of the repository
     "tests/plugins/pdf/test_pdf_content.py",
     "tests/plugins/site/test_site_accessibility.py",  # with test_site_search.py (SAME_WORKER below)
     "tests/plugins/site/test_site_search.py",
@@ -32,6 +33,8 @@ SLOWEST_FIRST = (
     "tests/plugins/newsletter/test_newsletter_send.py",
     "tests/hardening/test_corpus_broken.py",
     "tests/test_second_programme.py",
+    "tests/test_shipped_content.py",
+    "tests/test_init.py",
     "tests/plugins/pdf/test_pdf_build.py",
     "tests/hardening/test_faults_build.py",
 )
