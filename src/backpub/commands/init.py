@@ -83,7 +83,7 @@ def init_programme(target: Path, settings: Settings, formats: Mapping[str, type[
     for kind in ENTITY_TYPES:  # in the order a reader meets them: a handout's example section shows a concept
         entity_id = None if kind.kind == "episode" else EXAMPLE_ID.format(kind=kind.kind)
         written.append(_commented(new_entity(content, kind.kind, entity_id), kind.kind))
-    written.append(_write(target / ".github" / "workflows" / "check.yml", check_workflow()))
+    written.append(_write(target / ".github" / "workflows" / "check.yml", check_workflow(settings.timezone)))
     publish_at = max((starter.publishes_at for starter in starters.values() if starter.publishes_at), default=None)
     workflow = publish_workflow(settings, publish_at or time(0, 0), website)
     written.append(_write(target / ".github" / "workflows" / "publish.yml", workflow))
@@ -202,8 +202,9 @@ SETUP_STEPS = ("System libraries", "Install backpub")
 """The steps that install what the others run (the test of init runs the others in a venv that has backpub)."""
 
 
-def check_workflow() -> str:
-    """On every push and pull request: validate (annotating the lines) and build next Sunday's preview."""
+def check_workflow(timezone: str) -> str:
+    """On every push and pull request: validate (annotating the lines) and build next Sunday's preview (the Sunday
+    after today in the programme's `timezone`: never today, which would be a build for today, not a preview)."""
     return f"""\
 # Every push and pull request: check the content and build what next Sunday will publish, as a preview (nothing
 # is recorded or deployed). Problems are annotated on the lines that cause them.
@@ -219,7 +220,7 @@ jobs:
 {_SETUP}      - name: Check the content, today and the coming Sundays
         run: backpub validate
       - name: Build next Sunday as a preview
-        run: backpub build --as-of "$(date -d 'next sunday' +%F)"
+        run: backpub build --as-of "$(TZ={timezone} date -d 'next sunday' +%F)"
       - uses: actions/upload-artifact@v4
         with:
           name: preview
