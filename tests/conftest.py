@@ -30,6 +30,7 @@ SLOWEST_FIRST = (
     "tests/plugins/epub/test_epub_book.py",
     "tests/hardening/test_killed_build.py",
     "tests/plugins/pdf/test_pdf_dependencies.py",
+    "tests/plugins/pdf/test_pdf_clear_print.py",
     "tests/plugins/newsletter/test_newsletter_send.py",
     "tests/hardening/test_corpus_broken.py",
     "tests/test_second_programme.py",

@@ -11,7 +11,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from markupsafe import Markup, escape
 
-from backpub import Publication
+from backpub import Publication, typographic_text
 from backpub import render as render_markdown
 
 from .plan import UNLINKED, BookPlan, Chapter
@@ -54,6 +54,11 @@ class ChapterWriter:
         self.environment = environment
         self.files = {chapter.file for chapter in plan.chapters} | {"nav.xhtml"}
         self.images = set(plan.media.values()) | set(images)
+        words = environment.globals.get("messages")
+        self.quotes = words.quotes() if words is not None else ""
+        """The language's quotation marks (the book's catalogue): content and fixed words print them."""
+        if self.quotes:
+            environment.finalize = typographic_text(self.quotes)
         environment.globals.update(
             programme=publication.programme,
             plan=plan,
@@ -66,7 +71,9 @@ class ChapterWriter:
 
     def markdown(self, text: str, shift: int = 1) -> Markup:
         """Content Markdown as XHTML, with `@id` links pointing into the book."""
-        html = render_markdown(text, link=self.plan.markdown_href, image=self.media, heading_shift=shift)
+        html = render_markdown(
+            text, link=self.plan.markdown_href, image=self.media, heading_shift=shift, quotes=self.quotes
+        )
         return Markup(html_to_xhtml(html))
 
     def links(self, entity_ids: Iterable[str]) -> list[dict[str, str]]:

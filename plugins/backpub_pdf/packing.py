@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pikepdf
 
+from backpub_pdf.runningheads import replace_footer
+
 PACK_LINK = "backpub-pack:"
 """How the contents link to a handout's anchor: WeasyPrint drops a link to an anchor outside the document it lays
 out (the handouts are other documents), so the front writes `backpub-pack:<anchor>` and `assemble` points each
@@ -37,10 +39,13 @@ class Part:
             return len(pdf.pages), anchors
 
 
-def assemble(front: bytes, parts: list[Part]) -> bytes:
+def assemble(front: bytes, parts: list[Part], footers: bytes) -> bytes:
     """The pack: the front's pages (its metadata, language and title are the pack's), then every part's, each
-    starting on a new sheet (see `_end_sheet`)."""
+    starting on a new sheet (see `_end_sheet`), with the pack's own footers (one page of `footers` per handout
+    page, in order) in place of the handouts'."""
     with ExitStack() as sources, pikepdf.open(io.BytesIO(front)) as pdf:
+        footer_pages = sources.enter_context(pikepdf.open(io.BytesIO(footers))).pages
+        forms = iter([pdf.copy_foreign(page.as_form_xobject()) for page in footer_pages])
         tree = pdf.Root.StructTreeRoot
         document = _document_element(tree)
         kids = _as_list(document.get("/K"))
@@ -52,7 +57,10 @@ def assemble(front: bytes, parts: list[Part]) -> bytes:
             _end_sheet(pdf)
             # Each source stays open until the pack is saved: pikepdf copies page streams while saving.
             source = sources.enter_context(pikepdf.open(io.BytesIO(part.data)))
+            start = len(pdf.pages)
             kids.append(_append(pdf, source, part.prefix, document, parents, dests, bookmarks))
+            for number, page in enumerate(pdf.pages[start:], start=start + 1):
+                replace_footer(pdf, page, next(forms), number)
         _end_sheet(pdf)
         document.K = pikepdf.Array(kids)
         tree.ParentTree = _number_tree(pdf, parents)

@@ -6,6 +6,7 @@ templates, including a project's own theme, only arrange it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,7 +14,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from backpub import N_, Clinic, Concept, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
+from backpub import N_, Clinic, Concept, Dose, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
 from backpub import render as render_markdown
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
@@ -53,6 +54,27 @@ class Picture:
     caption: str | None = None
 
 
+@dataclass(frozen=True)
+class DoseBox:
+    """A protocol's dose as the patient reads it: the parts the content gives, and lines for the clinician to
+    write in what it does not give (never a figure the source does not state)."""
+
+    parts: list[tuple[str, str]]
+    """(label, value) in reading order, in the programme's language."""
+    write_in: str | None
+    """What the clinician writes in: 'times-a-day' (how often), 'times' (how many), 'both', or None."""
+
+    @classmethod
+    def of(cls, dose: Dose | None, words: Messages) -> DoseBox:
+        parts = dose.parts(words) if dose else []
+        no_frequency = dose is None or not dose.frequency
+        no_amount = dose is None or not (dose.duration or dose.repetitions or dose.sets)
+        write_in = {(True, True): "both", (True, False): "times-a-day", (False, True): "times"}.get(
+            (no_frequency, no_amount)
+        )
+        return cls(parts, write_in)
+
+
 @dataclass
 class Entry:
     """One entity as a handout shows it."""
@@ -70,10 +92,34 @@ class Entry:
     """What kind of entry this is, in the programme's language ('Key idea')."""
     treatment_kind: str | None = None
     """A treatment's kind in the programme's language."""
+    dose: DoseBox | None = None
+    """A protocol's dose box."""
+    key: str = ""
+    """Names the entry within its handout (unique, unlike the anchor a repeated entity has only once): the layout
+    finds a protocol's steps by it."""
+    long: bool = False
+    """Whether the protocol is longer than a page, so it flows on between two steps (found by a first layout)."""
+    continued: frozenset[int] = frozenset()
+    """The (0-based) steps of a long protocol that open a page, each after its title repeated ("continued")."""
 
     @property
     def kind(self) -> str:
         return self.entity.kind
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of a section's entries laid out together: one protocol across the page (its steps beside its picture),
+    or cards side by side in columns of a comfortable line length."""
+
+    kind: str
+    """'protocol' or 'cards'."""
+    entries: list[Entry]
+
+    @property
+    def rows(self) -> list[list[Entry]]:
+        """Cards two by two, each pair side by side (read left, then right)."""
+        return [self.entries[start : start + 2] for start in range(0, len(self.entries), 2)]
 
 
 @dataclass
@@ -81,6 +127,19 @@ class Section:
     heading: str
     intro: Markup
     entries: list[Entry]
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The entries in order, each protocol a block of its own and the cards between them grouped."""
+        blocks: list[Block] = []
+        for entry in self.entries:
+            if entry.kind == "protocol":
+                blocks.append(Block("protocol", [entry]))
+            elif blocks and blocks[-1].kind == "cards":
+                blocks[-1].entries.append(entry)
+            else:
+                blocks.append(Block("cards", [entry]))
+        return blocks
 
 
 @dataclass
@@ -94,6 +153,13 @@ class QrCode:
     @property
     def printed(self) -> str:
         return self.url.removeprefix("https://")
+
+    @property
+    def printed_lines(self) -> Markup:
+        """The printed address with line-break opportunities after its slashes and hyphens and before its dots,
+        so a long address wraps between its parts, never inside a word."""
+        pieces = re.split(r"(?<=[/-])|(?=\.)", self.printed)
+        return Markup("<wbr>").join(piece for piece in pieces if piece)
 
 
 @dataclass
@@ -166,12 +232,13 @@ class HandoutViews:
                 anchors.setdefault(entity_id, f"{prefix}{entity_id}")
         placed: set[str] = set()
         sections = []
-        for section in handout.sections:
+        for number, section in enumerate(handout.sections, start=1):
             entries = []
-            for entity_id in section.entities:
+            for position, entity_id in enumerate(section.entities, start=1):
                 anchor = anchors[entity_id] if entity_id not in placed else None
                 placed.add(entity_id)
                 entries.append(self.entry(self.publication.get(entity_id), anchor, anchors))
+                entries[-1].key = f"e{number}-{position}"
             intro = self.markdown(section.intro, handout, anchors, heading_shift=2)
             sections.append(Section(section.heading, intro, entries))
         reviewed = review_date(self.publication, handout)
@@ -204,6 +271,7 @@ class HandoutViews:
             entry.before = [self.link(target, anchors) for target in entity.prerequisites]
             entry.next_steps = [self.link(target, anchors) for target in entity.progressions]
             entry.phase = self.publication.programme.phase(entity.phase).title
+            entry.dose = DoseBox.of(entity.dose, self.words)
             if entity.image:
                 entry.image = self.picture(entity.image.src, entity.image.alt, entity, entity.image.caption)
         return entry
@@ -228,7 +296,8 @@ class HandoutViews:
             return url
 
         # The Markdown renderer sanitises raw HTML with nh3, so the result is safe to insert as markup.
-        return Markup(render_markdown(text, link=link, image=image, heading_shift=heading_shift))
+        html = render_markdown(text, link=link, image=image, heading_shift=heading_shift, quotes=self.words.quotes())
+        return Markup(html)
 
     def picture(self, src: str, alt: str, owner: Entity, caption: str | None = None) -> Picture:
         url = virtual_url("content", src)
@@ -296,3 +365,28 @@ def contrast_with_white(colour: str) -> float:
     red, green, blue = (linear(channel) for channel in _channels(colour))
     luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
     return 1.05 / (luminance + 0.05)
+
+
+# -- the urgent-help notice -------------------------------------------------------------------------
+
+
+_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")
+
+
+def side_by_side(markdown: str) -> list[str]:
+    """A notice's Markdown in two parts to print side by side: split between two of its blocks (paragraphs and
+    lists, separated by blank lines) where the text is most evenly shared, never between a line that introduces
+    a list (it ends with a colon) and that list, nor inside a list. A notice of one block stays whole."""
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", markdown.strip()) if block.strip()]
+    best, best_gap = len(blocks), None
+    total = sum(len(block) for block in blocks)
+    before = 0
+    for index, block in enumerate(blocks[:-1], start=1):
+        before += len(block)
+        if block.rstrip().endswith(":") or (_LIST_ITEM.match(block) and _LIST_ITEM.match(blocks[index])):
+            continue
+        gap = abs(total - 2 * before)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = index, gap
+    parts = ["\n\n".join(blocks[:best]), "\n\n".join(blocks[best:])]
+    return [part for part in parts if part]

@@ -69,6 +69,8 @@ if TYPE_CHECKING:
         scan,
         slug,
         square_copy,
+        typographic,
+        typographic_text,
     )
 
 _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a test keeps them equal)
@@ -123,6 +125,8 @@ _PUBLIC = {  # name -> defining module; backpub.api declares the same names (a t
     "render": "backpub.text.markdown",
     "sanitise_html": "backpub.text.markdown",
     "scan": "backpub.text.markdown",
+    "typographic": "backpub.text.markdown",
+    "typographic_text": "backpub.text.markdown",
     "BackpubError": "backpub.errors",
     "ConfigError": "backpub.errors",
     "ContentError": "backpub.errors",
@@ -191,6 +195,8 @@ __all__ = [
     "scan",
     "slug",
     "square_copy",
+    "typographic",
+    "typographic_text",
 ]
 
 

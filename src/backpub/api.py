@@ -44,7 +44,17 @@ from backpub.model.fields import referenced_ids
 from backpub.session import Session
 from backpub.text.addresses import EmailAddress, MailboxHeader
 from backpub.text.i18n import N_, Messages, messages
-from backpub.text.markdown import asset_path_problem, excerpt, plain_text, references, render, sanitise_html, scan
+from backpub.text.markdown import (
+    asset_path_problem,
+    excerpt,
+    plain_text,
+    references,
+    render,
+    sanitise_html,
+    scan,
+    typographic,
+    typographic_text,
+)
 from backpub.text.slugs import slug
 
 __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
@@ -104,6 +114,8 @@ __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     "render",
     "sanitise_html",
     "scan",
+    "typographic",
+    "typographic_text",
     # errors and problems
     "BackpubError",
     "ConfigError",

@@ -51,7 +51,7 @@ def build_session(
     check_output_folder(paths.output_dir, paths.content_dir, paths.project_dir, session.host.formats())
     with ProjectLock(session.paths.state.lock):
         stamp.forget(session.store)
-        instances = session.formats(names)
+        instances = session.formats(names, renders=True)
         warnings = session.check(instances)
         website = Website.of(session.installed)
         engine = Engine(
@@ -64,7 +64,8 @@ def build_session(
         )
         with _model_out_of_the_collectors_sight():
             report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
-        report.warnings = warnings
+        # What rendering found (`Format.finish`) comes after what the checks found before it.
+        report.warnings = sorted([*warnings, *session.graded(report.warnings)])
         report.counts = session.validation.counts
         report.notes = _notes(session) + _unresolved_links(session, names)
         report.seconds = time.perf_counter() - started

@@ -103,6 +103,11 @@ class BuildContext:
     """A folder for state that must survive builds and `backpub clean` (ledgers of sends)."""
     today: date | None = None
     """Today in the programme's timezone. A build for another `as_of` is a preview: it records nothing."""
+    cache_dir: Path | None = None
+    """A folder for derived data a format may keep between commands (safe to delete: `backpub clean` does)."""
+    renders: bool = False
+    """Whether the command renders after its checks (a build): a check that needs what only rendering finds may
+    then leave it to `finish`, which reports it."""
 
     @property
     def is_preview(self) -> bool:
@@ -199,8 +204,10 @@ class Format(ABC):
             raise BackpubError(f"job {job.output!r} read its input {output!r} outside a build")
         return (folder / self.name / output).read_bytes()
 
-    def finish(self, publication: Publication, written: list[str]) -> None:  # noqa: B027
-        """After the outputs were committed; `written` lists the outputs rendered this time."""
+    def finish(self, publication: Publication, written: list[str]) -> list[Problem] | None:  # noqa: B027
+        """After the outputs were committed; `written` lists the outputs rendered this time. May return the
+        warnings rendering found (about every output of the build, not only those written): the build reports
+        them with the checks' warnings."""
 
     # -- helpers for subclasses ------------------------------------------------------------------
 

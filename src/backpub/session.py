@@ -203,7 +203,7 @@ class Session:
 
     # -- formats and checks -------------------------------------------------------------------------
 
-    def context(self, formats: Iterable[str], day: date | None = None) -> BuildContext:
+    def context(self, formats: Iterable[str], day: date | None = None, renders: bool = False) -> BuildContext:
         """What every format may know about this command besides the publication; with `day`, about a build for
         today on that day (what `validate` looks ahead to)."""
         from backpub.formats import BuildContext
@@ -220,6 +220,8 @@ class Session:
             strict=self.strict,
             state_dir=self.paths.state.state,
             today=day or self.today,
+            cache_dir=self.paths.state.cache,
+            renders=renders,
         )
 
     def _formats_in_outputs(self) -> set[str]:
@@ -238,21 +240,21 @@ class Session:
                 raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
         return datetime.combine(day or self.as_of, datetime.min.time(), tzinfo=clock.zone(self.timezone))
 
-    def formats(self, names: Iterable[str] | None = None) -> dict[str, Format]:
+    def formats(self, names: Iterable[str] | None = None, renders: bool = False) -> dict[str, Format]:
         """The format instances for `names` (default: every installed format), their options validated, made for
-        a command that works with exactly those formats (`context.formats`)."""
+        a command that works with exactly those formats (`context.formats`) and renders them or not."""
         chosen = self.select(names)
         self.publication  # noqa: B018 - content errors stop here, before any format sees the content
-        return self._instances(chosen)
+        return self._instances(chosen, renders=renders)
 
     @cached_property
     def installed(self) -> dict[str, Format]:
         """One instance of every installed format, made once: where each publishes (links, the website's layout)."""
         return self._instances(sorted(self.host.formats()))
 
-    def _instances(self, chosen: list[str], day: date | None = None) -> dict[str, Format]:
+    def _instances(self, chosen: list[str], day: date | None = None, renders: bool = False) -> dict[str, Format]:
         programme = self.validation.publication.programme  # type: ignore[union-attr] - valid content only
-        context = self.context(chosen, day)
+        context = self.context(chosen, day, renders)
         classes = self.host.formats()
         return {name: classes[name](context, programme.formats.get(name)) for name in chosen}
 
@@ -312,6 +314,10 @@ class Session:
         if any(problem.severity == "error" for problem in problems):
             raise ContentError(problems)
         return problems
+
+    def graded(self, problems: list[Problem]) -> list[Problem]:
+        """Problems as this command counts them: with --strict, warnings are errors."""
+        return self._strict(problems)
 
     def _strict(self, problems: list[Problem]) -> list[Problem]:  # (also used by validate's report)
         if not self.strict:

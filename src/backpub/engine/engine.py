@@ -16,7 +16,7 @@ from typing import Any
 from backpub.content.publication import Publication
 from backpub.engine.reports import BuildReport, FormatReport, Progress
 from backpub.engine.workers import PlannedJob, run_jobs, unwrap
-from backpub.errors import PluginError, in_plugin
+from backpub.errors import PluginError, Problem, in_plugin
 from backpub.files.cache import Store, folder_digest
 from backpub.files.output import OutputWriter, remove_stale_siblings, safe_relative
 from backpub.formats import Format, Job
@@ -89,7 +89,7 @@ class Engine:
             # Nothing to render or remove: leave outputs/ alone rather than re-link and swap every file.
             for item in planned:
                 report.formats[item.format_name].unchanged += 1
-            self._finish([])
+            report.warnings = self._finish([])
             return report
         with OutputWriter(self.output_dir) as writer:
             self._carry_other_formats(writer, set(previous.get("placed", ())))
@@ -107,15 +107,23 @@ class Engine:
                 writer.place(target, source)
             writer.commit()
         self._save_manifest(previous, planned, placed)
-        self._finish(dirty)
+        report.warnings = self._finish(dirty)
         return report
 
-    def _finish(self, dirty: list[PlannedJob]) -> None:
+    def _finish(self, dirty: list[PlannedJob]) -> list[Problem]:
+        """Each format's finishing step; the warnings its rendering found."""
+        found: list[Problem] = []
         for name, instance in self.instances.items():
             written = [p.job.output for p in dirty if p.format_name == name]
-            in_plugin(
-                name, "finish", lambda instance=instance, written=written: instance.finish(self.publication, written)
+            found += (
+                in_plugin(
+                    name,
+                    "finish",
+                    lambda instance=instance, written=written: instance.finish(self.publication, written),
+                )
+                or []
             )
+        return found
 
     def _published_files(self, planned: list[PlannedJob]) -> dict[str, list[str]]:
         """Every format's output files after this build: planned ones for built formats, the rest as they are."""

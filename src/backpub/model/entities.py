@@ -200,8 +200,11 @@ class Handout(Entity):
     sections: list[HandoutSection] = Field(min_length=1)
     """The handout's sections, in order."""
     layout: Literal["sheet", "booklet"] = "sheet"
-    """How the PDF prints it: `sheet` (one sheet printed on both sides, the longer explanations a QR code away
-    on the site) or `booklet` (every explanation in full, as many pages as it takes)."""
+    """How the PDF prints it: `sheet` (short cards, the longer explanations a QR code away on the site) or
+    `booklet` (every explanation in full)."""
+    sheets: PositiveInt = 2
+    """How much paper a printed edition may take, in sheets printed on both sides (two pages each): a printed
+    edition that runs longer is a warning naming what does not fit."""
 
 
 class Clinic(Entity):

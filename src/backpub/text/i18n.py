@@ -117,6 +117,11 @@ class Messages:
         key = f"{context}{_CONTEXT}{message}"
         return self._own.get(key) or self._english.get(key) or message
 
+    def quotes(self) -> str:
+        """The language's quotation marks: opening and closing double, then single (see markdown.typographic)."""
+        marks = self.pgettext("quotation marks: open and close double, then single", "“”‘’")
+        return marks if len(marks) == 4 else "“”‘’"
+
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or a plural form of a message, as the language counts `n`."""
         own = self._own.get((singular, self._plural(n)))

@@ -61,6 +61,49 @@ def _parse(text: str) -> list[Token]:
     return _parser().parse(text)
 
 
+@cache
+def _typographer(quotes: str) -> MarkdownIt:
+    """The parser, setting quotation marks and apostrophes as `quotes` says (and changing nothing else)."""
+    from markdown_it import MarkdownIt
+
+    options = {"xhtmlOut": True, "html": True, "typographer": True, "quotes": quotes}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough", "smartquotes"])
+
+
+@cache
+def _plain_typographer(quotes: str) -> MarkdownIt:
+    """The same rule for plain text: nothing in it is markup."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("zero", {"typographer": True, "quotes": quotes}).enable("smartquotes")
+
+
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|[#/])", re.IGNORECASE)
+"""A URL, a path or an anchor: text a template prints into an attribute, never to be made typographic."""
+
+
+def typographic_text(quotes: str) -> Callable[[Any], Any]:
+    """A Jinja `finalize`: every plain string a template prints made `typographic` (markup, addresses and anything
+    that is not a string print as they are)."""
+
+    def finalize(value: Any) -> Any:
+        if type(value) is not str or _ADDRESS.match(value):
+            return value
+        return typographic(value, quotes)
+
+    return finalize
+
+
+def typographic(text: str, quotes: str) -> str:
+    """Plain text with its straight quotation marks and apostrophes made typographic: `quotes` gives the
+    language's opening and closing double marks, then its single ones (English '“”‘’', German '„“‚‘'; see
+    `Messages.quotes`). Nothing else in the text changes."""
+    if not quotes or ('"' not in text and "'" not in text):
+        return text
+    (inline,) = _plain_typographer(quotes).parseInline(text)
+    return "".join(token.content for token in inline.children or [])
+
+
 def _walk(tokens: list[Token]):
     for token in tokens:
         yield token
@@ -246,11 +289,13 @@ def render(
     link: LinkResolver | None = None,
     image: ImageResolver | None = None,
     heading_shift: int = 0,
+    quotes: str = "",
 ) -> str:
-    """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers."""
+    """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers. With
+    `quotes`, straight quotation marks and apostrophes in the text are set as `typographic` sets them."""
     if not text:
         return ""
-    tokens = _parse(text)
+    tokens = _typographer(quotes).parse(text) if quotes else _parse(text)
     has_raw_html = False
     resolved: set[str] = set()
     for token in _walk(tokens):
