@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import ClassVar
 
-from backpub import Episode, Format, Job, Problem, Publication
-from backpub_feed import __version__
+from backpub import Episode, Format, Job, Problem, Publication, Starter
 from backpub_feed.options import FeedOptions
+from backpub_feed.version import __version__
 
 OUTPUT = "podcast.xml"
 
@@ -25,6 +26,22 @@ class FeedFormat(Format):
     moved_settings: ClassVar[Mapping[str, str]] = {
         "podcast": "'podcast' moved to 'formats.feed' (the podcast artwork file is now the top-level 'artwork')"
     }
+
+    @classmethod
+    def starter(cls, title: str, site_url: str) -> Starter:
+        """A new programme's podcast: named after it, published on its website at /podcast/."""
+        release = FeedOptions.model_fields["release_time"].default
+        settings = f"""\
+title: {json.dumps(title, ensure_ascii=False)}    # the podcast's name in podcast apps
+description: "TODO: what the podcast is about, for podcast apps"
+artwork_url: {site_url}/podcast/artwork.png   # where the website publishes the programme's artwork
+feed_url: {site_url}/podcast/feed.xml        # the feed's address, for ever: podcast apps follow it
+apple_category: Health & Fitness
+owner_name: "TODO: the podcast owner's name"
+owner_email: podcast@example.org     # TODO: the owner's e-mail address
+release_time: "{release:%H:%M}"               # each Sunday's episode goes out at this time
+"""
+        return Starter(settings, release)
 
     def links(self, publication: Publication) -> Mapping[str, str]:
         """The feed's public URL and the artwork's, for the website and the newsletter to show."""
@@ -46,7 +63,7 @@ class FeedFormat(Format):
     def check(self, publication: Publication) -> list[Problem]:
         from backpub_feed.checks import FeedChecks
 
-        return FeedChecks(self, publication).run()
+        return FeedChecks(self, self.options, publication).run()
 
     def jobs(self, publication: Publication) -> list[Job]:
         from backpub_feed.rules import is_public, linked_ids
@@ -98,9 +115,9 @@ class FeedFormat(Format):
 
         Only a build for today publishes: a build for another date is a preview and writes nothing into content/.
         """
-        from backpub_feed.ledger import Published, preview_note, read_ledger, write_ledger
+        from backpub_feed.ledger import Published, ledger_path, ledger_shown, preview_note, read_ledger, write_ledger
 
-        path = self.ledger_path()
+        path = ledger_path(self.context)
         entries = read_ledger(path)
         known = {entry.id for entry in entries}
         added = [
@@ -109,25 +126,7 @@ class FeedFormat(Format):
             if episode.id not in known
         ]
         if self.context.is_preview:
-            shown = self.ledger_shown(publication)
+            shown = ledger_shown(publication)
             print(preview_note(self.context.as_of, self.context.today, shown, len(added)), file=sys.stderr)
         elif added:
             write_ledger(path, entries + added)
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def ledger_path(self) -> Path:
-        """content/feed.lock."""
-        from backpub_feed.ledger import LEDGER_NAME
-
-        return self.context.content_dir / LEDGER_NAME
-
-    def ledger_shown(self, publication: Publication) -> str:
-        """The ledger's path as messages show it (beside programme.yaml)."""
-        from backpub_feed.ledger import LEDGER_NAME
-
-        return str(PurePosixPath(publication.programme_path).with_name(LEDGER_NAME))
-
-    def episode_file(self, episode: Episode) -> Path:
-        """The episode's file on disk (the loader reads content/<folder>/<id>.md)."""
-        return self.context.content_dir / episode.folder / f"{episode.id}.md"

@@ -6,7 +6,7 @@ import html
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -120,8 +120,9 @@ def _recipients(subscribers_path: Path | None, store_path: Path) -> tuple[list, 
     Returns the subscribers, the number of invalid CSV rows and the number left out because they unsubscribed.
     """
     from backpub_newsletter.store import SubscriberStore
-    from backpub_newsletter.subscribers import read_subscribers, subscribers_from
+    from backpub_newsletter.subscribers import RowProblem, read_subscribers, subscribers_from
 
+    store: SubscriberStore | None
     if subscribers_path is None:
         if not store_path.is_file():
             raise ConfigError(
@@ -129,7 +130,7 @@ def _recipients(subscribers_path: Path | None, store_path: Path) -> tuple[list, 
                 "`backpub newsletter serve` or `backpub newsletter import`"
             )
         store = SubscriberStore(store_path)
-        subscribers, problems = subscribers_from(store.subscribed()), []
+        subscribers, problems = subscribers_from(store.subscribed()), list[RowProblem]()
     else:
         subscribers, problems = read_subscribers(subscribers_path)
         # Only read a list that exists: a CSV-only project gets no state file from a send (or a dry run).
@@ -292,7 +293,7 @@ def _report(day: date, total: int, summary, invalid: int, left: int) -> int:
 
 
 @contextmanager
-def _graceful_stop() -> Iterator[callable]:
+def _graceful_stop() -> Iterator[Callable[[], bool]]:
     """Ctrl-C or SIGTERM finishes the message in flight, then stops (never leaving it uncertain)."""
     requested = []
 
@@ -308,7 +309,7 @@ def _graceful_stop() -> Iterator[callable]:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[callable]:
+def _progress(total: int) -> Iterator[Callable[..., None]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -12,6 +12,7 @@ import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from backpub import ConfigError
 
@@ -38,7 +39,7 @@ class Ledger:
         self.path = Path(state_dir) / "newsletter.sqlite"
         self.list_id = list_id
         self.issue = issue
-        self._lock_file = None
+        self._lock_file: IO[str] | None = None
         if read_only:
             uri = f"file:{self.path}?mode=ro"
             self.db = sqlite3.connect(uri, uri=True) if self.path.exists() else sqlite3.connect(":memory:")
@@ -53,11 +54,11 @@ class Ledger:
         self.db.execute(SCHEMA)
 
     def _lock(self) -> None:
-        self._lock_file = open(self.path.with_suffix(".lock"), "a+")  # noqa: SIM115 - held until close()
+        self._lock_file = lock = open(self.path.with_suffix(".lock"), "a+")  # noqa: SIM115 - held until close()
         try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self._lock_file.close()
+            lock.close()
             raise ConfigError(f"another `backpub newsletter send` is running (it holds {self.path.name})") from None
 
     def statuses(self) -> dict[str, str]:

@@ -95,12 +95,12 @@ def brand(
     """The clinic's edition: the base with the band over it, the clinic's colours and the band's tags."""
     with pikepdf.open(io.BytesIO(base)) as pdf:
         pairs = recolouring(colours, stand_ins)
-        for page in pdf.pages:
+        bundle = pdf.copy_foreign(band.bundle)
+        for number, page in enumerate(pdf.pages):
             for stream in _drawn(page):
                 _replace(stream, pairs)
-        bundle = pdf.copy_foreign(band.bundle)
-        for number, page in enumerate(list(pdf.pages)[: band.pages]):
-            _overlay(page, bundle.Forms[number], pikepdf.Name(f"{BAND_NAME}{number}"))
+            form = bundle.Forms[number] if number < band.pages else None
+            _recolour_and_overlay(page, pairs, form, pikepdf.Name(f"{BAND_NAME}{number}"))
         _graft(pdf, pdf.pages[0], bundle)
         pdf.docinfo.Author = author
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as metadata:
@@ -110,29 +110,36 @@ def brand(
         return out.getvalue()
 
 
-def _overlay(page: pikepdf.Page, form: pikepdf.Stream, name: pikepdf.Name) -> None:
-    """Draw a band's page (a form of the page's size) over the page, under a name of its own (pikepdf's
-    `add_overlay` picks a random one: the same edition would not be the same bytes twice). WeasyPrint's pages
-    may share their resources: each band page has its own name."""
-    if [float(value) for value in form.BBox] != [float(value) for value in page.mediabox]:
-        raise ValueError("the band's page is not the size of the shared layout's")
-    resources = page.obj.Resources
-    if "/XObject" not in resources:
-        resources.XObject = pikepdf.Dictionary()
-    if name in resources.XObject:
-        raise ValueError(f"the shared layout already has a resource called {name}")
-    resources.XObject[name] = form
-    page.contents_add(b"q\n", prepend=True)  # whatever the page's content leaves set is undone before the band
-    page.contents_add(f"\nQ\nq {name} Do Q\n".encode(), prepend=False)
+def _recolour_and_overlay(
+    page: pikepdf.Page, pairs: list[tuple[bytes, bytes]], form: pikepdf.Stream | None, name: pikepdf.Name
+) -> None:
+    """The page's content in the clinic's colours, with the band's page (a form of the page's size) drawn over
+    it under a name of its own (pikepdf's `add_overlay` picks a random one, so the same edition would not be the
+    same bytes twice), still as one content stream. WeasyPrint's pages may share their resources: each band page
+    has its own name."""
+    contents = page.obj.Contents
+    if not isinstance(contents, pikepdf.Stream):
+        raise ValueError("the shared layout's page has more than one content stream")
+    data = _replaced(contents.read_bytes(), pairs)
+    if form is not None:
+        if [float(value) for value in form.BBox] != [float(value) for value in page.mediabox]:
+            raise ValueError("the band's page is not the size of the shared layout's")
+        resources = page.obj.Resources
+        if "/XObject" not in resources:
+            resources.XObject = pikepdf.Dictionary()
+        if name in resources.XObject:
+            raise ValueError(f"the shared layout already has a resource called {name}")
+        resources.XObject[name] = form
+        # (whatever the page's content leaves set is undone before the band is drawn)
+        data = b"q\n" + data + f"\nQ\nq {name} Do Q\n".encode()
+    contents.write(zlib.compress(data), filter=pikepdf.Name.FlateDecode)
 
 
 # -- colours ---------------------------------------------------------------------------------------------
 
 
 def _drawn(page: pikepdf.Page) -> Iterator[pikepdf.Stream]:
-    """Every content stream that draws the page: its contents, and its forms and patterns."""
-    contents = page.obj.Contents
-    yield from [contents] if isinstance(contents, pikepdf.Stream) else contents
+    """The other content streams that draw the page: its forms and patterns."""
     resources = page.obj.get("/Resources", pikepdf.Dictionary())
     for xobject in resources.get("/XObject", pikepdf.Dictionary()).values():
         if xobject.get("/Subtype") == pikepdf.Name.Form:
@@ -144,11 +151,15 @@ def _drawn(page: pikepdf.Page) -> Iterator[pikepdf.Stream]:
 
 def _replace(stream: pikepdf.Stream, pairs: list[tuple[bytes, bytes]]) -> None:
     data = stream.read_bytes()
-    changed = data
-    for old, new in pairs:
-        changed = changed.replace(old, new)
+    changed = _replaced(data, pairs)
     if changed != data:
         stream.write(zlib.compress(changed), filter=pikepdf.Name.FlateDecode)
+
+
+def _replaced(data: bytes, pairs: list[tuple[bytes, bytes]]) -> bytes:
+    for old, new in pairs:
+        data = data.replace(old, new)
+    return data
 
 
 # -- tags ------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backpub import Clinic, Format, Handout, Job, Problem, Publication
-from backpub_pdf import __version__
+from backpub_pdf.version import __version__
 
 if TYPE_CHECKING:
     from backpub_pdf.planning import Footprint
@@ -29,10 +29,10 @@ class PdfOptions(BaseModel):
     paper: Literal["A4", "Letter"] = "A4"
     """The paper size of the unbranded handouts."""
     branding: Literal["laid-out", "stamped"] = "laid-out"
-    """How a clinic's edition of a one-sheet handout is made: laid out for the clinic (`laid-out`), or
-    `stamped`: the handout is laid out once for every clinic (per paper size and country) with a band of one
-    height left for the branding, and each clinic's band is put over it (branding.py; a clinic whose details do
-    not fit the band gets a layout of its own). A prototype for networks of hundreds of clinics (issue 29)."""
+    """How a clinic's edition of a handout is made: laid out for the clinic (`laid-out`), or `stamped`: the
+    handout is laid out once for every clinic in the same paper and country with the branding band's cells left
+    empty, and each clinic's band is put over it (branding.py). A prototype for networks of hundreds of clinics
+    (issue 29)."""
 
 
 class PdfFormat(Format):
@@ -44,14 +44,45 @@ class PdfFormat(Format):
     Options = PdfOptions
 
     def check(self, publication: Publication) -> list[Problem]:
+        from backpub_pdf.band import band_problems
         from backpub_pdf.coverage import glyph_problems
         from backpub_pdf.planning import PACK_NAME
 
-        return [
-            self.problem(publication, handout.id, f"a handout may not be called {PACK_NAME!r}: clinic packs use it")
-            for handout in publication.handouts
-            if handout.id == PACK_NAME
-        ] + glyph_problems(self, publication)
+        return (
+            [
+                self.problem(publication, handout.id, f"a handout may not be called {PACK_NAME!r}: clinic packs use it")
+                for handout in publication.handouts
+                if handout.id == PACK_NAME
+            ]
+            + glyph_problems(self, publication)
+            + band_problems(self, publication)
+            + self.budget_problems(publication, before_rendering=True)
+        )
+
+    def budget_problems(self, publication: Publication, before_rendering: bool) -> list[Problem]:
+        """Each handout whose editions run over its sheets (budget.py). A build that renders leaves it to its
+        renders (reported by `finish`); `validate`, and a strict build, which must stop before rendering, lay out
+        what no build has."""
+        from backpub_pdf.budget import budget_problems
+
+        deferred = self.context.renders and not self.context.strict
+        if before_rendering == deferred:
+            return []
+        renderer = self.renderer(publication)
+        return budget_problems(
+            self,
+            publication,
+            lambda handout, edition: renderer.measure(publication, handout, edition, lay_out=before_rendering),
+        )
+
+    def finish(self, publication: Publication, written: list[str]) -> list[Problem]:
+        """The handouts whose editions this build found running over their sheets."""
+        return self.budget_problems(publication, before_rendering=False)
+
+    def renderer(self, publication: Publication):
+        if getattr(self, "_renderer", None) is None:
+            self.prepare(publication)
+        return self._renderer
 
     def links(self, publication: Publication) -> dict[str, str]:
         """Each handout's unbranded edition is its file on the website."""
@@ -62,7 +93,7 @@ class PdfFormat(Format):
         return f"{WEBSITE_FOLDER}/{output}"
 
     def jobs(self, publication: Publication) -> list[Job]:
-        from backpub_pdf.planning import footprint
+        from backpub_pdf.planning import footprint, pack_handouts
         from backpub_pdf.rendering import template_files, themed_templates
 
         theme = self.context.theme_dir(self.name)
@@ -71,11 +102,13 @@ class PdfFormat(Format):
         prints = {
             handout.id: footprint(publication, handout, self.context.as_of, themed) for handout in publication.handouts
         }
-        editions: list[Clinic | None] = [None, *publication.clinics]
+        # Every handout unbranded; a clinic's editions of the handouts it gives out (its `handouts`, else all).
+        editions: list[tuple[Clinic | None, list[Handout]]] = [(None, list(publication.handouts))]
+        editions += [(clinic, pack_handouts(publication, clinic)) for clinic in publication.clinics]
         jobs = [
             self._handout_job(handout, clinic, prints[handout.id], themed, templates)
-            for clinic in editions
-            for handout in publication.handouts
+            for clinic, handouts in editions
+            for handout in handouts
         ]
         jobs.extend(self._pack_job(publication, clinic, prints, themed, templates) for clinic in publication.clinics)
         return jobs
@@ -126,7 +159,5 @@ class PdfFormat(Format):
         )
 
     def render(self, job: Job, publication: Publication) -> bytes:
-        if getattr(self, "_renderer", None) is None:
-            self.prepare(publication)
         inputs = [self.read_input(job, output) for output in job.inputs]
-        return self._renderer.render(job, publication, inputs)
+        return self.renderer(publication).render(job, publication, inputs)

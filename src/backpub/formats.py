@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -94,13 +94,22 @@ class BuildContext:
     build_time: datetime
     """The build's timestamp: SOURCE_DATE_EPOCH when set, else the start of `as_of` in the programme's timezone."""
     formats: tuple[str, ...] = ()
-    """The formats this build renders (a site may link to PDFs only when they are built too)."""
+    """The formats this build renders."""
+    published: tuple[str, ...] = ()
+    """The formats whose files the website holds after this build: those it renders and those an earlier build left
+    in the outputs (a site links to the handouts whenever their PDFs are there, whichever formats this build
+    renders)."""
     strict: bool = False
     """Whether warnings are errors."""
     state_dir: Path | None = None
     """A folder for state that must survive builds and `backpub clean` (ledgers of sends)."""
     today: date | None = None
     """Today in the programme's timezone. A build for another `as_of` is a preview: it records nothing."""
+    cache_dir: Path | None = None
+    """A folder for derived data a format may keep between commands (safe to delete: `backpub clean` does)."""
+    renders: bool = False
+    """Whether the command renders after its checks (a build): a check that needs what only rendering finds may
+    then leave it to `finish`, which reports it."""
 
     @property
     def is_preview(self) -> bool:
@@ -110,6 +119,19 @@ class BuildContext:
     def theme_dir(self, format_name: str) -> Path:
         """Where a project may override a format's templates: `<project>/theme/<format>/`."""
         return self.project_dir / "theme" / format_name
+
+
+@dataclass(frozen=True)
+class Starter:
+    """A format's part of a new programme's repository (`backpub init`)."""
+
+    settings: str = ""
+    """Its section of programme.yaml, `formats.<name>:`'s lines (init indents them), with a comment on each field
+    and a `TODO` placeholder wherever the programme must say what init cannot know: a build for today refuses to
+    publish while one is left, `validate` and a preview pass at once."""
+    publishes_at: time | None = None
+    """The time of day (the programme's timezone) at which this format's Sunday part goes out, if it has one (an
+    episode's release, a send): the weekly publish that init writes runs after the latest of them."""
 
 
 class Format(ABC):
@@ -130,14 +152,24 @@ class Format(ABC):
     #: (see `website_path`) are placed into it, so that folder alone is the whole site.
     hosts_website: ClassVar[bool] = False
 
-    def __init__(self, context: BuildContext, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, context: BuildContext, options: Mapping[str, Any] | BaseModel | None = None) -> None:
         self.context = context
+        if isinstance(options, self.Options):
+            self.options = options  # validated already, with every problem located (the session passes these)
+            return
         try:
             self.options = self.Options.model_validate(dict(options or {}))
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"])
             raise ConfigError(f"programme.yaml: formats.{self.name}.{where}: {first['msg']}") from None
+
+    @classmethod
+    def starter(cls, title: str, site_url: str) -> Starter:
+        """This format's part of a new programme called `title`, whose website is `site_url` (see `Starter`).
+        A format whose options have required fields must give them here, or `backpub init`'s programme would
+        not validate."""
+        return Starter()
 
     def check(self, publication: Publication) -> list[Problem]:
         """Format-specific problems in the content, found before anything renders."""
@@ -179,8 +211,10 @@ class Format(ABC):
             return folder[f"{self.name}/{output}"]
         return (folder / self.name / output).read_bytes()
 
-    def finish(self, publication: Publication, written: list[str]) -> None:  # noqa: B027
-        """After the outputs were committed; `written` lists the outputs rendered this time."""
+    def finish(self, publication: Publication, written: list[str]) -> list[Problem] | None:  # noqa: B027
+        """After the outputs were committed; `written` lists the outputs rendered this time. May return the
+        warnings rendering found (about every output of the build, not only those written): the build reports
+        them with the checks' warnings."""
 
     # -- helpers for subclasses ------------------------------------------------------------------
 
@@ -229,12 +263,14 @@ class Format(ABC):
     def theme_problems(self) -> list[Problem]:
         """An error for each reference in the project's theme (`theme/<format>/`) that would load something from
         outside the project; the build checks every format's theme: a theme may restyle, never make anyone fetch."""
-        from backpub.text.markdown import css_remote_references, html_remote_references
+        from backpub.text.urlpolicy import css_remote_references, html_remote_references
 
         folder = self.context.theme_dir(self.name)
         problems = []
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            scan = {".css": css_remote_references}.get(path.suffix.lower())
+            scan: Callable[[str], list[tuple[int, str]]] | None = {".css": css_remote_references}.get(
+                path.suffix.lower()
+            )
             if scan is None and path.suffix.lower() in (".html", ".htm", ".xhtml", ".j2", ".jinja", ".jinja2"):
                 scan = html_remote_references
             if scan is None or not path.is_file():

@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -60,7 +61,50 @@ def _parse(text: str) -> list[Token]:
     return _parser().parse(text)
 
 
-def _walk(tokens: list[Token]):
+@cache
+def _typographer(quotes: str) -> MarkdownIt:
+    """The parser, setting quotation marks and apostrophes as `quotes` says (and changing nothing else)."""
+    from markdown_it import MarkdownIt
+
+    options = {"xhtmlOut": True, "html": True, "typographer": True, "quotes": quotes}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough", "smartquotes"])
+
+
+@cache
+def _plain_typographer(quotes: str) -> MarkdownIt:
+    """The same rule for plain text: nothing in it is markup."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("zero", {"typographer": True, "quotes": quotes}).enable("smartquotes")
+
+
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|[#/])", re.IGNORECASE)
+"""A URL, a path or an anchor: text a template prints into an attribute, never to be made typographic."""
+
+
+def typographic_text(quotes: str) -> Callable[[Any], Any]:
+    """A Jinja `finalize`: every plain string a template prints made `typographic` (markup, addresses and anything
+    that is not a string print as they are)."""
+
+    def finalize(value: Any) -> Any:
+        if type(value) is not str or _ADDRESS.match(value):
+            return value
+        return typographic(value, quotes)
+
+    return finalize
+
+
+def typographic(text: str, quotes: str) -> str:
+    """Plain text with its straight quotation marks and apostrophes made typographic: `quotes` gives the
+    language's opening and closing double marks, then its single ones (English '“”‘’', German '„“‚‘'; see
+    `Messages.quotes`). Nothing else in the text changes."""
+    if not quotes or ('"' not in text and "'" not in text):
+        return text
+    (inline,) = _plain_typographer(quotes).parseInline(text)
+    return "".join(token.content for token in inline.children or [])
+
+
+def _walk(tokens: list[Token]) -> Iterator[Token]:
     for token in tokens:
         yield token
         if token.children:
@@ -140,23 +184,58 @@ def references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(entity ids linked with `@`, local image sources) as `render` passes them to its resolvers, in order.
 
     Formats use it to declare a job's dependencies without rendering the text."""
-    return _remembered_facts(text)[2]
+    found: tuple[tuple[str, ...], tuple[str, ...]] = _remembered_facts(text)[2]
+    return found
 
 
 def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     """Find URL problems and entity links in Markdown: (issues, [(line, entity id)])."""
-    return _remembered_facts(text)[0]
+    found: tuple[list[UrlIssue], list[tuple[int, str]]] = _remembered_facts(text)[0]
+    return found
 
 
 def local_images(text: str) -> list[tuple[int, str]]:
     """Every local image path in Markdown (images and raw HTML <img src>), decoded, with its line (0-based)."""
-    return _remembered_facts(text)[1]
+    found: list[tuple[int, str]] = _remembered_facts(text)[1]
+    return found
+
+
+MAX_NESTING = 100
+"""How deeply a text's elements (Markdown's and raw HTML's) may nest: XML parsers refuse documents nested much
+deeper (libxml2 stops at 256, and a page or a book chapter adds levels of its own)."""
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+
+
+class _TagBalance(HTMLParser):
+    """Elements opened minus elements closed in a piece of raw HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.balance = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.balance += tag not in _VOID
+
+    def handle_endtag(self, tag: str) -> None:
+        self.balance -= tag not in _VOID
+
+
+def _tag_balance(html: str) -> int:
+    parser = _TagBalance()
+    parser.feed(html)
+    return parser.balance
 
 
 def _scan(located: Located) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     issues: list[UrlIssue] = []
     links: list[tuple[int, str]] = []
+    depth = 0
     for line, token in located:
+        depth += _tag_balance(token.content) if token.type in ("html_block", "html_inline") else token.nesting
+        if depth > MAX_NESTING and not any(issue.message.startswith(_TOO_DEEP) for issue in issues):
+            issues.append(UrlIssue(line, f"{_TOO_DEEP} {MAX_NESTING} levels here; flatten the markup"))
         if token.type == "image":
             problem = asset_path_problem(str(token.attrGet("src") or ""))
             if problem:
@@ -190,6 +269,7 @@ def _local_images(located: Located) -> list[tuple[int, str]]:
     return found
 
 
+_TOO_DEEP = "elements nest more than"
 _REFUSED_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
@@ -215,20 +295,28 @@ def render(
     link: LinkResolver | None = None,
     image: ImageResolver | None = None,
     heading_shift: int = 0,
+    quotes: str = "",
 ) -> str:
-    """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers."""
+    """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers. With
+    `quotes`, straight quotation marks and apostrophes in the text are set as `typographic` sets them."""
     if not text:
         return ""
-    linkless = "[" not in text and "<" not in text  # (no facts to take: validation did not parse it)
-    template = _linkless_template(text) if linkless else _remembered_facts(text)[3]
+    if quotes and ('"' in text or "'" in text):
+        template = _quoted_template(text, quotes)  # (quotation marks change the text: a parse of its own)
+    elif "[" not in text and "<" not in text:
+        template = _linkless_template(text)  # (no facts to take: validation did not parse it)
+    else:
+        template = _remembered_facts(text)[3]
     if template is not None:
         return template.fill(link, image, heading_shift)
-    return _render_parsed(text, link, image, heading_shift)
+    return _render_parsed(text, link, image, heading_shift, quotes)
 
 
-def _render_parsed(text: str, link: LinkResolver | None, image: ImageResolver | None, heading_shift: int) -> str:
+def _render_parsed(
+    text: str, link: LinkResolver | None, image: ImageResolver | None, heading_shift: int, quotes: str = ""
+) -> str:
     """`render` from a parse of the text: for raw HTML, and what a `Template` must always equal."""
-    tokens = _parse(text)
+    tokens = _typographer(quotes).parse(text) if quotes else _parse(text)
     has_raw_html = False
     resolved: set[str] = set()
     for token in _walk(tokens):
@@ -236,7 +324,7 @@ def _render_parsed(text: str, link: LinkResolver | None, image: ImageResolver | 
         has_raw_html = has_raw_html or token.type in ("html_block", "html_inline")
         if token.type == "image" and token.attrGet("src"):
             resolved.add(str(token.attrGet("src")))
-    html = _parser().renderer.render(tokens, _parser().options, {})
+    html: str = _parser().renderer.render(tokens, _parser().options, {})
     if has_raw_html:
         # Inline raw HTML arrives as separate opening and closing tags: clean the whole fragment at once,
         # so allowed markup around text survives while scripts, handlers and remote sources do not.
@@ -283,6 +371,13 @@ def _linkless_template(text: str) -> Template | None:
     """The template of a text without links, images or HTML: those a format prints on every page (a notice)
     are parsed once, not once a page."""
     return _template(text, _parse(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted_template(text: str, quotes: str) -> Template | None:
+    """The template of a text whose quotation marks `quotes` sets: parsed once for them (a notice on every page,
+    the same text in several outputs), not once for each render."""
+    return _template(text, _typographer(quotes).parse(text))
 
 
 def _escape(value: str) -> str:

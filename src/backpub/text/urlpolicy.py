@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
+from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import unquote
 
 import nh3
@@ -45,6 +47,9 @@ def asset_path_problem(path: str) -> str | None:
         return f"{path!r} is an absolute path; use a path relative to the content folder"
     if ".." in re.split(r"[\\/]", path) or ".." in re.split(r"[\\/]", unquote(path)):
         return f"{path!r} leaves the content folder ('..'); use a path inside it"
+    plain = PurePosixPath(path).as_posix()
+    if path != plain:  # a trailing '/', a '//' or a './': every format names the file by its plain path
+        return f"{path!r} is not a plain path to a file; write {plain!r}"
     return None
 
 
@@ -87,7 +92,7 @@ def css_references(css: str) -> list[tuple[int, str]]:
     return found
 
 
-def _collect_css(tokens: Iterable, found: list[tuple[int, str]]) -> None:
+def _collect_css(tokens: Iterable[Any], found: list[tuple[int, str]]) -> None:
     previous_at_import = False
     for token in tokens:
         kind = token.type

@@ -1,4 +1,4 @@
-"""Building PDFs through backpub: every output of the shipped content, byte-identical rebuilds, incremental builds."""
+"""Building PDFs through backpub: every output of the full test programme, byte-identical rebuilds, incremental builds."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def build_pdf(project: Path, monkeypatch, **options):
     return build(project / "content", formats=["pdf"], as_of=AS_OF, **options)
 
 
-def test_shipped_content_builds_every_handout_edition_and_pack(shipped_pdfs: Path):
-    project = shipped_pdfs  # built by `backpub build --format pdf --jobs 2` (see conftest.py)
+def test_the_full_programme_builds_every_handout_edition_and_pack(full_pdfs: Path):
+    project = full_pdfs  # built by `backpub build --format pdf --jobs 2` (see conftest.py)
     written = sorted(
         path.relative_to(project / "outputs" / "pdf").as_posix() for path in project.glob("outputs/pdf/**/*.pdf")
     )
@@ -58,13 +58,20 @@ def test_a_document_does_not_depend_on_what_the_process_rendered_before(project)
 def test_in_a_pack_every_handout_starts_on_a_sheet_of_its_own(project):
     """Printed on both sides, a pack hands out as separate sheets: a handout with an odd page count is followed
     by a blank page of its size, and the contents count it."""
+    # One section only, so the handout takes one page: the next sheet must not start on its back.
+    replace_in(
+        project / "content/handouts/first-steps.md",
+        "  - heading: Stop and start\n    entities: [stretching, ice]\n",
+        "",
+    )
     pdf, publication = prepared_format(project)
     edition = page_texts(render(pdf, publication, "test-clinic/first-steps.pdf"))
-    assert len(edition) == 1  # the case this is about: one page, so the next sheet must not start on its back
+    assert len(edition) == 1
     data = render(pdf, publication, "test-clinic/pack.pdf")
     pages = page_texts(data)
     assert len(pages) == 4  # cover, contents, the handout, a blank back
-    assert pages[2] == edition[0] and pages[3].strip() == ""
+    assert pages[2] == edition[0].replace("Page 1 of 1", "Page 3 of 4").replace("see page 1", "see page 3")
+    assert pages[3].strip() == ""
     assert re.search(r"First steps\W*3\b", pages[1]), "the contents give the handout's page"
     with pikepdf.open(BytesIO(data)) as document:
         blank = document.pages[3]
@@ -90,3 +97,20 @@ def test_a_theme_stylesheet_overrides_the_look(project, monkeypatch):
     assert "Clinic copy: First steps" in " ".join(page_texts(data))
     with pikepdf.open(BytesIO(data)) as pdf:
         assert str(pdf.docinfo.Title) == "First steps"
+
+
+def test_a_clinic_that_lists_its_handouts_gets_editions_of_those_only(make_project):
+    """Its pack holds its own list, and so do its editions: no file is made for a handout it does not give out."""
+    from backpub import Session
+
+    project = make_project("back-in-shape")
+    clinic = project / "content" / "clinics" / "harbourside-spine-clinic.md"
+    replace_in(clinic, "country: GB\n", "country: GB\nhandouts: [phase-one-first-steps]\n")
+    session = Session(project / "content", as_of=AS_OF)
+    outputs = {job.output for job in session.formats(["pdf"])["pdf"].jobs(session.publication)}
+    handouts = {handout.id for handout in session.publication.handouts}
+    assert {output for output in outputs if output.startswith("harbourside-spine-clinic/")} == {
+        "harbourside-spine-clinic/phase-one-first-steps.pdf", "harbourside-spine-clinic/pack.pdf"}  # fmt: skip
+    assert {output for output in outputs if output.startswith("maple-street-back-care/")} == {
+        *(f"maple-street-back-care/{handout}.pdf" for handout in handouts), "maple-street-back-care/pack.pdf"}  # fmt: skip
+    assert {f"{handout}.pdf" for handout in handouts} <= outputs  # every handout unbranded
