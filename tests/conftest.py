@@ -28,7 +28,7 @@ SLOWEST_FIRST = (
     "tests/plugins/site/test_site_search.py",
     "tests/hardening/test_hardening_properties.py",
     "tests/plugins/epub/test_epub_book.py",
-    "tests/core/test_dask_executor.py",  # a LocalCluster of two worker processes, four builds
+    "tests/core/engine/test_dask_executor.py",  # a LocalCluster of two worker processes, four builds
     "tests/hardening/test_killed_build.py",
     "tests/plugins/pdf/test_pdf_dependencies.py",
     "tests/plugins/pdf/test_pdf_clear_print.py",

@@ -20,6 +20,7 @@ PIECES = st.one_of(
             "[site](https://example.org/?a=1&b=2)",
             "[bad](javascript:alert(1))",
             '[t](@x "a title")',
+            'it\'s "quoted" ',
             "# ",
             "## ",
             "###### ",
@@ -44,10 +45,16 @@ RESOLVERS = st.sampled_from([None, lambda target: f'/p/{target}/?q="<&>', lambda
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=TEXTS, link=RESOLVERS, image=RESOLVERS, shift=st.integers(min_value=0, max_value=6))
-def test_rendering_from_the_remembered_template_is_rendering_from_a_parse(text, link, image, shift):
-    assert markdown.render(text, link=link, image=image, heading_shift=shift) == markdown._render_parsed(
-        text, link, image, shift
+@given(
+    text=TEXTS,
+    link=RESOLVERS,
+    image=RESOLVERS,
+    shift=st.integers(min_value=0, max_value=6),
+    quotes=st.sampled_from(["", "“”‘’", "„“‚‘"]),
+)
+def test_rendering_from_the_remembered_template_is_rendering_from_a_parse(text, link, image, shift, quotes):
+    assert markdown.render(text, link=link, image=image, heading_shift=shift, quotes=quotes) == markdown._render_parsed(
+        text, link, image, shift, quotes
     )
 
 
