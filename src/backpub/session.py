@@ -325,7 +325,7 @@ class Session:
             self.validation.pending,
             day,
             publishing=publishing,
-            is_public=publication.is_public,
+            public_from=publication.public_from,
             refuse_overdue=publication.programme.refuse_overdue_reviews,
         )
         context = self.context(instances, None if day == self.as_of else day)
@@ -337,13 +337,15 @@ class Session:
     def problems_ahead(self, names: Iterable[str] | None, sundays: Iterable[date]) -> list[Problem]:
         """The problems a build for today on each of `sundays` would meet that one for the as-of day does not, each
         naming its Sunday: errors under --strict, warnings otherwise (today, those Sundays are still drafts)."""
+        from backpub.content.gate import REFUSED
+
         chosen = self.select(names)
         seen = {_identity(problem) for problem in self.problems(self._instances(chosen))}
         ahead: list[Problem] = []
         for sunday in sundays:
             for problem in self._problems_on(sunday, self._instances(chosen, sunday), publishing=True):
-                if _identity(problem) in seen:
-                    continue
+                if _identity(problem) in seen or problem.message.startswith(REFUSED):
+                    continue  # (what the gate refuses, today's warning already says, with the day it starts)
                 seen.add(_identity(problem))
                 when = f"on Sunday {sunday.isoformat()}, a build would meet this: {problem.message}"
                 ahead.append(dataclasses.replace(problem, severity="warning", message=when))

@@ -164,7 +164,9 @@ phases:                          # the programme's phases, in order; every proto
     title: {_todo("the first phase's title")}
     summary: {_todo("what the phase is for")}
 
-# wording:                       # how the formats word your topic (docs/languages.md in backpub's repository)
+wording:                         # how the formats word your topic (docs/content.md in backpub's repository)
+  treatment_kinds:               # the categories of your treatments: an id, then the name every format prints
+    example-category: {_todo("a category of treatment, e.g. manual therapy")}
 #   intros:
 #     protocol: self-care and exercise, step by step.
 
