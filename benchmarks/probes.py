@@ -6,7 +6,7 @@
     python benchmarks/probes.py cluster WORKERS                                    # a Dask LocalCluster
 
 `timed-build` is the real `backpub` command with one addition: the pdf format's `render` appends each job's
-output path and seconds to LOG (a JSON line per job, from whichever process renders it).
+output path, seconds and CPU seconds (of the process that renders it) to LOG (a JSON line per job).
 
 `floor` times WeasyPrint alone on every `SHARD::SHARDS`-th handout edition (not the packs): each edition's
 HTML, fetcher and stylesheets are captured by letting the pdf format start the job and stopping it at the
@@ -52,9 +52,10 @@ def timed_build(log: Path, arguments: list[str]) -> None:
         original = PdfFormat.render
 
         def render(self, job, *args, **kwargs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             data = original(self, job, *args, **kwargs)
-            line = json.dumps({"output": job.output, "seconds": time.perf_counter() - started})
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            line = json.dumps({"output": job.output, "seconds": seconds, "cpu": cpu})
             with open(log, "a") as handle:  # O_APPEND: one short line per write, whole, from any worker
                 handle.write(line + "\n")
             return data
