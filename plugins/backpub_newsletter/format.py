@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from backpub import Format, Job, Problem, Publication, RenderError
 from backpub_newsletter.issue import IssuePlan, issue_days, plan_issue
 from backpub_newsletter.options import NewsletterOptions
 from backpub_newsletter.rendering import template_files, template_search_path
+
+if TYPE_CHECKING:
+    from backpub_newsletter.edition import Edition
 
 __version__ = "1.0"
 
@@ -93,6 +96,15 @@ class NewsletterFormat(Format):
         if plan is None or day > self.context.as_of:
             raise RenderError(f"there is no newsletter issue for {day.isoformat()} as of {self.context.as_of}")
         return plan
+
+    def edition(self, publication: Publication, day: date) -> Edition:
+        """The issue for `day`, rendered once, ready to be personalised per recipient (`backpub newsletter send`)."""
+        from backpub_newsletter.edition import Edition
+
+        plan = self.issue(publication, day)
+        if getattr(self, "renderer", None) is None:
+            self.prepare(publication)
+        return Edition(publication, self.options, self.renderer, plan)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_newsletter.message import compose, to_bytes

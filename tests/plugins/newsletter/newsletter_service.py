@@ -14,10 +14,10 @@ from wsgiref.util import setup_testing_defaults
 
 from newsletter_smtp import SECRET
 
-import backpub_newsletter
-from backpub_newsletter.rendering import template_search_path
-from backpub_newsletter.service import Limits, MailError, ServiceSettings, SubscriptionService
-from backpub_newsletter.store import SubscriberStore
+import backpub_mailinglist
+from backpub_mailinglist.service import template_search_path
+from backpub_mailinglist.service import Limits, MailError, ServiceSettings, SubscriptionService
+from backpub_mailinglist.store import SubscriberStore
 
 LIST_ID = "sunday.minimal.example.org"
 SUBSCRIBE = "https://minimal.example.org/newsletter/subscribe"
@@ -80,7 +80,7 @@ def make_service(
         mailer=mailer,
         templates=template_search_path(theme),
         limits=Limits(**limits),
-        locales=[Path(backpub_newsletter.__file__).parent / "locale", theme / "locale"],
+        locales=[Path(backpub_mailinglist.__file__).parent / "locale", theme / "locale"],
     )
     return SubscriptionService(settings)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from newsletter_smtp import SECRET, Recorder, refuse_everyone, send_args, write_subscribers
 
-from backpub_newsletter.message import verify_token
+from backpub_mailinglist.tokens import verify_token
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 ENV = {"BACKPUB_UNSUBSCRIBE_SECRET": SECRET}

@@ -8,9 +8,9 @@ import pytest
 from newsletter_service import SUBSCRIBE, UNSUBSCRIBE, FakeClock, RecordingMailer, call, make_service
 from newsletter_smtp import SECRET
 
-from backpub_newsletter.confirmation import confirmation_token
-from backpub_newsletter.message import personal_unsubscribe_url, unsubscribe_token
-from backpub_newsletter.store import Member
+from backpub_mailinglist.confirmation import confirmation_token
+from backpub_mailinglist.tokens import personal_unsubscribe_url, unsubscribe_token
+from backpub_mailinglist.store import Member
 
 ADDRESS = "reader@example.net"
 
@@ -97,7 +97,7 @@ def test_one_address_gets_a_limited_number_of_confirmation_mails(tmp_path, clock
 def test_the_client_address_comes_from_the_proxy_header_when_configured(tmp_path, clock, mailer):
     from dataclasses import replace
 
-    from backpub_newsletter.service import SubscriptionService
+    from backpub_mailinglist.service import SubscriptionService
 
     app = make_service(tmp_path, clock, mailer, signups_per_client=1)
     app = SubscriptionService(replace(app.settings, client_ip_header="X-Forwarded-For"))

@@ -15,8 +15,8 @@ import pytest
 from lxml import html as lxml_html
 from newsletter_smtp import SECRET
 
-from backpub_newsletter.service import HONEYPOT_FIELD, make_app, serve_wsgi
-from backpub_newsletter.store import SubscriberStore
+from backpub_mailinglist.service import HONEYPOT_FIELD, make_app, serve_wsgi
+from backpub_mailinglist.store import SubscriberStore
 from backpub_testkit import edit, serve_in_thread
 
 ENV = {"BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
@@ -208,7 +208,7 @@ def test_newsletter_serve_answers_on_the_port_it_prints(subscribed_project):
 
 
 def test_any_wsgi_server_can_build_the_app_from_the_environment(subscribed_project, monkeypatch):
-    from backpub_newsletter.service import app_from_environment
+    from backpub_mailinglist.service import app_from_environment
 
     monkeypatch.chdir(subscribed_project)
     monkeypatch.setenv("BACKPUB_UNSUBSCRIBE_SECRET", SECRET)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import os
 import signal
 import sys
@@ -14,23 +13,17 @@ from pathlib import Path
 import click
 
 from backpub import ISO_DATE, ConfigError
-from backpub_newsletter.store import default_store_path
+from backpub_mailinglist.store import default_store_path
 
 SECRET_ENV = "BACKPUB_UNSUBSCRIBE_SECRET"
 USER_ENV = "BACKPUB_SMTP_USER"
 PASSWORD_ENV = "BACKPUB_SMTP_PASSWORD"
 MIN_SECRET_LENGTH = 16
 DRY_RUN_SECRET = "dry-run: not a real secret"
-PLACEHOLDER_URL = "https://unsubscribe.invalid/backpub-personal-link"
 STORE_HELP = "The subscriber list (default: .backpub/state/subscribers.sqlite beside the content folder)."
 
 
-@click.group()
-def newsletter() -> None:
-    """The Sunday newsletter."""
-
-
-@newsletter.command()
+@click.command()
 @click.option("--issue", "day", required=True, type=ISO_DATE, metavar="YYYY-MM-DD", help="The Sunday of the issue.")
 @click.option(
     "--subscribers",
@@ -88,8 +81,8 @@ def _send(
     resend_uncertain: bool,
     store_path: Path,
 ) -> int:
-    from backpub_newsletter.ledger import Ledger
-    from backpub_newsletter.sending import Connection, Sender, parse_rate
+    from backpub_mailinglist.ledger import Ledger
+    from backpub_mailinglist.sending import Connection, Sender, parse_rate
 
     rate = parse_rate(rate_text)
     secret = _secret(dry_run)
@@ -119,8 +112,8 @@ def _recipients(subscribers_path: Path | None, store_path: Path) -> tuple[list, 
 
     Returns the subscribers, the number of invalid CSV rows and the number left out because they unsubscribed.
     """
-    from backpub_newsletter.store import SubscriberStore
-    from backpub_newsletter.subscribers import read_subscribers, subscribers_from
+    from backpub_mailinglist.store import SubscriberStore
+    from backpub_mailinglist.subscribers import read_subscribers, subscribers_from
 
     if subscribers_path is None:
         if not store_path.is_file():
@@ -143,7 +136,7 @@ def _recipients(subscribers_path: Path | None, store_path: Path) -> tuple[list, 
 
 def smtp_settings(smtp_address: str, starttls: bool):
     """The SMTP server and credentials (from the environment), refusing a password over a plain connection."""
-    from backpub_newsletter.sending import SmtpSettings, parse_smtp
+    from backpub_mailinglist.sending import SmtpSettings, parse_smtp
 
     host, port = parse_smtp(smtp_address)
     settings = SmtpSettings(host, port, starttls, *_credentials())
@@ -175,7 +168,7 @@ def _credentials() -> tuple[str | None, str | None]:
 
 
 class _Edition:
-    """One issue rendered from the validated content, personalised per subscriber on demand."""
+    """One issue from the newsletter format, with the list's settings: personal unsubscribe links per subscriber."""
 
     @classmethod
     def load(cls, content_dir: Path, day: date, as_of: date | None, secret: str) -> _Edition:
@@ -187,66 +180,39 @@ class _Edition:
             raise ConfigError(f"the {day.isoformat()} issue is not out yet (today is {session.as_of.isoformat()})")
         fmt = session.formats(["newsletter"])["newsletter"]
         session.check({"newsletter": fmt})
-        plan = fmt.issue(publication, day)
-        fmt.prepare(publication)
-        return cls(publication, fmt, plan, secret, fmt.context.state_dir)
+        return cls(fmt.edition(publication, day), fmt.options, secret, session.paths.state.state)
 
-    def __init__(self, publication, fmt, plan, secret: str, state_dir: Path | None) -> None:
-        from backpub_newsletter.ledger import ledger_dir
-        from backpub_newsletter.message import sender_address
-
-        self.publication = publication
-        self.settings = fmt.options
-        self.renderer = fmt.renderer
-        self.plan = plan
+    def __init__(self, edition, options, secret: str, state_dir: Path) -> None:
+        self.edition = edition
+        self.plan = edition.plan
+        self.settings = options
         self.secret = secret
-        self.state_dir = ledger_dir(state_dir)
-        self.list_id = fmt.options.list_id
-        self.sender = sender_address(fmt.options).addr_spec
-        self._template = fmt.renderer.bodies(plan, PLACEHOLDER_URL)
+        self.state_dir = state_dir
+        self.list_id = options.list_id
+        self.sender = edition.sender
 
     def outgoing(self, subscriber):
-        from backpub_newsletter.message import message_id
-        from backpub_newsletter.sending import Outgoing
+        from backpub_mailinglist.sending import Outgoing
 
         return Outgoing(
             key=subscriber.key,
             label=subscriber.label,
             recipient=subscriber.address.addr_spec,
-            message_id=message_id(self.settings, self.plan, subscriber.key),
+            message_id=self.edition.message_id(subscriber.key),
             data=lambda: self.message(subscriber),
         )
 
     def message(self, subscriber) -> bytes:
         """The subscriber's own message: their unsubscribe link, their Message-ID, their To."""
-        from backpub_newsletter.message import compose, personal_unsubscribe_url, to_bytes, unsubscribe_token
+        from backpub_mailinglist.tokens import personal_unsubscribe_url, unsubscribe_token
 
-        newsletter = self.settings
-        token = unsubscribe_token(self.secret, newsletter.list_id, subscriber.key)
-        url = personal_unsubscribe_url(newsletter.unsubscribe_url, token)
-        bodies = self._personalised(url)
-        message = compose(
-            self.publication, self.settings, self.plan, html=bodies.html, text=bodies.text, unsubscribe_url=url,
-            recipient=subscriber.address,
-        )  # fmt: skip
-        return to_bytes(message)
-
-    def _personalised(self, url: str):
-        """The bodies with this unsubscribe link: rendered once, the link substituted (10x faster than rendering)."""
-        from backpub_newsletter.rendering import Bodies
-
-        template = self._template
-        escaped_placeholder, escaped_url = html.escape(PLACEHOLDER_URL), html.escape(url)
-        if PLACEHOLDER_URL not in template.text or escaped_placeholder not in template.html:
-            return self.renderer.bodies(self.plan, url)  # a theme that transforms the link: render each time
-        return Bodies(
-            html=template.html.replace(escaped_placeholder, escaped_url),
-            text=template.text.replace(PLACEHOLDER_URL, url),
-        )
+        token = unsubscribe_token(self.secret, self.list_id, subscriber.key)
+        url = personal_unsubscribe_url(self.settings.unsubscribe_url, token)
+        return self.edition.message(subscriber.address, url)
 
 
 def _dry_run(edition: _Edition, outgoing: list, invalid: int, left: int) -> int:
-    from backpub_newsletter.ledger import SENT, Ledger
+    from backpub_mailinglist.ledger import SENT, Ledger
 
     with Ledger(edition.state_dir, edition.list_id, edition.plan.day.isoformat(), read_only=True) as ledger:
         known = ledger.statuses()

@@ -26,16 +26,17 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 from backpub import messages
-from backpub_newsletter.confirmation import confirmation_message, confirmation_token, verify_confirmation
-from backpub_newsletter.message import verify_token
-from backpub_newsletter.store import SUBSCRIBED, SubscriberStore
-from backpub_newsletter.subscribers import ADDRESS
+from backpub_mailinglist.confirmation import confirmation_message, confirmation_token, verify_confirmation
+from backpub_mailinglist.tokens import verify_token
+from backpub_mailinglist.store import SUBSCRIBED, SubscriberStore
+from backpub_mailinglist.subscribers import ADDRESS
 
 HONEYPOT_FIELD = "website"
 """The sign-up form's trap: visually hidden in the site's form, so only a bot fills it in."""
 EMAIL_FIELD = "email"
 NAME_FIELD = "name"
 MAX_BODY = 8192
+PACKAGE = Path(__file__).resolve().parent
 MAX_ADDRESS = 254
 SECURITY_HEADERS = [
     ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none';"
@@ -94,7 +95,6 @@ class ServiceSettings:
     def from_publication(cls, publication, newsletter, theme_dir: Path, **rest: Any) -> ServiceSettings:
         """The settings from the programme and the newsletter format's options (programme.yaml)."""
         from backpub_newsletter.message import sender_address
-        from backpub_newsletter.rendering import template_search_path
 
         programme = publication.programme
         base = newsletter.signup_form_action or newsletter.unsubscribe_url
@@ -108,9 +108,14 @@ class ServiceSettings:
             unsubscribe_url=newsletter.unsubscribe_url,
             sender=sender_address(newsletter),
             templates=template_search_path(theme_dir),
-            locales=[Path(__file__).resolve().parent / "locale", theme_dir.parent / "locale", theme_dir / "locale"],
+            locales=[PACKAGE / "locale", theme_dir.parent / "locale", theme_dir / "locale"],
             **rest,
         )
+
+
+def template_search_path(theme_dir: Path) -> list[Path]:
+    """A project's `theme/newsletter/` first (it may override any page or mail), then the list's own templates."""
+    return [theme_dir, PACKAGE / "templates"]
 
 
 class SubscriptionService:
@@ -263,7 +268,7 @@ class SmtpMailer:
         self.sender = sender.addr_spec
 
     def __call__(self, recipient: str, data: bytes) -> None:
-        from backpub_newsletter.sending import (
+        from backpub_mailinglist.sending import (
             Connection,
             Outgoing,
             PermanentError,
@@ -310,9 +315,9 @@ def make_app(
 ) -> SubscriptionService:
     """The service for a project: programme.yaml's settings, the secret and SMTP credentials from the environment."""
     from backpub import Session
-    from backpub_newsletter.commands import secret_from_environment, smtp_settings
+    from backpub_mailinglist.send_command import secret_from_environment, smtp_settings
     from backpub_newsletter.message import sender_address
-    from backpub_newsletter.store import default_store_path
+    from backpub_mailinglist.store import default_store_path
 
     content_dir = Path(content_dir)
     smtp = smtp_settings(smtp_address, starttls)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from backpub import ConfigError
-from backpub_newsletter.ledger import FAILED, SENDING, SENT, Ledger
+from backpub_mailinglist.ledger import FAILED, SENDING, SENT, Ledger
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 

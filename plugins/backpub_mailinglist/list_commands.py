@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from backpub import ConfigError
-from backpub_newsletter.commands import STORE_HELP
-from backpub_newsletter.store import default_store_path
+from backpub_mailinglist.send_command import STORE_HELP
+from backpub_mailinglist.store import default_store_path
 
 # -- the subscriber list -------------------------------------------------------------------------------------------
 
@@ -39,7 +39,7 @@ def serve(
 
     Uses the same SMTP settings and secrets as `newsletter send`; the list lives in --store.
     """
-    from backpub_newsletter.service import make_app, serve_wsgi
+    from backpub_mailinglist.service import make_app, serve_wsgi
 
     app = make_app(content_dir, smtp_address, starttls, store_path, client_ip_header)
     server = serve_wsgi(app, host, port)
@@ -61,8 +61,8 @@ def serve(
 @store_option
 def import_(csv_path: Path, content_dir: Path, store_path: Path | None) -> None:
     """Add an existing list (CSV with an 'email' column) to the subscriber list; unsubscribed addresses stay out."""
-    from backpub_newsletter.store import Member, SubscriberStore
-    from backpub_newsletter.subscribers import read_subscribers
+    from backpub_mailinglist.store import Member, SubscriberStore
+    from backpub_mailinglist.subscribers import read_subscribers
 
     subscribers, problems = read_subscribers(csv_path)
     for problem in problems:
@@ -89,7 +89,7 @@ def export(csv_path: Path, content_dir: Path, store_path: Path | None) -> None:
 
     For a sender on another machine: export just before sending, so recent unsubscribes are honoured.
     """
-    from backpub_newsletter.store import SubscriberStore
+    from backpub_mailinglist.store import SubscriberStore
 
     path = store_path or default_store_path(content_dir)
     if not path.is_file():
@@ -109,8 +109,8 @@ def export(csv_path: Path, content_dir: Path, store_path: Path | None) -> None:
 @store_option
 def unsubscribe(addresses: tuple[str, ...], content_dir: Path, store_path: Path | None) -> None:
     """Unsubscribe addresses by hand (e.g. requests sent to the List-Unsubscribe mailto: address)."""
-    from backpub_newsletter.store import SubscriberStore
-    from backpub_newsletter.subscribers import ADDRESS
+    from backpub_mailinglist.store import SubscriberStore
+    from backpub_mailinglist.subscribers import ADDRESS
 
     bad = [address for address in addresses if not ADDRESS.match(address)]
     if bad:
