@@ -27,9 +27,9 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 from backpub import messages
 from backpub_mailinglist.confirmation import confirmation_message, confirmation_token, verify_confirmation
-from backpub_mailinglist.tokens import verify_token
 from backpub_mailinglist.store import SUBSCRIBED, SubscriberStore
 from backpub_mailinglist.subscribers import ADDRESS
+from backpub_mailinglist.tokens import verify_token
 
 HONEYPOT_FIELD = "website"
 """The sign-up form's trap: visually hidden in the site's form, so only a bot fills it in."""
@@ -316,8 +316,8 @@ def make_app(
     """The service for a project: programme.yaml's settings, the secret and SMTP credentials from the environment."""
     from backpub import Session
     from backpub_mailinglist.send_command import secret_from_environment, smtp_settings
-    from backpub_newsletter.message import sender_address
     from backpub_mailinglist.store import default_store_path
+    from backpub_newsletter.message import sender_address
 
     content_dir = Path(content_dir)
     smtp = smtp_settings(smtp_address, starttls)

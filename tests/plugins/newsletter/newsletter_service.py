@@ -15,8 +15,7 @@ from wsgiref.util import setup_testing_defaults
 from newsletter_smtp import SECRET
 
 import backpub_mailinglist
-from backpub_mailinglist.service import template_search_path
-from backpub_mailinglist.service import Limits, MailError, ServiceSettings, SubscriptionService
+from backpub_mailinglist.service import Limits, MailError, ServiceSettings, SubscriptionService, template_search_path
 from backpub_mailinglist.store import SubscriberStore
 
 LIST_ID = "sunday.minimal.example.org"

@@ -14,8 +14,8 @@ import pytest
 
 from backpub import ConfigError
 from backpub.build import build
-from backpub_mailinglist.tokens import personal_unsubscribe_url, unsubscribe_token, verify_token
 from backpub_mailinglist.subscribers import read_subscribers
+from backpub_mailinglist.tokens import personal_unsubscribe_url, unsubscribe_token, verify_token
 
 SHIPPED_CONTENT = Path(__file__).resolve().parents[3] / "content"
 AS_OF = date(2026, 11, 25)

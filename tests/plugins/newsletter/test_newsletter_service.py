@@ -9,8 +9,8 @@ from newsletter_service import SUBSCRIBE, UNSUBSCRIBE, FakeClock, RecordingMaile
 from newsletter_smtp import SECRET
 
 from backpub_mailinglist.confirmation import confirmation_token
-from backpub_mailinglist.tokens import personal_unsubscribe_url, unsubscribe_token
 from backpub_mailinglist.store import Member
+from backpub_mailinglist.tokens import personal_unsubscribe_url, unsubscribe_token
 
 ADDRESS = "reader@example.net"
 
