@@ -1,114 +1,120 @@
-"""The send ledger: a SQLite record of every (issue, subscriber) delivery, kept in the project's state folder.
+"""The send ledger: one row per (list, issue, address) in the list's database, claimed before the message goes.
 
-States: `sending` is committed just before the message's final byte leaves, `sent` once the server accepted it,
-`failed` when it was refused (or known not to have arrived). A `sending` row left by a crash is *uncertain*:
-the server may or may not have accepted the message, so it is never sent again automatically (nobody twice).
+States: `claimed` is committed (durably) just before the message's final byte is handed to the SMTP server, in
+one statement that also checks, at that moment, that the address is subscribed, not suppressed and has no row
+yet (or only a `failed` one); `sent` once the server accepted it; `failed` when it was refused or known not to
+have arrived (a later run claims it again); `uncertain` when the run lost the server's answer, or died with a
+row `claimed`: the server may or may not have the message, so it is never sent again unless the operator asks.
+
+Exactly once holds by construction: the claim is a unique key, so two runs (on two machines, against one
+PostgreSQL) can never both hand the same message over; a run also holds the list's send lock, so a second run
+refuses to start instead of racing, and a run that finds `claimed` rows knows their run is dead.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
+import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 from backpub import ConfigError
+from backpub_mailinglist.database import Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    list_id TEXT NOT NULL,
-    issue TEXT NOT NULL,
-    subscriber TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
-    message_id TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    detail TEXT,
-    updated TEXT NOT NULL,
-    PRIMARY KEY (list_id, issue, subscriber)
-)
+CLAIMED, SENT, FAILED, UNCERTAIN = "claimed", "sent", "failed", "uncertain"
+
+_CLAIM = """
+INSERT INTO deliveries (list_id, issue, address, status, message_id, attempts, run_id, updated)
+SELECT ?, ?, s.address, 'claimed', ?, 1, ?, ?
+FROM subscribers s
+WHERE s.address = ? AND s.status = 'subscribed'
+  AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.address = s.address)
+ON CONFLICT (list_id, issue, address) DO UPDATE
+SET status = 'claimed', run_id = excluded.run_id, attempts = deliveries.attempts + 1, detail = NULL,
+    updated = excluded.updated
+WHERE deliveries.status = 'failed' OR (deliveries.status = 'uncertain' AND ?)
+RETURNING address
 """
-SENDING, SENT, FAILED = "sending", "sent", "failed"
 
 
 class Ledger:
-    """One issue's deliveries; holds an exclusive lock so two sends of the project cannot interleave."""
+    """One issue's deliveries in the list's database, for one run of `newsletter send`."""
 
-    def __init__(self, state_dir: Path, list_id: str, issue: str, *, read_only: bool = False) -> None:
-        self.path = Path(state_dir) / "newsletter.sqlite"
+    def __init__(self, db: Database, list_id: str, issue: str) -> None:
+        self.db = db
         self.list_id = list_id
         self.issue = issue
-        self._lock_file = None
-        if read_only:
-            uri = f"file:{self.path}?mode=ro"
-            self.db = sqlite3.connect(uri, uri=True) if self.path.exists() else sqlite3.connect(":memory:")
-            self.db.execute(SCHEMA)
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock()
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # With WAL, a FULL commit also makes every earlier commit durable; see mark() for why `sent` need not wait.
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(SCHEMA)
-
-    def _lock(self) -> None:
-        self._lock_file = open(self.path.with_suffix(".lock"), "a+")  # noqa: SIM115 - held until close()
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise ConfigError(f"another `backpub newsletter send` is running (it holds {self.path.name})") from None
-
-    def statuses(self) -> dict[str, str]:
-        """Every recorded subscriber of this issue and their state."""
-        rows = self.db.execute(
-            "SELECT subscriber, status FROM deliveries WHERE list_id = ? AND issue = ?", (self.list_id, self.issue)
-        )
-        return dict(rows.fetchall())
-
-    def mark_sending(self, subscriber: str, message_id: str) -> None:
-        """Committed (and synced to disk) before the message's final byte is sent: a crash now leaves it uncertain."""
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(
-            "INSERT INTO deliveries (list_id, issue, subscriber, status, message_id, attempts, updated)"
-            " VALUES (?, ?, ?, 'sending', ?, 1, ?)"
-            " ON CONFLICT DO UPDATE SET status = 'sending', attempts = attempts + 1, detail = NULL,"
-            " updated = excluded.updated",
-            (self.list_id, self.issue, subscriber, message_id, _now()),
-        )
-
-    def mark(self, subscriber: str, status: str, detail: str | None = None) -> None:
-        """Record that the message was accepted (`sent`) or refused / known not to have arrived (`failed`)."""
-        # Not synced at once: a power cut can only take this row back to `sending` (uncertain, never resent),
-        # and the next `sending` commit syncs it anyway. A killed process loses nothing committed.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(
-            "INSERT INTO deliveries (list_id, issue, subscriber, status, message_id, detail, updated)"
-            " VALUES (?, ?, ?, ?, '', ?, ?)"
-            " ON CONFLICT DO UPDATE SET status = excluded.status, detail = excluded.detail, updated = excluded.updated",
-            (self.list_id, self.issue, subscriber, status, detail, _now()),
-        )
-
-    def close(self) -> None:
-        self.db.close()
-        if self._lock_file is not None:
-            self._lock_file.close()
+        self.run_id = uuid.uuid4().hex
+        self._lock = db.session_lock(f"send {list_id}")
+        self._locked = False
 
     def __enter__(self) -> Ledger:
+        if not self._lock.acquire():
+            raise ConfigError(
+                f"another `backpub newsletter send` of the list {self.list_id!r} is running (it holds the send "
+                f"lock in {self.db.label}); wait for it to finish"
+            )
+        self._locked = True
+        self._recover()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._lock.release()
+        self._locked = False
+
+    def _recover(self) -> None:
+        """Rows a dead run left `claimed` (we hold the lock, so no live run owns them) become uncertain."""
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE deliveries SET status = 'uncertain', detail = 'the run that claimed it stopped', updated = ?"
+                " WHERE list_id = ? AND issue = ? AND status = 'claimed'",
+                (_now(), self.list_id, self.issue),
+            )
+
+    def statuses(self) -> dict[str, str]:
+        """Every recorded address of this issue and its state."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.rows(
+                "SELECT address, status FROM deliveries WHERE list_id = ? AND issue = ?", (self.list_id, self.issue)
+            )
+        return dict(rows)
+
+    def claim(self, address: str, message_id: str, *, again_uncertain: bool = False) -> bool:
+        """Claim the delivery to `address` (committed durably); False when it must not be sent: delivered or
+        claimed already, unsubscribed or suppressed by now."""
+        with self.db.transaction() as tx:
+            row = tx.one(
+                _CLAIM,
+                (self.list_id, self.issue, message_id, self.run_id, _now(), address, again_uncertain),
+            )
+        return row is not None
+
+    def fail(self, address: str, message_id: str, detail: str) -> None:
+        """The message to `address` was refused or did not arrive (whether or not this run had claimed it yet):
+        `failed`, so a later attempt or run may claim it again. A row another run owns is left alone."""
+        with self.db.transaction() as tx:
+            tx.execute(_FAIL, (self.list_id, self.issue, address, message_id, self.run_id, detail, _now()))
+
+    def mark(self, address: str, status: str, detail: str | None = None) -> None:
+        """Record that this run's claimed message was accepted (`sent`), refused or not delivered (`failed`), or
+        that its fate is unknown (`uncertain`)."""
+        # Not synced at once: a power cut can only take the row back to `claimed`, which the next run makes
+        # uncertain (never resent). A killed process loses nothing committed.
+        with self.db.transaction(durable=status != SENT) as tx:
+            tx.execute(
+                "UPDATE deliveries SET status = ?, detail = ?, updated = ?"
+                " WHERE list_id = ? AND issue = ? AND address = ? AND run_id = ?",
+                (status, detail, _now(), self.list_id, self.issue, address, self.run_id),
+            )
+
+
+_FAIL = """
+INSERT INTO deliveries (list_id, issue, address, status, message_id, attempts, run_id, detail, updated)
+VALUES (?, ?, ?, 'failed', ?, 1, ?, ?, ?)
+ON CONFLICT (list_id, issue, address) DO UPDATE
+SET status = 'failed', detail = excluded.detail, updated = excluded.updated
+WHERE deliveries.status = 'failed' OR (deliveries.status = 'claimed' AND deliveries.run_id = excluded.run_id)
+"""
 
 
 def _now() -> str:
     # The ledger records when things happened (not build output), so the wall clock is right here.
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def ledger_dir(state_dir: Path | None) -> Path:
-    """The state folder (outside outputs/, never removed by `backpub clean`)."""
-    if state_dir is None:
-        raise ConfigError("the build context has no state folder for the send ledger")
-    return Path(os.fspath(state_dir))

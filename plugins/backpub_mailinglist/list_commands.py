@@ -1,100 +1,122 @@
-"""`backpub newsletter serve|import|export|unsubscribe`: the subscriber list and the subscription service."""
+"""`backpub newsletter serve|import|export|unsubscribe|bounces|suppressions`: the list and its service."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
 
 from backpub import ConfigError
-from backpub_mailinglist.send_command import STORE_HELP
-from backpub_mailinglist.store import default_store_path
-
-# -- the subscriber list -------------------------------------------------------------------------------------------
-
-content_option = click.option(
-    "--content", "content_dir", default="content", show_default=True, type=click.Path(path_type=Path)
-)
-store_option = click.option("--store", "store_path", type=click.Path(path_type=Path), help=STORE_HELP)
+from backpub_mailinglist.project import content_option, database_option, open_list
 
 
 @click.command()
 @content_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
-@click.option("--smtp", "smtp_address", required=True, metavar="HOST:PORT", help="Where confirmation mails go.")
+@click.option("--smtp", "smtp_address", required=True, metavar="HOST:PORT", help="Where the list's mails go.")
 @click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
-@store_option
+@database_option
 @click.option("--client-ip-header", metavar="NAME", help="Header your HTTPS proxy sets to the client address.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Requests served at once.")
+@click.option("--backlog", default=2048, show_default=True, type=click.IntRange(1), help="The listen backlog.")
+@click.option(
+    "--timeout", default=30, show_default=True, type=click.IntRange(1), help="Idle seconds before a client is dropped."
+)
+@click.option(
+    "--connection-limit",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Open connections served at once.",
+)
+@click.option(
+    "--signups-per-client",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Sign-ups per client address per hour.",
+)
 def serve(
     content_dir: Path,
     host: str,
     port: int,
     smtp_address: str,
     starttls: bool,
-    store_path: Path | None,
+    database: str | None,
     client_ip_header: str | None,
+    threads: int,
+    backlog: int,
+    timeout: int,
+    connection_limit: int,
+    signups_per_client: int,
 ) -> None:
-    """Serve the sign-up, confirm and unsubscribe pages (put an HTTPS proxy in front of it).
+    """Serve the sign-up, confirm, unsubscribe (and bounces) pages with waitress (put an HTTPS proxy in front).
 
-    Uses the same SMTP settings and secrets as `newsletter send`; the list lives in --store.
+    Uses the same SMTP settings and secrets as `newsletter send`; the list lives in --database. Confirmation and
+    welcome mails are queued in the database and sent by a background worker, with retries.
     """
-    from backpub_mailinglist.service import make_app, serve_wsgi
+    from backpub_mailinglist.server import ServerLimits, make_server
+    from backpub_mailinglist.service import make_app
+    from backpub_mailinglist.store import SignUpLimits
 
-    app = make_app(content_dir, smtp_address, starttls, store_path, client_ip_header)
-    server = serve_wsgi(app, host, port)
-    click.echo(f"Subscription service on http://{host}:{server.server_port}/ (list: {app.store.path})")
+    limits = ServerLimits(threads=threads, backlog=backlog, channel_timeout=timeout, connection_limit=connection_limit)
+    app = make_app(
+        content_dir, smtp_address, starttls, database, client_ip_header, pool_size=threads,
+        limits=SignUpLimits(signups_per_client=signups_per_client),
+    )  # fmt: skip
+    server = make_server(app, host, port, limits)
+    app.start_worker()
+    click.echo(f"Subscription service on http://{host}:{server.effective_port}/ (list: {app.mailing.db.label})")
     for path in sorted(app.routes):
         click.echo(f"  {path}")
-    click.echo("Press Ctrl-C to stop.")
+    click.echo("Press Ctrl-C to stop.", nl=True)
+    signal.signal(signal.SIGTERM, lambda signum, frame: server.close())
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.run()
+    except (KeyboardInterrupt, OSError):
+        pass  # SIGTERM closes the server's socket under its loop
     finally:
-        server.server_close()
+        app.worker.stop()
+        app.mailing.db.close()
 
 
 @click.command("import")
 @click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
 @content_option
-@store_option
-def import_(csv_path: Path, content_dir: Path, store_path: Path | None) -> None:
+@database_option
+def import_(csv_path: Path, content_dir: Path, database: str | None) -> None:
     """Add an existing list (CSV with an 'email' column) to the subscriber list; unsubscribed addresses stay out."""
-    from backpub_mailinglist.store import Member, SubscriberStore
-    from backpub_mailinglist.subscribers import read_subscribers
+    from backpub_mailinglist.csvfile import read_members
 
-    subscribers, problems = read_subscribers(csv_path)
+    members, problems = read_members(csv_path)
     for problem in problems:
         click.secho(f"{csv_path}:{problem.line}: skipped: {problem.message}", fg="yellow", err=True)
-    store = SubscriberStore(store_path or default_store_path(content_dir))
-    members = [Member(s.address.addr_spec, s.address.display_name) for s in subscribers]
-    summary = store.import_members(members)
-    click.echo(f"Imported {csv_path} into {store.path}:")
+    mailing = open_list(content_dir, database, create=True)
+    summary = mailing.import_members(members)
+    click.echo(f"Imported {csv_path} into {mailing.db.label}:")
     click.echo(f"  added              {summary.added}")
     click.echo(f"  confirmed          {summary.confirmed} (were waiting for confirmation)")
     click.echo(f"  already subscribed {summary.already}")
     click.echo(f"  left out           {summary.kept_unsubscribed} (unsubscribed; never added back)")
+    if summary.suppressed:
+        click.echo(f"  suppressed         {summary.suppressed} (bounced or complained: never mailed)")
     if problems:
         rows = "row" if len(problems) == 1 else "rows"
         click.echo(f"  invalid            {len(problems)} {rows} skipped (listed above)")
+    mailing.db.close()
 
 
 @click.command()
 @click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path, allow_dash=True))
 @content_option
-@store_option
-def export(csv_path: Path, content_dir: Path, store_path: Path | None) -> None:
-    """Write the subscribed addresses as a CSV for `newsletter send --subscribers` ('-' for standard output).
-
-    For a sender on another machine: export just before sending, so recent unsubscribes are honoured.
-    """
-    from backpub_mailinglist.store import SubscriberStore
-
-    path = store_path or default_store_path(content_dir)
-    if not path.is_file():
-        raise ConfigError(f"no subscriber list at {str(path)!r}")
-    text = SubscriberStore(path).export_csv()
+@database_option
+def export(csv_path: Path, content_dir: Path, database: str | None) -> None:
+    """Write the subscribed addresses as a CSV ('-' for standard output): a backup, or a list to move elsewhere."""
+    mailing = open_list(content_dir, database, create=False)
+    text = mailing.export_csv()
+    mailing.db.close()
     if str(csv_path) == "-":
         click.echo(text, nl=False)
         return
@@ -106,20 +128,72 @@ def export(csv_path: Path, content_dir: Path, store_path: Path | None) -> None:
 @click.command()
 @click.argument("addresses", nargs=-1, required=True, metavar="ADDRESS...")
 @content_option
-@store_option
-def unsubscribe(addresses: tuple[str, ...], content_dir: Path, store_path: Path | None) -> None:
+@database_option
+def unsubscribe(addresses: tuple[str, ...], content_dir: Path, database: str | None) -> None:
     """Unsubscribe addresses by hand (e.g. requests sent to the List-Unsubscribe mailto: address)."""
-    from backpub_mailinglist.store import SubscriberStore
-    from backpub_mailinglist.subscribers import ADDRESS
+    from backpub_mailinglist.addresses import InvalidAddress, check_address
 
-    bad = [address for address in addresses if not ADDRESS.match(address)]
-    if bad:
-        raise ConfigError(f"not an email address: {', '.join(bad)}")
-    store = SubscriberStore(store_path or default_store_path(content_dir))
-    for address in addresses:
-        store.unsubscribe(address)
-    click.echo(f"{len(addresses)} address(es) unsubscribed in {store.path}")
+    checked = []
+    for text in addresses:
+        try:
+            checked.append(check_address(text))
+        except InvalidAddress as exc:
+            raise ConfigError(f"not an email address: {text} ({exc})") from None
+    mailing = open_list(content_dir, database, create=True)
+    for address in checked:
+        mailing.unsubscribe(address.key, address.email, source="operator")
+    click.echo(f"{len(checked)} address(es) unsubscribed in {mailing.db.label}")
+    mailing.db.close()
 
 
-LIST_COMMANDS = (serve, import_, export, unsubscribe)
+@click.command()
+@click.argument("mailbox_path", metavar="MAILBOX", type=click.Path(path_type=Path))
+@content_option
+@database_option
+def bounces(mailbox_path: Path, content_dir: Path, database: str | None) -> None:
+    """Suppress every address an mbox file or Maildir of bounces and complaints names (DSN, ARF)."""
+    from backpub_mailinglist.bounces import from_message, read_mailbox, suppress
+
+    mailing = open_list(content_dir, database, create=False)
+    messages = reports = 0
+    totals = {"suppressed": 0, "already": 0, "ignored": 0}
+    for message in read_mailbox(mailbox_path):
+        messages += 1
+        found = from_message(message)
+        reports += len(found)
+        counts = suppress(mailing, found, source=f"mailbox {mailbox_path.name}")
+        for name in totals:
+            totals[name] += getattr(counts, name)
+        for address in counts.addresses:
+            click.echo(f"  suppressed {address}")
+    mailing.db.close()
+    click.echo(
+        f"{mailbox_path}: {messages} message(s), {totals['suppressed']} address(es) suppressed, "
+        f"{totals['already']} already suppressed, {totals['ignored']} message(s) named nobody to suppress"
+    )
+
+
+@click.command()
+@content_option
+@database_option
+@click.option("--remove", "remove", multiple=True, metavar="ADDRESS", help="Mail this address again (repeatable).")
+def suppressions(content_dir: Path, database: str | None, remove: tuple[str, ...]) -> None:
+    """List the suppressed addresses (hard bounces, complaints): `send` never mails them."""
+    from backpub_mailinglist.addresses import address_key
+
+    mailing = open_list(content_dir, database, create=False)
+    for address in remove:
+        if not mailing.unsuppress(address_key(address)):
+            raise ConfigError(f"{address} is not suppressed")
+        click.echo(f"no longer suppressed: {address}")
+    found = mailing.suppressions()
+    mailing.db.close()
+    if remove:
+        return
+    for item in found:
+        click.echo(f"{item.address}\t{item.reason}\t{item.created}\t{item.source}\t{item.detail}")
+    click.echo(f"{len(found)} suppressed address(es)", err=True)
+
+
+LIST_COMMANDS = (serve, import_, export, unsubscribe, bounces, suppressions)
 """The commands that look after the list, added to the `newsletter` group beside `send`."""

@@ -1,44 +1,31 @@
-"""The subscriber list: a SQLite file in the project's state folder, shared by the sign-up service and the sender.
+"""The subscriber list in its database: sign-ups, confirmations, unsubscribes, suppressions, the mail queue.
 
 An address is `pending` from the sign-up form until its owner confirms, `subscribed` once confirmed (or imported
-from an existing list), and `unsubscribed` for good: an import never brings an unsubscribed address back; only
-its owner can, by signing up and confirming again. Every operation opens its own connection, so the service's
-threads, a `newsletter send` and an import may use the file at the same time (WAL).
+from an existing list), and `unsubscribed` when it leaves. Only the owner brings an unsubscribed address back, by
+signing up and confirming again: an import never does, and a confirmation link works only for the request it
+was sent for (it is bound to the address's `pending_id`). A suppressed address (a hard bounce, a complaint) is
+never mailed, whatever its state. Every change is one transaction, so the service's threads, any number of its
+processes, `newsletter send` and an import may work on the list at the same time.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+import secrets
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from backpub import ConfigError
+from backpub_mailinglist.addresses import Address, clean_name
+from backpub_mailinglist.database import Database, Transaction
+from backpub_mailinglist.schema import ensure_schema
 
-STORE_NAME = "subscribers.sqlite"
 PENDING, SUBSCRIBED, UNSUBSCRIBED = "pending", "subscribed", "unsubscribed"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS subscribers (
-    address TEXT PRIMARY KEY,
-    email TEXT NOT NULL,
-    name TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL CHECK (status IN ('pending', 'subscribed', 'unsubscribed')),
-    source TEXT NOT NULL,
-    created TEXT NOT NULL,
-    changed TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS requests (
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS requests_by_key ON requests (kind, key, at);
-"""
+CONFIRM, WELCOME = "confirm", "welcome"
+BOUNCE, COMPLAINT, MANUAL = "bounce", "complaint", "manual"
+LIMITED, QUEUED, QUIET = "limited", "queued", "quiet"
 
 
 @dataclass(frozen=True)
@@ -47,6 +34,10 @@ class Member:
 
     email: str
     name: str
+
+    @property
+    def key(self) -> str:
+        return self.email.lower()
 
 
 @dataclass(frozen=True)
@@ -57,149 +48,310 @@ class ImportSummary:
     confirmed: int = 0
     already: int = 0
     kept_unsubscribed: int = 0
+    suppressed: int = 0
 
 
-def default_store_path(content_dir: Path) -> Path:
-    """`.backpub/state/subscribers.sqlite` beside the content folder (never under outputs/)."""
-    return Path(content_dir).resolve().parent / ".backpub" / "state" / STORE_NAME
+@dataclass(frozen=True)
+class SignUpLimits:
+    """How much one address and one client may ask for."""
+
+    mails_per_address: int = 3
+    """Confirmation mails to one address per `address_window` (against mail-bombing someone else's inbox)."""
+    address_window: float = 24 * 3600
+    signups_per_client: int = 30
+    """Sign-up posts from one client address per `client_window` (a clinic's reception shares one address)."""
+    client_window: float = 3600
 
 
-class SubscriberStore:
-    """The list in one SQLite file; `clock` gives seconds since the epoch (a fake one in tests)."""
+@dataclass(frozen=True)
+class Mail:
+    """A queued confirmation or welcome mail, claimed by a worker."""
 
-    def __init__(self, path: Path, clock=None) -> None:
-        import time
+    id: int
+    kind: str
+    address: str
+    attempts: int
+    created: float
 
-        self.path = Path(path)
+
+@dataclass(frozen=True)
+class Recipient:
+    """What a queued mail needs to know about its address when it is sent."""
+
+    email: str
+    name: str
+    status: str
+    pending_id: str | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class Suppression:
+    address: str
+    reason: str
+    detail: str
+    source: str
+    created: str
+
+
+class MailingList:
+    """The list in a database; `clock` gives seconds since the epoch (a fake one in tests)."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] | None = None, *, create: bool = True) -> None:
+        self.db = db
         self.clock = clock or time.time
-        self._local = threading.local()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as db:
-                db.execute("PRAGMA journal_mode=WAL")  # readers (a send) never wait for the service's writes
-                db.executescript(SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the subscriber list {str(self.path)!r}: {exc}") from None
+        ensure_schema(db, create=create)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """One transaction on this thread's connection (kept open: closing the last one checkpoints, ~8 ms)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def _stamp(self) -> str:
-        return datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+    def _stamp(self, now: float | None = None) -> str:
+        return datetime.fromtimestamp(self.clock() if now is None else now, UTC).isoformat(timespec="seconds")
 
     # -- the sign-up service ----------------------------------------------------------------------
 
-    def status(self, address: str) -> str | None:
-        """The address's state, or None when the list has never heard of it."""
-        with self._db() as db:
-            row = db.execute("SELECT status FROM subscribers WHERE address = ?", (address.lower(),)).fetchone()
-        return row[0] if row else None
-
-    def request(self, email: str, name: str = "") -> None:
-        """Someone asked to subscribe `email`: pending until confirmed (an existing row keeps its state)."""
-        now = self._stamp()
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO subscribers (address, email, name, status, source, created, changed)"
-                " VALUES (?, ?, ?, 'pending', 'form', ?, ?) ON CONFLICT DO NOTHING",
-                (email.lower(), email, name, now, now),
-            )
-
-    def confirm(self, address: str) -> None:
-        """The owner confirmed (a signed link proves it): subscribed, even after an earlier unsubscribe."""
-        self._set_status(address, "subscribed", source="form")
-
-    def unsubscribe(self, address: str) -> None:
-        """Unsubscribed for good; an address the list never had is recorded too, so no import can add it."""
-        self._set_status(address, "unsubscribed", source="unsubscribe")
-
-    def _set_status(self, address: str, status: str, *, source: str) -> None:
-        """Record an address's status, adding the address when the list does not have it yet."""
-        now = self._stamp()
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO subscribers (address, email, status, source, created, changed)"
-                " VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT DO UPDATE SET status = excluded.status, changed = excluded.changed",
-                (address.lower(), address, status, source, now, now),
-            )
-
-    def allow(self, kind: str, key: str, limit: int, window: float) -> bool:
-        """Count one request for (`kind`, `key`); False when `limit` were already counted within `window` seconds."""
+    def allow_client(self, client: str, limits: SignUpLimits) -> bool:
+        """Count one sign-up from `client`; False when it already had its share within the window."""
         now = self.clock()
-        with self._db() as db:
-            # Forget this kind's requests that left the window (keeps the table small).
-            db.execute("DELETE FROM requests WHERE kind = ? AND at <= ?", (kind, now - window))
-            (count,) = db.execute("SELECT COUNT(*) FROM requests WHERE kind = ? AND key = ?", (kind, key)).fetchone()
-            if count >= limit:
-                return False
-            db.execute("INSERT INTO requests (kind, key, at) VALUES (?, ?, ?)", (kind, key, now))
+        with self.db.transaction(durable=False) as tx:
+            return self._allow(tx, "client", client, limits.signups_per_client, limits.client_window, now)
+
+    def _allow(self, tx: Transaction, kind: str, key: str, limit: int, window: float, now: float) -> bool:
+        tx.execute("DELETE FROM requests WHERE kind = ? AND at <= ?", (kind, now - window))  # expired (an index range)
+        count = tx.value(
+            "SELECT COUNT(*) FROM requests WHERE kind = ? AND key = ? AND at > ?", (kind, key, now - window)
+        )
+        if count >= limit:
+            return False
+        tx.execute("INSERT INTO requests (kind, key, at) VALUES (?, ?, ?)", (kind, key, now))
         return True
+
+    def sign_up(self, address: Address, name: str, client: str, limits: SignUpLimits) -> str:
+        """Someone at `client` asked to subscribe `address`: pending until confirmed, with a confirmation mail
+        queued when the address may get one. One transaction whatever the list holds. Returns LIMITED (the client
+        had its share: nothing changed), QUEUED or QUIET (nothing to send); only tests and logs tell them apart."""
+        now = self.clock()
+        stamp = self._stamp(now)
+        with self.db.transaction() as tx:
+            if not self._allow(tx, "client", client, limits.signups_per_client, limits.client_window, now):
+                return LIMITED
+            row = tx.one("SELECT status FROM subscribers WHERE address = ?", (address.key,))
+            if row is None:
+                tx.execute(
+                    "INSERT INTO subscribers (address, email, name, status, source, created, changed, pending_id)"
+                    " VALUES (?, ?, ?, 'pending', 'form', ?, ?, ?)",
+                    (address.key, address.email, clean_name(name), stamp, stamp, secrets.token_hex(16)),
+                )
+            elif row[0] == UNSUBSCRIBED:
+                # A new request: its own binding, so a link from before the address left stays dead.
+                tx.execute(
+                    "UPDATE subscribers SET status = 'pending', changed = ?, pending_id = ?, name = ?"
+                    " WHERE address = ? AND status = 'unsubscribed'",
+                    (stamp, secrets.token_hex(16), clean_name(name), address.key),
+                )
+            elif row[0] == SUBSCRIBED:
+                return QUIET  # nothing to confirm
+            return QUEUED if self._queue_confirmation(tx, address.key, limits, now) else QUIET
+
+    def _queue_confirmation(self, tx: Transaction, key: str, limits: SignUpLimits, now: float) -> bool:
+        if tx.one("SELECT 1 FROM suppressions WHERE address = ?", (key,)):
+            return False  # a bounced or complaining address gets nothing, not even a confirmation
+        waiting = tx.one(
+            "SELECT 1 FROM outbox WHERE address = ? AND kind = 'confirm' AND status IN ('queued', 'sending')", (key,)
+        )
+        if waiting:
+            return False  # the mail already queued goes out (with every retry) and carries a valid link
+        # Only mails that went out (or may have) count: a mail that could not be sent leaves the person free to ask again.
+        sent = tx.value(
+            "SELECT COUNT(*) FROM outbox WHERE address = ? AND kind = 'confirm' AND status = 'sent' AND created > ?",
+            (key, now - limits.address_window),
+        )
+        if sent >= limits.mails_per_address:
+            return False
+        self._queue(tx, CONFIRM, key, now)
+        return True
+
+    def _queue(self, tx: Transaction, kind: str, key: str, now: float) -> None:
+        tx.execute(
+            "INSERT INTO outbox (kind, address, status, attempts, due, created) VALUES (?, ?, 'queued', 0, ?, ?)",
+            (kind, key, now, now),
+        )
+
+    def pending_binding(self, key: str) -> str | None:
+        """The binding a confirmation link for `key` must carry now; None when the address is not pending."""
+        with self.db.transaction(write=False) as tx:
+            row = tx.one("SELECT status, pending_id FROM subscribers WHERE address = ?", (key,))
+        return row[1] if row and row[0] == PENDING and row[1] else None
+
+    def confirm(self, key: str, binding: str) -> bool:
+        """The owner confirmed the request `binding` names: subscribed, and a welcome mail queued. Only a pending
+        address with that very request moves; False when there was nothing to confirm."""
+        now = self.clock()
+        with self.db.transaction() as tx:
+            moved = tx.execute(
+                "UPDATE subscribers SET status = 'subscribed', confirmed = ?, changed = ?, pending_id = NULL,"
+                " source = 'form' WHERE address = ? AND status = 'pending' AND pending_id = ?",
+                (self._stamp(now), self._stamp(now), key, binding),
+            )
+            if moved and not tx.one("SELECT 1 FROM suppressions WHERE address = ?", (key,)):
+                self._queue(tx, WELCOME, key, now)
+        return bool(moved)
+
+    def unsubscribe(self, key: str, email: str | None = None, *, source: str = "unsubscribe") -> None:
+        """Unsubscribed; an address the list never had is recorded too, so no import can add it."""
+        stamp = self._stamp()
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO subscribers (address, email, status, source, created, changed, unsubscribed)"
+                " VALUES (?, ?, 'unsubscribed', ?, ?, ?, ?)"
+                " ON CONFLICT (address) DO UPDATE SET status = 'unsubscribed', changed = excluded.changed,"
+                " unsubscribed = excluded.unsubscribed, pending_id = NULL",
+                (key, email or key, source, stamp, stamp, stamp),
+            )
+
+    def status(self, key: str) -> str | None:
+        """The address's state, or None when the list has never heard of it."""
+        with self.db.transaction(write=False) as tx:
+            return tx.value("SELECT status FROM subscribers WHERE address = ?", (key.lower(),))
+
+    # -- the mail queue (confirmation and welcome mails) ------------------------------------------------
+
+    def due_mail(self, limit: int, lease: float) -> list[Mail]:
+        """Claim up to `limit` mails that are due (or whose worker died holding them) for `lease` seconds."""
+        now = self.clock()
+        with self.db.transaction() as tx:
+            rows = tx.rows(
+                "SELECT id FROM outbox WHERE (status = 'queued' AND due <= ?) OR (status = 'sending' AND lease <= ?)"
+                " ORDER BY due LIMIT ?",
+                (now, now, limit),
+            )
+            claimed = []
+            for (mail_id,) in rows:
+                row = tx.one(
+                    "UPDATE outbox SET status = 'sending', lease = ?, attempts = attempts + 1 WHERE id = ?"
+                    " AND ((status = 'queued' AND due <= ?) OR (status = 'sending' AND lease <= ?))"
+                    " RETURNING id, kind, address, attempts, created",
+                    (now + lease, mail_id, now, now),
+                )
+                if row is not None:  # another worker (another process) may have taken it in between
+                    claimed.append(Mail(*row))
+        return claimed
+
+    def next_due(self) -> float | None:
+        """When the next queued mail is due, if any."""
+        with self.db.transaction(write=False) as tx:
+            return tx.value("SELECT MIN(due) FROM outbox WHERE status = 'queued'")
+
+    def recipient(self, key: str) -> Recipient | None:
+        with self.db.transaction(write=False) as tx:
+            row = tx.one("SELECT email, name, status, pending_id FROM subscribers WHERE address = ?", (key,))
+            suppressed = tx.one("SELECT 1 FROM suppressions WHERE address = ?", (key,)) is not None
+        return Recipient(row[0], row[1], row[2], row[3], suppressed) if row else None
+
+    def mail_done(self, mail: Mail, status: str, detail: str | None = None) -> None:
+        """`sent`, `dropped` (no longer wanted) or `failed` for good."""
+        with self.db.transaction(durable=False) as tx:
+            tx.execute("UPDATE outbox SET status = ?, detail = ?, lease = NULL WHERE id = ?", (status, detail, mail.id))
+
+    def mail_retry(self, mail: Mail, due: float, detail: str) -> None:
+        with self.db.transaction(durable=False) as tx:
+            tx.execute(
+                "UPDATE outbox SET status = 'queued', due = ?, detail = ?, lease = NULL WHERE id = ?",
+                (due, detail, mail.id),
+            )
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.db.transaction(write=False) as tx:
+            return dict(tx.rows("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
+
+    # -- suppressions ---------------------------------------------------------------------------------
+
+    def suppress(self, key: str, reason: str, detail: str, source: str) -> bool:
+        """Never mail `key` again; False when it was suppressed already (the first reason is kept)."""
+        with self.db.transaction() as tx:
+            added = tx.execute(
+                "INSERT INTO suppressions (address, reason, detail, source, created) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (address) DO NOTHING",
+                (key, reason, clean_name(detail)[:200], source, self._stamp()),
+            )
+        return bool(added)
+
+    def suppressions(self) -> list[Suppression]:
+        with self.db.transaction(write=False) as tx:
+            rows = tx.rows(
+                "SELECT address, reason, detail, source, created FROM suppressions ORDER BY created, address"
+            )
+        return [Suppression(*row) for row in rows]
+
+    def unsuppress(self, key: str) -> bool:
+        with self.db.transaction() as tx:
+            return bool(tx.execute("DELETE FROM suppressions WHERE address = ?", (key,)))
 
     # -- the sender and the operator -------------------------------------------------------------
 
-    def subscribed(self) -> list[Member]:
-        """Every subscribed address, oldest first."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT email, name FROM subscribers WHERE status = 'subscribed' ORDER BY created, address"
-            ).fetchall()
-        return [Member(email, name) for email, name in rows]
+    def recipients(self) -> list[Member]:
+        """Every subscribed address that is not suppressed, oldest first: who gets an issue."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.rows(
+                "SELECT email, name FROM subscribers s WHERE status = 'subscribed'"
+                " AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.address = s.address) ORDER BY created, address"
+            )
+        return [Member(email, clean_name(name)) for email, name in rows]
 
-    def unsubscribed(self) -> set[str]:
-        """Every address that left (lower-cased): never mailed again, whatever a list says."""
-        with self._db() as db:
-            rows = db.execute("SELECT address FROM subscribers WHERE status = 'unsubscribed'").fetchall()
-        return {address for (address,) in rows}
+    def subscribed(self) -> list[Member]:
+        """Every subscribed address, oldest first (suppressed ones too)."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.rows("SELECT email, name FROM subscribers WHERE status = 'subscribed' ORDER BY created, address")
+        return [Member(email, clean_name(name)) for email, name in rows]
 
     def counts(self) -> dict[str, int]:
-        """How many addresses are in each state."""
-        with self._db() as db:
-            rows = db.execute("SELECT status, COUNT(*) FROM subscribers GROUP BY status").fetchall()
-        return {PENDING: 0, SUBSCRIBED: 0, UNSUBSCRIBED: 0, **dict(rows)}
+        """How many addresses are in each state, and how many of the subscribed are suppressed."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.rows("SELECT status, COUNT(*) FROM subscribers GROUP BY status")
+            suppressed = tx.value(
+                "SELECT COUNT(*) FROM subscribers s JOIN suppressions p ON p.address = s.address"
+                " WHERE s.status = 'subscribed'"
+            )
+        return {PENDING: 0, SUBSCRIBED: 0, UNSUBSCRIBED: 0, **dict(rows), "suppressed": suppressed}
 
     def import_members(self, members: Iterable[Member]) -> ImportSummary:
-        """Add an existing list: new addresses are subscribed, pending ones confirmed, unsubscribed ones stay out."""
-        now = self._stamp()
-        added = confirmed = already = kept = 0
-        with self._db() as db:
+        """Add an existing list: new addresses are subscribed, pending ones confirmed (unless they ever left),
+        unsubscribed ones stay out."""
+        stamp = self._stamp()
+        added = confirmed = already = kept = suppressed = 0
+        with self.db.transaction() as tx:
             for member in members:
-                row = db.execute("SELECT status FROM subscribers WHERE address = ?", (member.email.lower(),)).fetchone()
+                key = member.key
+                row = tx.one("SELECT status, unsubscribed FROM subscribers WHERE address = ?", (key,))
+                if tx.one("SELECT 1 FROM suppressions WHERE address = ?", (key,)):
+                    suppressed += 1
                 if row is None:
-                    db.execute(
+                    tx.execute(
                         "INSERT INTO subscribers (address, email, name, status, source, created, changed)"
                         " VALUES (?, ?, ?, 'subscribed', 'import', ?, ?)",
-                        (member.email.lower(), member.email, member.name, now, now),
+                        (key, member.email, clean_name(member.name), stamp, stamp),
                     )
                     added += 1
-                elif row[0] == PENDING:
-                    db.execute(
-                        "UPDATE subscribers SET status = 'subscribed', changed = ? WHERE address = ?",
-                        (now, member.email.lower()),
+                elif row[0] == PENDING and row[1] is None:
+                    tx.execute(
+                        "UPDATE subscribers SET status = 'subscribed', changed = ?, pending_id = NULL"
+                        " WHERE address = ? AND status = 'pending'",
+                        (stamp, key),
                     )
                     confirmed += 1
                 elif row[0] == SUBSCRIBED:
                     already += 1
                 else:
-                    kept += 1
-        return ImportSummary(added, confirmed, already, kept)
+                    kept += 1  # it left once: only its owner's confirmation brings it back
+        return ImportSummary(added, confirmed, already, kept, suppressed)
 
     def export_csv(self) -> str:
-        """The subscribed addresses as the CSV `newsletter send --subscribers` reads (email, name)."""
+        """The subscribed addresses as a CSV (email, name): a backup, or a list to move elsewhere."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["email", "name"])
         for member in self.subscribed():
-            writer.writerow([member.email, member.name])
+            writer.writerow([member.email, _csv_safe(member.name)])
         return buffer.getvalue()
+
+
+def _csv_safe(text: str) -> str:
+    """A cell a spreadsheet never runs as a formula (=, +, -, @ at the start)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, ClassVar
 
 from backpub import Format, Job, Problem, Publication, RenderError
-from backpub_newsletter.issue import IssuePlan, issue_days, plan_issue
+from backpub_newsletter.issue import WEBSITE_FOLDER, IssuePlan, issue_days, plan_issue
 from backpub_newsletter.options import NewsletterOptions
 from backpub_newsletter.rendering import template_files, template_search_path
 
@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 
 __version__ = "1.0"
 
-WEBSITE_FOLDER = "newsletter"
-"""Where the issues' web editions are served on the programme's website."""
 PARTS = {"index.html": "preview", "email.txt": "text", "message.eml": "message"}
 
 
@@ -86,8 +84,9 @@ class NewsletterFormat(Format):
         from backpub_newsletter.rendering import ArtworkCopies, IssueRenderer
 
         self.renderer = IssueRenderer(
-            publication, self.search_path(), self.options.excerpt_words, self.messages(publication)
-        )
+            publication, self.search_path(), self.options.excerpt_words, self.messages(publication),
+            postal_address=self.options.postal_address,
+        )  # fmt: skip
         self.artwork = ArtworkCopies()
 
     def issue(self, publication: Publication, day: date) -> IssuePlan:
