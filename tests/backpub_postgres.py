@@ -72,7 +72,9 @@ class PostgresServer:
         for _attempt in range(5):  # a port picked here may be taken before the server binds it: pick again
             self.port = _free_port()
             options = f"-p {self.port} -k {self.root} {settings}"
-            started = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start")
+            started = self._run(
+                "pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w", "start"
+            )
             if started.returncode == 0:
                 return self
         log = (self.root / "log").read_text(errors="replace") if (self.root / "log").exists() else ""

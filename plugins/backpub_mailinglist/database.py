@@ -356,7 +356,8 @@ class _AdvisoryLock(SessionLock):
         try:
             self.connection = psycopg.connect(self.database._url, autocommit=True)
             taken = self.connection.execute(
-                "SELECT pg_try_advisory_lock(hashtext('backpub'), hashtext(%s))", (self.name,)
+                "SELECT pg_try_advisory_lock(hashtext('backpub'), hashtext(current_schema() || ' ' || %s))",
+                (self.name,),
             ).fetchone()[0]
         except psycopg.Error as exc:
             raise DatabaseError(f"cannot reach the database {self.database.label}: {_first_line(exc)}") from None

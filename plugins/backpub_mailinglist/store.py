@@ -196,6 +196,7 @@ class MailingList:
 
     def unsubscribe(self, key: str, email: str | None = None, *, source: str = "unsubscribe") -> None:
         """Unsubscribed; an address the list never had is recorded too, so no import can add it."""
+        key = key.lower()
         stamp = self._stamp()
         with self.db.transaction() as tx:
             tx.execute(
@@ -265,6 +266,7 @@ class MailingList:
 
     def suppress(self, key: str, reason: str, detail: str, source: str) -> bool:
         """Never mail `key` again; False when it was suppressed already (the first reason is kept)."""
+        key = key.lower()
         with self.db.transaction() as tx:
             added = tx.execute(
                 "INSERT INTO suppressions (address, reason, detail, source, created) VALUES (?, ?, ?, ?, ?)"
@@ -282,7 +284,7 @@ class MailingList:
 
     def unsuppress(self, key: str) -> bool:
         with self.db.transaction() as tx:
-            return bool(tx.execute("DELETE FROM suppressions WHERE address = ?", (key,)))
+            return bool(tx.execute("DELETE FROM suppressions WHERE address = ?", (key.lower(),)))
 
     # -- the sender and the operator -------------------------------------------------------------
 

@@ -147,6 +147,7 @@ def test_the_preview_is_the_email_with_the_artwork_embedded(shipped_issue):
     web_link = re.compile(r'<tr><td class="webview gutter".*?</td></tr>', re.DOTALL)
     assert web_link.search(html) and not web_link.search(preview)  # the web edition does not link to itself
     preview = re.sub(r'src="data:image/png;base64,[^"]+"', f'src="{artwork}"', preview)
+
     def squeezed(text: str) -> str:  # the row's removal leaves its own blank lines behind
         return re.sub(r">\s+<", "><", text).strip()
 
@@ -213,7 +214,11 @@ def test_every_issue_prints_the_postal_address_and_links_its_web_edition(shipped
 
 
 def test_the_postal_address_is_a_required_setting(project, run_cli):
-    edit(project / "content/programme.yaml", "    postal_address: |\n      Minimal Programme (sample address)\n      1 Example Street, Sampletown\n", "")
+    edit(
+        project / "content/programme.yaml",
+        "    postal_address: |\n      Minimal Programme (sample address)\n      1 Example Street, Sampletown\n",
+        "",
+    )
     result = run_cli("validate", "--content", "content", cwd=project)
     assert result.exit_code == 1
     assert "missing required field 'formats.newsletter.postal_address'" in result.output

@@ -1,4 +1,5 @@
-"""Helpers for the newsletter tests: an SMTP handler that records what it accepts and can be told how to answer."""
+"""Helpers for the mailing list's tests: an SMTP handler that records what it accepts and can be told how to
+answer, and subscribers put straight into a list's database."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -98,17 +98,21 @@ def refuse_everyone(server, session, envelope, mechanism, auth_data) -> AuthResu
     return AuthResult(success=False, handled=False)
 
 
-def write_subscribers(path: Path, count: int, extra_rows: str = "") -> list[str]:
-    """A subscribers CSV of `count` people; returns their addresses."""
-    addresses = [f"reader{index:03d}@example.net" for index in range(count)]
-    lines = ["email,name"] + [f"{addr},Reader {index}" for index, addr in enumerate(addresses)]
-    path.write_text("\n".join(lines) + "\n" + extra_rows)
+def add_subscribers(database: str, count: int, *, start: int = 0) -> list[str]:
+    """`count` confirmed subscribers in the list's database (created if need be); returns their addresses."""
+    from backpub_mailinglist.database import open_database
+    from backpub_mailinglist.store import MailingList, Member
+
+    addresses = [f"reader{index:03d}@example.net" for index in range(start, start + count)]
+    mailing = MailingList(open_database(database, create=True))
+    mailing.import_members(Member(address, f"Reader {index}") for index, address in enumerate(addresses, start))
+    mailing.db.close()
     return addresses
 
 
-def send_args(subscribers: Path, address: str, *extra: str) -> list[str]:
+def send_args(database: str, address: str, *extra: str) -> list[str]:
     """The arguments of `backpub newsletter send` for the test issue."""
     return [
-        "newsletter", "send", "--issue", ISSUE, "--subscribers", str(subscribers), "--smtp", address,
+        "newsletter", "send", "--issue", ISSUE, "--database", database, "--smtp", address,
         "--as-of", AS_OF, "--retry-delay", "0.01", *extra,
     ]  # fmt: skip
