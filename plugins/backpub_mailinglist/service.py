@@ -89,6 +89,8 @@ class ServiceSettings:
     """The message catalogues of the pages and the mails, lowest priority first (the list's own, then the
     project's theme/locale/ and theme/newsletter/locale/); the core's always come first."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    background_mail: bool = True
+    """Send queued mail from a background thread (tests turn it off and call `worker.run_once()` themselves)."""
 
     @classmethod
     def from_options(cls, programme: Any, newsletter: Any, theme_dir: Path, **rest: Any) -> ServiceSettings:
@@ -136,7 +138,7 @@ class SubscriptionService:
 
     def start_worker(self) -> None:
         """Start this process's mail worker (a forking WSGI server gets one per worker process)."""
-        if self._worker_pid != os.getpid():
+        if self.settings.background_mail and self._worker_pid != os.getpid():
             self._worker_pid = os.getpid()
             self.worker = MailWorker(self.mailing, self.render_mail, self.settings.mailer, self.settings.retry)
             self.worker.start()

@@ -63,6 +63,17 @@ class Recorder:
     """Recipients whose message is accepted but whose 250 never reaches the client (the connection drops)."""
     attempts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
+        """Block until `count` messages were accepted (a background sender's), then all of them."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                raise TimeoutError(f"{len(self.received)} of {count} messages arrived within {timeout} s")
+            return list(self.received)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.reject_rcpt:
@@ -79,6 +90,7 @@ class Recorder:
                 return answer
             self.received.append(Received(list(envelope.rcpt_tos), bytes(envelope.original_content)))
             count = len(self.received)
+            self.arrived.notify_all()
         self.after_accept(count)
         if recipient in self.hang_up_after:
             self.hang_up_after.discard(recipient)
