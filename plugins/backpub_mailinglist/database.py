@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -221,7 +220,8 @@ class SqliteDatabase(Database):
             return tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subscribers'") is not None
 
     def session_lock(self, name: str) -> SessionLock:
-        return _FileLock(self.path.with_name(f"{self.path.name}.{name}.lock"))
+        safe = re.sub(r"[^A-Za-z0-9.-]+", "-", name)
+        return _FileLock(self.path.with_name(f"{self.path.name}.{safe}.lock"))
 
 
 class _FileLock(SessionLock):
@@ -237,7 +237,10 @@ class _FileLock(SessionLock):
         try:
             self.handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
         except OSError as exc:
-            raise ReadOnlyError(f"cannot write {str(self.path)!r}: {exc.strerror}") from None
+            raise ReadOnlyError(
+                f"the subscriber database's folder {str(self.path.parent)!r} is read-only: cannot create the send "
+                f"lock {self.path.name!r} there ({exc.strerror})"
+            ) from None
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -301,7 +304,10 @@ class PostgresDatabase(Database):
         # Name the server and the database, never the password.
         self.label = f"postgresql://{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
         self._url = url
-        self._lock = threading.Lock()
+        try:  # one connection first: an unreachable server is one clear error at once, not a pool's retries
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            raise DatabaseError(f"cannot reach the database {self.label}: {_first_line(exc)}") from None
         self.pool = ConnectionPool(
             url, min_size=1, max_size=max(1, pool_size), kwargs={"autocommit": True}, open=False, name="backpub"
         )

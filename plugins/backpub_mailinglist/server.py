@@ -42,6 +42,7 @@ def make_server(app: Callable, host: str, port: int, limits: ServerLimits):
         backlog=limits.backlog,
         connection_limit=limits.connection_limit,
         channel_timeout=limits.channel_timeout,
+        cleanup_interval=max(1, min(30, limits.channel_timeout // 2)),  # how often silent clients are looked for
         max_request_body_size=limits.max_request_body_size,
         max_request_header_size=limits.max_request_header_size,
         ident="backpub",
