@@ -79,10 +79,9 @@ def _arf_complaint(message: Message) -> list[Report] | None:
     for part in message.walk():
         if part.get_content_type() == "message/feedback-report":
             fields = _feedback_fields(part)
-            for value in fields.get("original-rcpt-to", []):
-                reports.append(
-                    Report(address_key(value), COMPLAINT, f"complaint: {fields.get('feedback-type', ['abuse'])[0]}")
-                )
+            kind = fields.get("feedback-type", ["abuse"])[0]
+            for _, found in getaddresses(fields.get("original-rcpt-to", [])):
+                reports.append(Report(address_key(found), COMPLAINT, f"complaint: {kind}"))
         elif part.get_content_type() in ("message/rfc822", "text/rfc822-headers") and not reports:
             original = _embedded(part)
             if original is not None:

@@ -124,16 +124,26 @@ class Response:
     body: str
 
 
-def call(app, method: str, url: str, form: dict | None = None, client: str = "192.0.2.10", **headers: str) -> Response:
-    """Call the WSGI app directly, as a server would for `method url` from `client`."""
+def call(
+    app,
+    method: str,
+    url: str,
+    form: dict | None = None,
+    client: str = "192.0.2.10",
+    *,
+    raw: str | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+    **headers: str,
+) -> Response:
+    """Call the WSGI app directly, as a server would for `method url` from `client` (a form, or a `raw` body)."""
     parts = urlsplit(url)
-    body = urlencode(form or {}).encode() if method == "POST" else b""
+    body = raw.encode() if raw is not None else urlencode(form or {}).encode() if method == "POST" else b""
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": parts.path,
         "QUERY_STRING": parts.query,
         "REMOTE_ADDR": client,
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_TYPE": content_type,
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
         **{"HTTP_" + key.upper(): value for key, value in headers.items()},
