@@ -75,6 +75,11 @@ class Database(ABC):
         may be lost in a power cut (never in a crash of this process): for records whose loss is safe. A
         `write=False` transaction only reads (it works on a read-only file)."""
 
+    def statement(self, sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> list[tuple]:
+        """One statement in a transaction of its own; its rows (RETURNING) or none."""
+        with self.transaction(durable=durable) as tx:
+            return tx.rows(sql, params)
+
     @abstractmethod
     def exists(self) -> bool:
         """Whether the database has a mailing list's tables yet."""
@@ -319,13 +324,25 @@ class PostgresDatabase(Database):
 
     @contextmanager
     def transaction(self, *, durable: bool = True, write: bool = True) -> Iterator[Transaction]:
+        with self._errors(), self.pool.connection(timeout=BUSY_TIMEOUT) as connection, connection.transaction():
+            cursor = connection.cursor()
+            if not durable:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            yield _PostgresTransaction(cursor)
+
+    def statement(self, sql: str, params: Sequence[Any] = (), *, durable: bool = True) -> list[tuple]:
+        """One statement, committed by itself (autocommit): one round trip to the server. Always durable: a
+        PostgreSQL commit is one WAL flush, shared by the commits that arrive together."""
+        with self._errors(), self.pool.connection(timeout=BUSY_TIMEOUT) as connection:
+            cursor = connection.execute(_postgres_sql(sql), tuple(params))
+            return cursor.fetchall() if cursor.description else []
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """psycopg's and the pool's errors as one-line DatabaseErrors."""
         psycopg = self._psycopg
         try:
-            with self.pool.connection(timeout=BUSY_TIMEOUT) as connection, connection.transaction():
-                cursor = connection.cursor()
-                if not durable:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                yield _PostgresTransaction(cursor)
+            yield
         except psycopg.errors.ReadOnlySqlTransaction as exc:
             raise ReadOnlyError(f"cannot write the database {self.label}: {_first_line(exc)}") from None
         except psycopg.errors.InsufficientPrivilege as exc:

@@ -80,30 +80,27 @@ class Ledger:
     def claim(self, address: str, message_id: str, *, again_uncertain: bool = False) -> bool:
         """Claim the delivery to `address` (committed durably); False when it must not be sent: delivered or
         claimed already, unsubscribed or suppressed by now."""
-        with self.db.transaction() as tx:
-            row = tx.one(
-                _CLAIM,
-                (self.list_id, self.issue, message_id, self.run_id, _now(), address, again_uncertain),
-            )
-        return row is not None
+        rows = self.db.statement(
+            _CLAIM, (self.list_id, self.issue, message_id, self.run_id, _now(), address, again_uncertain)
+        )
+        return bool(rows)
 
     def fail(self, address: str, message_id: str, detail: str) -> None:
         """The message to `address` was refused or did not arrive (whether or not this run had claimed it yet):
         `failed`, so a later attempt or run may claim it again. A row another run owns is left alone."""
-        with self.db.transaction() as tx:
-            tx.execute(_FAIL, (self.list_id, self.issue, address, message_id, self.run_id, detail, _now()))
+        self.db.statement(_FAIL, (self.list_id, self.issue, address, message_id, self.run_id, detail, _now()))
 
     def mark(self, address: str, status: str, detail: str | None = None) -> None:
         """Record that this run's claimed message was accepted (`sent`), refused or not delivered (`failed`), or
         that its fate is unknown (`uncertain`)."""
         # Not synced at once: a power cut can only take the row back to `claimed`, which the next run makes
         # uncertain (never resent). A killed process loses nothing committed.
-        with self.db.transaction(durable=status != SENT) as tx:
-            tx.execute(
-                "UPDATE deliveries SET status = ?, detail = ?, updated = ?"
-                " WHERE list_id = ? AND issue = ? AND address = ? AND run_id = ?",
-                (status, detail, _now(), self.list_id, self.issue, address, self.run_id),
-            )
+        self.db.statement(
+            "UPDATE deliveries SET status = ?, detail = ?, updated = ?"
+            " WHERE list_id = ? AND issue = ? AND address = ? AND run_id = ?",
+            (status, detail, _now(), self.list_id, self.issue, address, self.run_id),
+            durable=status != SENT,
+        )
 
 
 _FAIL = """

@@ -46,6 +46,9 @@ def make_server(app: Callable, host: str, port: int, limits: ServerLimits):
         max_request_body_size=limits.max_request_body_size,
         max_request_header_size=limits.max_request_header_size,
         ident="backpub",
+        # The application reads the client's address from the header named by --client-ip-header, and only then;
+        # waitress would otherwise strip every proxy header it was not told to trust.
+        clear_untrusted_proxy_headers=False,
         expose_tracebacks=False,
         asyncore_use_poll=True,  # select() stops working beyond 1,024 open sockets
     )

@@ -246,17 +246,17 @@ class MailingList:
             suppressed = tx.one("SELECT 1 FROM suppressions WHERE address = ?", (key,)) is not None
         return Recipient(row[0], row[1], row[2], row[3], suppressed) if row else None
 
-    def mail_done(self, mail: Mail, status: str, detail: str | None = None) -> None:
-        """`sent`, `dropped` (no longer wanted) or `failed` for good."""
+    def mails_done(self, outcomes: list[tuple[Mail, str, str | None, float | None]]) -> None:
+        """Record a round's outcomes in one transaction: (mail, status, detail, due). Status `sent`, `dropped` (no
+        longer wanted) or `failed` is final; `queued` with a `due` time is a retry."""
+        if not outcomes:
+            return
         with self.db.transaction(durable=False) as tx:
-            tx.execute("UPDATE outbox SET status = ?, detail = ?, lease = NULL WHERE id = ?", (status, detail, mail.id))
-
-    def mail_retry(self, mail: Mail, due: float, detail: str) -> None:
-        with self.db.transaction(durable=False) as tx:
-            tx.execute(
-                "UPDATE outbox SET status = 'queued', due = ?, detail = ?, lease = NULL WHERE id = ?",
-                (due, detail, mail.id),
-            )
+            for mail, status, detail, due in outcomes:
+                tx.execute(
+                    "UPDATE outbox SET status = ?, detail = ?, lease = NULL, due = COALESCE(?, due) WHERE id = ?",
+                    (status, detail, due, mail.id),
+                )
 
     def outbox_counts(self) -> dict[str, int]:
         with self.db.transaction(write=False) as tx:

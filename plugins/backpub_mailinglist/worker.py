@@ -78,9 +78,8 @@ class MailWorker:
             batch = self.mailing.due_mail(self.policy.batch, self.policy.lease)
             if not batch:
                 return handled
-            for mail in batch:
-                self._handle(mail)
-                handled += 1
+            self.mailing.mails_done([self._handle(mail) for mail in batch])
+            handled += len(batch)
         return handled
 
     def _loop(self) -> None:
@@ -100,26 +99,24 @@ class MailWorker:
             return self.policy.idle
         return min(self.policy.idle, max(0.0, due - self.mailing.clock()))
 
-    def _handle(self, mail: Mail) -> None:
+    def _handle(self, mail: Mail) -> tuple[Mail, str, str | None, float | None]:
+        """Send one mail; its outcome, recorded with the round's others in one transaction."""
         recipient = self.mailing.recipient(mail.address)
         data = self.render(mail, recipient) if recipient is not None else None
         if data is None:
-            self.mailing.mail_done(mail, "dropped")
-            return
+            return mail, "dropped", None, None
         try:
             self.mailer(recipient.email, data)
         except MailError as exc:
-            self._retry(mail, str(exc))
-            return
-        self.mailing.mail_done(mail, "sent")
+            return self._retry(mail, str(exc))
+        return mail, "sent", None, None
 
-    def _retry(self, mail: Mail, reason: str) -> None:
+    def _retry(self, mail: Mail, reason: str) -> tuple[Mail, str, str | None, float | None]:
         delays = self.policy.delays
         if mail.attempts > len(delays):
-            self.mailing.mail_done(mail, "failed", reason)
             log(f"mail worker: gave up on a {mail.kind} mail after {mail.attempts} attempts: {reason}")
-            return
-        self.mailing.mail_retry(mail, self.mailing.clock() + delays[mail.attempts - 1], reason)
+            return mail, "failed", reason, None
+        return mail, "queued", reason, self.mailing.clock() + delays[mail.attempts - 1]
 
 
 def log(line: str) -> None:
