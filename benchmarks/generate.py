@@ -281,6 +281,7 @@ def write_clinics(content: Path, names: dict[str, list[str]]) -> None:
     for n, entity_id in enumerate(names["clinic"], 1):
         data = {
             **common(f"Synthetic Clinic {n}"),
+            "country": "US" if n % 2 == 0 else "GB",  # each paper size with its country's notice
             "address": f"{n} Synthetic Street, Generated Town",
             "phone": f"+44 20 7946 {n:04d}",
             "website": f"https://clinic-{n}.synthetic.example.org",

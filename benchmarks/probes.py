@@ -152,7 +152,7 @@ def book_markdown(content: Path, as_of: date, folder: Path) -> dict[str, str]:
     plan = make_plan(publication, as_of, epub.messages(publication))
     programme = publication.programme
     anchors = set(plan.home)
-    parts = [f"# {programme.title}", programme.disclaimer or "", programme.urgent_help or ""]
+    parts = [f"# {programme.title}", programme.disclaimer_for(), programme.country().urgent_help]
     if programme.introduction:
         parts += [programme.introduction]
     for chapter in plan.body:

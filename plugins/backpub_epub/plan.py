@@ -145,7 +145,7 @@ def episode_title(episode: Episode, words: Messages) -> str:
 def markdown_fields(publication: Publication, plan: BookPlan) -> list[tuple[str, int]]:
     """Every Markdown text the book renders, with the heading shift it is rendered at."""
     programme = publication.programme
-    texts = [(programme.introduction, 1), (programme.disclaimer, 1), (programme.urgent_help, 1)]
+    texts = [(programme.introduction, 1), (programme.disclaimer_for(), 1), (programme.country().urgent_help, 1)]
     for chapter in plan.body:
         for entity in chapter.entities:
             texts.append((entity.body, 0 if isinstance(entity, Episode) else 1))

@@ -14,7 +14,7 @@ from backpub import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from backpub import Format
+    from backpub import BuildContext, Format, Problem, Publication
 
 __version__ = "1.0"
 
@@ -27,6 +27,14 @@ def register_formats() -> list[type[Format]]:
     from backpub_feed.format import FeedFormat
 
     return [FeedFormat]
+
+
+@hookimpl
+def check_publication(publication: Publication, context: BuildContext) -> list[Problem]:
+    """Whatever formats a build renders: a build for today may not un-publish what the ledger says is out."""
+    from backpub_feed.ledger import clock_problems
+
+    return clock_problems(publication, context)
 
 
 @hookimpl

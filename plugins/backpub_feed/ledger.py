@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from backpub import atomic_write
+from backpub import BuildContext, Problem, Publication, atomic_write
 
 LEDGER_NAME = "feed.lock"
 LEDGER_VERSION = 1
@@ -84,3 +84,28 @@ def preview_note(as_of: date, today: date, shown: str, unrecorded: int) -> str:
         f" ({unrecorded} episode{'' if unrecorded == 1 else 's'} it does not list yet); only a build for today"
         " records published episodes"
     )
+
+
+def clock_problems(publication: Publication, context: BuildContext) -> list[Problem]:
+    """An error when a build for today publishes for a day before the newest episode the ledger says is out: the
+    clock (or the timezone) is behind, and the build would take published episodes off the feed and the site.
+    A preview (`--as-of` another day) may look at any day: it records and deploys nothing."""
+    from backpub_feed.locate import text_line
+
+    path = context.content_dir / LEDGER_NAME
+    try:
+        entries = read_ledger(path)
+    except LedgerError:
+        return []  # the feed's own check reports an unreadable ledger, located, when the feed is built
+    newest = max(entries, key=lambda entry: (entry.first_published, entry.id), default=None)
+    if context.is_preview or newest is None or newest.first_published_date <= context.as_of:
+        return []
+    shown = str(PurePosixPath(publication.programme_path).with_name(LEDGER_NAME))
+    line = text_line(path, f'"first_published": "{newest.first_published}"')
+    message = (
+        f"[feed] today is {context.as_of.isoformat()} by this machine's clock, but episode {newest.id!r} was "
+        f"published on {newest.first_published} (recorded in {shown}): a build now would take it off the feed and "
+        "the site. Check the clock and the programme's timezone; to look at an earlier day, build a preview with "
+        "--as-of"
+    )
+    return [Problem(shown, line, 1, "error", message)]

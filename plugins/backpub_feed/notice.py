@@ -18,10 +18,13 @@ def default_messages(publication: Publication) -> Messages:
 
 
 def urgent_help_html(publication: Publication, as_of: date, words: Messages | None = None) -> str:
-    """programme.yaml's `urgent_help` as HTML under its heading: the one source of the notice. The same for
+    """The default country's urgent-help notice (programme.yaml `countries`) as HTML under its heading: the one
+    source of the notice. The same for
     every item: callers make it once and pass it to `item_description` and the show notes."""
     heading = escape((words or default_messages(publication)).gettext("When to get urgent help"), quote=False)
-    notice = render(publication.programme.urgent_help, link=lambda entity_id: public_url(publication, entity_id, as_of))
+    notice = render(
+        publication.programme.country().urgent_help, link=lambda entity_id: public_url(publication, entity_id, as_of)
+    )
     return f"<p><strong>{heading}</strong></p>{notice}"
 
 

@@ -37,7 +37,8 @@ def _published(publication: Publication, as_of: date) -> list:
 def _grouped(publication: Publication, as_of: date) -> dict[str, list[dict]]:
     grouped: dict[str, list[dict]] = {}
     for entity in _published(publication, as_of):
-        data = {"kind": entity.kind, **entity.model_dump(mode="json")}
+        # References to what is not out yet are left out: an unreleased episode's id says what it is about.
+        data = {"kind": entity.kind, **publication.public_data(entity, as_of)}
         data["url"] = publication.url_for(entity) if entity.kind != "clinic" else None
         grouped.setdefault(entity.folder, []).append(data)
     return grouped

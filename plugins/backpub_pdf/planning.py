@@ -33,7 +33,7 @@ SHEET_FIELDS: dict[str, frozenset[str]] = {
     "mistake": COMMON_FIELDS | {"summary", "instead"},
     "protocol": COMMON_FIELDS
     | {"purpose", "dose", "equipment", "cautions", "steps", "image", "prerequisites", "progressions"},
-    "treatment": COMMON_FIELDS | {"treatment_kind", "targets_root_cause", "what_it_does"},
+    "treatment": COMMON_FIELDS | {"treatment_kind", "targets_root_cause", "caveat", "what_it_does"},
     "principle": COMMON_FIELDS | {"statement"},
 }
 """The fields a sheet's card prints of each kind of entity (templates/_handout.html.j2, macro `card`): the
@@ -44,11 +44,16 @@ LINKED_FIELDS = frozenset({"title"})
 EPISODE_FIELDS = frozenset({"number", "title"})
 """What a handout prints of its episode (the QR code's label; its address comes from the site's links, and
 whether it is out yet is part of the job's values)."""
-HANDOUT_FIELDS = frozenset({"id", "title", "reviewed", "audience", "summary", "episode", "sections", "layout"})
-"""What a handout prints of itself (not its reviewer, nor a body: a handout is its sections)."""
-CLINIC_FIELDS = frozenset(
-    {"id", "title", "logo", "logo_alt", "address", "phone", "website", "email", "accent_colour", "paper", "handouts"}
+HANDOUT_FIELDS = frozenset(
+    {"id", "title", "reviewed", "reviewer", "audience", "summary", "episode", "sections", "layout"}
 )
+"""What a handout prints of itself (its review record, not a body: a handout is its sections)."""
+CLINIC_FIELDS = frozenset(
+    {
+        "id", "title", "logo", "logo_alt", "country", "address", "phone", "website", "email", "accent_colour",
+        "paper", "handouts",
+    }
+)  # fmt: skip
 """What an edition prints of its clinic, and its pack's choice of handouts (not the clinic's review)."""
 PACK_ORDER_FIELDS = frozenset({"phase"})
 """What a pack's order reads of the protocols its handouts show, when the clinic does not list its handouts."""
@@ -158,9 +163,11 @@ def merged(*footprints: Footprint) -> tuple[frozenset[str], dict[str, frozenset[
     return entities, fields, frozenset().union(*(footprint.assets for footprint in footprints))
 
 
-def review_date(publication: Publication, handout: Handout) -> date:
-    """The content's review date: the oldest `reviewed` among the handout and the entities it shows."""
-    return min([handout.reviewed, *(entity.reviewed for entity in shown_entities(publication, handout))])
+def review_date(publication: Publication, handout: Handout) -> date | None:
+    """The content's review date: the oldest `reviewed` among the handout and the entities it shows (None while any
+    of them has no review record: only a preview prints such a handout)."""
+    dates = [handout.reviewed, *(entity.reviewed for entity in shown_entities(publication, handout))]
+    return None if None in dates else min(date for date in dates if date is not None)
 
 
 def pack_handouts(publication: Publication, clinic: Clinic) -> list[Handout]:

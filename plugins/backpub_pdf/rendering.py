@@ -176,10 +176,13 @@ class Renderer:
             handouts = [views.build(handout)]
             template, title, main = "handout.html.j2", handout.title, handout.id
             parts = {}
+        # A clinic's patients are told where to get help in its country; the unbranded edition, in the default one.
+        programme, country = publication.programme, clinic.country if clinic else None
         values = {
-            "programme": publication.programme,
-            "disclaimer": views.markdown(publication.programme.disclaimer, handouts[0].handout, {}, 2),
-            "urgent_help": views.markdown(publication.programme.urgent_help, handouts[0].handout, {}, 2),
+            "programme": programme,
+            "disclaimer": views.markdown(programme.disclaimer_for(country), handouts[0].handout, {}, 2),
+            "urgent_help": views.markdown(programme.country(country).urgent_help, handouts[0].handout, {}, 2),
+            "emergency_number": programme.country(country).emergency_number,
             "introduction": views.markdown(publication.programme.introduction, handouts[0].handout, {}, 2),
             "handouts": handouts,
             "clinic": views.clinic(clinic) if clinic else None,

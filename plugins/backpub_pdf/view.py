@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from backpub import N_, Clinic, Concept, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
@@ -102,9 +103,14 @@ class HandoutView:
     handout: Handout
     anchor: str
     sections: list[Section]
-    reviewed: date
+    reviewed: date | None
     reviewed_text: str
-    """The review date in the programme's language ('15 October 2026', '15. Oktober 2026')."""
+    """The review date in the programme's language ('15 October 2026', '15. Oktober 2026'); empty when some of
+    the content has no review record (only previews print it)."""
+    reviewer: str
+    """Who reviewed the handout (its own review record)."""
+    review_due_text: str
+    """When the content's next review is due, in the programme's language (empty without a review date)."""
     qr: QrCode
     prefix: str = ""
     """What starts the names of its anchors: its id and "--" in a pack (where handouts' anchors must not clash)."""
@@ -169,12 +175,15 @@ class HandoutViews:
             intro = self.markdown(section.intro, handout, anchors, heading_shift=2)
             sections.append(Section(section.heading, intro, entries))
         reviewed = review_date(self.publication, handout)
+        due = reviewed + relativedelta(months=self.publication.programme.review_interval_months) if reviewed else None
         return HandoutView(
             handout=handout,
             anchor=f"{prefix}top",
             sections=sections,
             reviewed=reviewed,
-            reviewed_text=self.words.format_date(reviewed, "long"),
+            reviewed_text=self.words.format_date(reviewed, "long") if reviewed else "",
+            reviewer=handout.reviewer or "",
+            review_due_text=self.words.format_date(due, "long") if due else "",
             qr=self.qr_code(handout),
             prefix=prefix,
         )

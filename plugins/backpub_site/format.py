@@ -213,7 +213,8 @@ class SiteFormat(Format):
             if page.template == "search.html":
                 continue  # a page of results is no page for a search engine
             path = "/" + page.output.removesuffix("index.html")
-            modified = publication.get(page.entity).reviewed.isoformat() if page.entity else None
+            reviewed = publication.get(page.entity).reviewed if page.entity else None
+            modified = reviewed.isoformat() if reviewed else None
             entries.append((publication.programme.site_url + path, modified))
         return sitemap(entries)
 

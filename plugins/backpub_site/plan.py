@@ -206,7 +206,7 @@ class SitePlan:
     def programme_texts(self) -> list[str]:
         """The programme's Markdown that every page shows (the footer's notices and call to action)."""
         programme = self.publication.programme
-        return [programme.disclaimer, programme.urgent_help, programme.call_to_action]
+        return [programme.disclaimer_for(), programme.country().urgent_help, programme.call_to_action]
 
     def all_images(self, pages: list[Page]) -> list[str]:
         """Every content image some page shows, once, sorted."""

@@ -95,10 +95,16 @@ def library_json_ld(publication: Publication, entity: Entity, summary: str) -> d
         "description": summary,
         "inLanguage": publication.programme.language,
         "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
-        "lastReviewed": entity.reviewed.isoformat(),
-        "reviewedBy": {"@type": "Person", "name": entity.reviewer},
+        **_review(entity),
         "publisher": _publisher(publication),
     }
+
+
+def _review(entity: Entity) -> dict[str, object]:
+    """Who reviewed the page and when, as schema.org says it; nothing for a preview of unreviewed content."""
+    if not entity.is_reviewed:
+        return {}
+    return {"lastReviewed": entity.reviewed.isoformat(), "reviewedBy": {"@type": "Person", "name": entity.reviewer}}
 
 
 def sitemap(entries: list[tuple[str, str | None]]) -> bytes:

@@ -147,15 +147,23 @@ def cli() -> None:
 @strict_option
 @as_of_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="Output format.")
+@click.option(
+    "--ahead",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Also check the next N Sundays as a build on each would (what is released then, reviews falling due).",
+)
 @handle_errors
 def validate(
-    legacy_content: Path | None, content_dir: Path, strict: bool, as_of: date | None, output_format: str
+    legacy_content: Path | None, content_dir: Path, strict: bool, as_of: date | None, output_format: str, ahead: int
 ) -> None:
     """Run every check a build runs, and report every problem with its file and line."""
     from backpub.reporting import run_validate
 
     session = open_session(_content(content_dir, legacy_content), strict=strict, as_of=as_of)
-    raise SystemExit(run_validate(session, output_format=output_format))
+    raise SystemExit(run_validate(session, output_format=output_format, ahead=ahead))
 
 
 @cli.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -22,3 +22,13 @@ def zone(timezone: str) -> ZoneInfo:
 def today_in(timezone: str) -> date:
     """Today's date in a timezone."""
     return now().astimezone(zone(timezone)).date()
+
+
+SUNDAY = 6
+"""Episodes go out on Sundays (`date.weekday()`)."""
+
+
+def sundays_after(day: date, count: int) -> list[date]:
+    """The `count` Sundays after `day` (not `day` itself)."""
+    first = day + timedelta(days=(SUNDAY - day.weekday()) % 7 or 7)
+    return [first + timedelta(weeks=week) for week in range(count)]

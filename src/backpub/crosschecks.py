@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import date
 from graphlib import CycleError, TopologicalSorter
 
-from dateutil.relativedelta import relativedelta
-
-from backpub import audio, chapters, markdown, scaffold
+from backpub import audio, chapters, gate, markdown
 from backpub.assetpolicy import asset_problem
 from backpub.loading import Record
 from backpub.model import Entity, Episode, Programme, fields
@@ -21,10 +18,19 @@ class CrossChecks:
     def _check_programme_assets(self, programme: Programme) -> None:
         record = self.records["programme"]
         self._check_asset(record, ("artwork",), programme.artwork, None)
-        for key in ("disclaimer", "urgent_help", "introduction", "call_to_action"):
+        for key in ("disclaimer", "introduction", "call_to_action"):
             self._check_markdown(record, (key,), getattr(programme, key), None)
+        for code, country in programme.countries.items():
+            self._check_markdown(record, ("countries", code, "urgent_help"), country.urgent_help, None)
+            if country.disclaimer:
+                self._check_markdown(record, ("countries", code, "disclaimer"), country.disclaimer, None)
+        self.pending += gate.placeholder_facts(record, None)
+        if programme.default_country not in programme.countries:
+            known = ", ".join(sorted(programme.countries))
+            message = f"default_country {programme.default_country!r} has no notice among the countries ({known})"
+            self.error(record, *record.mark(("default_country",)), message)
 
-    def _cross_check(self, programme: Programme, as_of: date) -> None:
+    def _cross_check(self, programme: Programme) -> None:
         ids = {entity.id: entity for entity in self.entities}
         self._check_unique_episodes()
         self._check_protocol_order()
@@ -35,9 +41,11 @@ class CrossChecks:
             self._check_references(entity, record, ids)
             self._check_assets(entity, record, ids)
             self._check_body(entity, record, ids)
-            self._check_review(entity, record, programme, as_of)
-            for line, col, name in scaffold.placeholders(record):
-                self.warn(record, line, col, f"{name}: still holds {scaffold.PLACEHOLDER} text; replace it", entity.id)
+            self._check_country(entity, record, programme)
+            self.pending.append(
+                gate.review_facts(entity.id, entity.reviewed, entity.reviewer, record, programme.review_interval_months)
+            )
+            self.pending += gate.placeholder_facts(record, entity.id)
             if entity.kind == "protocol" and entity.phase not in phases:  # type: ignore[attr-defined]
                 phase = entity.phase  # type: ignore[attr-defined]
                 self.error(
@@ -157,14 +165,17 @@ class CrossChecks:
             if problem:
                 self.error(record.display_path, first_line + line, col, f"image {problem}", entity_id)
 
-    def _check_review(self, entity: Entity, record: Record, programme: Programme, as_of: date) -> None:
-        due = entity.reviewed + relativedelta(months=programme.review_interval_months)  # 31 Jan + 1 = 28/29 Feb
-        if due < as_of:
-            message = (
-                f"content review is overdue: reviewed {entity.reviewed.isoformat()}, "
-                f"due {due.isoformat()} ({programme.review_interval_months}-month interval)"
-            )
-            self.warn(record, *record.mark(("reviewed",)), message, entity.id)
+    def _check_country(self, entity: Entity, record: Record, programme: Programme) -> None:
+        """A clinic's country must have its urgent-help notice: its patients are told where to get help there."""
+        country = getattr(entity, "country", None)
+        if entity.kind != "clinic" or country in programme.countries:
+            return
+        known = ", ".join(sorted(programme.countries))
+        message = (
+            f"country {country!r} has no urgent-help notice: add it to programme.yaml under 'countries: {country}:' "
+            f"(there are notices for {known})"
+        )
+        self.error(record, *record.mark(("country",)), message, entity.id)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -300,3 +300,12 @@ def excerpt(text: str, words: int = 80) -> str:
     if len(flat) <= words:
         return " ".join(flat)
     return " ".join(flat[:words]).rstrip(",.;:") + "…"
+
+
+def unlink(text: str, entity_ids: set[str] | frozenset[str]) -> str:
+    """The text with every `[words](@id)` link to one of `entity_ids` replaced by its words: what a public copy of
+    the Markdown says of something not yet public (an id often says what an unreleased episode is about)."""
+    if not entity_ids or f"]({ENTITY_LINK}" not in text:
+        return text
+    targets = "|".join(re.escape(entity_id) for entity_id in sorted(entity_ids))
+    return re.sub(rf"\[([^\[\]]*)\]\(\s*{ENTITY_LINK}(?:{targets})\s*\)", r"\1", text)

@@ -19,7 +19,7 @@ from backpub.loading import Record
 
 PROSE_FIELDS = frozenset(
     {
-        "summary", "body", "purpose", "steps", "cautions", "feels_good", "harms", "what_it_does", "limitations",
+        "summary", "body", "purpose", "steps", "cautions", "feels_good", "harms", "what_it_does", "limitations", "caveat",
         "statement", "show_notes", "intro", "alt", "caption", "introduction", "disclaimer", "urgent_help",
         "call_to_action",
     }

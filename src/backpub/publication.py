@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from backpub import clock
 from backpub.model import (
@@ -133,6 +133,38 @@ class Publication:
                 days.setdefault(episode.release, []).append(episode)
         return {day: tuple(episodes) for day, episodes in days.items()}
 
+    def is_public(self, entity: Entity | str, day: date) -> bool:
+        """Whether an entity is out on `day`: an episode from its release until it is retired, anything else always.
+        What is not public appears in no public output, not even as a reference."""
+        if isinstance(entity, str):
+            entity = self.get(entity)
+        return not isinstance(entity, Episode) or (entity.release <= day and not entity.retired)
+
+    def public_ids(self, ids: Iterable[str], day: date) -> list[str]:
+        """The ids among `ids` of entities public on `day`, in order (references to embargoed episodes dropped)."""
+        return [entity_id for entity_id in ids if entity_id in self.by_id and self.is_public(entity_id, day)]
+
+    def public_data(self, entity: Entity, day: date) -> dict[str, Any]:
+        """An entity's data as JSON-ready values, as a public output may show it on `day`: references to what is
+        not public yet (episodes before their release) left out, and Markdown links to them reduced to their words."""
+        from backpub.markdown import unlink
+        from backpub.model.fields import markdown_texts, references
+
+        data = entity.model_dump(mode="json")
+        hidden = set(self.embargoed(day))
+        if not hidden:
+            return data
+        for loc, target, _ in sorted(references(entity), key=lambda found: found[0], reverse=True):
+            if target in hidden:
+                _drop(data, loc)
+        for loc, text in markdown_texts(entity):
+            _put(data, loc, unlink(text, hidden))
+        return data
+
+    def embargoed(self, day: date) -> tuple[str, ...]:
+        """The ids of the episodes not public on `day` (not released yet, or retired)."""
+        return tuple(episode.id for episode in self.episodes if not self.is_public(episode, day))
+
     def released_episodes(self, as_of: date) -> tuple[Episode, ...]:
         """Episodes released on or before `as_of`, not retired, in release order."""
         return tuple(ep for ep in self.episodes if ep.release <= as_of and not ep.retired)
@@ -184,6 +216,24 @@ class Publication:
     def home_url(self) -> str:
         """The site's home page."""
         return self.programme.site_url + "/"
+
+
+def _drop(data: Any, loc: tuple) -> None:
+    """Remove the reference at `loc` (a list item goes; a single reference becomes null)."""
+    *path, last = loc
+    for part in path:
+        data = data[part]
+    if isinstance(data, list):
+        del data[last]
+    else:
+        data[last] = None
+
+
+def _put(data: Any, loc: tuple, value: Any) -> None:
+    *path, last = loc
+    for part in path:
+        data = data[part]
+    data[last] = value
 
 
 def _prerequisite_order(protocols: list[Protocol]) -> list[Protocol]:

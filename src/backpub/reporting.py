@@ -45,13 +45,17 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun if noun.endswith('s') else noun + 's'}"
 
 
-def run_validate(session: Session, *, output_format: str) -> int:
-    """Run every check a build runs before rendering, print the outcome and return the exit code."""
+def run_validate(session: Session, *, output_format: str, ahead: int = 0) -> int:
+    """Run every check a build runs before rendering, for the as-of day and as a build on each of the next `ahead`
+    Sundays would; print the outcome and return the exit code."""
+    from backpub.clock import sundays_after
+
     validation = session.validation
     if validation.errors or validation.publication is None:
         problems = session._strict(validation.problems)
     else:
         problems = session.problems(session.formats())
+        problems += session.problems_ahead(None, sundays_after(session.as_of, ahead))
     failed = any(p.severity == "error" for p in problems)
     if output_format == "json":
         data = {"ok": not failed, "counts": validation.counts, "problems": [p.as_dict() for p in sorted(problems)]}

@@ -15,11 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backpub import clock
 from backpub.errors import ConfigError
-from backpub.loading import PROGRAMME_FILE, ParseError, Record, parse_entity_file, parse_yaml_file
-
-PLACEHOLDER = "TODO"
-"""Every placeholder `backpub new` writes contains this word; `validate` reports it until it is replaced."""
-_PLACEHOLDER = re.compile(rf"\b{PLACEHOLDER}\b")
+from backpub.gate import PLACEHOLDER
+from backpub.loading import PROGRAMME_FILE, ParseError, parse_entity_file, parse_yaml_file
 
 KINDS = ("concept", "mistake", "protocol", "treatment", "principle", "episode", "handout", "clinic")
 FOLDERS = {kind: f"{kind}s" for kind in KINDS}
@@ -54,6 +51,7 @@ class Existing:
     timezone: str
     phases: list[str]
     by_kind: dict[str, list[dict[str, Any]]]
+    default_country: str = "GB"
 
     @classmethod
     def read(cls, content_dir: Path) -> Existing:
@@ -66,6 +64,7 @@ class Existing:
         except (ZoneInfoNotFoundError, ValueError):
             timezone = "UTC"
         phases = [str(p["id"]) for p in programme.get("phases") or [] if isinstance(p, dict) and "id" in p]
+        country = str(programme.get("default_country") or "GB")
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for kind, folder in FOLDERS.items():
             found = []
@@ -75,7 +74,7 @@ class Existing:
                 except (ParseError, OSError):
                     continue
             by_kind[kind] = found
-        return cls(timezone, phases, by_kind)
+        return cls(timezone, phases, by_kind, country)
 
     def episodes(self) -> list[dict[str, Any]]:
         return self.by_kind["episode"]
@@ -86,15 +85,6 @@ class Existing:
 
     def release_days(self) -> set[date]:
         return {e["release"] for e in self.episodes() if isinstance(e.get("release"), date)}
-
-    def last_reviewer(self, kind: str) -> str | None:
-        """The reviewer of the last episode (by number), or for other kinds of the latest reviewed entity."""
-        if kind == "episode":
-            pool = sorted(self.episodes(), key=lambda e: (_int(e.get("number")), str(e.get("release"))))
-        else:
-            pool = sorted(self.by_kind[kind], key=lambda e: str(e.get("reviewed"))) or self.episodes()
-        reviewers = [e["reviewer"] for e in pool if isinstance(e.get("reviewer"), str) and e["reviewer"].strip()]
-        return reviewers[-1] if reviewers else None
 
     def first_id(self, *kinds: str) -> str | None:
         return next((e["id"] for kind in kinds for e in self.by_kind[kind]), None)
@@ -125,7 +115,7 @@ def new_entity(
         raise ConfigError(f"content folder {str(content_dir)!r} does not exist")
     existing = Existing.read(content_dir)
     today = local_today(existing.timezone, now)
-    facts = {"today": today, "title": title, "reviewer": existing.last_reviewer(kind)}
+    facts: dict[str, Any] = {"today": today, "title": title}
     if kind == "episode":
         if release is not None and release.weekday() != SUNDAY:
             raise ConfigError(f"--date {release.isoformat()} is a {release:%A}; episodes go out on Sundays")
@@ -157,9 +147,15 @@ def _todo(what: str) -> str:
 
 
 def _header(facts: dict[str, Any], kind: str) -> list[str]:
+    """The title and an empty review record: only the clinician who reviews the text writes their name and the
+    date, so nothing new is ever published as reviewed by someone who has not seen it."""
     title = facts["title"] or _todo(f"the {kind}'s title")
-    reviewer = facts["reviewer"] or _todo("who clinically reviewed it")
-    return ["---", f"title: {_q(title)}", f"reviewed: {facts['today'].isoformat()}", f"reviewer: {_q(reviewer)}"]
+    return [
+        "---",
+        f"title: {_q(title)}",
+        f"reviewed:  # {PLACEHOLDER}: the date a clinician reviewed this text (YYYY-MM-DD), written by them",
+        f'reviewer:  # {PLACEHOLDER}: the name of the clinician who reviewed it, e.g. "A. Clinician, MCSP"',
+    ]
 
 
 def _footer(body: str) -> list[str]:
@@ -255,10 +251,17 @@ def _handout(existing: Existing, facts: dict[str, Any]) -> str:
 def _clinic(existing: Existing, facts: dict[str, Any]) -> str:
     lines = [
         *_header(facts, "clinic"),
+        f"country: {existing.default_country}  # {PLACEHOLDER}: the clinic's country (ISO code, e.g. GB or US): its "
+        "handouts print that country's urgent-help notice from programme.yaml `countries`",
         f"address: {_q(_todo('the postal address'))}",
         f"phone: {_q(_todo('the phone number'))}",
         f"website: https://{PLACEHOLDER}.invalid  # {PLACEHOLDER}: the clinic's website",
-        "# logo: assets/clinics/logo.svg  # optional",
+        "# email: appointments@example.org  # optional: printed on its handouts",
+        "# logo: assets/clinics/logo.svg  # optional (SVG or PNG)",
+        '# logo_alt: "What the logo shows"  # optional (default: the clinic\'s name)',
+        '# accent_colour: "#1f5f8b"  # optional: the colour of its handouts\' rules and headings',
+        "# paper: A4  # optional: A4 or Letter",
+        "# handouts: []  # optional: the handouts in its pack, in order (default: every handout)",
     ]
     return "\n".join([*lines, *_footer("an optional note about the clinic (or delete this line)")])
 
@@ -273,33 +276,3 @@ TEMPLATES: dict[str, Callable[[Existing, dict[str, Any]], str]] = {
     "handout": _handout,
     "clinic": _clinic,
 }
-
-
-# ---------------------------------------------------------------------------------------------
-# Finding placeholders (called by validation for every entity file)
-
-
-def placeholders(record: Record) -> list[tuple[int, int, str]]:
-    """(line, col, field) of each field whose text (or comment) still holds a placeholder; one per field."""
-    try:
-        lines = record.path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    keys = sorted((mark, loc) for loc, mark in record.key_marks.items())
-    found: dict[str, tuple[int, int]] = {}
-    for number, line in enumerate(lines, start=1):
-        match = _PLACEHOLDER.search(line)
-        if match is None or number == 1:
-            continue
-        if number >= record.body_line:
-            field = "body"
-        else:
-            before = [loc for (line_no, _), loc in keys if line_no <= number]
-            field = _field_name(before[-1]) if before else "front matter"
-        found.setdefault(field, (number, match.start() + 1))
-    return [(line, col, field) for field, (line, col) in found.items()]
-
-
-def _field_name(loc: tuple) -> str:
-    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    return text.lstrip(".") or "front matter"

@@ -128,7 +128,6 @@ class Session:
         store = self.store if self.use_cache else Store(None)
         return load(
             self.paths.content_dir,
-            as_of=self.requested_as_of,
             store=store,
             settings=settings,
             content_digest=self.content_digest,
@@ -173,8 +172,9 @@ class Session:
 
     # -- formats and checks -------------------------------------------------------------------------
 
-    def context(self, formats: Iterable[str]) -> BuildContext:
-        """What every format may know about this command besides the publication."""
+    def context(self, formats: Iterable[str], day: date | None = None) -> BuildContext:
+        """What every format may know about this command besides the publication; with `day`, about a build for
+        today on that day (what `validate` looks ahead to)."""
         from backpub.formats import BuildContext
 
         publication = self.validation.publication
@@ -182,24 +182,24 @@ class Session:
         return BuildContext(
             project_dir=self.paths.project_dir,
             content_dir=self.paths.content_dir,
-            as_of=self.as_of,
-            build_time=self.build_time(),
+            as_of=day or self.as_of,
+            build_time=self.build_time(day),
             formats=tuple(formats),
             strict=self.strict,
             state_dir=self.paths.state.state,
-            today=self.today,
+            today=day or self.today,
         )
 
-    def build_time(self) -> datetime:
-        """SOURCE_DATE_EPOCH when set (reproducible builds), else the start of the as-of day in the programme's
-        timezone."""
+    def build_time(self, day: date | None = None) -> datetime:
+        """SOURCE_DATE_EPOCH when set (reproducible builds), else the start of the as-of day (or `day`) in the
+        programme's timezone."""
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         if epoch:
             try:
                 return datetime.fromtimestamp(int(epoch), tz=UTC)
             except ValueError:
                 raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
-        return datetime.combine(self.as_of, datetime.min.time(), tzinfo=clock.zone(self.timezone))
+        return datetime.combine(day or self.as_of, datetime.min.time(), tzinfo=clock.zone(self.timezone))
 
     def formats(self, names: Iterable[str] | None = None) -> dict[str, Format]:
         """The format instances for `names` (default: every installed format), their options validated, made for
@@ -213,32 +213,76 @@ class Session:
         """One instance of every installed format, made once: where each publishes (links, the website's layout)."""
         return self._instances(sorted(self.host.formats()))
 
-    def _instances(self, chosen: list[str]) -> dict[str, Format]:
+    def _instances(self, chosen: list[str], day: date | None = None) -> dict[str, Format]:
         programme = self.validation.publication.programme  # type: ignore[union-attr] - valid content only
-        context = self.context(chosen)
+        context = self.context(chosen, day)
         classes = self.host.formats()
         return {name: classes[name](context, programme.formats.get(name)) for name in chosen}
 
-    def problems(self, instances: dict[str, Format]) -> list[Problem]:
-        """Every problem a build would stop for or warn about: the content's, the plugins' and each format's
-        own checks (its theme included), with --strict applied."""
-        publication = self.publication
+    @property
+    def publishes(self) -> bool:
+        """Whether this command publishes: a build for today (not a preview). It refuses what may not go live."""
+        return not self.is_preview
+
+    def problems(self, instances: dict[str, Format], *, publishing: bool = False) -> list[Problem]:
+        """Every problem a build for the as-of day would stop for or warn about: the content's, what may not be
+        published that day (errors when `publishing`, warnings otherwise: see backpub.gate), the plugins' and
+        each format's own checks (its theme included), with --strict applied."""
         found = list(self.validation.problems)
-        found += self.host.check_publication(publication, self.context(instances))
-        for name, instance in instances.items():
-            found += list(in_plugin(name, "check", lambda instance=instance: instance.check(publication)) or [])
+        found += self._problems_on(self.as_of, instances, publishing=publishing)
+        for instance in instances.values():
             found += instance.theme_problems()
-            found += instance.translation_problems(publication)
+            found += instance.translation_problems(self.publication)
         return sorted(self._strict(found))
 
+    def _problems_on(self, day: date, instances: dict[str, Format], *, publishing: bool) -> list[Problem]:
+        """What depends on the day a build publishes for: the publishing gate and the formats' checks."""
+        from backpub.gate import problems_on
+
+        publication = self.publication
+        found = problems_on(
+            self.validation.pending,
+            day,
+            publishing=publishing,
+            is_public=publication.is_public,
+            refuse_overdue=publication.programme.refuse_overdue_reviews,
+        )
+        context = self.context(instances, None if day == self.as_of else day)
+        found += self.host.check_publication(publication, context)
+        for name, instance in instances.items():
+            found += list(in_plugin(name, "check", lambda instance=instance: instance.check(publication)) or [])
+        return found
+
+    def problems_ahead(self, names: Iterable[str] | None, sundays: Iterable[date]) -> list[Problem]:
+        """The problems a build for today on each of `sundays` would meet that one for the as-of day does not, each
+        naming its Sunday: errors under --strict, warnings otherwise (today, those Sundays are still drafts)."""
+        chosen = self.select(names)
+        seen = {_identity(problem) for problem in self.problems(self._instances(chosen))}
+        ahead: list[Problem] = []
+        for sunday in sundays:
+            for problem in self._problems_on(sunday, self._instances(chosen, sunday), publishing=True):
+                if _identity(problem) in seen:
+                    continue
+                seen.add(_identity(problem))
+                when = f"on Sunday {sunday.isoformat()}, a build would meet this: {problem.message}"
+                ahead.append(dataclasses.replace(problem, severity="warning", message=when))
+        return sorted(self._strict(ahead))
+
     def check(self, instances: dict[str, Format]) -> list[Problem]:
-        """Run every check before rendering: ContentError on any error; the warnings otherwise."""
-        problems = self.problems(instances)
+        """Run every check before rendering: ContentError on any error; the warnings otherwise. A build for today
+        refuses to publish what may not go live (see backpub.gate)."""
+        problems = self.problems(instances, publishing=self.publishes)
         if any(problem.severity == "error" for problem in problems):
             raise ContentError(problems)
         return problems
 
-    def _strict(self, problems: list[Problem]) -> list[Problem]:
+    def _strict(self, problems: list[Problem]) -> list[Problem]:  # (also used by validate's report)
         if not self.strict:
             return list(problems)
         return [dataclasses.replace(problem, severity="error") for problem in problems]
+
+
+def _identity(problem: Problem) -> tuple[str, int, int, str]:
+    """What makes two problems the same one, whatever their severity (a refusal on a coming Sunday is news even
+    where today's warning says the same: on that day it stops the build)."""
+    return (problem.path, problem.line, problem.col, problem.message)

@@ -30,7 +30,11 @@ timezone: Europe/London
 site_url: https://programme.example.org
 artwork: assets/artwork.png
 disclaimer: General information, not medical advice.
-urgent_help: Call 999 if you lose control of your bladder or bowels.
+default_country: GB
+countries:
+  GB:
+    emergency_number: "999"
+    urgent_help: Call 999 if you lose control of your bladder or bowels.
 phases:
   - id: phase-one
     title: "Phase One: calm and unload"

@@ -7,17 +7,17 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import clock, contentfs, markdown
+from backpub import contentfs, markdown
 from backpub.cache import Store, folder_digest
 from backpub.crosschecks import CrossChecks
 from backpub.errors import ConfigError, Problem
+from backpub.gate import Pending
 from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Programme, messages
 from backpub.proofreading import proofread
@@ -25,6 +25,16 @@ from backpub.publication import Publication, Source
 
 RESERVED_KEYS = ("id", "body")
 IGNORED_TOP_LEVEL = {"assets", PROGRAMME_FILE}
+MOVED_PROGRAMME_KEYS = {
+    "urgent_help": (
+        "'urgent_help' is now per country: move the notice under 'countries: <CODE>: urgent_help:' (e.g. GB), give "
+        "that country its 'emergency_number', set 'default_country: <CODE>' and give every clinic its 'country' "
+        "(see docs/changes.md)"
+    ),
+}
+"""programme.yaml keys an earlier release accepted, each with what to write instead (a located error)."""
+REPLACED_BY = {"urgent_help": ("countries", "default_country")}
+"""The fields an old key's message already asks for: not reported missing again while the old key is there."""
 
 
 @dataclass
@@ -36,6 +46,9 @@ class Validation:
     counts: dict[str, int] = field(default_factory=dict)
     readability: list[dict[str, object]] = field(default_factory=list)
     """Each patient-facing entity's reading grade and the figures behind it (see backpub.readability)."""
+    pending: list[Pending] = field(default_factory=list)
+    """What stops each entity from being published (no review record, placeholders, the day its review falls
+    due): problems or not depending on the day a build publishes for (see backpub.gate)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -67,7 +80,6 @@ class FormatSettings:
 def load(
     content_dir: Path,
     *,
-    as_of: date | None = None,
     base: Path | None = None,
     store: Store | None = None,
     settings: FormatSettings | None = None,
@@ -75,8 +87,10 @@ def load(
 ) -> Validation:
     """Load and validate a content folder; never raises for content problems.
 
-    `settings` validates each installed format's section of programme.yaml. With a `store`, the outcome is reused while every content file, backpub's own code, the date and the
-    working folder are the same as last time; any difference means a full load. Markdown facts are kept there too.
+    `settings` validates each installed format's section of programme.yaml. With a `store`, the outcome is reused
+    while every content file, backpub's own code and the working folder are the same as last time; any difference
+    means a full load. Markdown facts are kept there too. What depends on the day (reviews falling due, what is
+    released) is not decided here: see `Validation.pending` and backpub.gate.
     """
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
@@ -85,24 +99,21 @@ def load(
     store = store or Store(None)
     settings = settings or FormatSettings()
     digest = content_digest or folder_digest(content_dir.resolve())
-    key = _load_key(digest, content_dir.resolve(), base.resolve(), as_of, settings.digest())
+    key = _load_key(digest, content_dir.resolve(), base.resolve(), settings.digest())
     cached = store.get(MODEL_ENTRY, key)
     # The facts too when the model is reused: formats plan with them (a book's images, a page's links), and
     # without them every text would be parsed again just to plan.
     markdown.remember_facts(store.get(FACTS_ENTRY, "facts"))
     if isinstance(cached, Validation):
         return cached
-    validation = _Loader(content_dir.resolve(), base, settings).run(as_of)
+    validation = _Loader(content_dir.resolve(), base, settings).run()
     store.put(MODEL_ENTRY, key, validation)
     store.put(FACTS_ENTRY, "facts", markdown.facts_in_use())
     return validation
 
 
-def _load_key(digest: str, content_dir: Path, base: Path, as_of: date | None, settings: str) -> str:
-    # Without --as-of, the review warnings depend on today's date: any quarter hour may start a new day somewhere.
-    moment = clock.now()
-    day = as_of.isoformat() if as_of else f"now {moment:%Y-%m-%dT%H} {moment.minute // 15}"
-    parts = [digest, str(content_dir), str(base), day, settings]
+def _load_key(digest: str, content_dir: Path, base: Path, settings: str) -> str:
+    parts = [digest, str(content_dir), str(base), settings]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -121,6 +132,8 @@ class _Loader(CrossChecks):
         """Ids of files that exist but failed validation: references to them are not reported again."""
         self.language: str | None = None
         """programme.yaml's language, as written: entities' doses may use its unit words (validation context)."""
+        self.pending: list[Pending] = []
+        """What stops an entity from being published, found once (see backpub.gate)."""
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -133,23 +146,23 @@ class _Loader(CrossChecks):
 
     # -- the load -------------------------------------------------------------------------------
 
-    def run(self, as_of: date | None) -> Validation:
+    def run(self) -> Validation:
         readings: list[dict[str, object]] = []
         self._refuse_special_entries()
         programme = self._load_programme()
         self._load_entities()
         if programme is not None:
             self._check_programme_assets(programme)
-            as_of = as_of or clock.today_in(programme.timezone)
-            self._cross_check(programme, as_of)
+            self._cross_check(programme)
             checked = proofread(programme, self.entities, self.records)  # doses filled in, reading level measured
             programme, self.entities, readings = checked.programme, checked.entities, checked.readability
             self.problems += checked.problems
         self.problems.sort()
         counts = _counts(self.entities)
+        self.pending.sort(key=lambda fact: fact.problem)
         if any(problem.severity == "error" for problem in self.problems) or programme is None:
-            return Validation(None, self.problems, counts)
-        return Validation(self._publication(programme), self.problems, counts, readings)
+            return Validation(None, self.problems, counts, pending=self.pending)
+        return Validation(self._publication(programme), self.problems, counts, readings, self.pending)
 
     def _publication(self, programme: Programme) -> Publication:
         sources = {entity.id: Source(self.records[entity.id].display_path, 1) for entity in self.entities}
@@ -186,11 +199,13 @@ class _Loader(CrossChecks):
         self.language = (
             data.get("language") if isinstance(data, dict) and isinstance(data.get("language"), str) else None
         )
-        for key, where in self.settings.moved.items():
+        quiet: set[str] = set()
+        for key, where in {**MOVED_PROGRAMME_KEYS, **self.settings.moved}.items():
             if isinstance(data, dict) and key in data:
                 self.error(record, *record.mark((key,), key=True), where)
                 del data[key]  # reported once, as moved, not again as unknown
-        programme = self._validate(Programme, record, data)
+                quiet.update(REPLACED_BY.get(key, ()))
+        programme = self._validate(Programme, record, data, quiet_missing=quiet)
         if programme is not None and not self._validate_format_settings(programme, record):
             programme = None
         if programme is not None:
@@ -260,12 +275,19 @@ class _Loader(CrossChecks):
         self.entities.append(entity)  # type: ignore[arg-type]
 
     def _validate(
-        self, cls: type[BaseModel], record: Record, data: dict[str, Any], entity_id: str | None = None
+        self,
+        cls: type[BaseModel],
+        record: Record,
+        data: dict[str, Any],
+        entity_id: str | None = None,
+        quiet_missing: set[str] | frozenset[str] = frozenset(),
     ) -> BaseModel | None:
         try:
             return cls.model_validate(data, context={"language": self.language})
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
+                if error["type"] == "missing" and tuple(error["loc"])[:1] in {(name,) for name in quiet_missing}:
+                    continue
                 self._report_pydantic(cls, record, error, entity_id)
             return None
 

@@ -96,7 +96,8 @@ def test_new_episode_takes_the_next_free_sunday_in_the_programmes_timezone(make_
 # -- the files ---------------------------------------------------------------------------------
 
 
-def test_new_episode_has_fresh_identity_today_and_the_last_reviewer(run_cli, make_project) -> None:
+def test_new_episode_has_a_fresh_identity_and_no_review_record(run_cli, make_project) -> None:
+    """A tool never signs a clinician's name: the review record stays empty until the reviewer writes it."""
     project = make_project("shipped")
     result = run_cli("new", "episode", cwd=project)
     assert result.exit_code == 0, result.output
@@ -106,8 +107,8 @@ def test_new_episode_has_fresh_identity_today_and_the_last_reviewer(run_cli, mak
     today = local_today("Europe/London")
     assert data["number"] == 2
     assert data["release"] == next_free_sunday(today, {date(2026, 11, 22)})
-    assert data["reviewed"] == today
-    assert data["reviewer"] == "H. Marsh, MCSP"
+    assert data["reviewed"] is None and data["reviewer"] is None
+    assert "H. Marsh" not in path.read_text()
     assert uuid.UUID(data["guid"]).version == 4
     again = _front_matter(project / run_cli("new", "episode", "another", cwd=project).output.strip())
     assert again["guid"] != data["guid"] and again["number"] == 3
@@ -143,6 +144,8 @@ def test_date_must_be_a_sunday_and_ids_must_be_kebab_case(run_cli, make_project)
 
 FILL = {
     "title:": 'title: "Standing tall again"',
+    "reviewed:": "reviewed: 2026-12-01",
+    "reviewer:": 'reviewer: "H. Marsh, MCSP"',
     "summary:": 'summary: "How the wall drill helps you stand upright again."',
     "  TODO: the show notes": "  We practise the wall drill together.",
     "  url:": "  url: https://media.example.org/back-in-shape/episode-002.mp3",
@@ -171,8 +174,11 @@ def test_new_episode_in_the_shipped_content_passes_strict_validation_once_filled
     assert result.exit_code == 0, result.output  # placeholders are warnings...
     shown = "content/episodes/episode-002.md"
     fields = set(re.findall(rf"{shown}:\d+:\d+: warning: (\S+): still holds TODO text", result.output))
-    assert fields == {"title", "summary", "show_notes", "audio.url", "audio.size_bytes", "audio.duration_seconds",
-                      "covers", "body"}  # fmt: skip
+    assert fields == {"title", "reviewed", "reviewer", "summary", "show_notes", "audio.url", "audio.size_bytes",
+                      "audio.duration_seconds", "covers", "body"}  # fmt: skip
+    assert f"{shown}:3:1: warning: no review record: reviewed and reviewer must be written by the clinician" in (
+        result.output
+    )
     assert run_cli("validate", "content", "--strict", cwd=project).exit_code == 1  # ... and errors under --strict
     fill_placeholders(path)
     result = run_cli("validate", "content", "--strict", cwd=project)
@@ -187,4 +193,5 @@ def test_every_kind_gets_every_required_field_and_only_placeholder_warnings(run_
     result = run_cli("validate", "content", cwd=project)
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.output.splitlines() if ": warning: " in line]
-    assert warnings and all("still holds TODO text" in line and f"new-{kind}.md" in line for line in warnings)
+    assert warnings and all(f"new-{kind}.md" in line for line in warnings)
+    assert all("still holds TODO text" in line or "no review record" in line for line in warnings)

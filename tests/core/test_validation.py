@@ -189,7 +189,7 @@ def test_overdue_review_is_a_warning_and_strict_makes_it_an_error(run_cli, proje
 def test_a_review_due_in_a_shorter_month_falls_due_on_its_last_day(run_cli, project):
     edit(project / "content/programme.yaml", "review_interval_months: 12", "review_interval_months: 6")
     edit(project / "content/protocols/ice.md", "reviewed: 2026-11-01", "reviewed: 2026-08-31")
-    on_time = validate(run_cli, project, "--as-of", "2027-02-28")
+    on_time = validate(run_cli, project, "--as-of", "2027-02-28", "--ahead", "0")
     assert "ice.md" not in on_time.output, on_time.output
     late = validate(run_cli, project, "--as-of", "2027-03-01")
     assert "warning: content review is overdue: reviewed 2026-08-31, due 2027-02-28 (6-month interval)" in late.output

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from backpub.validation import load
-
-AS_OF = date(2026, 11, 25)
 
 
 def rewrite_every_text_file(content: Path, convert) -> None:
@@ -17,7 +14,7 @@ def rewrite_every_text_file(content: Path, convert) -> None:
 
 
 def dump(content: Path) -> dict:
-    validation = load(content, as_of=AS_OF)
+    validation = load(content)
     assert validation.problems == [], validation.problems
     publication = validation.publication
     return {

@@ -18,7 +18,6 @@ from backpub.model import Concept, Protocol
 from backpub.validation import load
 
 ROOTS = Path(__file__).resolve().parents[1] / "roots"
-AS_OF = date(2026, 11, 25)
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 GOOD_CONCEPT = (ROOTS / "minimal/content/concepts/back-not-leg.md").read_text()
@@ -51,7 +50,7 @@ def load_with(project: Path, relative: str, data: str | bytes):
     original = path.read_bytes() if path.exists() else None
     path.write_bytes(data.encode() if isinstance(data, str) else data)
     try:
-        validation = load(project / "content", as_of=AS_OF, base=project)
+        validation = load(project / "content", base=project)
         for problem in validation.problems:
             shown = project / problem.path
             text = shown.read_bytes().decode("utf-8", "replace") if shown.is_file() else ""

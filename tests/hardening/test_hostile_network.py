@@ -69,7 +69,7 @@ CLINIC = "content/clinics/test-clinic.md"
 BODY = ("## The article\n", "## The article\n\n{html}\n")
 CONTENT_CASES = {
     "protocol image": (ICE, "phase: phase-one\n", "phase: phase-one\nimage:\n  src: {url}\n  alt: An ice pack\n", 5),
-    "clinic logo": (CLINIC, "paper: Letter\n", "paper: Letter\nlogo: {url}\n", 8),
+    "clinic logo": (CLINIC, "paper: Letter\n", "paper: Letter\nlogo: {url}\n", 9),
     "programme artwork": ("content/programme.yaml", "artwork: assets/artwork.png", "artwork: {url}", 7),
     "markdown image": (EPISODE, *BODY, 19),
     "raw img": (EPISODE, *BODY, 19),

@@ -12,6 +12,7 @@ __all__ = [
     "ID_PATTERN",
     "AssetPath",
     "Colour",
+    "CountryCode",
     "EntityId",
     "Line",
     "Markdown",
@@ -50,6 +51,22 @@ AssetPath = Annotated[
 ]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="A colour as #RRGGBB.")]
 Text = TextBlock  # no control characters; see backpub.textrules
+
+
+def _known_country(code: str) -> str:
+    # Babel's territory names (CLDR) hold every ISO 3166-1 alpha-2 code; a made-up pair of letters is refused.
+    from babel import Locale
+
+    if code == "ZZ" or code not in Locale("en").territories:  # ZZ: CLDR's 'unknown region'
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code such as 'GB', 'US' or 'DE'")
+    return code
+
+
+CountryCode = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{2}$", description="An ISO 3166-1 alpha-2 country code, e.g. GB, US or DE."),
+    AfterValidator(_known_country),
+]
 
 
 def _strip(value: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, PositiveInt
 
 from backpub.addresses import EmailAddress
-from backpub.model.base import AssetPath, Colour, EntityId, Line, Markdown, Model, RefTo, Text
+from backpub.model.base import AssetPath, Colour, CountryCode, EntityId, Line, Markdown, Model, RefTo, Text
 from backpub.model.values import Analogy, Audio, ChapterMark, Dose, Image, Transcript, Video
 
 
@@ -22,12 +22,18 @@ class Entity(Model):
     """The entity's id: its file's stem."""
     title: Line
     """The entity's title."""
-    reviewed: date
-    """When the content was last clinically reviewed."""
-    reviewer: Text
-    """Who reviewed it."""
+    reviewed: date | None = None
+    """When a clinician last reviewed this content (YYYY-MM-DD). Only the person who reviewed it writes it:
+    content without a review record is never published (a build for today refuses it)."""
+    reviewer: Text | None = None
+    """Who reviewed it, e.g. 'H. Marsh, MCSP' (written by that person, like `reviewed`)."""
     body: Markdown = ""
     """The Markdown body after the front matter."""
+
+    @property
+    def is_reviewed(self) -> bool:
+        """Whether the entity has a review record: a date and a reviewer."""
+        return self.reviewed is not None and bool(self.reviewer)
 
 
 class Concept(Entity):
@@ -103,6 +109,9 @@ class Treatment(Entity):
     the programme words this)."""
     limitations: list[Text] = Field(min_length=1)
     """What it does not do."""
+    caveat: Text | None = None
+    """Whose view the verdict (`targets_root_cause`) is, and what guidance says otherwise (e.g. a NICE
+    recommendation): printed wherever the verdict is."""
 
 
 class Principle(Entity):
@@ -193,6 +202,9 @@ class Clinic(Entity):
     """The clinic's logo (SVG or PNG), relative to the content folder."""
     logo_alt: str | None = None
     """Text describing the logo (defaults to the clinic's name)."""
+    country: CountryCode
+    """The clinic's country (ISO 3166-1 alpha-2, e.g. GB or US): its editions print that country's urgent-help
+    notice from programme.yaml `countries`."""
     address: Text
     """The clinic's postal address."""
     phone: Text

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt
 
-from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, Text
+from backpub.model.base import AssetPath, CountryCode, EntityId, Line, Markdown, Model, Text
 
 
 class Phase(Model):
@@ -43,6 +43,20 @@ class Wording(Model):
     (an index page shows it after the kind's name)."""
 
 
+class Country(Model):
+    """What readers in one country need: the urgent help they can get there, in their words.
+
+    A clinic's handouts and pack print its `country`'s; the website, feed, newsletter, book and unbranded handouts
+    print the programme's `default_country`'s."""
+
+    urgent_help: Markdown = Field(min_length=1)
+    """The 'when to get urgent help' safety notice for readers in this country: its emergency number and services."""
+    emergency_number: Line
+    """The number to call in an emergency, e.g. '999' or '911'; printed beside the pointer to the notice."""
+    disclaimer: Markdown | None = None
+    """This country's medical disclaimer, when it needs other words than the programme's `disclaimer`."""
+
+
 class Programme(Model):
     """Programme-wide settings, from content/programme.yaml."""
 
@@ -71,9 +85,15 @@ class Programme(Model):
     """The reading grade patient-facing text should not go above, in the measure that suits `language`
     (Flesch-Kincaid for English); validate warns about each entity above it."""
     disclaimer: Markdown = Field(min_length=1)
-    """The medical disclaimer printed on every handout and in the book."""
-    urgent_help: Markdown = Field(min_length=1)
-    """The 'when to get urgent help' safety notice printed on every handout and in the book."""
+    """The medical disclaimer printed on every handout and in the book (a country may have its own)."""
+    countries: dict[CountryCode, Country] = Field(min_length=1)
+    """What readers in each country need, by ISO 3166-1 alpha-2 code (e.g. GB, US, DE): above all the urgent-help
+    notice. Every clinic names its country, which must be here."""
+    default_country: CountryCode
+    """The country whose notice the website, feed, newsletter, book and unbranded handouts print."""
+    refuse_overdue_reviews: bool = False
+    """Whether a build for today refuses to publish content whose clinical review is overdue (as `--strict` does);
+    otherwise an overdue review is a warning."""
     call_to_action: Markdown = ""
     """An invitation to the full programme, used by the newsletter and the site."""
     phases: list[Phase] = Field(min_length=1)
@@ -83,6 +103,14 @@ class Programme(Model):
     formats: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Per-format settings, keyed by format name; each format validates its own section with its `Options` model
     (listed under "formats" in `backpub schema`)."""
+
+    def country(self, code: str | None = None) -> Country:
+        """What readers in a country need (`code` None: the default country's)."""
+        return self.countries[code or self.default_country]
+
+    def disclaimer_for(self, code: str | None = None) -> str:
+        """The medical disclaimer for readers in a country (`code` None: the default country)."""
+        return self.country(code).disclaimer or self.disclaimer
 
     def phase(self, phase_id: str) -> Phase:
         """The phase with this id."""

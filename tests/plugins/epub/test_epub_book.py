@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -245,7 +246,7 @@ def test_a_week_later_the_new_article_follows_the_first(tmp_path: Path):
 def test_disclaimer_and_urgent_help_come_before_the_chapters(shipped: Book):
     programme = load(SHIPPED).publication.programme
     safety = " ".join(etree.tostring(shipped.document("safety.xhtml"), method="text", encoding="unicode").split())
-    for notice in (programme.disclaimer, programme.urgent_help):
+    for notice in (programme.disclaimer_for(), programme.country().urgent_help):
         first_paragraph = " ".join(notice.split("\n\n")[0].split())
         assert first_paragraph in safety
     assert shipped.spine.index("safety.xhtml") < shipped.spine.index("concepts.xhtml")
@@ -253,7 +254,7 @@ def test_disclaimer_and_urgent_help_come_before_the_chapters(shipped: Book):
 
 def test_every_protocol_carries_the_urgent_help_notice(shipped: Book):
     publication = load(SHIPPED).publication
-    notice = " ".join(publication.programme.urgent_help.split("\n\n")[0].split())
+    notice = " ".join(publication.programme.country().urgent_help.split("\n\n")[0].split())
     chapters = [shipped.document(name) for name in shipped.xhtml if name.startswith("phase-")]
     protocols = [section for chapter in chapters for section in chapter.iterfind(".//x:section", NS)]
     protocols = [section for section in protocols if section.get("class") == "entity protocol"]
@@ -340,3 +341,10 @@ def test_unchanged_content_is_not_rendered_again(tmp_path: Path):
 def test_the_package_declares_the_books_language(shipped: Book):
     # Ace by DAISY reports a package without xml:lang as a serious violation (epub-lang)
     assert shipped.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
+
+
+def test_a_treatments_caveat_stands_beside_its_verdict(shipped: Book):
+    """Whose view the verdict is, and what NICE advises, travel with the verdict (issue 22)."""
+    text = " ".join(re.sub(r"<[^>]+>", " ", shipped.text()).split())
+    assert "Acts directly on the injured tissue in the lower back. That it acts on the root cause is this " in text
+    assert "NICE guidance (NG59) advises against traction" in text

@@ -141,9 +141,25 @@ def test_editing_title_and_show_notes_keeps_the_guid(feed_project, build_feed):
 
 def test_an_earlier_as_of_ignores_episodes_published_later(feed_project, build_feed):
     publish_all(feed_project, build_feed)
-    built = build_feed(feed_project, "2026-11-22")
+    built = build_feed(feed_project, "2026-11-22", today="2026-12-06")  # a preview of an earlier day
     assert built.result.exit_code == 0, built.output
     assert len(etree.fromstring(built.data).findall("channel/item")) == 1
+
+
+def test_a_clock_running_behind_cannot_take_published_episodes_off(feed_project, build_feed, run_cli):
+    """Issue 22, observation 5: with the clock three weeks behind, a build for "today" stops, whatever it builds;
+    the same day as an explicit preview is allowed and says so."""
+    publish_all(feed_project, build_feed)  # the ledger records episodes up to 6 December
+    ledger = (feed_project / "content/feed.lock").read_bytes()
+    built = build_feed(feed_project, "2026-11-15")  # the machine believes it is 15 November
+    assert_error(built, "content/feed.lock", "was published on 2026-12-06")
+    assert "Check the clock" in built.output
+    pretend_today = run_cli("build", "--content", "content", "-f", "site", "-j", "1", cwd=feed_project)
+    assert pretend_today.exit_code == 1 and "was published on 2026-12-06" in pretend_today.output  # any format
+    assert (feed_project / "content/feed.lock").read_bytes() == ledger
+    preview = build_feed(feed_project, "2026-11-15", today="2026-12-06")
+    assert preview.result.exit_code == 0, preview.output
+    assert "a preview for 2026-11-15" in preview.result.stderr
 
 
 def test_an_unreadable_ledger_is_located(feed_project, build_feed):

@@ -251,9 +251,18 @@ def test_images_in_markdown_are_copied_and_sized(tmp_path: Path) -> None:
 
 
 def test_every_page_carries_the_urgent_help_notice(built: Built) -> None:
-    notice = " ".join(built.publication.programme.urgent_help.split("\n\n")[0].split())
+    notice = " ".join(built.publication.programme.country().urgent_help.split("\n\n")[0].split())
     pages = html_pages(built.site)
     assert pages
     for relative in pages:
         text = unescape(re.sub(r"<[^>]+>", " ", (built.site / relative).read_text()))
         assert "When to get urgent help" in text and notice in " ".join(text.split()), relative
+
+
+def test_a_treatments_caveat_stands_beside_its_verdict(shipped_site: Built) -> None:
+    """Whose view the verdict is, and what NICE advises, travel with the verdict (issue 22)."""
+    idd = shipped_site.publication.get("idd-therapy")
+    html = (shipped_site.site / "treatments" / "idd-therapy" / "index.html").read_text()
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    verdict = " ".join(shipped_site.publication.programme.wording.targets_root_cause.yes.split())
+    assert f"{verdict} {' '.join(idd.caveat.split())}" in text
