@@ -258,6 +258,14 @@ class MailingList:
                     (status, detail, due, mail.id),
                 )
 
+    def prune_outbox(self, older_than: float) -> int:
+        """Forget the mails that were done more than `older_than` seconds ago (the queue stays small)."""
+        with self.db.transaction(durable=False) as tx:
+            return tx.execute(
+                "DELETE FROM outbox WHERE status IN ('sent', 'dropped', 'failed') AND created < ?",
+                (self.clock() - older_than,),
+            )
+
     def outbox_counts(self) -> dict[str, int]:
         with self.db.transaction(write=False) as tx:
             return dict(tx.rows("SELECT status, COUNT(*) FROM outbox GROUP BY status"))

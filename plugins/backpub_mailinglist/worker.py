@@ -26,6 +26,11 @@ Render = Callable[[Mail, Recipient], "bytes | None"]
 """The mail's bytes, or None when it is no longer wanted (confirmed meanwhile, unsubscribed, suppressed)."""
 
 
+PRUNE_EVERY = 3600.0
+KEEP_DONE = 7 * 24 * 3600.0
+"""How long the queue keeps mails that are done (sent, dropped, given up): longer than any allowance looks back."""
+
+
 class MailError(Exception):
     """The mail could not be handed to the SMTP server."""
 
@@ -83,13 +88,20 @@ class MailWorker:
         return handled
 
     def _loop(self) -> None:
+        pruned = 0.0
         while not self._stopping.is_set():
             self._wake.clear()
             try:
                 self.run_once()
+                if self.mailing.clock() - pruned > PRUNE_EVERY:
+                    pruned = self.mailing.clock()
+                    self.mailing.prune_outbox(KEEP_DONE)
                 wait = self._until_next()
             except DatabaseError as exc:
                 log(f"mail worker: {exc}")
+                wait = self.policy.idle
+            except Exception as exc:  # a template or a mail that cannot be built must not stop every later mail
+                log(f"mail worker: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
                 wait = self.policy.idle
             self._wake.wait(wait)
 

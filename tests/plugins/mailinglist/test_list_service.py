@@ -271,3 +271,11 @@ def test_the_pages_and_the_mails_speak_the_programmes_language(tmp_path, clock, 
     assert "Sie sind angemeldet" in call(service, "POST", link_).body
     deliver(service)
     assert mailer.subjects(ADDRESS)[-1] == "Willkommen beim Newsletter Minimal Programme"
+
+
+def test_the_mail_queue_forgets_mails_that_are_long_done(service, mailer, clock):
+    sign_up(service)
+    deliver(service)
+    assert service.mailing.prune_outbox(7 * 86400) == 0  # sent today: kept (the allowance counts it)
+    clock.advance(8 * 86400)
+    assert service.mailing.prune_outbox(7 * 86400) == 1 and service.mailing.outbox_counts() == {}
