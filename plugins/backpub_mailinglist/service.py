@@ -384,6 +384,7 @@ def make_app(
     session = Session(content_dir)
     newsletter = session.formats(["newsletter"])["newsletter"].options
     mailing = open_list(content_dir, database, create=True, pool_size=pool_size)
+    mailing.check_writable()  # a read-only state folder is one line at start, not a 503 for every visitor
     settings = ServiceSettings.from_options(
         session.publication.programme,
         newsletter,

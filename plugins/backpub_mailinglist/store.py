@@ -107,6 +107,12 @@ class MailingList:
 
     # -- the sign-up service ----------------------------------------------------------------------
 
+    def check_writable(self) -> None:
+        """A write that reaches the disk, undone: a read-only database or folder fails here, before anyone asks."""
+        with self.db.transaction() as tx:
+            tx.execute("INSERT INTO requests (kind, key, at) VALUES ('probe', '', 0)")
+            tx.execute("DELETE FROM requests WHERE kind = 'probe'")
+
     def allow_client(self, client: str, limits: SignUpLimits) -> bool:
         """Count one sign-up from `client`; False when it already had its share within the window."""
         now = self.clock()

@@ -278,14 +278,20 @@ def _read_only_state(project: Path, database: Path, address: str) -> None:
         subprocess.run(["chattr", "+i", str(state)], check=True)
     else:
         state.chmod(0o555)
+    serve = [BACKPUB, "newsletter", "serve", "--port", "0", "--smtp", address, "--database", str(state / "list.sqlite")]
     try:
         result = subprocess.run(
             [BACKPUB, *send_args(str(state / "list.sqlite"), address)], cwd=project, env={**os.environ, **ENV},
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
+        served = subprocess.run(
+            serve, cwd=project, env={**os.environ, **ENV}, capture_output=True, text=True, timeout=120
+        )
     finally:
         if os.geteuid() == 0:
             subprocess.run(["chattr", "-i", str(state)], check=True)
         state.chmod(0o755)
     assert result.returncode == 1, result.stderr
     assert "read-only" in one_line_error(result.stdout + result.stderr)
+    assert served.returncode == 1, served.stderr  # the service refuses to start rather than answer 503 to everyone
+    assert "read-only" in one_line_error(served.stdout + served.stderr)
