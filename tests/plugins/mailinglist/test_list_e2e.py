@@ -10,9 +10,11 @@ import email
 import http.client
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
+from datetime import date
 from email import policy
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -23,7 +25,7 @@ from lxml import html as lxml_html
 
 from backpub_mailinglist.server import ServerLimits, make_server
 from backpub_mailinglist.service import HONEYPOT_FIELD, make_app
-from backpub_testkit import edit
+from backpub_testkit import ROOTS, edit, made_once
 
 ENV = {"BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
 SIGNUP = "https://minimal.example.org/newsletter/subscribe"
@@ -55,19 +57,25 @@ class Loopback:
         self.thread.join(10)
 
 
-@pytest.fixture
-def subscribed_project(make_project, run_cli):
-    """The three-episode test project with a sign-up form, and its built site."""
-    project = make_project("feed-audio")
+def _build_subscribed_project(folder: Path) -> None:
+    from backpub.build import build
+
+    shutil.copytree(ROOTS / "feed-audio" / "content", folder / "content")
     edit(
-        project / "content/programme.yaml",
+        folder / "content/programme.yaml",
         "    unsubscribe_mailto: unsubscribe@example.org\n",
         f"    unsubscribe_mailto: unsubscribe@example.org\n    signup_form_action: {SIGNUP}\n",
     )
-    built = run_cli(
-        "build", "--content", "content", "-f", "site", "--as-of", "2026-11-25", "-j", "1", "-q", cwd=project
-    )
-    assert built.exit_code == 0, built.output
+    build(folder / "content", formats=["site"], as_of=date(2026, 11, 25), jobs=1)
+
+
+@pytest.fixture
+def subscribed_project(tmp_path_factory, tmp_path):
+    """The three-episode test project with a sign-up form, and its built site (built once per test run)."""
+    built = made_once(tmp_path_factory, "subscribed-project", _build_subscribed_project)
+    project = tmp_path / "project"
+    shutil.copytree(built / "content", project / "content")
+    shutil.copytree(built / "outputs", project / "outputs")
     return project
 
 

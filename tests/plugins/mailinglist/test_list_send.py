@@ -38,12 +38,12 @@ def sqlite_list(project: Path) -> str:
 
 def test_delivers_every_subscriber_exactly_once_with_headers_and_both_parts(project, database, smtp_server, run_cli):
     recorder, address = smtp_server()
-    subscribers = add_subscribers(database, 200)
+    subscribers = add_subscribers(database, 60)
     started = time.perf_counter()
     result = run_cli(*send_args(database, address), cwd=project, env=ENV)
     elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.output
-    assert "sent      200" in result.output
+    assert "sent      60" in result.output
     by_recipient = recorder.by_recipient()
     assert sorted(by_recipient) == subscribers
     assert all(len(copies) == 1 for copies in by_recipient.values())
@@ -66,41 +66,41 @@ def test_delivers_every_subscriber_exactly_once_with_headers_and_both_parts(proj
         assert https in text and https.replace("&", "&amp;") in html
         message_ids.add(message["Message-ID"])
         unsubscribe_urls.add(https)
-    assert len(message_ids) == len(unsubscribe_urls) == 200  # per recipient
+    assert len(message_ids) == len(unsubscribe_urls) == 60  # per recipient
     assert set(ledger_rows(database).values()) == {"sent"}
-    print(f"200 messages in {elapsed:.2f} s")
+    print(f"60 messages in {elapsed:.2f} s")
 
 
 def test_killed_run_resumes_and_nobody_gets_two(project, database, smtp_server, run_cli):
-    subscribers = add_subscribers(database, 120)
+    subscribers = add_subscribers(database, 60)
     process: list[subprocess.Popen] = []
 
-    def kill_after_40(count: int) -> None:
-        if count == 40:
-            # The 40th message is in the server's hands; the sender has not heard the 250 yet.
+    def kill_after_20(count: int) -> None:
+        if count == 20:
+            # The 20th message is in the server's hands; the sender has not heard the 250 yet.
             os.kill(process[0].pid, signal.SIGKILL)
 
-    recorder, address = smtp_server(Recorder(after_accept=kill_after_40))
+    recorder, address = smtp_server(Recorder(after_accept=kill_after_20))
     command = [BACKPUB, *send_args(database, address)]
     process.append(subprocess.Popen(command, cwd=project, env={**os.environ, **ENV}, stdout=subprocess.PIPE))
     process[0].communicate(timeout=120)
     assert process[0].returncode == -signal.SIGKILL
-    assert len(recorder.received) == 40
+    assert len(recorder.received) == 20
     rows = ledger_rows(database)
-    assert sorted(rows.values()).count("sent") == 39 and list(rows.values()).count("claimed") == 1
+    assert sorted(rows.values()).count("sent") == 19 and list(rows.values()).count("claimed") == 1
 
     result = run_cli(*send_args(database, address), cwd=project, env=ENV)
     assert result.exit_code == 1, result.output  # an uncertain delivery is not a success for a scheduled job
-    assert "sent      80" in result.output and "skipped   39" in result.output
-    assert "uncertain 1" in result.output  # the 40th: delivered, so at-most-once must not resend it
+    assert "sent      40" in result.output and "skipped   19" in result.output
+    assert "uncertain 1" in result.output  # the 20th: delivered, so at-most-once must not resend it
     assert "Not delivered for certain: 0 failed, 1 uncertain" in result.stderr
     by_recipient = recorder.by_recipient()
     assert sorted(by_recipient) == subscribers
     assert all(len(copies) == 1 for copies in by_recipient.values())
 
     again = run_cli(*send_args(database, address), cwd=project, env=ENV)
-    assert "sent      0" in again.output and "skipped   119" in again.output
-    assert len(recorder.received) == 120
+    assert "sent      0" in again.output and "skipped   59" in again.output
+    assert len(recorder.received) == 60
 
 
 def test_a_temporary_refusal_is_retried_until_accepted(project, smtp_server, run_cli):
