@@ -333,15 +333,18 @@ def _self_link(token: str) -> str:
 
 
 class SmtpMailer:
-    """Hands one message to the SMTP server `newsletter send` uses (the same settings and credentials)."""
+    """Hands messages to the SMTP server `newsletter send` uses (the same settings and credentials), over one
+    connection per round of the mail worker (`close` ends it)."""
 
     def __init__(self, settings: Any, sender: Address) -> None:
+        from backpub_mailinglist.sending import Connection
+
         self.settings = settings
         self.sender = sender.addr_spec
+        self.connection = Connection(settings)
 
     def __call__(self, recipient: str, data: bytes) -> None:
         from backpub_mailinglist.sending import (
-            Connection,
             NotClaimed,
             Outgoing,
             PermanentError,
@@ -351,14 +354,15 @@ class SmtpMailer:
             transmit,
         )
 
-        connection = Connection(self.settings)
         item = Outgoing(key=recipient.lower(), label=recipient, recipient=recipient, message_id="", data=lambda: data)
         try:
-            transmit(connection.get(), self.sender, item, lambda: True)
+            transmit(self.connection.get(), self.sender, item, lambda: True)
         except (TransientError, PermanentError, UncertainError, ServerUnavailable, NotClaimed) as exc:
+            self.connection.drop()
             raise MailError(str(exc)) from None
-        finally:
-            connection.quit()
+
+    def close(self) -> None:
+        self.connection.quit()
 
 
 def make_app(

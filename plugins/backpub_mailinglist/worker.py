@@ -83,7 +83,10 @@ class MailWorker:
             batch = self.mailing.due_mail(self.policy.batch, self.policy.lease)
             if not batch:
                 return handled
-            self.mailing.mails_done([self._handle(mail) for mail in batch])
+            try:
+                self.mailing.mails_done([self._handle(mail) for mail in batch])
+            finally:
+                getattr(self.mailer, "close", lambda: None)()  # a mailer that keeps a connection ends it
             handled += len(batch)
         return handled
 
