@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from backpub import Session
 from backpub.build import build
-from backpub.preview import Preview
+from backpub.commands.preview import Preview
 from backpub_testkit import ROOTS
 
 AS_OF = date(2026, 11, 29)

@@ -6,15 +6,13 @@ package is internal and may change in any release. docs/plugins.md documents eac
 
 from __future__ import annotations
 
-from backpub.addresses import EmailAddress, MailboxHeader
-from backpub.cache import atomic_write
 from backpub.cli import ISO_DATE
+from backpub.content.publication import Publication, Source
 from backpub.errors import BackpubError, ConfigError, ContentError, PluginError, Problem, RenderError
+from backpub.files.cache import atomic_write
 from backpub.formats import BuildContext, Format, Job, NoOptions
 from backpub.hookspecs import hookimpl
-from backpub.i18n import N_, Messages, messages
 from backpub.imaging import square_copy
-from backpub.markdown import asset_path_problem, excerpt, plain_text, references, render, sanitise_html, scan
 from backpub.model import (
     ENTITY_TYPES,
     TYPES_BY_FOLDER,
@@ -43,9 +41,11 @@ from backpub.model import (
 )
 from backpub.model.base import Line, Text
 from backpub.model.fields import referenced_ids
-from backpub.publication import Publication, Source
 from backpub.session import Session
-from backpub.slugs import slug
+from backpub.text.addresses import EmailAddress, MailboxHeader
+from backpub.text.i18n import N_, Messages, messages
+from backpub.text.markdown import asset_path_problem, excerpt, plain_text, references, render, sanitise_html, scan
+from backpub.text.slugs import slug
 
 __all__ = [  # noqa: RUF022 - grouped as docs/plugins.md presents them
     # writing a format

@@ -11,13 +11,13 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
-from backpub import stamp
-from backpub.cache import folder_digest
-from backpub.engine import Engine, Website, code_folder
-from backpub.output import ProjectLock
-from backpub.outputguard import check_output_folder
+from backpub.engine import stamp
+from backpub.engine.engine import Engine, Website, code_folder
+from backpub.engine.reports import BuildReport, FormatReport, Progress
+from backpub.files.cache import folder_digest
+from backpub.files.output import ProjectLock
+from backpub.files.outputguard import check_output_folder
 from backpub.plugins import PluginHost
-from backpub.reports import BuildReport, FormatReport, Progress
 from backpub.session import Session
 
 __all__ = ["BuildReport", "FormatReport", "Progress", "build", "build_session"]

@@ -28,7 +28,7 @@ def handle_errors(command):
         try:
             return command(*args, **kwargs)
         except ContentError as exc:
-            from backpub.reporting import print_problems
+            from backpub.commands.reporting import print_problems
 
             context = click.get_current_context(silent=True)
             fmt = context.params.get("output_format", "text") if context else "text"
@@ -160,7 +160,7 @@ def validate(
     legacy_content: Path | None, content_dir: Path, strict: bool, as_of: date | None, output_format: str, ahead: int
 ) -> None:
     """Run every check a build runs, and report every problem with its file and line."""
-    from backpub.reporting import run_validate
+    from backpub.commands.reporting import run_validate
 
     session = open_session(_content(content_dir, legacy_content), strict=strict, as_of=as_of)
     raise SystemExit(run_validate(session, output_format=output_format, ahead=ahead))
@@ -200,7 +200,7 @@ def build(
     if not no_cache and _skip_unchanged(session, formats, quiet, report_format):
         return
     from backpub.build import build_session
-    from backpub.reporting import ConsoleProgress, print_build_report, print_problems
+    from backpub.commands.reporting import ConsoleProgress, print_build_report, print_problems
 
     progress = ConsoleProgress(enabled=not quiet and report_format == "text")
     report = build_session(session, formats or None, jobs=jobs, progress=progress)
@@ -218,8 +218,8 @@ def build(
 @handle_errors
 def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date | None, jobs: int | None) -> None:
     """Build, serve the website on 127.0.0.1 and rebuild when the content changes."""
+    from backpub.commands.preview import Preview
     from backpub.errors import ConfigError
-    from backpub.preview import Preview
 
     session = open_session(content_dir, as_of=as_of)
     try:
@@ -233,7 +233,7 @@ def _skip_unchanged(session: Session, formats, quiet: bool, report_format: str) 
     """Report and skip a build whose inputs and outputs are exactly as the last successful build left them."""
     import time
 
-    from backpub import stamp
+    from backpub.engine import stamp
 
     started = time.perf_counter()
     paths = session.paths
@@ -287,8 +287,8 @@ def plugins(as_json: bool) -> None:
 @handle_errors
 def schema(kind: str | None) -> None:
     """Print the JSON Schema of the content format and of every format's options, for editors."""
+    from backpub.commands.schema import content_schema
     from backpub.plugins import make_host
-    from backpub.schema import content_schema
 
     formats = {name: cls.Options for name, cls in make_host(project_dir=Path.cwd()).formats().items()}
     click.echo(json.dumps(content_schema(kind, formats), indent=2))
@@ -300,7 +300,7 @@ def schema(kind: str | None) -> None:
 @handle_errors
 def clean(content_dir: Path, output_dir: Path | None) -> None:
     """Remove outputs/ and the build cache (never the send ledgers in .backpub/state)."""
-    from backpub.housekeeping import clean as run_clean
+    from backpub.commands.housekeeping import clean as run_clean
     from backpub.session import ProjectPaths
 
     for removed in run_clean(ProjectPaths.resolve(content_dir, output_dir)):
@@ -315,7 +315,7 @@ def clean(content_dir: Path, output_dir: Path | None) -> None:
 @handle_errors
 def schedule(legacy_content: Path | None, content_dir: Path, as_of: date | None, weeks: int) -> None:
     """List the coming Sundays and which episode goes out on each."""
-    from backpub.housekeeping import schedule as run_schedule
+    from backpub.commands.housekeeping import schedule as run_schedule
 
     for line in run_schedule(open_session(_content(content_dir, legacy_content), as_of=as_of), weeks):
         click.echo(line)
@@ -333,7 +333,7 @@ def schedule(legacy_content: Path | None, content_dir: Path, as_of: date | None,
 @handle_errors
 def new(kind: str, entity_id: str | None, content_dir: Path, release: date | None, title: str | None) -> None:
     """Write a new content file with every required field and placeholders to replace; print its path."""
-    from backpub.scaffold import new_entity
+    from backpub.commands.scaffold import new_entity
 
     click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title))
 

@@ -29,8 +29,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from backpub.errors import BackpubError, ConfigError, Problem, Severity
 
 if TYPE_CHECKING:
-    from backpub.i18n import Messages
-    from backpub.publication import Publication
+    from backpub.content.publication import Publication
+    from backpub.text.i18n import Messages
 
 
 _INPUT_FOLDER: ContextVar[Path | None] = ContextVar("backpub_input_folder", default=None)
@@ -195,7 +195,7 @@ class Format(ABC):
     def messages(self, publication: Publication) -> Messages:
         """The format's fixed words in the programme's language: the core's catalogue, the format's own
         (`locale/` beside its package), then the project's `theme/locale/` and `theme/<format>/locale/`."""
-        from backpub.i18n import messages
+        from backpub.text.i18n import messages
 
         return messages(publication.programme.language, self.locale_folders())
 
@@ -225,7 +225,7 @@ class Format(ABC):
     def theme_problems(self) -> list[Problem]:
         """An error for each reference in the project's theme (`theme/<format>/`) that would load something from
         outside the project; the build checks every format's theme: a theme may restyle, never make anyone fetch."""
-        from backpub.markdown import css_remote_references, html_remote_references
+        from backpub.text.markdown import css_remote_references, html_remote_references
 
         folder = self.context.theme_dir(self.name)
         problems = []

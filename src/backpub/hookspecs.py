@@ -9,9 +9,9 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from backpub.content.publication import Publication
     from backpub.errors import Problem
     from backpub.formats import BuildContext, Format
-    from backpub.publication import Publication
 
 PROJECT_NAME = "backpub"
 

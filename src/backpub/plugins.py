@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
     import click
 
+    from backpub.content.publication import Publication
     from backpub.errors import Problem
     from backpub.formats import BuildContext, Format
-    from backpub.publication import Publication
 
 ENTRY_POINT_GROUP = "backpub"
 LOCAL_PLUGINS_DIR = "local_plugins"

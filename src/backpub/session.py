@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from backpub import clock
-from backpub.cache import StateLayout, Store, folder_digest
 from backpub.errors import ConfigError, ContentError, Problem, in_plugin
+from backpub.files.cache import StateLayout, Store, folder_digest
 
 if TYPE_CHECKING:
+    from backpub.content.publication import Publication
+    from backpub.content.validation import Validation
     from backpub.formats import BuildContext, Format
     from backpub.plugins import PluginHost
-    from backpub.publication import Publication
-    from backpub.validation import Validation
 
 DEFAULT_CONTENT = "content"
 DEFAULT_OUTPUT = "outputs"
@@ -118,7 +118,7 @@ class Session:
     @cached_property
     def validation(self) -> Validation:
         """Every content file loaded and validated, with every problem found (never raises for content)."""
-        from backpub.validation import FormatSettings, load
+        from backpub.content.validation import FormatSettings, load
 
         classes = self.host.formats()
         settings = FormatSettings(
@@ -226,7 +226,7 @@ class Session:
 
     def problems(self, instances: dict[str, Format], *, publishing: bool = False) -> list[Problem]:
         """Every problem a build for the as-of day would stop for or warn about: the content's, what may not be
-        published that day (errors when `publishing`, warnings otherwise: see backpub.gate), the plugins' and
+        published that day (errors when `publishing`, warnings otherwise: see backpub.content.gate), the plugins' and
         each format's own checks (its theme included), with --strict applied."""
         found = list(self.validation.problems)
         found += self._problems_on(self.as_of, instances, publishing=publishing)
@@ -237,7 +237,7 @@ class Session:
 
     def _problems_on(self, day: date, instances: dict[str, Format], *, publishing: bool) -> list[Problem]:
         """What depends on the day a build publishes for: the publishing gate and the formats' checks."""
-        from backpub.gate import problems_on
+        from backpub.content.gate import problems_on
 
         publication = self.publication
         found = problems_on(
@@ -270,7 +270,7 @@ class Session:
 
     def check(self, instances: dict[str, Format]) -> list[Problem]:
         """Run every check before rendering: ContentError on any error; the warnings otherwise. A build for today
-        refuses to publish what may not go live (see backpub.gate)."""
+        refuses to publish what may not go live (see backpub.content.gate)."""
         problems = self.problems(instances, publishing=self.publishes)
         if any(problem.severity == "error" for problem in problems):
             raise ContentError(problems)

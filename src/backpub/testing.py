@@ -15,9 +15,9 @@ import pytest
 if TYPE_CHECKING:
     from click.testing import Result
 
+    from backpub.content.publication import Publication
     from backpub.formats import Format
     from backpub.plugins import PluginHost
-    from backpub.publication import Publication
 
 ARTWORK = "assets/artwork.png"
 

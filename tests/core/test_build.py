@@ -10,9 +10,9 @@ import pytest
 
 from backpub import Format, Job, RenderError, hookimpl
 from backpub.build import build
+from backpub.content.publication import Publication
 from backpub.errors import ContentError, PluginError
 from backpub.plugins import make_host
-from backpub.publication import Publication
 from backpub_testkit import edit
 
 RENDERED: list[str] = []
@@ -169,9 +169,9 @@ def test_unknown_format_suggests_a_name(project, host):
 
 
 def test_second_concurrent_build_is_refused(project, host):
-    from backpub.cache import StateLayout
     from backpub.errors import BuildLockedError
-    from backpub.output import ProjectLock
+    from backpub.files.cache import StateLayout
+    from backpub.files.output import ProjectLock
 
     with ProjectLock(StateLayout.of(project).lock), pytest.raises(BuildLockedError, match="another backpub build"):
         run(project, host, jobs=1)
@@ -228,7 +228,7 @@ def test_changing_a_plugins_code_rerenders_its_outputs(project, run_cli):
     plugin.write_text(template.replace("WORD", "hello"))
     assert run_cli("build", "-f", "greeting", cwd=project).exit_code == 0
     plugin.write_text(template.replace("WORD", "bonjour"))
-    from backpub import engine as engine_module
+    from backpub.engine import engine as engine_module
 
     engine_module._code_hash.cache_clear()  # a new process would start with an empty cache
     assert run_cli("build", "-f", "greeting", cwd=project).exit_code == 0

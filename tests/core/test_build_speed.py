@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from backpub.build import build
-from backpub.cache import Store
 from backpub.cli import cli
-from backpub.validation import MODEL_ENTRY, load
+from backpub.content.validation import MODEL_ENTRY, load
+from backpub.files.cache import Store
 from backpub_testkit import REPO, edit
 
 AS_OF = date(2026, 11, 22)

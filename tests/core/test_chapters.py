@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from backpub.content.validation import load
 from backpub.model import ChapterMark
 from backpub.model.values import clock
-from backpub.validation import load
 from backpub_site.chapters import document
 from backpub_testkit import edit
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backpub.validation import load
+from backpub.content.validation import load
 from backpub_testkit import edit
 
 ICE = "content/protocols/ice.md"
@@ -150,8 +150,8 @@ def test_shipped_content_has_no_hand_written_doses_and_passes_strict(run_cli, ma
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("{}dose:.ic-\\ durationx")), max_size=40))
 def test_any_reference_text_resolves_or_says_why(text):
-    from backpub.doses import REFERENCE, resolve
     from backpub.model import Protocol
+    from backpub.prose.doses import REFERENCE, resolve
 
     ice = Protocol.model_validate(
         {"id": "ice", "title": "Ice", "reviewed": "2026-11-01", "reviewer": "R", "phase": "p", "purpose": "P",

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from backpub.build import build
-from backpub.i18n import CORE_LOCALE, catalogue_keys, extract, messages
 from backpub.model import Dose
+from backpub.text.i18n import CORE_LOCALE, catalogue_keys, extract, messages
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = [ROOT / "src" / "backpub", *sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").is_file())]
@@ -99,7 +99,7 @@ def test_doses_in_the_programmes_language():
     assert dose.parts() == [("Time", "1.5–3 min"), ("Repetitions", "8–12"), ("How often", "daily")]
     assert dose.parts(messages("en-GB")) == dose.parts()
     assert dose.parts(messages("de-DE")) == [("Dauer", "1,5–3 Min."), ("Wiederholungen", "8–12"), ("Wie oft", "daily")]
-    from backpub.doses import part_text
+    from backpub.prose.doses import part_text
 
     assert part_text(dose, "duration", "en-GB") == "1.5 to 3 minutes"
     assert part_text(dose, "duration", "de-DE") == "1,5 bis 3 Minuten"

@@ -8,9 +8,9 @@ import pytest
 
 from backpub import Format, Job, hookimpl
 from backpub.build import build
+from backpub.content.publication import Publication
 from backpub.errors import PluginError
 from backpub.plugins import make_host
-from backpub.publication import Publication
 from backpub_testkit import edit
 
 RENDERED: list[str] = []

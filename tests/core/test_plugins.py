@@ -11,8 +11,8 @@ import pytest
 
 from backpub import Format, Job, PluginError, Problem, hookimpl
 from backpub.build import build
+from backpub.content.publication import Publication
 from backpub.plugins import make_host
-from backpub.publication import Publication
 
 
 class UpperFormat(Format):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from backpub import Session
-from backpub.preview import Preview
+from backpub.commands.preview import Preview
 from backpub_testkit import edit
 
 WAIT = 60.0

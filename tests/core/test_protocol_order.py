@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from backpub.publication import _prerequisite_order
+from backpub.content.publication import _prerequisite_order
 
 
 def protocol(pid: str, prerequisites=(), progressions=()):

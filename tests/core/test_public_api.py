@@ -70,9 +70,9 @@ def test_plugins_import_only_the_public_api():
 
 
 def test_the_import_check_catches_internal_imports():
-    tree = ast.parse("from backpub.markdown import render\nfrom backpub import markdown\nimport backpub.model\n")
+    tree = ast.parse("from backpub.text.markdown import render\nfrom backpub import markdown\nimport backpub.model\n")
     assert [what for _, what in _imports_from_backpub(tree) if not _allowed(what)] == [
-        "backpub.markdown:render",
+        "backpub.text.markdown:render",
         "backpub:markdown",
         "backpub.model",
     ]

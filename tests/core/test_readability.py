@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backpub import readability
-from backpub.prose import Sentence, split_sentences
+from backpub.prose import readability
+from backpub.prose.sentences import Sentence, split_sentences
 from backpub_testkit import edit
 
 CONCEPT = "content/concepts/back-not-leg.md"
@@ -127,8 +127,8 @@ def test_english_syllable_heuristic_is_right_for_nine_words_in_ten():
 
 
 def test_sentences_split_on_stops_lists_and_paragraphs_but_not_abbreviations(project):
-    from backpub.loading import parse_entity_file
-    from backpub.prose import locate
+    from backpub.files.loading import parse_entity_file
+    from backpub.prose.sentences import locate
 
     path = project / CONCEPT
     path.write_text(

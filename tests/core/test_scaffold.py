@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backpub.scaffold import KINDS, local_today, new_entity, next_free_sunday
+from backpub.commands.scaffold import KINDS, local_today, new_entity, next_free_sunday
 
 
 def _front_matter(path: Path) -> dict:

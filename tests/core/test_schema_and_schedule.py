@@ -14,7 +14,7 @@ def test_schema_describes_front_matter_without_file_fields(run_cli, tmp_path):
     assert "id" not in schema["properties"] and "body" not in schema["properties"]
     assert set(schema["required"]) >= {"title", "phase", "purpose", "steps"}
     # A review record is written by the clinician who reviewed the text, never by a tool: not required to load,
-    # required to publish (backpub.gate).
+    # required to publish (backpub.content.gate).
     assert {"reviewed", "reviewer"} <= set(schema["properties"]) - set(schema["required"])
     assert schema["properties"]["purpose"]["description"] == "What the protocol is for."
     assert schema["additionalProperties"] is False

@@ -40,7 +40,7 @@ def heavy(modules: set[str]) -> list[str]:
         name
         for name in modules
         if name.split(".")[0] in ("pydantic", "pydantic_core", "jinja2", "markdown_it", "weasyprint", "PIL")
-        or name.startswith(("backpub.model", "backpub.formats", "backpub.session", "backpub.publication"))
+        or name.startswith(("backpub.model", "backpub.formats", "backpub.session", "backpub.content.publication"))
         or (name.split(".")[0] in FORMAT_PLUGINS and name not in (*FORMAT_PLUGINS, "backpub_feed.command"))
     )
 
@@ -85,7 +85,7 @@ def test_a_format_class_outside_its_packages_init_still_hashes_the_whole_package
     """A template or stylesheet change must re-render a format whose class lives in a submodule."""
     import backpub_newsletter
     import backpub_pdf
-    from backpub.engine import code_folder
+    from backpub.engine.engine import code_folder
     from backpub_newsletter.format import NewsletterFormat
 
     assert code_folder(backpub_pdf.PdfFormat) == Path(backpub_pdf.__file__).parent

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from backpub.content.validation import load
 from backpub.model import Dose
-from backpub.validation import load
 from backpub_testkit import edit
 
 ICE = "content/protocols/ice.md"

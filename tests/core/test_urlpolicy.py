@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backpub import markdown, urlpolicy
-from backpub.urlpolicy import css_references, css_remote_references, html_remote_references, raw_html_issues
+from backpub.text import markdown, urlpolicy
+from backpub.text.urlpolicy import css_references, css_remote_references, html_remote_references, raw_html_issues
 from backpub_testkit import edit
 
 REMOTE = "https://tracker.example/p.png"
@@ -139,7 +139,7 @@ def test_plain_raw_html_has_no_issues():
 
 
 def test_markdown_keeps_offering_the_policy_under_its_old_names():
-    """Formats and plugins import these from backpub.markdown; they must stay the policy's own functions."""
+    """Formats and plugins import these from backpub.text.markdown; they must stay the policy's own functions."""
     for name in ("is_remote", "asset_path_problem", "css_remote_references", "html_remote_references", "sanitise_html"):
         assert getattr(markdown, name) is getattr(urlpolicy, name)
 

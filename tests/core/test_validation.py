@@ -288,7 +288,7 @@ def test_each_separate_loop_is_reported_once_at_its_first_protocol(run_cli, proj
     ],
 )
 def test_loops_in_the_comes_before_graph(later, loops):
-    from backpub.crosschecks import _loops
+    from backpub.content.crosschecks import _loops
 
     protocols = {node for node in later if node != "unknown"}
     assert _loops(later, first_among=protocols) == loops

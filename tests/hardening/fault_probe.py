@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-import backpub.output
+import backpub.files.output
 from backpub import Format, Job, Publication, hookimpl
 
 PARTS = 6
@@ -34,7 +34,11 @@ def _pause(point: str) -> None:
 
 def _hook_commit() -> None:
     """Widen the commit's windows so a test can kill the build inside them."""
-    fsync, exchange, rmtree = backpub.output._fsync_files, backpub.output._exchange, backpub.output.shutil.rmtree
+    fsync, exchange, rmtree = (
+        backpub.files.output._fsync_files,
+        backpub.files.output._exchange,
+        backpub.files.output.shutil.rmtree,
+    )
 
     def fsync_then_pause(paths):
         fsync(paths)
@@ -52,9 +56,9 @@ def _hook_commit() -> None:
             _pause("fallback-after-renames")
         return rmtree(path, *args, **kwargs)
 
-    backpub.output._fsync_files = fsync_then_pause
-    backpub.output._exchange = exchange_then_pause
-    backpub.output.shutil.rmtree = pause_then_rmtree
+    backpub.files.output._fsync_files = fsync_then_pause
+    backpub.files.output._exchange = exchange_then_pause
+    backpub.files.output.shutil.rmtree = pause_then_rmtree
 
 
 class ProbeFormat(Format):

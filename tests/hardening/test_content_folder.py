@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backpub.cache import files_under, folder_digest
+from backpub.files.cache import files_under, folder_digest
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-import backpub.output
+import backpub.files.output
 from backpub.build import build
 from backpub.errors import BackpubError, PluginError
 
@@ -171,7 +171,7 @@ def test_no_space_left_on_device_names_the_output_and_changes_nothing(probe_proj
             return FullDisk(path, mode)  # the third file written runs out of space
         return real_open(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(backpub.output, "open", open_for_staging, raising=False)
+    monkeypatch.setattr(backpub.files.output, "open", open_for_staging, raising=False)
     monkeypatch.setenv("PROBE_GEN", "second")
     with pytest.raises(BackpubError) as caught:
         build(probe_project / "content", formats=["probe"], jobs=1, as_of=_as_of())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backpub.validation import load
+from backpub.content.validation import load
 
 
 def rewrite_every_text_file(content: Path, convert) -> None:

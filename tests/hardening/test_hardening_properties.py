@@ -13,9 +13,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backpub import markdown
+from backpub.content.validation import load
 from backpub.model import Concept, Protocol
-from backpub.validation import load
+from backpub.text import markdown
 
 ROOTS = Path(__file__).resolve().parents[1] / "roots"
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

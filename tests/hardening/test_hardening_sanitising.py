@@ -1,4 +1,4 @@
-"""Raw HTML in Markdown: backpub.markdown.render removes active content and remote loads, and keeps the meaning."""
+"""Raw HTML in Markdown: backpub.text.markdown.render removes active content and remote loads, and keeps the meaning."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import xml.dom.minidom
 
 import pytest
 
-from backpub import markdown
+from backpub.text import markdown
 
 
 def render(text: str) -> str:

@@ -68,7 +68,7 @@ def test_a_new_or_backpub_written_folder_is_accepted(furnished: Path, run_cli, t
 @pytest.mark.parametrize(("count", "fsyncs", "syncfs_calls"), [(3, 3, 0), (40, 0, 1)])
 def test_new_files_are_flushed_to_disk_before_the_swap(tmp_path: Path, monkeypatch, count, fsyncs, syncfs_calls):
     """A few files are flushed one by one; many with one syncfs of their filesystem (cheaper by far)."""
-    import backpub.output as output
+    import backpub.files.output as output
 
     calls = {"fsync": 0, "syncfs": 0}
     real_fsync = os.fsync
@@ -93,7 +93,7 @@ def test_new_files_are_flushed_to_disk_before_the_swap(tmp_path: Path, monkeypat
 
 
 def test_syncfs_flushes_a_real_folder_on_linux(tmp_path: Path):
-    from backpub.output import _syncfs
+    from backpub.files.output import _syncfs
 
     (tmp_path / "file").write_bytes(b"x")
     assert _syncfs(tmp_path) is True  # CI runs on Linux; elsewhere the caller falls back to a fsync per file

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backpub import Session
-from backpub.preview import Preview
+from backpub.commands.preview import Preview
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from backpub.textrules import Line, TextBlock, multi_line
+from backpub.text.textrules import Line, TextBlock, multi_line
 
 __all__ = [
     "ID_PATTERN",
@@ -50,7 +50,7 @@ AssetPath = Annotated[
     ),
 ]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="A colour as #RRGGBB.")]
-Text = TextBlock  # no control characters; see backpub.textrules
+Text = TextBlock  # no control characters; see backpub.text.textrules
 
 
 def _known_country(code: str) -> str:

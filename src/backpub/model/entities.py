@@ -7,9 +7,9 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, PositiveInt
 
-from backpub.addresses import EmailAddress
 from backpub.model.base import AssetPath, Colour, CountryCode, EntityId, Line, Markdown, Model, RefTo, Text
 from backpub.model.values import Analogy, Audio, ChapterMark, Dose, Image, Transcript, Video
+from backpub.text.addresses import EmailAddress
 
 
 class Entity(Model):

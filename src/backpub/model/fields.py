@@ -66,7 +66,7 @@ def markdown_texts(entity: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, 
 def referenced_ids(entity: BaseModel) -> list[str]:
     """Every id an entity refers to, in order: its reference fields (nested ones too), then the `@id` links of its
     Markdown fields. What ties entities together, e.g. for a list of related pages."""
-    from backpub.markdown import references as markdown_references
+    from backpub.text.markdown import references as markdown_references
 
     found = [target for _, target, _ in references(entity)]
     return found + [target for _, text in markdown_texts(entity) for target in markdown_references(text)[0]]

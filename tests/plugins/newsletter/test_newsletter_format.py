@@ -240,7 +240,7 @@ def _both_parts(issue: Path) -> dict[str, str]:
 
 
 def _shipped_publication():
-    from backpub.validation import load
+    from backpub.content.validation import load
 
     publication = load(SHIPPED_CONTENT).publication
     assert publication is not None

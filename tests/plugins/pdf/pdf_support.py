@@ -13,7 +13,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from backpub import Session
-from backpub.publication import Publication
+from backpub.content.publication import Publication
 from backpub.testing import render_output
 from backpub_pdf import PdfFormat
 

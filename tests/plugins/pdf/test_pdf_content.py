@@ -15,8 +15,8 @@ from pdf_support import AS_OF, REPO, flat, page_texts
 from pypdf import PdfReader
 
 from backpub import Session
+from backpub.content.publication import Publication
 from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
-from backpub.publication import Publication
 from backpub_pdf import PdfFormat
 from backpub_pdf.planning import pack_handouts, shown_entities
 

@@ -21,8 +21,8 @@ from pdf_support import AS_OF, REPO
 from pydantic import BaseModel
 
 from backpub import Clinic, Episode, Handout, Mistake, Protocol, Publication, Session
-from backpub.cache import Store
-from backpub.engine import Engine
+from backpub.engine.engine import Engine
+from backpub.files.cache import Store
 from backpub_pdf.planning import shown_entities
 
 OVER_APPROXIMATED = {("protocol", "phase")}

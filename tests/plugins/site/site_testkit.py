@@ -20,7 +20,7 @@ import pytest
 
 from backpub import Session
 from backpub.build import BuildReport, build
-from backpub.publication import Publication
+from backpub.content.publication import Publication
 
 REPO = Path(__file__).resolve().parents[3]
 SHIPPED = REPO / "content"

@@ -8,8 +8,8 @@ from datetime import date
 
 from site_testkit import Built, build_project
 
+from backpub.content.validation import load
 from backpub.model import Episode
-from backpub.validation import load
 from backpub_site.plan import SitePlan
 from backpub_site.related import KIND_ORDER, Ranking, reference_graph, related
 from backpub_testkit import ROOTS

@@ -8,7 +8,7 @@ from pathlib import Path
 from site_testkit import MINIMAL, build_project, crawl_problems, parse_page, resolve, site_file_for_url
 
 from backpub import Session
-from backpub.preview import Preview
+from backpub.commands.preview import Preview
 
 
 def test_home_links_the_handout_pdfs_and_the_book_and_every_link_resolves(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Markdown for every format: one parser, sanitised raw HTML, entity links and located URL checks.
 
-What a URL may be is decided in `backpub.urlpolicy`; this module applies it to Markdown.
+What a URL may be is decided in `backpub.text.urlpolicy`; this module applies it to Markdown.
 
 In content, `[text](@some-id)` links to another entity; each format decides where that link goes.
 Images are content files (`![alt](assets/images/x.svg)`); each format decides how they are served.
@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from backpub.urlpolicy import (  # noqa: F401 - re-exported: formats and plugins import them from here
+from backpub.text.urlpolicy import (  # noqa: F401 - re-exported: formats and plugins import them from here
     SAFE_ATTRIBUTES,
     SAFE_TAGS,
     asset_path_problem,

@@ -61,7 +61,7 @@ class Publication:
     def field_hashes(self, entity_id: str) -> Mapping[str, str]:
         """A digest of each field of an entity's validated data, by field name; worked out on first use."""
         if entity_id not in self._field_hashes:
-            from backpub.digests import field_digests
+            from backpub.content.digests import field_digests
 
             self._field_hashes[entity_id] = field_digests(self.get(entity_id))
         return self._field_hashes[entity_id]
@@ -147,8 +147,8 @@ class Publication:
     def public_data(self, entity: Entity, day: date) -> dict[str, Any]:
         """An entity's data as JSON-ready values, as a public output may show it on `day`: references to what is
         not public yet (episodes before their release) left out, and Markdown links to them reduced to their words."""
-        from backpub.markdown import unlink
         from backpub.model.fields import markdown_texts, references
+        from backpub.text.markdown import unlink
 
         data = entity.model_dump(mode="json")
         hidden = set(self.embargoed(day))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from backpub import clock
-from backpub.cache import Store, files_under, folder_digest
+from backpub.files.cache import Store, files_under, folder_digest
 
 STAMP_ENTRY = "last-build.pickle"
 ENVIRONMENT = ("SOURCE_DATE_EPOCH", "BACKPUB_DISABLE_PLUGINS")

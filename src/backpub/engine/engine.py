@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backpub.cache import Store, folder_digest
+from backpub.content.publication import Publication
+from backpub.engine.reports import BuildReport, FormatReport, Progress
+from backpub.engine.workers import PlannedJob, run_jobs, unwrap
 from backpub.errors import PluginError, in_plugin
+from backpub.files.cache import Store, folder_digest
+from backpub.files.output import OutputWriter, remove_stale_siblings, safe_relative
 from backpub.formats import Format, Job
-from backpub.output import OutputWriter, remove_stale_siblings, safe_relative
-from backpub.publication import Publication
-from backpub.reports import BuildReport, FormatReport, Progress
-from backpub.workers import PlannedJob, run_jobs, unwrap
 
 MANIFEST_ENTRY = "manifest.pickle"
 

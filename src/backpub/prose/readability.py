@@ -7,7 +7,7 @@
 - German: the first Wiener Sachtextformel (Bamberger and Vanecek), which also gives a school grade.
 
 A language without a measure is not checked. Each entity's grade is measured over all its patient-facing
-fields (see backpub.prose); an entity above the programme's `reading_grade` gets a warning that names its
+fields (see backpub.prose.sentences); an entity above the programme's `reading_grade` gets a warning that names its
 longest sentences by line, so an author knows where to start. Entities of fewer than `MIN_WORDS` words get
 figures but no verdict: a formula needs some text to average over.
 """
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backpub.errors import Problem
-from backpub.prose import Field, Sentence, words
+from backpub.prose.sentences import Field, Sentence, words
 
 LONGEST_NAMED = 3
 """How many of an entity's longest sentences a warning names."""

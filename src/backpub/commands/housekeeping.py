@@ -6,8 +6,8 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+from backpub.commands.reporting import plural
 from backpub.errors import ConfigError
-from backpub.reporting import plural
 from backpub.session import ProjectPaths, Session
 
 

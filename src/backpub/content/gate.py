@@ -20,7 +20,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from backpub.errors import Problem
-from backpub.loading import Record
+from backpub.files.loading import Record
 
 PLACEHOLDER = "TODO"
 """Every placeholder `backpub new` writes contains this word; nothing holding it is ever published."""

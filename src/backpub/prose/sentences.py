@@ -15,7 +15,7 @@ from dataclasses import field as dataclass_field
 
 from pydantic import BaseModel
 
-from backpub.loading import Record
+from backpub.files.loading import Record
 
 PROSE_FIELDS = frozenset(
     {

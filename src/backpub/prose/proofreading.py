@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backpub import doses, readability
 from backpub.errors import Problem
-from backpub.loading import Record
+from backpub.files.loading import Record
 from backpub.model import Entity, Programme, Protocol
-from backpub.prose import patient_fields
+from backpub.prose import doses, readability
+from backpub.prose.sentences import patient_fields
 
 
 @dataclass

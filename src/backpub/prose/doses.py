@@ -26,10 +26,10 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from backpub.errors import Problem
-from backpub.i18n import messages
-from backpub.loading import Record
+from backpub.files.loading import Record
 from backpub.model import Dose, Duration, Protocol
-from backpub.prose import Field, locate, patient_fields, string_fields
+from backpub.prose.sentences import Field, locate, patient_fields, string_fields
+from backpub.text.i18n import messages
 
 M = TypeVar("M", bound=BaseModel)
 

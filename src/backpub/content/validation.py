@@ -13,15 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from backpub import contentfs, markdown
-from backpub.cache import Store, folder_digest
-from backpub.crosschecks import CrossChecks
+from backpub.content.crosschecks import CrossChecks
+from backpub.content.gate import Pending
+from backpub.content.publication import Publication, Source
 from backpub.errors import ConfigError, Problem
-from backpub.gate import Pending
-from backpub.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
+from backpub.files import contentfs
+from backpub.files.cache import Store, folder_digest
+from backpub.files.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
 from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Programme, messages
-from backpub.proofreading import proofread
-from backpub.publication import Publication, Source
+from backpub.prose.proofreading import proofread
+from backpub.text import markdown
 
 RESERVED_KEYS = ("id", "body")
 IGNORED_TOP_LEVEL = {"assets", PROGRAMME_FILE}
@@ -45,10 +46,10 @@ class Validation:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     readability: list[dict[str, object]] = field(default_factory=list)
-    """Each patient-facing entity's reading grade and the figures behind it (see backpub.readability)."""
+    """Each patient-facing entity's reading grade and the figures behind it (see backpub.prose.readability)."""
     pending: list[Pending] = field(default_factory=list)
     """What stops each entity from being published (no review record, placeholders, the day its review falls
-    due): problems or not depending on the day a build publishes for (see backpub.gate)."""
+    due): problems or not depending on the day a build publishes for (see backpub.content.gate)."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -90,7 +91,7 @@ def load(
     `settings` validates each installed format's section of programme.yaml. With a `store`, the outcome is reused
     while every content file, backpub's own code and the working folder are the same as last time; any difference
     means a full load. Markdown facts are kept there too. What depends on the day (reviews falling due, what is
-    released) is not decided here: see `Validation.pending` and backpub.gate.
+    released) is not decided here: see `Validation.pending` and backpub.content.gate.
     """
     content_dir = Path(content_dir)
     if not content_dir.is_dir():
@@ -133,7 +134,7 @@ class _Loader(CrossChecks):
         self.language: str | None = None
         """programme.yaml's language, as written: entities' doses may use its unit words (validation context)."""
         self.pending: list[Pending] = []
-        """What stops an entity from being published, found once (see backpub.gate)."""
+        """What stops an entity from being published, found once (see backpub.content.gate)."""
 
     # -- reporting ------------------------------------------------------------------------------
 

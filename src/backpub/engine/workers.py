@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backpub.errors import BackpubError, PluginError, RenderError
+from backpub.files.output import libc_function
 from backpub.formats import inputs_from
-from backpub.output import libc_function
 
 if TYPE_CHECKING:
+    from backpub.content.publication import Publication
     from backpub.formats import Format, Job
-    from backpub.publication import Publication
 
 
 @dataclass(frozen=True)

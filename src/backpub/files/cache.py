@@ -67,8 +67,8 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 def files_under(folder: Path) -> Iterable[Path]:
     """Every regular file below a folder, following symlinks that stay inside it, never in a loop, never a
-    device, a FIFO or a link out of the folder (see backpub.contentfs)."""
-    from backpub.contentfs import files
+    device, a FIFO or a link out of the folder (see backpub.files.contentfs)."""
+    from backpub.files.contentfs import files
 
     return files(folder)
 
@@ -117,7 +117,7 @@ def installed_state() -> list[tuple[str, int]]:
 def code_digest() -> str:
     """One digest of backpub's own code, the installed packages and the Python running them: any change
     invalidates every cache entry."""
-    parts = [sys.version, folder_digest(Path(__file__).resolve().parent), repr(installed_state())]
+    parts = [sys.version, folder_digest(Path(__file__).resolve().parents[1]), repr(installed_state())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from graphlib import CycleError, TopologicalSorter
 
-from backpub import audio, chapters, gate, markdown
-from backpub.assetpolicy import asset_problem
-from backpub.loading import Record
+from backpub.content import audio, chapters, gate
+from backpub.content.assetpolicy import asset_problem
+from backpub.files.loading import Record
 from backpub.model import Entity, Episode, Programme, fields
 from backpub.model.messages import dotted, suggest
+from backpub.text import markdown
 
 
 class CrossChecks:

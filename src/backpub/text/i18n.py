@@ -27,7 +27,7 @@ from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.numbers import format_decimal as _format_decimal
 
-CORE_LOCALE = Path(__file__).resolve().parent / "locale"
+CORE_LOCALE = Path(__file__).resolve().parents[1] / "locale"
 ENGLISH = "en"
 """The language every message is written in (British spelling), and the one a missing translation falls back to."""
 _CONTEXT = "\x04"

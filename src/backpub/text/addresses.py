@@ -15,7 +15,7 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field
 
-from backpub.textrules import single_line
+from backpub.text.textrules import single_line
 
 
 def _address(value: str) -> str:

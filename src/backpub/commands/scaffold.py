@@ -14,9 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backpub import clock
+from backpub.content.gate import PLACEHOLDER
 from backpub.errors import ConfigError
-from backpub.gate import PLACEHOLDER
-from backpub.loading import PROGRAMME_FILE, ParseError, parse_entity_file, parse_yaml_file
+from backpub.files.loading import PROGRAMME_FILE, ParseError, parse_entity_file, parse_yaml_file
 
 KINDS = ("concept", "mistake", "protocol", "treatment", "principle", "episode", "handout", "clinic")
 FOLDERS = {kind: f"{kind}s" for kind in KINDS}

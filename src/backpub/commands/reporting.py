@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from backpub.engine.reports import BuildReport, Progress
 from backpub.errors import Problem
-from backpub.reports import BuildReport, Progress
 
 if TYPE_CHECKING:
     from backpub.session import Session

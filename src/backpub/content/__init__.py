@@ -1,0 +1,1 @@
+"""A content folder loaded, checked across files and turned into one read-only Publication."""

@@ -1,0 +1,2 @@
+"""The checks that read the prose patients read: its sentences located in their files, the doses it quotes and
+its reading level."""
