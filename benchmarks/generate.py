@@ -190,7 +190,7 @@ def write_treatments(content: Path, names: dict[str, list[str]]) -> None:
         subject = f"synthetic treatment {n}"
         data = {
             **common(f"Synthetic treatment {n}"),
-            "treatment_kind": "manual therapy" if n % 2 else "targeted technology",
+            "treatment_kind": "manual-therapy" if n % 2 else "targeted-technology",
             "what_it_does": sentence(subject, 0),
             "targets_root_cause": n % 2 == 0,
             "limitations": [sentence(subject, 1), sentence(subject, 2)],

@@ -29,6 +29,7 @@ SLOWEST_FIRST = (
     "tests/plugins/epub/test_epub_book.py",
     "tests/hardening/test_killed_build.py",
     "tests/plugins/pdf/test_pdf_dependencies.py",
+    "tests/plugins/pdf/test_pdf_clear_print.py",
     "tests/plugins/mailinglist/test_list_send.py",
     "tests/plugins/mailinglist/test_observations_issue24.py",
     "tests/hardening/test_corpus_broken.py",

@@ -10,11 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from backpub import hookimpl
+from backpub_epub.version import __version__ as __version__
 
 if TYPE_CHECKING:
     from backpub import Format
-
-__version__ = "1.0"
 
 _FORMAT_NAMES = {
     "COVER_TYPES",

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from backpub import BuildContext, Messages, Publication, RenderError
 
 from .cover import generate_cover
+from .options import EpubOptions
 from .package import BookFile, write_book
 from .plan import MEDIA_FOLDER, default_messages, make_plan
 from .xhtml import STYLESHEET, ChapterWriter, template_environment
-
-if TYPE_CHECKING:
-    from .format import EpubOptions
 
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from backpub import Format, Job, Problem, Publication, RenderError, asset_path_problem, slug
-from backpub_epub import __version__
+from backpub_epub.options import EpubOptions
+from backpub_epub.version import __version__
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -26,17 +25,6 @@ def book_filename(publication: Publication) -> str:
 
 
 SVG_DANGERS = re.compile(r"<script|<foreignObject|\son[a-z]+\s*=|(?:xlink:)?href\s*=\s*[\"'](?!#)", re.IGNORECASE)
-
-
-class EpubOptions(BaseModel):
-    """The e-book's identity and cover."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-    book_id: str = Field(min_length=1)
-    """A stable identifier for the e-book, e.g. a urn:uuid; never changes between editions."""
-    cover: str | None = Field(default=None, min_length=1)
-    """A cover image (PNG or JPEG) relative to the content folder; without it a cover is generated."""
 
 
 class EpubFormat(Format):

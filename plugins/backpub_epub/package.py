@@ -82,7 +82,13 @@ def write_book(
     book.spine = [*front, nav, *(items[chapter.file] for chapter in plan.body)]
     book.guide = _landmarks(plan, _)
     out = io.BytesIO()
-    options = {"mtime": build_time.astimezone(UTC), "epub2_guide": False, "epub3_pages": False}
+    # The landmarks are for reading systems, not for reading: named in the book's language, and hidden (below).
+    options = {
+        "mtime": build_time.astimezone(UTC),
+        "epub2_guide": False,
+        "epub3_pages": False,
+        "landmark_title": _("Landmarks"),
+    }
     epub.write_epub(out, book, {**options, "raise_exceptions": True})
     return normalise_zip(out.getvalue(), build_time, publication.programme.language)
 
@@ -152,6 +158,18 @@ def _landmarks(plan: BookPlan, _: Callable[[str], str]) -> list[dict[str, str]]:
     return landmarks
 
 
+def _hide_landmarks(nav: bytes) -> bytes:
+    """The navigation document with its landmarks list `hidden` (EPUB 3: still read by reading systems, never shown
+    in the reading view), which ebooklib does not write."""
+    from lxml import etree
+
+    root = etree.fromstring(nav)
+    for element in root.iter("{http://www.w3.org/1999/xhtml}nav"):
+        if element.get("{http://www.idpf.org/2007/ops}type") == "landmarks":
+            element.set("hidden", "hidden")
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="utf-8")
+
+
 def normalise_zip(data: bytes, build_time: datetime, language: str | None = None) -> bytes:
     """Rewrite a zip reproducibly: same order, `mimetype` first and stored, fixed times and attributes; the
     package document declares the book's language (`xml:lang`), which ebooklib leaves out."""
@@ -167,6 +185,8 @@ def normalise_zip(data: bytes, build_time: datetime, language: str | None = None
             content = source.read(name)
             if language and name.endswith(".opf"):
                 content = _declare_language(content, language)
+            if name.endswith("/nav.xhtml"):
+                content = _hide_landmarks(content)
             target.writestr(info, content, compresslevel=9)
     return out.getvalue()
 
@@ -177,4 +197,4 @@ def _declare_language(opf: bytes, language: str) -> bytes:
 
     root = etree.fromstring(opf)
     root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="utf-8")

@@ -10,20 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from backpub import (
-    Concept,
-    Entity,
-    Episode,
-    Handout,
-    Messages,
-    Mistake,
-    Principle,
-    Protocol,
-    Publication,
-    Treatment,
-    messages,
-    references,
-)
+from backpub import Entity, Episode, Handout, Messages, Protocol, Publication, markdown_texts, messages, references
 
 PACKAGE = Path(__file__).resolve().parent
 MEDIA_FOLDER = "media"
@@ -104,24 +91,31 @@ def make_plan(publication: Publication, as_of: date, words: Messages | None = No
 
 
 def _body_chapters(publication: Publication, as_of: date, words: Messages) -> list[Chapter]:
-    _ = words.gettext
+    """A chapter for each kind a reader studies, in the registry's order (protocols one per programme phase),
+    then the released episodes' articles."""
     order = _reading_order(publication, as_of)
-    chapters = [
-        Chapter("concepts.xhtml", _("Understanding the problem"), "concepts.xhtml", order(Concept)),
-        Chapter("mistakes.xhtml", _("Mistakes to stop"), "mistakes.xhtml", order(Mistake)),
-    ]
-    for phase_id, protocols in publication.protocols_by_phase():
-        phase = publication.programme.phase(phase_id)
-        chapters.append(Chapter(f"phase-{phase_id}.xhtml", phase.title, "protocols.xhtml", protocols, phase.summary))
-    chapters += [
-        Chapter("treatments.xhtml", _("Professional treatments"), "treatments.xhtml", order(Treatment)),
-        Chapter("principles.xhtml", _("Principles for the long term"), "principles.xhtml", order(Principle)),
-    ]
+    chapters = []
+    for kind in publication.kinds.library:
+        if kind is Protocol:
+            for phase_id, protocols in publication.protocols_by_phase():
+                phase = publication.programme.phase(phase_id)
+                chapters.append(
+                    Chapter(f"phase-{phase_id}.xhtml", phase.title, "protocols.xhtml", protocols, phase.summary)
+                )
+            continue
+        title = words.gettext(kind.heading or kind.plural)
+        chapters.append(Chapter(f"{kind.folder}.xhtml", title, _template(f"{kind.folder}.xhtml"), order(kind)))
     chapters += [
         Chapter(f"episode-{episode.id}.xhtml", episode_title(episode, words), "episode.xhtml", (episode,))
         for episode in publication.released_episodes(as_of)
     ]
     return [chapter for chapter in chapters if chapter.entities]
+
+
+def _template(name: str) -> str:
+    """The chapter's template: the kind's own where the book has one, else the generic one (a theme may add its
+    own under either name)."""
+    return name if (PACKAGE / "templates" / name).is_file() else "entities.xhtml"
 
 
 def _reading_order(publication: Publication, as_of: date):
@@ -148,9 +142,11 @@ def markdown_fields(publication: Publication, plan: BookPlan) -> list[tuple[str,
     texts = [(programme.introduction, 1), (programme.disclaimer_for(), 1), (programme.country().urgent_help, 1)]
     for chapter in plan.body:
         for entity in chapter.entities:
-            texts.append((entity.body, 0 if isinstance(entity, Episode) else 1))
-            if isinstance(entity, Concept) and entity.analogy:
-                texts.append((entity.analogy.body, 2))
+            if isinstance(entity, Episode):
+                texts.append((entity.body, 0))  # an episode's article: its show notes are not in the book
+                continue
+            # The body under the entity's heading, a nested text (an analogy's) a level further down.
+            texts += [(text, 1 if len(loc) == 1 else 2) for loc, text in markdown_texts(entity)]
     return [(text, shift) for text, shift in texts if text]
 
 
@@ -158,7 +154,7 @@ def _media(publication: Publication, plan: BookPlan) -> dict[str, str]:
     """Book paths for every asset the chapters embed, collision-free and safe as EPUB file names."""
     sources: list[str] = []
     for chapter in plan.body:
-        sources += [entity.image.src for entity in chapter.entities if isinstance(entity, Protocol) and entity.image]
+        sources += [image.src for entity in chapter.entities if (image := getattr(entity, "image", None))]
     for text, _ in markdown_fields(publication, plan):
         sources += references(text)[1]
     media: dict[str, str] = {}

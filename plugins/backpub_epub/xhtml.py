@@ -11,7 +11,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from markupsafe import Markup, escape
 
-from backpub import Publication
+from backpub import Messages, Publication, typographic_text
 from backpub import render as render_markdown
 
 from .plan import UNLINKED, BookPlan, Chapter
@@ -54,6 +54,11 @@ class ChapterWriter:
         self.environment = environment
         self.files = {chapter.file for chapter in plan.chapters} | {"nav.xhtml"}
         self.images = set(plan.media.values()) | set(images)
+        words = environment.globals.get("messages")
+        self.quotes = words.quotes() if isinstance(words, Messages) else ""
+        """The language's quotation marks (the book's catalogue): content and fixed words print them."""
+        if self.quotes:
+            environment.finalize = typographic_text(self.quotes)
         environment.globals.update(
             programme=publication.programme,
             plan=plan,
@@ -66,7 +71,9 @@ class ChapterWriter:
 
     def markdown(self, text: str, shift: int = 1) -> Markup:
         """Content Markdown as XHTML, with `@id` links pointing into the book."""
-        html = render_markdown(text, link=self.plan.markdown_href, image=self.media, heading_shift=shift)
+        html = render_markdown(
+            text, link=self.plan.markdown_href, image=self.media, heading_shift=shift, quotes=self.quotes
+        )
         return Markup(html_to_xhtml(html))
 
     def links(self, entity_ids: Iterable[str]) -> list[dict[str, str]]:
@@ -95,10 +102,11 @@ class ChapterWriter:
         # Defence in depth: content HTML was sanitised already, but a theme template or a future core change
         # must not be able to put scripts, handlers, remote images or dead links in the book.
         for element in list(root.iter(*(f"{{{XHTML}}}{name}" for name in FORBIDDEN_ELEMENTS))):
-            if element.getparent() is not None and element.getparent().tag != f"{{{XHTML}}}head":
+            parent = element.getparent()
+            if parent is not None and parent.tag != f"{{{XHTML}}}head":
                 _remove(element)
         for element in root.iter(etree.Element):
-            for attribute in [name for name in element.attrib if name.lower().startswith("on")]:
+            for attribute in [name for name in element.attrib if str(name).lower().startswith("on")]:
                 del element.attrib[attribute]
         for image in list(root.iter(f"{{{XHTML}}}img")):
             if image.get("src") not in self.images:
@@ -120,16 +128,22 @@ def long_date(day: Any) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _parent(element: etree._Element) -> etree._Element:
+    parent = element.getparent()
+    assert parent is not None, "the book's root is never removed"
+    return parent
+
+
 def _remove(element: etree._Element) -> None:
     """Remove an element but keep the text that follows it."""
-    parent = element.getparent()
+    parent = _parent(element)
     _keep_tail(element, parent)
     parent.remove(element)
 
 
 def _unwrap(element: etree._Element) -> None:
     """Replace an element by its content (a link that leads nowhere becomes its text)."""
-    parent = element.getparent()
+    parent = _parent(element)
     position = parent.index(element)
     _append_text_before(element, parent, element.text or "")
     children = list(element)

@@ -10,13 +10,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from backpub import hookimpl
+from backpub_feed.version import __version__ as __version__
 
 if TYPE_CHECKING:
     import click
 
     from backpub import BuildContext, Format, Problem, Publication
-
-__version__ = "1.0"
 
 _FORMAT_NAMES = {"FeedFormat", "OUTPUT"}
 """The names of `backpub_feed.format` reachable from the package, as before the class moved there."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from backpub import Episode, Problem, Publication
+from backpub import Episode, Format, Problem, Publication
 from backpub_feed.artwork import artwork_problems
-from backpub_feed.ledger import LedgerError, Published, read_ledger
+from backpub_feed.ledger import LedgerError, Published, ledger_path, ledger_shown, read_ledger
 from backpub_feed.locate import key_line, text_line
 from backpub_feed.notice import item_description, urgent_help_html
 from backpub_feed.rules import MAX_DESCRIPTION_BYTES, category_problem
 
 if TYPE_CHECKING:
-    from backpub_feed.format import FeedFormat
+    from backpub_feed.options import FeedOptions
 
 PROGRAMME_FILE = "programme.yaml"
 SETTINGS = ("formats", "feed")
@@ -24,8 +24,9 @@ RETIRE_HINT = "set `retired: true` in the episode's file to withdraw it delibera
 class FeedChecks:
     """One run of the feed's checks; collects every problem instead of stopping at the first."""
 
-    def __init__(self, feed: FeedFormat, publication: Publication) -> None:
+    def __init__(self, feed: Format, options: FeedOptions, publication: Publication) -> None:
         self.feed = feed
+        self.options = options
         self.publication = publication
         self.as_of = feed.context.as_of
         self.problems: list[Problem] = []
@@ -44,11 +45,11 @@ class FeedChecks:
         self.problems.append(self.feed.problem(self.publication, None, message, line))
 
     def episode_error(self, episode: Episode, keys: tuple[str, ...], message: str) -> None:
-        line = key_line(self.feed.episode_file(episode), keys)
+        line = key_line(self.feed.context.content_dir / episode.folder / f"{episode.id}.md", keys)
         self.problems.append(self.feed.problem(self.publication, episode.id, message, line))
 
     def ledger_error(self, line: int, message: str) -> None:
-        shown = self.feed.ledger_shown(self.publication)
+        shown = ledger_shown(self.publication)
         self.problems.append(Problem(shown, line, 1, "error", f"[feed] {message}"))
 
     # -- the channel -----------------------------------------------------------------------------
@@ -56,11 +57,11 @@ class FeedChecks:
     def check_artwork(self) -> None:
         artwork = self.publication.programme.artwork
         path = self.publication.asset(artwork)
-        for message in artwork_problems(path, artwork, self.feed.options.artwork_url):
+        for message in artwork_problems(path, artwork, self.options.artwork_url):
             self.programme_error(("artwork",), message)
 
     def check_channel(self) -> None:
-        podcast = self.feed.options
+        podcast = self.options
         size = len(podcast.description.encode("utf-8"))
         if size > MAX_DESCRIPTION_BYTES:
             self.programme_error(
@@ -115,7 +116,7 @@ class FeedChecks:
 
     def check_ledger(self) -> None:
         try:
-            entries = read_ledger(self.feed.ledger_path())
+            entries = read_ledger(ledger_path(self.feed.context))
         except LedgerError as exc:
             self.ledger_error(1, str(exc))
             return
@@ -143,11 +144,11 @@ class FeedChecks:
                 f"; its GUID is now in {self.publication.source_of(same_guid.id).path}: renaming an episode's file "
                 "moves its page, so rename it back"
             )
-        line = text_line(self.feed.ledger_path(), f'"id": "{entry.id}"')
+        line = text_line(ledger_path(self.feed.context), f'"id": "{entry.id}"')
         self.ledger_error(line, message)
 
     def compare(self, entry: Published, episode: Episode) -> None:
-        shown = self.feed.ledger_shown(self.publication)
+        shown = ledger_shown(self.publication)
         if episode.guid != entry.guid:
             self.episode_error(
                 episode,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from backpub import BackpubError, ContentError
+from backpub import BackpubError, ContentError, content_option
 
 
 @click.group("feed")
@@ -15,7 +15,7 @@ def feed_group() -> None:
 
 
 @feed_group.command("check-live")
-@click.option("--content", "content_dir", default="content", type=click.Path(path_type=Path), show_default=True)
+@content_option
 @click.option("--url", help="The live feed to compare with (default: programme.yaml formats.feed.live_feed_url).")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for the live feed.")
 def check_live(content_dir: Path, url: str | None, timeout: float) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import ClassVar
 
 from backpub import Episode, Format, Job, Problem, Publication
-from backpub_feed import __version__
 from backpub_feed.options import FeedOptions
+from backpub_feed.version import __version__
 
 OUTPUT = "podcast.xml"
 
@@ -46,7 +46,7 @@ class FeedFormat(Format):
     def check(self, publication: Publication) -> list[Problem]:
         from backpub_feed.checks import FeedChecks
 
-        return FeedChecks(self, publication).run()
+        return FeedChecks(self, self.options, publication).run()
 
     def jobs(self, publication: Publication) -> list[Job]:
         from backpub_feed.rules import is_public, linked_ids
@@ -98,9 +98,9 @@ class FeedFormat(Format):
 
         Only a build for today publishes: a build for another date is a preview and writes nothing into content/.
         """
-        from backpub_feed.ledger import Published, preview_note, read_ledger, write_ledger
+        from backpub_feed.ledger import Published, ledger_path, ledger_shown, preview_note, read_ledger, write_ledger
 
-        path = self.ledger_path()
+        path = ledger_path(self.context)
         entries = read_ledger(path)
         known = {entry.id for entry in entries}
         added = [
@@ -109,25 +109,7 @@ class FeedFormat(Format):
             if episode.id not in known
         ]
         if self.context.is_preview:
-            shown = self.ledger_shown(publication)
+            shown = ledger_shown(publication)
             print(preview_note(self.context.as_of, self.context.today, shown, len(added)), file=sys.stderr)
         elif added:
             write_ledger(path, entries + added)
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def ledger_path(self) -> Path:
-        """content/feed.lock."""
-        from backpub_feed.ledger import LEDGER_NAME
-
-        return self.context.content_dir / LEDGER_NAME
-
-    def ledger_shown(self, publication: Publication) -> str:
-        """The ledger's path as messages show it (beside programme.yaml)."""
-        from backpub_feed.ledger import LEDGER_NAME
-
-        return str(PurePosixPath(publication.programme_path).with_name(LEDGER_NAME))
-
-    def episode_file(self, episode: Episode) -> Path:
-        """The episode's file on disk (the loader reads content/<folder>/<id>.md)."""
-        return self.context.content_dir / episode.folder / f"{episode.id}.md"

@@ -23,6 +23,16 @@ NOTE = (
 )
 
 
+def ledger_path(context: BuildContext) -> Path:
+    """The ledger's file: content/feed.lock."""
+    return context.content_dir / LEDGER_NAME
+
+
+def ledger_shown(publication: Publication) -> str:
+    """The ledger's path as messages show it (beside programme.yaml)."""
+    return str(PurePosixPath(publication.programme_path).with_name(LEDGER_NAME))
+
+
 class LedgerError(Exception):
     """The ledger file cannot be read; the message says why."""
 
@@ -92,7 +102,7 @@ def clock_problems(publication: Publication, context: BuildContext) -> list[Prob
     A preview (`--as-of` another day) may look at any day: it records and deploys nothing."""
     from backpub_feed.locate import text_line
 
-    path = context.content_dir / LEDGER_NAME
+    path = ledger_path(context)
     try:
         entries = read_ledger(path)
     except LedgerError:
@@ -100,7 +110,7 @@ def clock_problems(publication: Publication, context: BuildContext) -> list[Prob
     newest = max(entries, key=lambda entry: (entry.first_published, entry.id), default=None)
     if context.is_preview or newest is None or newest.first_published_date <= context.as_of:
         return []
-    shown = str(PurePosixPath(publication.programme_path).with_name(LEDGER_NAME))
+    shown = ledger_shown(publication)
     line = text_line(path, f'"first_published": "{newest.first_published}"')
     message = (
         f"[feed] today is {context.as_of.isoformat()} by this machine's clock, but episode {newest.id!r} was "

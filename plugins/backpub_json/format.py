@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from backpub import Format, Job, Publication
-from backpub_json import __version__
+from backpub_json.version import __version__
 
 
 class JsonFormat(Format):

@@ -155,7 +155,8 @@ class Connection:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
+        error = exc.smtp_error
+        return f"{exc.smtp_code} {error.decode(errors='replace') if isinstance(error, bytes) else error}"
     return str(exc) or type(exc).__name__
 
 

@@ -10,11 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from backpub import hookimpl
+from backpub_pdf.version import __version__ as __version__
 
 if TYPE_CHECKING:
     from backpub import Format
-
-__version__ = "1.0"
 
 _FORMAT_NAMES = {"PdfFormat", "PdfOptions", "WEBSITE_FOLDER"}
 """The names of `backpub_pdf.format` reachable from the package, as before the class moved there."""

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FONT_PACKAGES = {
     "fonts": "the font-lato Python package",
@@ -158,7 +159,7 @@ def bundled_font_config():
             pangoft2.pango_fc_font_map_set_config(ffi.cast("PangoFcFontMap *", self.font_map), self._config)
             fontconfig.FcConfigDestroy(self._config)  # the font map keeps its own reference
             self._folder = None
-            self.strut_layouts = {}
-            self.font_features = {}
+            self.strut_layouts: dict[Any, Any] = {}
+            self.font_features: dict[Any, Any] = {}
 
     return BundledFonts()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backpub import Clinic, Format, Handout, Job, Problem, Publication
-from backpub_pdf import __version__
+from backpub_pdf.version import __version__
 
 if TYPE_CHECKING:
     from backpub_pdf.planning import Footprint
@@ -39,14 +39,45 @@ class PdfFormat(Format):
     Options = PdfOptions
 
     def check(self, publication: Publication) -> list[Problem]:
+        from backpub_pdf.band import band_problems
         from backpub_pdf.coverage import glyph_problems
         from backpub_pdf.planning import PACK_NAME
 
-        return [
-            self.problem(publication, handout.id, f"a handout may not be called {PACK_NAME!r}: clinic packs use it")
-            for handout in publication.handouts
-            if handout.id == PACK_NAME
-        ] + glyph_problems(self, publication)
+        return (
+            [
+                self.problem(publication, handout.id, f"a handout may not be called {PACK_NAME!r}: clinic packs use it")
+                for handout in publication.handouts
+                if handout.id == PACK_NAME
+            ]
+            + glyph_problems(self, publication)
+            + band_problems(self, publication)
+            + self.budget_problems(publication, before_rendering=True)
+        )
+
+    def budget_problems(self, publication: Publication, before_rendering: bool) -> list[Problem]:
+        """Each handout whose editions run over its sheets (budget.py). A build that renders leaves it to its
+        renders (reported by `finish`); `validate`, and a strict build, which must stop before rendering, lay out
+        what no build has."""
+        from backpub_pdf.budget import budget_problems
+
+        deferred = self.context.renders and not self.context.strict
+        if before_rendering == deferred:
+            return []
+        renderer = self.renderer(publication)
+        return budget_problems(
+            self,
+            publication,
+            lambda handout, edition: renderer.measure(publication, handout, edition, lay_out=before_rendering),
+        )
+
+    def finish(self, publication: Publication, written: list[str]) -> list[Problem]:
+        """The handouts whose editions this build found running over their sheets."""
+        return self.budget_problems(publication, before_rendering=False)
+
+    def renderer(self, publication: Publication):
+        if getattr(self, "_renderer", None) is None:
+            self.prepare(publication)
+        return self._renderer
 
     def links(self, publication: Publication) -> dict[str, str]:
         """Each handout's unbranded edition is its file on the website."""
@@ -115,7 +146,5 @@ class PdfFormat(Format):
         self._renderer = Renderer(self.context, self.options.accent_colour, self.options.paper, words)
 
     def render(self, job: Job, publication: Publication) -> bytes:
-        if getattr(self, "_renderer", None) is None:
-            self.prepare(publication)
         inputs = [self.read_input(job, output) for output in job.inputs]
-        return self._renderer.render(job, publication, inputs)
+        return self.renderer(publication).render(job, publication, inputs)

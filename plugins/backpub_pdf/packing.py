@@ -11,8 +11,11 @@ import io
 import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 import pikepdf
+
+from backpub_pdf.runningheads import replace_footer
 
 PACK_LINK = "backpub-pack:"
 """How the contents link to a handout's anchor: WeasyPrint drops a link to an anchor outside the document it lays
@@ -30,17 +33,20 @@ class Part:
     def pages_and_anchors(self) -> tuple[int, dict[str, int]]:
         """The handout's page count, and the page (0-based) of each of its anchors, renamed for the pack."""
         with pikepdf.open(io.BytesIO(self.data)) as pdf:
-            pages = {page.objgen: number for number, page in enumerate(pdf.pages)}
+            pages: dict[Any, int] = {page.objgen: number for number, page in enumerate(pdf.pages)}
             anchors = {
                 f"{self.prefix}{name}": pages[_destination(value)[0].objgen] for name, value in _dests(pdf).items()
             }
             return len(pdf.pages), anchors
 
 
-def assemble(front: bytes, parts: list[Part]) -> bytes:
+def assemble(front: bytes, parts: list[Part], footers: bytes) -> bytes:
     """The pack: the front's pages (its metadata, language and title are the pack's), then every part's, each
-    starting on a new sheet (see `_end_sheet`)."""
+    starting on a new sheet (see `_end_sheet`), with the pack's own footers (one page of `footers` per handout
+    page, in order) in place of the handouts'."""
     with ExitStack() as sources, pikepdf.open(io.BytesIO(front)) as pdf:
+        footer_pages = sources.enter_context(pikepdf.open(io.BytesIO(footers))).pages
+        forms = iter([pdf.copy_foreign(page.as_form_xobject()) for page in footer_pages])
         tree = pdf.Root.StructTreeRoot
         document = _document_element(tree)
         kids = _as_list(document.get("/K"))
@@ -52,7 +58,10 @@ def assemble(front: bytes, parts: list[Part]) -> bytes:
             _end_sheet(pdf)
             # Each source stays open until the pack is saved: pikepdf copies page streams while saving.
             source = sources.enter_context(pikepdf.open(io.BytesIO(part.data)))
+            start = len(pdf.pages)
             kids.append(_append(pdf, source, part.prefix, document, parents, dests, bookmarks))
+            for number, page in enumerate(pdf.pages[start:], start=start + 1):
+                replace_footer(pdf, page, next(forms), number)
         _end_sheet(pdf)
         document.K = pikepdf.Array(kids)
         tree.ParentTree = _number_tree(pdf, parents)
@@ -72,11 +81,11 @@ def _append(
     pdf: pikepdf.Pdf,
     source: pikepdf.Pdf,
     prefix: str,
-    document: pikepdf.Dictionary,
+    document: pikepdf.Object,
     parents: dict[int, pikepdf.Object],
     dests: dict[str, pikepdf.Object],
     bookmarks: list[pikepdf.OutlineItem],
-) -> pikepdf.Dictionary:
+) -> pikepdf.Object:
     """Copy one handout's pages into the pack, with its tags (returned, a Part of the pack's Document element),
     its entries in the parent tree, its named destinations and its bookmarks."""
 
@@ -154,7 +163,7 @@ def _copied_bookmark(item: pikepdf.OutlineItem, copy) -> pikepdf.OutlineItem:
     return bookmark
 
 
-def _document_element(tree: pikepdf.Dictionary) -> pikepdf.Dictionary:
+def _document_element(tree: pikepdf.Object) -> pikepdf.Object:
     """The structure tree's one root element (WeasyPrint writes a single Document element)."""
     roots = _as_list(tree.K)
     if len(roots) != 1:
@@ -169,7 +178,7 @@ def _dests(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
     return {str(name): value for name, value in pikepdf.NameTree(names.Dests).items()}
 
 
-def _destination(value: pikepdf.Object) -> pikepdf.Array:
+def _destination(value: pikepdf.Object) -> pikepdf.Object:
     """A named destination's target ([page, /XYZ, x, y, zoom]), written either bare or as {/D: target}."""
     return value.D if isinstance(value, pikepdf.Dictionary) else value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from backpub import Clinic, Concept, Entity, Handout, Mistake, Protocol, Publication, scan
+from backpub import Clinic, Entity, Handout, Protocol, Publication, card_fields, markdown_texts, referenced_ids, scan
 from backpub import references as markdown_references
 
 PACK_NAME = "pack"
@@ -27,18 +27,9 @@ class Footprint:
 
 
 COMMON_FIELDS = frozenset({"id", "title", "reviewed"})
-"""What a sheet prints of every entity it shows: its title, and its `reviewed` date in the review date."""
-SHEET_FIELDS: dict[str, frozenset[str]] = {
-    "concept": COMMON_FIELDS | {"summary"},
-    "mistake": COMMON_FIELDS | {"summary", "instead"},
-    "protocol": COMMON_FIELDS
-    | {"purpose", "dose", "equipment", "cautions", "steps", "image", "prerequisites", "progressions"},
-    "treatment": COMMON_FIELDS | {"treatment_kind", "targets_root_cause", "caveat", "what_it_does"},
-    "principle": COMMON_FIELDS | {"statement"},
-}
-"""The fields a sheet's card prints of each kind of entity (templates/_handout.html.j2, macro `card`): the
-longer explanations (body, analogy, why it feels good...) are one QR code away, so a sheet does not depend on
-them. Keep in step with the template; tests/plugins/pdf/test_pdf_dependencies.py checks that it is."""
+"""What a sheet prints of every entity it shows besides its card (the fields its kind marks `OnCard`): its title,
+and its `reviewed` date in the review date. templates/_handout.html.j2's macro `card` prints the card's fields
+(the longer explanations are one QR code away); tests/plugins/pdf/test_pdf_dependencies.py checks they agree."""
 LINKED_FIELDS = frozenset({"title"})
 """What a handout prints of an entity it links to ("do this instead", "first", "when you are ready")."""
 EPISODE_FIELDS = frozenset({"number", "title"})
@@ -74,11 +65,14 @@ def shown_entities(publication: Publication, handout: Handout) -> list[Entity]:
 
 
 def markdown_fields(entity: Entity) -> list[str]:
-    """The Markdown texts an entity's handout entry renders."""
-    texts = [entity.body]
-    if isinstance(entity, Concept) and entity.analogy:
-        texts.append(entity.analogy.body)
-    return texts
+    """The Markdown texts an entity's handout entry renders: all of them (its body, an analogy's...)."""
+    return [text for _, text in markdown_texts(entity)]
+
+
+def sheet_fields(entity: Entity) -> frozenset[str] | None:
+    """What a sheet prints of an entity: its card's fields, or None when its kind has no card (then all of it)."""
+    card = card_fields(type(entity))
+    return COMMON_FIELDS | card if card else None
 
 
 def markdown_images(text: str) -> set[str]:
@@ -90,14 +84,14 @@ def footprint(publication: Publication, handout: Handout, as_of: date, themed: b
     """The entities (whole or some fields), assets and release state one handout depends on.
 
     A booklet prints every explanation in full, and a project's theme may print anything of the entities a
-    handout shows: then they count whole. A sheet prints only its cards' fields (`SHEET_FIELDS`)."""
+    handout shows: then they count whole. A sheet prints only its cards' fields (`sheet_fields`)."""
     whole = themed or handout.layout == "booklet"
     entities: set[str] = {handout.id} if themed else set()
     fields: dict[str, frozenset[str]] = {} if themed else {handout.id: HANDOUT_FIELDS}
     assets: set[str] = set()
     texts = [section.intro for section in handout.sections]
     for entity in shown_entities(publication, handout):
-        shown = SHEET_FIELDS.get(entity.kind)
+        shown = sheet_fields(entity)
         if whole or shown is None:
             entities.add(entity.id)
             texts.extend(markdown_fields(entity))
@@ -122,12 +116,9 @@ def footprint(publication: Publication, handout: Handout, as_of: date, themed: b
 
 
 def listed_ids(entity: Entity) -> set[str]:
-    """Entities whose titles a card lists: 'do this instead', 'first' and 'when you are ready'."""
-    if isinstance(entity, Mistake):
-        return set(entity.instead)
-    if isinstance(entity, Protocol):
-        return {*entity.prerequisites, *entity.progressions}
-    return set()
+    """Entities whose titles a card lists: its card's references ('do this instead', 'first', 'when you are
+    ready')."""
+    return set(referenced_ids(entity, markdown=False, fields=card_fields(type(entity))))
 
 
 def pack_footprint(publication: Publication, clinic: Clinic, prints: dict[str, Footprint]) -> Footprint:
@@ -140,8 +131,14 @@ def pack_footprint(publication: Publication, clinic: Clinic, prints: dict[str, F
             for entity in shown_entities(publication, handout):
                 if isinstance(entity, Protocol):
                     add_fields(fields, entity.id, PACK_ORDER_FIELDS)
-    released = tuple(prints[handout.id].episode_released for handout in contents)
+    released: tuple[bool | None, ...] = tuple(_released(prints[handout.id]) for handout in contents)
     return Footprint(entities, fields, assets, released)
+
+
+def _released(footprint: Footprint) -> bool | None:
+    """A handout's release state (a handout's footprint holds one, never a pack's tuple)."""
+    assert not isinstance(footprint.episode_released, tuple)
+    return footprint.episode_released
 
 
 def clinic_footprint(clinic: Clinic | None, themed: bool = False) -> Footprint:

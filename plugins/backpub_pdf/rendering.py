@@ -6,6 +6,7 @@ then reused for every job the process renders.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -17,19 +18,27 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError
+from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError, typographic_text
+from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, environment_digest, layout_key
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
-from backpub_pdf.planning import pack_handouts
-from backpub_pdf.view import HandoutView, HandoutViews, palette
-from backpub_pdf.words import css_content, css_string, page_css, root_cause, words_css
+from backpub_pdf.planning import footprint, pack_handouts
+from backpub_pdf.view import HandoutView, HandoutViews, palette, side_by_side
+from backpub_pdf.words import css_content, css_string, page_css, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("fonts.css", "pdf.css", "theme.css")
 """Stylesheets applied to every document, in order; each is looked up in the theme folder first."""
 
 PAPER = {"A4": "A4", "Letter": "letter"}
+DEFAULT_ACCENT = "#1f5f8b"
+PROBE_TIME = "2000-01-01T00:00:00+00:00"
+"""The colour and build time a probe is laid out with (neither ever moves a page)."""
+URGENT_ANCHOR = "urgent"
+"""The anchor of a handout's urgent-help box (see _handout.html.j2)."""
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "uncompressed_pdf": False}
+LAYOUT_PASSES = 4
+"""At most this many layouts after the first, for a handout with a protocol longer than a page."""
 """WeasyPrint's options, the same for laying out and for writing: tagged PDF/UA."""
 
 
@@ -78,13 +87,12 @@ def themed_templates(theme_dir: Path) -> bool:
 
 
 class Renderer:
-    """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself."""
+    """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself (imported on the first
+    layout, so a process that only writes documents' HTML never pays for it)."""
 
     def __init__(self, context: BuildContext, default_accent: str, default_paper: str, words: Messages) -> None:
         import jinja2
-        import weasyprint
 
-        self.weasyprint = weasyprint
         self.context = context
         self.default_accent = default_accent
         self.default_paper = default_paper
@@ -101,10 +109,40 @@ class Renderer:
         self.words = words
         words.install(self.env)
         self.env.filters["long_date"] = words.format_date
-        self.font_config = bundled_font_config()
+        # Quotation marks and apostrophes as the programme's language sets them, in content and fixed words alike.
+        self.env.finalize = typographic_text(words.quotes())
         self.stylesheet_urls = [url for url in map(self.stylesheet_url, STYLESHEETS) if url]
         self._stylesheets: list[Any] | None = None
         self._qr_codes: dict[str, bytes] = {}
+        self.layouts = LayoutRecords(context.cache_dir)
+        """What each handout's layout found, kept for `validate` (see budget.py)."""
+
+    @functools.cached_property
+    def weasyprint(self) -> Any:
+        import weasyprint
+
+        return weasyprint
+
+    @functools.cached_property
+    def font_config(self) -> Any:
+        return bundled_font_config()
+
+    @functools.cached_property
+    def environment_digest(self) -> str:
+        """The templates, stylesheets, fonts, words and code documents are made with (see budget.layout_key)."""
+        code = {path for path in Path(__file__).parent.glob("*.py")}
+        return environment_digest(template_files(self.context.theme_dir("pdf")) | self.words.files() | code)
+
+    def measure(self, publication: Publication, handout: Handout, edition: Edition, lay_out: bool) -> PageFacts | None:
+        """What the layout of a handout's plain edition in `edition` found: as a build recorded it, else (when
+        `lay_out`) laid out now and recorded."""
+        key = self.layout_key(publication, handout, edition)
+        facts = self.layouts.get(key)
+        if facts is None and lay_out:
+            probe = self.handout_document(publication, handout, None, edition, probe=True)
+            facts = PageFacts.of(self.laid_out(probe))
+            self.layouts.put(key, facts)
+        return facts
 
     def stylesheet_url(self, name: str) -> str | None:
         """The theme's copy of a stylesheet when it has one, else the plugin's (None when neither has it)."""
@@ -123,11 +161,39 @@ class Renderer:
         page = self.document(job, publication)
         if job.args["kind"] == "pack":
             return self.pack(page, inputs or [])
-        return self.write(self.layout(page.html(), *page.located), *page.located)
+        document = self.laid_out(page)
+        self.record_layout(publication, page, document)
+        return self.write(document, *page.located)
+
+    def record_layout(self, publication: Publication, page: Document, document: Any) -> None:
+        """Keep what a handout edition's layout found under its plain edition's key (the branding band has one
+        size, so every edition in the same paper and country breaks its pages alike), for `validate`."""
+        self.layouts.put(self.layout_key(publication, page.handouts[0].handout, page.edition), PageFacts.of(document))
+
+    def layout_key(self, publication: Publication, handout: Handout, edition: Edition) -> str:
+        """What the layout of a handout's plain edition depends on (budget.layout_key)."""
+        themed = themed_templates(self.context.theme_dir("pdf"))
+        shows = footprint(publication, handout, self.context.as_of, themed)
+        return layout_key(publication, handout, edition, shows, self.environment_digest)
+
+    def laid_out(self, page: Document) -> Any:
+        """A handout's layout. A protocol that runs over a page is laid out again to flow on between its steps,
+        and again with its title repeated where it continues (the passes settle: a protocol once long stays long);
+        a handout whose protocols each fit on a page is laid out once."""
+        from backpub_pdf.pagination import measure_long_protocols, remove_layout_anchors
+
+        document = self.layout(page.html(), *page.located)
+        for _attempt in range(LAYOUT_PASSES):
+            if not measure_long_protocols(document, page.handouts):
+                break
+            document = self.layout(page.html(), *page.located)
+        remove_layout_anchors(document)
+        return document
 
     def pack(self, page: Document, handouts: list[bytes]) -> bytes:
         """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
-        (with their tags, bookmarks and links). The contents give the pack page of each handout and section."""
+        (with their tags, bookmarks and links), each with a footer of the pack's: its page in the pack, and the
+        pack page of its handout's urgent-help box. The contents give the pack page of each handout and section."""
         from backpub_pdf.packing import PACK_LINK, Part, assemble, on_a_new_sheet
 
         parts = [Part(data, view.prefix) for view, data in zip(page.handouts, handouts, strict=True)]
@@ -135,8 +201,9 @@ class Renderer:
         words = self.words.gettext("Page %(page)s of %(pages)s")
         front_pages = 2  # a cover and a page of contents, until a layout says otherwise
         for _attempt in range(3):
-            first, pack_pages = on_a_new_sheet(front_pages) + 1, {}
+            first, pack_pages, starts = on_a_new_sheet(front_pages) + 1, {}, []
             for count, anchors in measured:
+                starts.append(first)
                 pack_pages.update({anchor: first + number for anchor, number in anchors.items()})
                 first += on_a_new_sheet(count)
             page.values.update(
@@ -149,56 +216,118 @@ class Renderer:
                 break
             # The contents took more (or fewer) pages than assumed: every pack page number moves with them.
             front_pages = len(front.pages)
-        return assemble(self.write(front, *page.located), parts)
+        footers = self.pack_footers(page, measured, starts, pack_pages, first - 1)
+        return assemble(self.write(front, *page.located), parts, footers)
+
+    def pack_footers(
+        self,
+        page: Document,
+        measured: list[tuple[int, dict[str, int]]],
+        starts: list[int],
+        pack_pages: dict[str, int],
+        total: int,
+    ) -> bytes:
+        """One page per handout page of a pack, holding only that page's footer as the pack numbers it (an untagged
+        PDF: the pack draws each page as a footer artifact)."""
+        _ = self.words.gettext
+        footers = []
+        for view, (count, _anchors), start in zip(page.handouts, measured, starts, strict=True):
+            urgent = pack_pages.get(f"{view.prefix}{URGENT_ANCHOR}", start)
+            pointer = _("Urgent help: see page %(page)s · Emergency: %(number)s") % {
+                "page": urgent,
+                "number": page.values["emergency_number"],
+            }
+            footers += [
+                {"pointer": pointer, "label": _("Page %(page)s of %(pages)s") % {"page": start + n, "pages": total}}
+                for n in range(count)
+            ]
+        html = self.env.get_template("pack-footers.html.j2").render(**{**page.values, "footers": footers})
+        fetcher = make_fetcher(page.located[0])
+        with self.located_errors(fetcher, *page.located[1:]):
+            document = self.weasyprint.HTML(
+                string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
+            ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config)
+            return document.write_pdf()
 
     def document(self, job: Job, publication: Publication) -> Document:
         """What one job's document shows, ready to be written as HTML (before any layout)."""
+        clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
+        assert clinic is None or isinstance(clinic, Clinic)
+        if job.args["kind"] != "pack":
+            handout = publication.get(job.args["handout"])
+            assert isinstance(handout, Handout)
+            return self.handout_document(publication, handout, clinic, self.edition_of(publication, clinic))
+        assert clinic is not None
+        gate, views = self.views(publication)
+        contents = pack_handouts(publication, clinic)
+        handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in contents]
+        title = self.words.gettext("%(programme)s: handouts from %(clinic)s") % {
+            "programme": publication.programme.title,
+            "clinic": clinic.title,
+        }
+        # The cover and contents; `pack` gives them the handouts' pages.
+        parts: dict[str, Any] = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
+        values = self.values(publication, views, handouts, clinic, self.edition_of(publication, clinic), title, parts)
+        located = (gate, publication, views.asset_owners, clinic.id)
+        return Document(
+            self.env.get_template("pack.html.j2"), values, handouts, located, self.edition_of(publication, clinic)
+        )
+
+    def edition_of(self, publication: Publication, clinic: Clinic | None) -> Edition:
+        """The paper and country of a clinic's editions, or of the unbranded ones."""
+        return edition_of(publication, clinic, self.default_paper)
+
+    def handout_document(
+        self, publication: Publication, handout: Handout, clinic: Clinic | None, edition: Edition, probe: bool = False
+    ) -> Document:
+        """One handout's document; a `probe` is its plain edition in `edition`'s paper, stripped of all that
+        cannot move its pages (the build time, the colours), so its HTML names its layout."""
+        gate, views = self.views(publication)
+        handouts = [views.build(handout)]
+        values = self.values(publication, views, handouts, clinic, edition, handout.title, {})
+        if probe:
+            values.update(build_time=PROBE_TIME, colours=palette(DEFAULT_ACCENT))
+        located = (gate, publication, views.asset_owners, handout.id)
+        return Document(self.env.get_template("handout.html.j2"), values, handouts, located, edition)
+
+    def views(self, publication: Publication) -> tuple[FileGate, HandoutViews]:
         gate = FileGate(self.roots)
         views = HandoutViews(
             publication, as_of=self.context.as_of, qr_image=lambda url: self.qr_image(gate, url), words=self.words
         )
-        clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
-        assert clinic is None or isinstance(clinic, Clinic)
-        if job.args["kind"] == "pack":
-            assert clinic is not None
-            contents = pack_handouts(publication, clinic)
-            handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in contents]
-            title = self.words.gettext("%(programme)s: handouts from %(clinic)s") % {
-                "programme": publication.programme.title,
-                "clinic": clinic.title,
-            }
-            template, main = "pack.html.j2", None
-            # The cover and contents; `pack` gives them the handouts' pages.
-            parts = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
-        else:
-            handout = publication.get(job.args["handout"])
-            assert isinstance(handout, Handout)
-            handouts = [views.build(handout)]
-            template, title, main = "handout.html.j2", handout.title, handout.id
-            parts = {}
-        # A clinic's patients are told where to get help in its country; the unbranded edition, in the default one.
-        programme, country = publication.programme, clinic.country if clinic else None
-        values = {
+        return gate, views
+
+    def values(
+        self,
+        publication: Publication,
+        views: HandoutViews,
+        handouts: list[HandoutView],
+        clinic: Clinic | None,
+        edition: Edition,
+        title: str,
+        parts: dict[str, Any],
+    ) -> dict[str, Any]:
+        """What the templates receive. A clinic's patients are told where to get help in its country (the edition's);
+        the unbranded edition's, in the default one."""
+        programme, owner, country = publication.programme, handouts[0].handout, edition.country
+        notice = programme.country(country)
+        return {
             "programme": programme,
-            "disclaimer": views.markdown(programme.disclaimer_for(country), handouts[0].handout, {}, 2),
-            "urgent_help": views.markdown(programme.country(country).urgent_help, handouts[0].handout, {}, 2),
-            "emergency_number": programme.country(country).emergency_number,
-            "introduction": views.markdown(publication.programme.introduction, handouts[0].handout, {}, 2),
+            "disclaimer": views.markdown(programme.disclaimer_for(country), owner, {}, 2),
+            "urgent_help": [views.markdown(part, owner, {}, 2) for part in side_by_side(notice.urgent_help)],
+            "emergency_number": notice.emergency_number,
+            "introduction": views.markdown(programme.introduction, owner, {}, 2),
             "handouts": handouts,
             "clinic": views.clinic(clinic) if clinic else None,
             "title": title,
-            "paper": PAPER[clinic.paper if clinic else self.default_paper],
+            "paper": PAPER[edition.paper],
             "colours": palette(clinic.accent_colour if clinic else self.default_accent),
             "build_time": self.context.build_time.isoformat(timespec="seconds"),
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
-            "root_cause": root_cause(publication, self.words),
+            "root_cause": publication.programme.wording.root_cause(self.words),
             **parts,
         }
-        fallback = main or (clinic.id if clinic else "")
-        return Document(
-            self.env.get_template(template), values, handouts, (gate, publication, views.asset_owners, fallback)
-        )
 
     def layout(self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str):
         """The laid-out pages; WeasyPrint's errors and refused URLs become located RenderErrors."""
@@ -211,9 +340,12 @@ class Renderer:
     def write(
         self, document: Any, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str
     ) -> bytes:
-        """The PDF's bytes of laid-out pages (a missing alt text is found while writing the tags: located too)."""
+        """The PDF's bytes of laid-out pages (a missing alt text is found while writing the tags: located too),
+        its running heads marked as the page furniture they are."""
+        from backpub_pdf.runningheads import running_heads_as_artifacts
+
         with self.located_errors(make_fetcher(gate), publication, owners, fallback):
-            return document.write_pdf(**PDF_OPTIONS)
+            return running_heads_as_artifacts(document.write_pdf(**PDF_OPTIONS))
 
     @contextmanager
     def located_errors(
@@ -279,6 +411,7 @@ class Document:
     values: dict[str, Any]
     handouts: list[HandoutView]
     located: tuple[FileGate, Publication, dict[str, str], str]
+    edition: Edition
 
     def html(self) -> str:
         """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""

@@ -6,6 +6,7 @@ templates, including a project's own theme, only arrange it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,18 +14,10 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from backpub import N_, Clinic, Concept, Entity, Handout, Messages, Mistake, Protocol, Publication, Treatment
+from backpub import Clinic, Dose, Entity, Handout, Messages, Protocol, Publication, Treatment
 from backpub import render as render_markdown
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
-
-KIND_LABELS = {
-    "concept": N_("Key idea"),
-    "mistake": N_("Common mistake"),
-    "protocol": N_("What to do"),
-    "treatment": N_("Treatment"),
-    "principle": N_("Principle"),
-}
 
 
 @dataclass(frozen=True)
@@ -53,6 +46,27 @@ class Picture:
     caption: str | None = None
 
 
+@dataclass(frozen=True)
+class DoseBox:
+    """A protocol's dose as the patient reads it: the parts the content gives, and lines for the clinician to
+    write in what it does not give (never a figure the source does not state)."""
+
+    parts: list[tuple[str, str]]
+    """(label, value) in reading order, in the programme's language."""
+    write_in: str | None
+    """What the clinician writes in: 'times-a-day' (how often), 'times' (how many), 'both', or None."""
+
+    @classmethod
+    def of(cls, dose: Dose | None, words: Messages) -> DoseBox:
+        parts = dose.parts(words) if dose else []
+        no_frequency = dose is None or not dose.frequency
+        no_amount = dose is None or not (dose.duration or dose.repetitions or dose.sets)
+        write_in = {(True, True): "both", (True, False): "times-a-day", (False, True): "times"}.get(
+            (no_frequency, no_amount)
+        )
+        return cls(parts, write_in)
+
+
 @dataclass
 class Entry:
     """One entity as a handout shows it."""
@@ -70,10 +84,34 @@ class Entry:
     """What kind of entry this is, in the programme's language ('Key idea')."""
     treatment_kind: str | None = None
     """A treatment's kind in the programme's language."""
+    dose: DoseBox | None = None
+    """A protocol's dose box."""
+    key: str = ""
+    """Names the entry within its handout (unique, unlike the anchor a repeated entity has only once): the layout
+    finds a protocol's steps by it."""
+    long: bool = False
+    """Whether the protocol is longer than a page, so it flows on between two steps (found by a first layout)."""
+    continued: frozenset[int] = frozenset()
+    """The (0-based) steps of a long protocol that open a page, each after its title repeated ("continued")."""
 
     @property
     def kind(self) -> str:
         return self.entity.kind
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of a section's entries laid out together: one protocol across the page (its steps beside its picture),
+    or cards side by side in columns of a comfortable line length."""
+
+    kind: str
+    """'protocol' or 'cards'."""
+    entries: list[Entry]
+
+    @property
+    def rows(self) -> list[list[Entry]]:
+        """Cards two by two, each pair side by side (read left, then right)."""
+        return [self.entries[start : start + 2] for start in range(0, len(self.entries), 2)]
 
 
 @dataclass
@@ -81,6 +119,19 @@ class Section:
     heading: str
     intro: Markup
     entries: list[Entry]
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The entries in order, each protocol a block of its own and the cards between them grouped."""
+        blocks: list[Block] = []
+        for entry in self.entries:
+            if entry.kind == "protocol":
+                blocks.append(Block("protocol", [entry]))
+            elif blocks and blocks[-1].kind == "cards":
+                blocks[-1].entries.append(entry)
+            else:
+                blocks.append(Block("cards", [entry]))
+        return blocks
 
 
 @dataclass
@@ -94,6 +145,13 @@ class QrCode:
     @property
     def printed(self) -> str:
         return self.url.removeprefix("https://")
+
+    @property
+    def printed_lines(self) -> Markup:
+        """The printed address with line-break opportunities after its slashes and hyphens and before its dots,
+        so a long address wraps between its parts, never inside a word."""
+        pieces = re.split(r"(?<=[/-])|(?=\.)", self.printed)
+        return Markup("<wbr>").join(piece for piece in pieces if piece)
 
 
 @dataclass
@@ -166,12 +224,13 @@ class HandoutViews:
                 anchors.setdefault(entity_id, f"{prefix}{entity_id}")
         placed: set[str] = set()
         sections = []
-        for section in handout.sections:
+        for number, section in enumerate(handout.sections, start=1):
             entries = []
-            for entity_id in section.entities:
+            for position, entity_id in enumerate(section.entities, start=1):
                 anchor = anchors[entity_id] if entity_id not in placed else None
                 placed.add(entity_id)
                 entries.append(self.entry(self.publication.get(entity_id), anchor, anchors))
+                entries[-1].key = f"e{number}-{position}"
             intro = self.markdown(section.intro, handout, anchors, heading_shift=2)
             sections.append(Section(section.heading, intro, entries))
         reviewed = review_date(self.publication, handout)
@@ -192,20 +251,24 @@ class HandoutViews:
 
     def entry(self, entity: Entity, anchor: str | None, anchors: dict[str, str]) -> Entry:
         entry = Entry(entity, anchor, self.markdown(entity.body, entity, anchors, heading_shift=3))
-        kind = KIND_LABELS.get(entity.kind)
-        entry.label = self.words.gettext(kind) if kind else entity.kind.title()
+        entry.label = self.words.gettext(entity.label)  # the template prints the handout's own word for a kind
         if isinstance(entity, Treatment):
-            entry.treatment_kind = self.words.treatment_kind(entity.treatment_kind)
-        if isinstance(entity, Concept) and entity.analogy:
-            entry.analogy = self.markdown(entity.analogy.body, entity, anchors, heading_shift=3)
-        if isinstance(entity, Mistake):
-            entry.instead = [self.link(target, anchors) for target in entity.instead]
-        if isinstance(entity, Protocol):
-            entry.before = [self.link(target, anchors) for target in entity.prerequisites]
-            entry.next_steps = [self.link(target, anchors) for target in entity.progressions]
-            entry.phase = self.publication.programme.phase(entity.phase).title
-            if entity.image:
-                entry.image = self.picture(entity.image.src, entity.image.alt, entity, entity.image.caption)
+            entry.treatment_kind = self.publication.programme.wording.treatment_kinds[entity.treatment_kind]
+        # What an entity has, whatever its kind: an analogy, what to do instead, what comes before and after, a
+        # phase, an illustration.
+        analogy = getattr(entity, "analogy", None)
+        if analogy:
+            entry.analogy = self.markdown(analogy.body, entity, anchors, heading_shift=3)
+        entry.instead = [self.link(target, anchors) for target in getattr(entity, "instead", ())]
+        entry.before = [self.link(target, anchors) for target in getattr(entity, "prerequisites", ())]
+        entry.next_steps = [self.link(target, anchors) for target in getattr(entity, "progressions", ())]
+        phase = getattr(entity, "phase", None)
+        entry.phase = self.publication.programme.phase(phase).title if phase else None
+        if isinstance(entity, Protocol):  # every protocol has its dose box (write-in lines where there is no figure)
+            entry.dose = DoseBox.of(entity.dose, self.words)
+        image = getattr(entity, "image", None)
+        if image:
+            entry.image = self.picture(image.src, image.alt, entity, image.caption)
         return entry
 
     def link(self, entity_id: str, anchors: dict[str, str]) -> Link:
@@ -228,7 +291,8 @@ class HandoutViews:
             return url
 
         # The Markdown renderer sanitises raw HTML with nh3, so the result is safe to insert as markup.
-        return Markup(render_markdown(text, link=link, image=image, heading_shift=heading_shift))
+        html = render_markdown(text, link=link, image=image, heading_shift=heading_shift, quotes=self.words.quotes())
+        return Markup(html)
 
     def picture(self, src: str, alt: str, owner: Entity, caption: str | None = None) -> Picture:
         url = virtual_url("content", src)
@@ -296,3 +360,28 @@ def contrast_with_white(colour: str) -> float:
     red, green, blue = (linear(channel) for channel in _channels(colour))
     luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
     return 1.05 / (luminance + 0.05)
+
+
+# -- the urgent-help notice -------------------------------------------------------------------------
+
+
+_LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")
+
+
+def side_by_side(markdown: str) -> list[str]:
+    """A notice's Markdown in two parts to print side by side: split between two of its blocks (paragraphs and
+    lists, separated by blank lines) where the text is most evenly shared, never between a line that introduces
+    a list (it ends with a colon) and that list, nor inside a list. A notice of one block stays whole."""
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", markdown.strip()) if block.strip()]
+    best, best_gap = len(blocks), None
+    total = sum(len(block) for block in blocks)
+    before = 0
+    for index, block in enumerate(blocks[:-1], start=1):
+        before += len(block)
+        if block.rstrip().endswith(":") or (_LIST_ITEM.match(block) and _LIST_ITEM.match(blocks[index])):
+            continue
+        gap = abs(total - 2 * before)
+        if best_gap is None or gap < best_gap:
+            best, best_gap = index, gap
+    parts = ["\n\n".join(blocks[:best]), "\n\n".join(blocks[best:])]
+    return [part for part in parts if part]

@@ -1,4 +1,4 @@
-"""The PDF's words that are not in a template's text: page-margin lines in CSS, and the programme's wording."""
+"""The PDF's words that are not in a template's text: page-margin lines in CSS."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from markupsafe import Markup
 
-from backpub import Messages, Publication
+from backpub import Messages
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -46,12 +46,3 @@ def words_css(words: Messages) -> str:
         f"@page {{ @bottom-right {{ content: {css['page_of']}; }} }}\n"
         f"a.page-ref::after {{ content: {css['page_ref']}; }}\n"
     )
-
-
-def root_cause(publication: Publication, words: Messages) -> dict[str, str]:
-    """What a treatment's `targets_root_cause` means: the programme's wording, else neutral catalogue words."""
-    wording = publication.programme.wording.targets_root_cause
-    if wording is not None:
-        return {"label": wording.label, "yes": wording.yes, "no": wording.no}
-    _ = words.gettext
-    return {"label": _("Acts on the cause"), "yes": _("Acts on the cause."), "no": _("Does not act on the cause.")}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from backpub import Format, Job, Problem, Publication
-from backpub_site import __version__
+from backpub_site.version import __version__
 
 PACKAGE = Path(__file__).resolve().parent
 ARTWORK_SIZES = {"artwork.png": 320, "icon.png": 64}
@@ -62,8 +63,12 @@ class SiteFormat(Format):
         after planning, inherit them instead of working out every page's related articles again."""
         made = getattr(self, "_made", None)
         if made is None or made[0] is not publication:
+            from backpub_site.render import page_template
+
             plan = self.plan(publication)
-            made = self._made = (publication, plan, plan.pages())
+            theme = self.context.theme_dir(self.name)
+            pages = [replace(page, template=page_template(theme, page.template)) for page in plan.pages()]
+            made = self._made = (publication, plan, pages)
         return made[1], made[2]
 
     def jobs(self, publication: Publication) -> list[Job]:
@@ -196,13 +201,12 @@ class SiteFormat(Format):
         return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
     def _search_index(self, publication: Publication) -> bytes:
-        from backpub_site.plan import KIND_LABELS
         from backpub_site.render import summary_of
         from backpub_site.search import index
 
         plan = self._plan
         _ = self.messages(publication).gettext
-        pages = [(e, plan.site_path(e), _(KIND_LABELS[e.kind][0]), summary_of(e)) for e in plan.searchable()]
+        pages = [(e, plan.site_path(e), _(e.label), summary_of(e)) for e in plan.searchable()]
         return index(publication, pages)
 
     def _sitemap(self, publication: Publication) -> bytes:

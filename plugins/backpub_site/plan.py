@@ -8,23 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 
-from backpub import N_, Concept, Entity, Episode, Handout, Mistake, Principle, Protocol, Publication, Treatment
+from backpub import N_, Entity, Episode, Handout, Protocol, Publication, markdown_texts, referenced_ids
 from backpub import references as markdown_references
 from backpub_site.related import Ranking, reference_graph, related
 
-LIBRARY_KINDS: tuple[type[Entity], ...] = (Concept, Mistake, Protocol, Treatment, Principle)
-"""The kinds that get a page each and an index page, in the order the navigation shows them."""
-
-
-KIND_LABELS = {
-    "episode": (N_("Episode"), N_("Episodes")),
-    "concept": (N_("Concept"), N_("Concepts")),
-    "mistake": (N_("Mistake"), N_("Mistakes")),
-    "protocol": (N_("Protocol"), N_("Protocols")),
-    "treatment": (N_("Treatment"), N_("Treatments")),
-    "principle": (N_("Principle"), N_("Principles")),
-}
-"""Each kind's name, singular and plural, in English: translate with the format's messages."""
 EPISODE_TYPES = {"trailer": N_("Trailer"), "bonus": N_("Bonus episode")}
 """How an episode that is not a full one is labelled."""
 
@@ -103,11 +90,17 @@ class SitePlan:
         """The book's site path, as the format that makes it declared."""
         return self.publication.links.get("book")
 
+    @property
+    def library_kinds(self) -> tuple[type[Entity], ...]:
+        """The kinds that get a page each and an index page, in the order the navigation shows them: every kind a
+        reader studies (a kind the site has no template for gets the generic one, entity.html)."""
+        return self.publication.kinds.library
+
     def has_page(self, entity: Entity) -> bool:
         """Whether the site builds a page for the entity."""
         if isinstance(entity, Episode):
             return entity.id in self.released_ids
-        return isinstance(entity, LIBRARY_KINDS)
+        return entity.library
 
     def site_path(self, entity: Entity) -> str:
         """Where a link to the entity goes on this site (its page, or the nearest page that stands for it)."""
@@ -125,7 +118,7 @@ class SitePlan:
         """Every HTML page of the site."""
         pages = [self.home(), self.index(Episode)]
         pages += [self.episode_page(episode) for episode in self.released]
-        for kind in LIBRARY_KINDS:
+        for kind in self.library_kinds:
             pages.append(self.index(kind))
             pages += [self.library_page(entity) for entity in self.publication.of(kind)]
         pages.append(self.search_page())
@@ -133,7 +126,7 @@ class SitePlan:
 
     def searchable(self) -> list[Entity]:
         """Every entity with a page, as the search index and the search page's A-Z list hold them: by title."""
-        members = [*self.released, *(e for kind in LIBRARY_KINDS for e in self.publication.of(kind))]
+        members = [*self.released, *(e for kind in self.library_kinds for e in self.publication.of(kind))]
         return sorted(members, key=lambda entity: (entity.title.casefold(), entity.id))
 
     def search_page(self) -> Page:
@@ -145,7 +138,7 @@ class SitePlan:
     def home(self) -> Page:
         shown = {episode.id for episode in self.latest()}
         if self.with_pdfs:
-            shown.update(handout.id for handout in self.publication.handouts)
+            shown.update(handout.id for handout in self.publication.of(Handout))
         return self._page("index.html", "home.html", shown, [self.publication.programme.introduction])
 
     def latest(self) -> tuple[Episode, ...]:
@@ -217,12 +210,13 @@ class SitePlan:
     def covered(self, episode: Episode) -> list[str]:
         """The library entities an episode covers that have a page, in the episode's order."""
         by_id = self.publication.by_id
-        return [i for i in episode.covers if i in by_id and isinstance(by_id[i], LIBRARY_KINDS)]
+        return [i for i in episode.covers if i in by_id and by_id[i].library]
 
     def related(self, episode: Episode) -> list[Episode]:
         """The episode's related episodes that are released."""
         by_id = self.publication.by_id
-        return [by_id[i] for i in episode.related_episodes if i in self.released_ids]  # type: ignore[misc]
+        related = (by_id[i] for i in episode.related_episodes if i in self.released_ids)
+        return [other for other in related if isinstance(other, Episode)]
 
     @cached_property
     def graph(self) -> dict[str, set[str]]:
@@ -263,15 +257,8 @@ class SitePlan:
         return before, after
 
     def linked_entities(self, entity: Entity) -> list[str]:
-        """The ids a library page shows with their titles (related, do-instead, before/next)."""
-        if isinstance(entity, Concept):
-            ids = entity.related
-        elif isinstance(entity, Mistake):
-            ids = entity.instead
-        elif isinstance(entity, Protocol):
-            ids = [*entity.prerequisites, *entity.progressions]
-        else:
-            ids = []
+        """The ids a library page shows with their titles: its reference fields' (related, do-instead, before/next)."""
+        ids = referenced_ids(entity, markdown=False)
         return [i for i in ids if i in self.publication.by_id and self.has_page(self.publication.get(i))]
 
     def covering_episodes(self, entity: Entity) -> list[Episode]:
@@ -289,10 +276,7 @@ class SitePlan:
     @staticmethod
     def markdown_of(entity: Entity) -> list[str]:
         """Every Markdown field a library page renders."""
-        texts = [entity.body]
-        if isinstance(entity, Concept) and entity.analogy:
-            texts.append(entity.analogy.body)
-        return texts
+        return [text for _, text in markdown_texts(entity)]
 
     def _episode_links(self, texts: list[str]) -> tuple[str, ...]:
         """Entity links to episodes in the texts: a link's target depends on whether its episode is out."""

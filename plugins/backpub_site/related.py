@@ -82,8 +82,11 @@ def related(
         members.sort(key=ranking.rank.__getitem__)
         offers += _best(members, _score(direct, shared, graph), wanted, entities, eligible, ranking)
     for neighbour in neighbours:  # those reached through this neighbour alone, already in tie-break order
-        members = (c for c in ranking.neighbours_in_order(neighbour) if c not in skip and c not in several)
-        alone = (c for c in members if c not in neighbours)
+        alone = (
+            c
+            for c in ranking.neighbours_in_order(neighbour)
+            if c not in skip and c not in several and c not in neighbours
+        )
         offers += _best(alone, _score(False, frozenset([neighbour]), graph), wanted, entities, eligible, ranking)
     return chosen + [candidate for *_, candidate in sorted(offers)][:wanted]
 

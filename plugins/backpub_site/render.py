@@ -5,21 +5,18 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import TYPES_BY_KIND, Entity, Episode, Messages, Protocol, Publication, RenderError, excerpt, plain_text
+from backpub import N_, Entity, Episode, Handout, Messages, Protocol, Publication, RenderError, excerpt, plain_text
 from backpub import render as render_markdown
 from backpub_site import artwork, seo
 from backpub_site.images import ImageError, dimensions
 from backpub_site.plan import (
     EPISODE_TYPES,
-    KIND_LABELS,
-    LIBRARY_KINDS,
     MEDIA_FOLDER,
-    N_,
     STATIC_FOLDER,
     Page,
     SitePlan,
@@ -34,15 +31,10 @@ STATIC = PACKAGE / "static"
 
 _IMG_SRC = re.compile(r'<img src="([^"]+)"')
 _HEADING = re.compile(r"<h([1-6])[ >]")
-INDEX_INTROS = {
-    "episode": N_("a new podcast episode and deep-dive article every Sunday."),
-    "concept": N_("the ideas the programme rests on."),
-    "mistake": N_("common habits that keep the problem going, and what to do instead."),
-    "protocol": N_("self-care and exercise, step by step, with the dose, phase by phase."),
-    "treatment": N_("professional treatments: what each can and cannot do."),
-    "principle": N_("the principles of long-term recovery."),
-}
-"""Topic-neutral introductions of each index page; programme.yaml `wording.intros` gives the programme's own."""
+EPISODES_INTRO = N_("a new podcast episode and deep-dive article every Sunday.")
+"""The episodes' index page's introduction (the site publishes the podcast's episodes as articles)."""
+GENERIC_PAGE = "entity.html"
+"""The page of an entity whose kind has no template of its own (`<kind>.html`), e.g. a kind a plugin adds."""
 
 
 def environment(theme_dir: Path, words: Messages) -> Environment:
@@ -68,6 +60,11 @@ def environment(theme_dir: Path, words: Messages) -> Environment:
     return env
 
 
+def page_template(theme_dir: Path, name: str) -> str:
+    """The template a page is rendered with: `name` where the theme or the site has it, else the generic one."""
+    return name if (theme_dir / name).is_file() or (TEMPLATES / name).is_file() else GENERIC_PAGE
+
+
 def template_files(theme_dir: Path, names: list[str]) -> frozenset[Path]:
     """The files a page's templates are read from (the theme's override where there is one)."""
     files = set()
@@ -84,13 +81,15 @@ class PageRenderer:
         self.publication = publication
         self.plan = plan
         self.env = env
-        self.words: Messages = env.globals["messages"]  # type: ignore[assignment]
+        self.words = cast(Messages, env.globals["messages"])
         _ = self.words.gettext
-        self.labels = {kind: (_(one), _(many)) for kind, (one, many) in KIND_LABELS.items()}
+        self.labels = {cls.kind: (_(cls.label), _(cls.plural)) for cls in publication.kinds}
 
     def intro(self, kind: str) -> str:
-        """The index page's introduction of a kind: the programme's wording, else the catalogue's."""
-        return self.publication.programme.wording.intros.get(kind) or self.words.gettext(INDEX_INTROS[kind])
+        """The index page's introduction of a kind: the programme's wording, else the kind's own (translated)."""
+        cls = self.publication.kinds.by_kind[kind]
+        own = EPISODES_INTRO if cls is Episode else cls.intro
+        return self.publication.programme.wording.intros.get(kind) or (self.words.gettext(own) if own else "")
 
     def render(self, page: Page) -> bytes:
         """The page's HTML."""
@@ -119,7 +118,7 @@ class PageRenderer:
 
         labels = self.labels
         nav = [(labels["episode"][1], href(folder_path(Episode)), "episode")]
-        nav += [(labels[kind.kind][1], href(folder_path(kind)), kind.kind) for kind in LIBRARY_KINDS]
+        nav += [(labels[kind.kind][1], href(folder_path(kind)), kind.kind) for kind in self.plan.library_kinds]
         return {
             "programme": programme,
             "publication": self.publication,
@@ -138,7 +137,7 @@ class PageRenderer:
             "og_image": self.publication.link("podcast-artwork")
             or self.publication.home_url + f"{STATIC_FOLDER}/artwork.png",
             "labels": self.labels,
-            "root_cause": self.root_cause(),
+            "root_cause": self.publication.programme.wording.root_cause(self.words),
             "summary": summary_of,
             "search": {
                 "action": href("/search/"),
@@ -197,8 +196,8 @@ class PageRenderer:
 
     def home(self, page: Page) -> dict[str, Any]:
         programme = self.publication.programme
-        handouts = self.publication.handouts if self.plan.with_pdfs else ()
-        book = relative_href(page.output, self.plan.book_path) if self.plan.with_book else None
+        handouts = self.publication.of(Handout) if self.plan.with_pdfs else ()
+        book = relative_href(page.output, self.plan.book_path) if self.plan.book_path and self.plan.with_book else None
         full_title = f"{programme.title}: {programme.subtitle}" if programme.subtitle else programme.title
         return {
             "title": programme.title,
@@ -213,7 +212,7 @@ class PageRenderer:
             "book_href": book,
             "kinds": [
                 (self.labels[kind.kind][1], page_href(page, folder_path(kind)), self.intro(kind.kind).rstrip("."))
-                for kind in LIBRARY_KINDS
+                for kind in self.plan.library_kinds
             ],
         }
 
@@ -227,9 +226,9 @@ class PageRenderer:
             "description": self.words.gettext("%(kind)s from %(title)s: %(intro)s")
             % {"kind": label, "title": self.publication.programme.title, "intro": intro},
             "intro": intro[:1].upper() + intro[1:],
-            "canonical": self.publication.programme.site_url + _index_path(kind),
+            "canonical": self.publication.programme.site_url + self._index_path(kind),
             "og_type": "website",
-            "json_ld": seo.collection_json_ld(self.publication, label, _index_path(kind)),
+            "json_ld": seo.collection_json_ld(self.publication, label, self._index_path(kind)),
             "members": members,
             "groups": None,
         }
@@ -264,8 +263,7 @@ class PageRenderer:
             "og_type": "article",
             "json_ld": seo.episode_json_ld(self.publication, episode),
             "episode": episode,
-            "cards": [e for e in covered if e.kind in ("protocol", "mistake")],
-            "also": [e for e in covered if e.kind not in ("protocol", "mistake")],
+            "covered": covered,
             "related": [self.publication.get(i) for i in self.plan.related_articles(episode)],
             "chapter_list": self.chapter_list(page, episode),
             "captions": self.captions(episode),
@@ -290,19 +288,12 @@ class PageRenderer:
         label = self.words.gettext("Captions (%(language)s)") % {"language": language}
         return {"src": transcript.url, "lang": language, "label": label}
 
-    def root_cause(self) -> dict[str, str]:
-        """What a treatment's `targets_root_cause` means: the programme's wording, else neutral catalogue words."""
-        wording = self.publication.programme.wording.targets_root_cause
-        if wording is not None:
-            return {"label": wording.label, "yes": wording.yes, "no": wording.no}
-        _ = self.words.gettext
-        return {"label": _("Acts on the cause"), "yes": _("Acts on the cause."), "no": _("Does not act on the cause.")}
-
     def chapter_list(self, page: Page, episode: Episode) -> list[dict[str, Any]]:
         """The episode's chapters as the page lists them: start, clock text, title, and where each links."""
         items = []
         for mark in episode.chapters:
             target = self.publication.by_id.get(mark.entity) if mark.entity else None
+            more: tuple[str, str] | None
             if target is not None:
                 more = (relative_href(page.output, self.plan.site_path(target)), target.title)
             else:
@@ -311,6 +302,9 @@ class PageRenderer:
             items.append({"start": seconds, "clock": mark.clock(), "title": mark.title, "more": more,
                           "image": mark.image})  # fmt: skip
         return items
+
+    def _index_path(self, kind: str) -> str:
+        return folder_path(self.publication.kinds.by_kind[kind])
 
     def library(self, page: Page, entity: Entity) -> dict[str, Any]:
         by_id = self.publication.by_id
@@ -336,10 +330,6 @@ class PageRenderer:
 
 def page_href(page: Page, site_path: str) -> str:
     return relative_href(page.output, site_path)
-
-
-def _index_path(kind: str) -> str:
-    return folder_path(TYPES_BY_KIND[kind])
 
 
 def summary_of(entity: Entity) -> str:

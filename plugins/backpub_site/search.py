@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backpub import Concept, Entity, Episode, Messages, Mistake, Protocol, Publication, Treatment, plain_text
+from backpub import Entity, Messages, Publication, card_fields, plain_text, prose_texts, referenced_ids
 
 INDEX_OUTPUT = "search/index.json"
 PAGE_OUTPUT = "search/index.html"
@@ -30,27 +30,31 @@ def messages(words: Messages) -> dict[str, str]:
     }
 
 
-def searchable_text(entity: Entity) -> str:
-    """The words a page shows that a reader may search for, besides its title and summary."""
-    parts: list[str] = []
-    if isinstance(entity, Episode):
-        parts.append(plain_text(entity.show_notes))
-    if isinstance(entity, Protocol):
-        parts += [entity.purpose, *entity.equipment, *entity.steps, *entity.cautions]
-    if isinstance(entity, Mistake):
-        parts += [*entity.examples, entity.feels_good, entity.harms]
-    if isinstance(entity, Treatment):
-        parts += [entity.what_it_does, *entity.limitations]
-    if isinstance(entity, Concept) and entity.analogy:
-        parts += [entity.analogy.title, plain_text(entity.analogy.body)]
-    parts.append(plain_text(entity.body))
-    return " ".join(" ".join(part.split()) for part in parts if part)[:MAX_TEXT]
+def searchable_text(entity: Entity, summary: str = "") -> str:
+    """The words a page shows that a reader may search for, besides its title and `summary`: every text its kind
+    writes for patients and every text of its card (e.g. a protocol's equipment), Markdown as plain text, in field
+    order, the body last."""
+    texts = list(prose_texts(entity))
+    prose = {loc[0] for loc, _ in texts}
+    for name in sorted(card_fields(type(entity)) - prose):
+        if not referenced_ids(entity, markdown=False, fields=frozenset({name})):  # ids are no words to search
+            texts += [((name,), item) for item in _strings(getattr(entity, name))]
+    order = {name: index for index, name in enumerate(type(entity).model_fields)}
+    texts.sort(key=lambda found: (found[0] == ("body",), order[str(found[0][0])]))  # stable: items keep their order
+    parts = [text for _, text in texts if text != summary]
+    return " ".join(" ".join(plain_text(part).split()) for part in parts if part)[:MAX_TEXT]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def index(publication: Publication, pages: list[tuple[Entity, str, str, str]]) -> bytes:
     """The index: for each (entity, site path, kind label, summary), what the browser searches and shows."""
     entries: list[dict[str, Any]] = [
-        {"u": path.lstrip("/"), "t": entity.title, "k": label, "s": summary, "x": searchable_text(entity)}
+        {"u": path.lstrip("/"), "t": entity.title, "k": label, "s": summary, "x": searchable_text(entity, summary)}
         for entity, path, label, summary in pages
     ]
     data = {"lang": publication.programme.language, "pages": entries}

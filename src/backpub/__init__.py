@@ -1,203 +1,44 @@
 """backpub: publish a programme from one validated model into every format.
 
 The public API for plugins is `backpub.api`, re-exported here; anything else is internal. Names are imported on
-first use, so commands that need no model (a no-op build, `--help`) start without importing pydantic.
+first use, so commands that need no model (a no-op build, `--help`) start without importing pydantic: which
+module defines each name is read from backpub/api.py's import lines, the one list of public names.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from backpub.api import (
-        ENTITY_TYPES,
-        ISO_DATE,
-        N_,
-        TYPES_BY_FOLDER,
-        TYPES_BY_KIND,
-        Analogy,
-        Audio,
-        BackpubError,
-        BuildContext,
-        ChapterMark,
-        Clinic,
-        Concept,
-        ConfigError,
-        ContentError,
-        Dose,
-        Duration,
-        EmailAddress,
-        Entity,
-        Episode,
-        Format,
-        Handout,
-        HandoutSection,
-        Image,
-        Job,
-        Line,
-        MailboxHeader,
-        Messages,
-        Mistake,
-        NoOptions,
-        Phase,
-        PluginError,
-        Principle,
-        Problem,
-        Programme,
-        Protocol,
-        Publication,
-        Range,
-        RenderError,
-        Session,
-        Source,
-        Text,
-        Transcript,
-        Treatment,
-        Video,
-        asset_path_problem,
-        atomic_write,
-        excerpt,
-        hookimpl,
-        messages,
-        plain_text,
-        referenced_ids,
-        references,
-        render,
-        sanitise_html,
-        scan,
-        slug,
-        square_copy,
-    )
+    from backpub.api import *  # noqa: F403 - the public API, for type checkers
 
-_PUBLIC = {  # name -> defining module; backpub.api declares the same names (a test keeps them equal)
-    "BuildContext": "backpub.formats",
-    "Format": "backpub.formats",
-    "Job": "backpub.formats",
-    "NoOptions": "backpub.formats",
-    "hookimpl": "backpub.hookspecs",
-    "Publication": "backpub.content.publication",
-    "Source": "backpub.content.publication",
-    "Session": "backpub.session",
-    "atomic_write": "backpub.files.cache",
-    "slug": "backpub.text.slugs",
-    "square_copy": "backpub.imaging",
-    "Messages": "backpub.text.i18n",
-    "N_": "backpub.text.i18n",
-    "messages": "backpub.text.i18n",
-    "EmailAddress": "backpub.text.addresses",
-    "MailboxHeader": "backpub.text.addresses",
-    "Line": "backpub.model.base",
-    "Text": "backpub.model.base",
-    "ENTITY_TYPES": "backpub.model",
-    "TYPES_BY_FOLDER": "backpub.model",
-    "TYPES_BY_KIND": "backpub.model",
-    "Analogy": "backpub.model",
-    "Audio": "backpub.model",
-    "ChapterMark": "backpub.model",
-    "Clinic": "backpub.model",
-    "Concept": "backpub.model",
-    "Dose": "backpub.model",
-    "Duration": "backpub.model",
-    "Entity": "backpub.model",
-    "Episode": "backpub.model",
-    "Handout": "backpub.model",
-    "HandoutSection": "backpub.model",
-    "Image": "backpub.model",
-    "Mistake": "backpub.model",
-    "Phase": "backpub.model",
-    "Principle": "backpub.model",
-    "Programme": "backpub.model",
-    "Protocol": "backpub.model",
-    "Range": "backpub.model",
-    "Transcript": "backpub.model",
-    "Treatment": "backpub.model",
-    "Video": "backpub.model",
-    "referenced_ids": "backpub.model.fields",
-    "asset_path_problem": "backpub.text.markdown",
-    "excerpt": "backpub.text.markdown",
-    "plain_text": "backpub.text.markdown",
-    "references": "backpub.text.markdown",
-    "render": "backpub.text.markdown",
-    "sanitise_html": "backpub.text.markdown",
-    "scan": "backpub.text.markdown",
-    "BackpubError": "backpub.errors",
-    "ConfigError": "backpub.errors",
-    "ContentError": "backpub.errors",
-    "PluginError": "backpub.errors",
-    "Problem": "backpub.errors",
-    "RenderError": "backpub.errors",
-    "ISO_DATE": "backpub.cli",
-}
 
-__all__ = [
-    "ENTITY_TYPES",
-    "ISO_DATE",
-    "N_",
-    "TYPES_BY_FOLDER",
-    "TYPES_BY_KIND",
-    "Analogy",
-    "Audio",
-    "BackpubError",
-    "BuildContext",
-    "ChapterMark",
-    "Clinic",
-    "Concept",
-    "ConfigError",
-    "ContentError",
-    "Dose",
-    "Duration",
-    "EmailAddress",
-    "Entity",
-    "Episode",
-    "Format",
-    "Handout",
-    "HandoutSection",
-    "Image",
-    "Job",
-    "Line",
-    "MailboxHeader",
-    "Messages",
-    "Mistake",
-    "NoOptions",
-    "Phase",
-    "PluginError",
-    "Principle",
-    "Problem",
-    "Programme",
-    "Protocol",
-    "Publication",
-    "Range",
-    "RenderError",
-    "Session",
-    "Source",
-    "Text",
-    "Transcript",
-    "Treatment",
-    "Video",
-    "asset_path_problem",
-    "atomic_write",
-    "excerpt",
-    "hookimpl",
-    "messages",
-    "plain_text",
-    "referenced_ids",
-    "references",
-    "render",
-    "sanitise_html",
-    "scan",
-    "slug",
-    "square_copy",
-]
+@functools.cache
+def _public_names() -> dict[str, str]:
+    """Every public name -> the module that defines it, as backpub/api.py imports it (without importing it)."""
+    import ast
+
+    tree = ast.parse((Path(__file__).parent / "api.py").read_text(encoding="utf-8"))
+    return {
+        alias.asname or alias.name: node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
 
 
 def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    if name == "__all__":
+        return sorted(_public_names())
+    if name in _public_names():
+        value = getattr(importlib.import_module(_public_names()[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'backpub' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+    return sorted([*globals(), *_public_names()])

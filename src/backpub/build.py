@@ -1,5 +1,7 @@
-"""`backpub build`: the steps of a build. Load and check through the session, let the engine render what
-changed, and keep the stamp that lets an unchanged build finish at once."""
+"""`backpub build`: the steps of a build. Finish at once when nothing changed since the last build (the stamp),
+else load and check through the session, let the engine render what changed, and keep the stamp.
+
+Only the light modules are imported at the top: an unchanged build loads no model and no renderer."""
 
 from __future__ import annotations
 
@@ -10,15 +12,15 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backpub.engine import stamp
-from backpub.engine.engine import Engine, Website, code_folder
 from backpub.engine.reports import BuildReport, FormatReport, Progress
 from backpub.files.cache import folder_digest
-from backpub.files.output import ProjectLock
-from backpub.files.outputguard import check_output_folder
-from backpub.plugins import PluginHost
 from backpub.session import Session
+
+if TYPE_CHECKING:
+    from backpub.plugins import PluginHost
 
 __all__ = ["BuildReport", "FormatReport", "Progress", "build", "build_session"]
 
@@ -43,15 +45,33 @@ def build(
 def build_session(
     session: Session, formats: Iterable[str] | None = None, *, jobs: int | None = None, progress: Progress | None = None
 ) -> BuildReport:
-    """Build with an open session: check everything, render what changed, commit, keep the stamp."""
+    """Build with an open session: nothing when nothing changed since the last build (`report.unchanged`, unless
+    the session does not use the cache), else check everything, render what changed, commit, keep the stamp."""
     started = time.perf_counter()
     requested = list(formats or [])
+    if session.use_cache:
+        last = stamp.unchanged_report(
+            session.store,
+            session.paths.content_dir,
+            session.content_digest,
+            session.paths.output_dir,
+            requested or None,
+            session.requested_as_of,
+            session.strict,
+            session.day_in,
+        )
+        if last is not None:
+            return BuildReport.restated(last, time.perf_counter() - started)
+    from backpub.engine.engine import Engine, Website
+    from backpub.files.output import ProjectLock
+    from backpub.files.outputguard import check_output_folder
+
     names = session.select(requested)
     paths = session.paths
     check_output_folder(paths.output_dir, paths.content_dir, paths.project_dir, session.host.formats())
     with ProjectLock(session.paths.state.lock):
         stamp.forget(session.store)
-        instances = session.formats(names)
+        instances = session.formats(names, renders=True)
         warnings = session.check(instances)
         website = Website.of(session.installed)
         engine = Engine(
@@ -64,7 +84,8 @@ def build_session(
         )
         with _model_out_of_the_collectors_sight():
             report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
-        report.warnings = warnings
+        # What rendering found (`Format.finish`) comes after what the checks found before it.
+        report.warnings = sorted([*warnings, *session.graded(report.warnings)])
         report.counts = session.validation.counts
         report.notes = _notes(session) + _unresolved_links(session, names)
         report.seconds = time.perf_counter() - started
@@ -105,6 +126,8 @@ def _unresolved_links(session: Session, built: list[str]) -> list[str]:
 
 
 def _record(session: Session, requested: list[str], instances: dict, report: BuildReport) -> None:
+    from backpub.engine.engine import code_folder
+
     folders = [code_folder(type(instance)) for instance in instances.values()]
     stamp.record(
         session.store,

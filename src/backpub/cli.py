@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,11 +12,10 @@ from typing import TYPE_CHECKING
 import click
 
 from backpub.errors import BackpubError, ContentError, PluginError, visible
+from backpub.params import ISO_DATE, content_option
 
 if TYPE_CHECKING:
     from backpub.session import Session
-
-DEFAULT_CONTENT = "content"
 
 
 def handle_errors(command):
@@ -77,35 +75,6 @@ class PluginAwareGroup(click.Group):
             self._load_plugin_commands()
             command = super().get_command(ctx, name)
         return command
-
-
-class IsoDate(click.ParamType):
-    """A calendar date written as YYYY-MM-DD; plugins' commands use it too (`backpub.cli.ISO_DATE`)."""
-
-    name = "date"
-
-    def convert(self, value, param, ctx) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date like 2026-11-22", param, ctx)
-
-
-ISO_DATE = IsoDate()
-
-
-def content_option(command):
-    """`--content DIR` on every command; `validate` and `schedule` also keep their older positional form."""
-    return click.option(
-        "--content",
-        "content_dir",
-        default=DEFAULT_CONTENT,
-        type=click.Path(path_type=Path),
-        show_default=True,
-        help="The content folder.",
-    )(command)
 
 
 def legacy_content_argument(command):
@@ -196,14 +165,15 @@ def build(
     report_format: str,
 ) -> None:
     """Validate the content and render the requested formats into outputs/."""
-    session = open_session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=not no_cache)
-    if not no_cache and _skip_unchanged(session, formats, quiet, report_format):
-        return
     from backpub.build import build_session
-    from backpub.commands.reporting import ConsoleProgress, print_build_report, print_problems
+    from backpub.commands.reporting import ConsoleProgress, print_build_report, print_problems, print_unchanged
 
+    session = open_session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=not no_cache)
     progress = ConsoleProgress(enabled=not quiet and report_format == "text")
     report = build_session(session, formats or None, jobs=jobs, progress=progress)
+    if report.unchanged:
+        print_unchanged(report, fmt=report_format, quiet=quiet)
+        return
     if report.warnings and not quiet and report_format == "text":
         print_problems(report.warnings, summary=False)
     print_build_report(report, fmt=report_format, quiet=quiet)
@@ -227,40 +197,6 @@ def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date 
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
     server.serve_forever()
-
-
-def _skip_unchanged(session: Session, formats, quiet: bool, report_format: str) -> bool:
-    """Report and skip a build whose inputs and outputs are exactly as the last successful build left them."""
-    import time
-
-    from backpub.engine import stamp
-
-    started = time.perf_counter()
-    paths = session.paths
-    last = stamp.unchanged_report(
-        session.store,
-        paths.content_dir,
-        session.content_digest,
-        paths.output_dir,
-        formats or None,
-        session.requested_as_of,
-        session.strict,
-    )
-    if last is None:
-        return False
-    report = stamp.noop_report(last, time.perf_counter() - started)
-    if report_format == "json":
-        click.echo(json.dumps(report, indent=2))
-    elif not quiet:
-        for warning in report["warnings"]:
-            where = f"{warning['path']}:{warning['line']}:{warning['col']}"
-            click.secho(f"{where}: warning: {warning['message']}", fg="yellow", err=True)
-        files = sum(stats["unchanged"] for stats in report["formats"].values())
-        noun = "file" if files == 1 else "files"
-        click.echo(
-            f"backpub build: nothing changed since the last build; {files} {noun} up to date in {paths.output_dir}"
-        )
-    return True
 
 
 @cli.command()
@@ -290,8 +226,9 @@ def schema(kind: str | None) -> None:
     from backpub.commands.schema import content_schema
     from backpub.plugins import make_host
 
-    formats = {name: cls.Options for name, cls in make_host(project_dir=Path.cwd()).formats().items()}
-    click.echo(json.dumps(content_schema(kind, formats), indent=2))
+    host = make_host(project_dir=Path.cwd())
+    formats = {name: cls.Options for name, cls in host.formats().items()}
+    click.echo(json.dumps(content_schema(kind, formats, host.kinds()), indent=2))
 
 
 @cli.command()
@@ -321,9 +258,20 @@ def schedule(legacy_content: Path | None, content_dir: Path, as_of: date | None,
         click.echo(line)
 
 
+class KindName(click.ParamType):
+    """A kind of entity, one of the registry's (the built-in kinds and the project's plugins'), listed in the
+    command's usage; `backpub new` refuses another with the list."""
+
+    name = "kind"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        from backpub.plugins import make_host
+
+        return "{" + "|".join(make_host(project_dir=Path.cwd()).kinds().names) + "}"
+
+
 @cli.command()
-@click.argument("kind", type=click.Choice(("episode", "protocol", "concept", "mistake", "treatment", "principle",
-                                           "handout", "clinic")))  # fmt: skip
+@click.argument("kind", type=KindName())
 @click.argument("entity_id", required=False, metavar="[ID]")
 @content_option
 @click.option(
@@ -334,8 +282,10 @@ def schedule(legacy_content: Path | None, content_dir: Path, as_of: date | None,
 def new(kind: str, entity_id: str | None, content_dir: Path, release: date | None, title: str | None) -> None:
     """Write a new content file with every required field and placeholders to replace; print its path."""
     from backpub.commands.scaffold import new_entity
+    from backpub.plugins import make_host
 
-    click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title))
+    kinds = make_host(project_dir=content_dir.resolve().parent).kinds()
+    click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title, kinds=kinds))
 
 
 def main() -> None:
@@ -344,4 +294,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -19,9 +19,9 @@ def zone(timezone: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def today_in(timezone: str) -> date:
-    """Today's date in a timezone."""
-    return now().astimezone(zone(timezone)).date()
+def today_in(timezone: str, moment: datetime | None = None) -> date:
+    """Today's date in a timezone (`moment`: any aware time instead of now)."""
+    return (moment or now()).astimezone(zone(timezone)).date()
 
 
 SUNDAY = 6

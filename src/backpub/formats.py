@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -99,6 +99,11 @@ class BuildContext:
     """A folder for state that must survive builds and `backpub clean` (ledgers of sends)."""
     today: date | None = None
     """Today in the programme's timezone. A build for another `as_of` is a preview: it records nothing."""
+    cache_dir: Path | None = None
+    """A folder for derived data a format may keep between commands (safe to delete: `backpub clean` does)."""
+    renders: bool = False
+    """Whether the command renders after its checks (a build): a check that needs what only rendering finds may
+    then leave it to `finish`, which reports it."""
 
     @property
     def is_preview(self) -> bool:
@@ -128,8 +133,11 @@ class Format(ABC):
     #: (see `website_path`) are placed into it, so that folder alone is the whole site.
     hosts_website: ClassVar[bool] = False
 
-    def __init__(self, context: BuildContext, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, context: BuildContext, options: Mapping[str, Any] | BaseModel | None = None) -> None:
         self.context = context
+        if isinstance(options, self.Options):
+            self.options = options  # validated already, with every problem located (the session passes these)
+            return
         try:
             self.options = self.Options.model_validate(dict(options or {}))
         except ValidationError as exc:
@@ -175,8 +183,10 @@ class Format(ABC):
             raise BackpubError(f"job {job.output!r} read its input {output!r} outside a build")
         return (folder / self.name / output).read_bytes()
 
-    def finish(self, publication: Publication, written: list[str]) -> None:  # noqa: B027
-        """After the outputs were committed; `written` lists the outputs rendered this time."""
+    def finish(self, publication: Publication, written: list[str]) -> list[Problem] | None:  # noqa: B027
+        """After the outputs were committed; `written` lists the outputs rendered this time. May return the
+        warnings rendering found (about every output of the build, not only those written): the build reports
+        them with the checks' warnings."""
 
     # -- helpers for subclasses ------------------------------------------------------------------
 
@@ -225,12 +235,14 @@ class Format(ABC):
     def theme_problems(self) -> list[Problem]:
         """An error for each reference in the project's theme (`theme/<format>/`) that would load something from
         outside the project; the build checks every format's theme: a theme may restyle, never make anyone fetch."""
-        from backpub.text.markdown import css_remote_references, html_remote_references
+        from backpub.text.urlpolicy import css_remote_references, html_remote_references
 
         folder = self.context.theme_dir(self.name)
         problems = []
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-            scan = {".css": css_remote_references}.get(path.suffix.lower())
+            scan: Callable[[str], list[tuple[int, str]]] | None = {".css": css_remote_references}.get(
+                path.suffix.lower()
+            )
             if scan is None and path.suffix.lower() in (".html", ".htm", ".xhtml", ".j2", ".jinja", ".jinja2"):
                 scan = html_remote_references
             if scan is None or not path.is_file():

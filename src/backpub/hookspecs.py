@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from backpub.content.publication import Publication
     from backpub.errors import Problem
     from backpub.formats import BuildContext, Format
+    from backpub.model import Entity
 
 PROJECT_NAME = "backpub"
 
@@ -23,6 +24,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 @hookspec
 def register_formats() -> list[type[Format]]:  # type: ignore[empty-body]
     """Return the output format classes this plugin provides; called once when the host is built."""
+
+
+@hookspec
+def register_kinds() -> list[type[Entity]]:  # type: ignore[empty-body]
+    """Return the entity classes (kinds of content) this plugin adds to the built-in ones; called once when the
+    host is built. Each declares its kind, folder, label, plural and scaffold (see `backpub.Entity`)."""
 
 
 @hookspec

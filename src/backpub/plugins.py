@@ -6,6 +6,7 @@ The host is built on demand by `make_host()`, never at import time.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from backpub.content.publication import Publication
     from backpub.errors import Problem
     from backpub.formats import BuildContext, Format
+    from backpub.model.kinds import Kinds
 
 ENTRY_POINT_GROUP = "backpub"
 LOCAL_PLUGINS_DIR = "local_plugins"
@@ -54,6 +56,7 @@ class PluginHost:
         self.manager = manager
         self.infos = infos
         self._formats: dict[str, type[Format]] | None = None
+        self._kinds: Kinds | None = None
 
     def _calls(self, hook_name: str, **kwargs: Any):
         """Call each implementation of a hook on its own, so an exception names its plugin."""
@@ -86,13 +89,28 @@ class PluginHost:
                 self._info(plugin).formats.append(cls.name)
         return {name: cls for name, (_, cls) in found.items()}
 
+    def kinds(self) -> Kinds:
+        """The kinds of entity: the built-in ones, then each plugin's (`register_kinds`), in registration order; a
+        kind or folder taken twice is an error naming the plugin."""
+        if self._kinds is None:
+            from backpub.model.kinds import BUILT_IN, KindError
+
+            kinds = BUILT_IN
+            for plugin, result in self._calls("register_kinds"):
+                try:
+                    kinds = kinds.plus(_as_list(result))
+                except KindError as exc:
+                    raise PluginError(plugin, f"register_kinds: {exc}") from None
+            self._kinds = kinds
+        return self._kinds
+
     def links(self, publication: Publication, instances: Mapping[str, Format]) -> dict[str, str]:
         """What every installed format publishes where on the website (`Format.links`), merged.
 
         Two formats claiming one key is an error naming both."""
         merged: dict[str, tuple[str, str]] = {}
         for name, instance in sorted(instances.items()):
-            for key, target in in_plugin(name, "links", lambda instance=instance: instance.links(publication)).items():
+            for key, target in in_plugin(name, "links", functools.partial(instance.links, publication)).items():
                 if key in merged and merged[key][1] != target:
                     raise PluginError(name, f"links {key!r} to {target!r}, but format {merged[key][0]!r} already does")
                 merged[key] = (name, target)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,14 +25,15 @@ from typing import TYPE_CHECKING
 from backpub import clock
 from backpub.errors import ConfigError, ContentError, Problem, in_plugin
 from backpub.files.cache import StateLayout, Store, folder_digest
+from backpub.params import DEFAULT_CONTENT
 
 if TYPE_CHECKING:
     from backpub.content.publication import Publication
     from backpub.content.validation import Validation
     from backpub.formats import BuildContext, Format
+    from backpub.model.kinds import Kinds
     from backpub.plugins import PluginHost
 
-DEFAULT_CONTENT = "content"
 DEFAULT_OUTPUT = "outputs"
 
 
@@ -84,6 +86,11 @@ class Session:
         """False for `--no-cache`: render and validate afresh (the records are still kept for the next build)."""
         self.store = Store(self.paths.state.cache)
         self._host = host
+        self._chosen: tuple[str, ...] | None = None
+        self._renders = False
+        """Whether this command renders what it checks (a build): formats may leave to rendering what only a
+        layout finds (`BuildContext.renders`)."""
+        self._contexts: dict[tuple[tuple[str, ...], date | None, bool], BuildContext] = {}
 
     # -- plugins ------------------------------------------------------------------------------------
 
@@ -124,6 +131,7 @@ class Session:
         settings = FormatSettings(
             options={name: cls.Options for name, cls in classes.items()},
             moved={key: note for cls in classes.values() for key, note in cls.moved_settings.items()},
+            kinds=self.kinds,
         )
         store = self.store if self.use_cache else Store(None)
         return load(
@@ -132,6 +140,11 @@ class Session:
             settings=settings,
             content_digest=self.content_digest,
         )
+
+    @property
+    def kinds(self) -> Kinds:
+        """The kinds of entity: the built-in ones and those the project's plugins add."""
+        return self.host.kinds()
 
     @cached_property
     def content_digest(self) -> str:
@@ -145,9 +158,19 @@ class Session:
         return publication.programme.timezone if publication else "UTC"
 
     @cached_property
+    def moment(self) -> datetime:
+        """The time this command started, read once from the one clock: a command that runs across midnight keeps
+        one day."""
+        return clock.now()
+
+    def day_in(self, timezone: str) -> date:
+        """The command's date in a timezone (the no-op check knows the programme's from the last build's stamp)."""
+        return clock.today_in(timezone, self.moment)
+
+    @cached_property
     def today(self) -> date:
-        """Today in the programme's timezone, read once: a command that runs across midnight keeps one day."""
-        return clock.today_in(self.timezone)
+        """Today in the programme's timezone."""
+        return self.day_in(self.timezone)
 
     @cached_property
     def as_of(self) -> date:
@@ -166,29 +189,34 @@ class Session:
         validation = self.validation
         if validation.errors or validation.publication is None:
             raise ContentError(self._strict(validation.problems))
-        return dataclasses.replace(
-            validation.publication, links=self.host.links(validation.publication, self.installed)
-        )
+        publication = validation.publication
+        publication.links.publish(self.host.links(publication, self.installed))  # (once, on this one object)
+        return publication
 
     # -- formats and checks -------------------------------------------------------------------------
 
     def context(self, formats: Iterable[str], day: date | None = None) -> BuildContext:
         """What every format may know about this command besides the publication; with `day`, about a build for
-        today on that day (what `validate` looks ahead to)."""
+        today on that day (what `validate` looks ahead to). Made once for each such pair."""
         from backpub.formats import BuildContext
 
-        publication = self.validation.publication
-        assert publication is not None, "the context is made from valid content"
-        return BuildContext(
-            project_dir=self.paths.project_dir,
-            content_dir=self.paths.content_dir,
-            as_of=day or self.as_of,
-            build_time=self.build_time(day),
-            formats=tuple(formats),
-            strict=self.strict,
-            state_dir=self.paths.state.state,
-            today=day or self.today,
-        )
+        key = (tuple(formats), day, self._renders)
+        if key not in self._contexts:
+            publication = self.validation.publication
+            assert publication is not None, "the context is made from valid content"
+            self._contexts[key] = BuildContext(
+                project_dir=self.paths.project_dir,
+                content_dir=self.paths.content_dir,
+                as_of=day or self.as_of,
+                build_time=self.build_time(day),
+                formats=key[0],
+                strict=self.strict,
+                state_dir=self.paths.state.state,
+                today=day or self.today,
+                cache_dir=self.paths.state.cache,
+                renders=self._renders,
+            )
+        return self._contexts[key]
 
     def build_time(self, day: date | None = None) -> datetime:
         """SOURCE_DATE_EPOCH when set (reproducible builds), else the start of the as-of day (or `day`) in the
@@ -201,23 +229,39 @@ class Session:
                 raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
         return datetime.combine(day or self.as_of, datetime.min.time(), tzinfo=clock.zone(self.timezone))
 
-    def formats(self, names: Iterable[str] | None = None) -> dict[str, Format]:
+    def formats(self, names: Iterable[str] | None = None, renders: bool = False) -> dict[str, Format]:
         """The format instances for `names` (default: every installed format), their options validated, made for
-        a command that works with exactly those formats (`context.formats`)."""
+        a command that works with exactly those formats (`context.formats`) and renders them (`renders`: a build,
+        which asks before any instance is made) or not."""
+        self._renders = self._renders or renders
         chosen = self.select(names)
+        if self._chosen is None and "installed" not in self.__dict__:
+            self._chosen = tuple(chosen)  # the command works with these: every instance is made for them, once
         self.publication  # noqa: B018 - content errors stop here, before any format sees the content
         return self._instances(chosen)
 
+    @property
+    def working_formats(self) -> tuple[str, ...]:
+        """The formats this command works with (`context.formats`): those it asked for, else every installed one."""
+        return self._chosen or tuple(sorted(self.host.formats()))
+
     @cached_property
     def installed(self) -> dict[str, Format]:
-        """One instance of every installed format, made once: where each publishes (links, the website's layout)."""
-        return self._instances(sorted(self.host.formats()))
+        """One instance of every installed format, made once for this command: the ones it works with, and where
+        the others publish (links, the website's layout)."""
+        return self._make(sorted(self.host.formats()), self.working_formats)
 
     def _instances(self, chosen: list[str], day: date | None = None) -> dict[str, Format]:
-        programme = self.validation.publication.programme  # type: ignore[union-attr] - valid content only
-        context = self.context(chosen, day)
+        if day is None and tuple(chosen) == self.working_formats:
+            return {name: self.installed[name] for name in chosen}
+        return self._make(chosen, tuple(chosen), day)
+
+    def _make(self, names: list[str], working: tuple[str, ...], day: date | None = None) -> dict[str, Format]:
+        """Instances of `names`, each with its options as validation checked them (not validated again)."""
+        context = self.context(working, day)
         classes = self.host.formats()
-        return {name: classes[name](context, programme.formats.get(name)) for name in chosen}
+        options = self.validation.options
+        return {name: classes[name](context, options.get(name)) for name in names}
 
     @property
     def publishes(self) -> bool:
@@ -250,7 +294,7 @@ class Session:
         context = self.context(instances, None if day == self.as_of else day)
         found += self.host.check_publication(publication, context)
         for name, instance in instances.items():
-            found += list(in_plugin(name, "check", lambda instance=instance: instance.check(publication)) or [])
+            found += list(in_plugin(name, "check", functools.partial(instance.check, publication)) or [])
         return found
 
     def problems_ahead(self, names: Iterable[str] | None, sundays: Iterable[date]) -> list[Problem]:
@@ -275,6 +319,10 @@ class Session:
         if any(problem.severity == "error" for problem in problems):
             raise ContentError(problems)
         return problems
+
+    def graded(self, problems: list[Problem]) -> list[Problem]:
+        """Problems as this command counts them: with --strict, warnings are errors."""
+        return self._strict(problems)
 
     def _strict(self, problems: list[Problem]) -> list[Problem]:  # (also used by validate's report)
         if not self.strict:

@@ -35,6 +35,10 @@ countries:
   GB:
     emergency_number: "999"
     urgent_help: Call 999 if you lose control of your bladder or bowels.
+wording:
+  treatment_kinds:
+    manual-therapy: manual therapy
+    targeted-technology: targeted technology
 phases:
   - id: phase-one
     title: "Phase One: calm and unload"

@@ -14,7 +14,7 @@ HOOKS = [name for name, value in vars(hookspecs).items() if callable(value) and 
 
 
 def test_there_are_hooks():
-    assert set(HOOKS) == {"register_formats", "register_commands", "check_publication"}
+    assert set(HOOKS) == {"register_formats", "register_kinds", "register_commands", "check_publication"}
 
 
 @pytest.mark.parametrize("hook", HOOKS)

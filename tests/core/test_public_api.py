@@ -81,12 +81,22 @@ def test_the_import_check_catches_internal_imports():
 
 
 def test_backpub_re_exports_exactly_the_api_and_lazily():
-    assert sorted(backpub.__all__) == sorted(backpub.api.__all__)
+    assert backpub.__all__ == backpub.api.__all__
     for name in backpub.api.__all__:
         assert getattr(backpub, name) is getattr(backpub.api, name), name
     code = "import sys, backpub; backpub.hookimpl; print('pydantic' in sys.modules)"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "False", "importing backpub or the hook marker must not load the model"
+
+
+def test_the_api_lists_each_public_name_once_as_an_explicit_re_export():
+    """backpub/api.py's import lines are the one list: each name once, `name as name`, and nothing else."""
+    tree = ast.parse((CORE / "api.py").read_text())
+    imported = [alias for node in tree.body if isinstance(node, ast.ImportFrom) for alias in node.names]
+    names = [alias.asname for alias in imported]
+    assert all(alias.asname == alias.name for alias in imported), "import each public name as itself"
+    assert len(names) == len(set(names)) == len(backpub.api.__all__) > 50
+    assert sorted(names) == backpub.api.__all__
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

@@ -40,8 +40,12 @@ def heavy(modules: set[str]) -> list[str]:
         name
         for name in modules
         if name.split(".")[0] in ("pydantic", "pydantic_core", "jinja2", "markdown_it", "weasyprint", "PIL")
-        or name.startswith(("backpub.model", "backpub.formats", "backpub.session", "backpub.content.publication"))
-        or (name.split(".")[0] in FORMAT_PLUGINS and name not in (*FORMAT_PLUGINS, "backpub_feed.command"))
+        or name.startswith(("backpub.model", "backpub.formats", "backpub.session", "backpub.content", "backpub.prose"))
+        or (
+            name.split(".")[0] in FORMAT_PLUGINS
+            and name not in (*FORMAT_PLUGINS, "backpub_feed.command")
+            and not name.endswith(".version")  # a plugin's version number, for `backpub plugins`
+        )
     )
 
 

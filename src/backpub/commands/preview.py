@@ -102,7 +102,7 @@ class Preview:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -227,7 +227,7 @@ class _PreviewHandler(BaseHTTPRequestHandler):
         """Quiet: the terminal shows builds, not every request."""
 
     def do_GET(self) -> None:
-        if not _addressed_to(self.headers.get("Host"), self.server.server_address[1]):
+        if not _addressed_to(self.headers.get("Host"), self.preview.server.server_address[1]):
             # DNS rebinding: a page elsewhere whose name now resolves to 127.0.0.1 must not read the preview.
             self._send(HTTPStatus.MISDIRECTED_REQUEST, b"this preview answers only to localhost\n", "text/plain")
             return

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -75,8 +75,8 @@ class ConsoleProgress(Progress):
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
-        self.task = None
+        self.bar: Any = None  # rich's progress bar, once rendering has taken more than a second
+        self.task: Any = None
         self.total = 0
         self.done = 0
         self.started = 0.0
@@ -104,6 +104,21 @@ class ConsoleProgress(Progress):
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
+
+
+def print_unchanged(report: BuildReport, *, fmt: str, quiet: bool) -> None:
+    """What a build that found nothing to do says: the last build's warnings and how many files are up to date
+    (or the restated report as JSON)."""
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    if quiet:
+        return
+    for warning in report.warnings:
+        click.secho(str(warning), fg="yellow", err=True)
+    files = sum(stats.unchanged for stats in report.formats.values())
+    noun = "file" if files == 1 else "files"
+    click.echo(f"backpub build: nothing changed since the last build; {files} {noun} up to date in {report.output_dir}")
 
 
 def print_build_report(report: BuildReport, *, fmt: str, quiet: bool) -> None:

@@ -8,17 +8,18 @@ from typing import Any
 from pydantic import BaseModel
 
 from backpub.errors import ConfigError
-from backpub.model import TYPES_BY_FOLDER, TYPES_BY_KIND, Programme
+from backpub.model import Programme
+from backpub.model.kinds import BUILT_IN, Kinds
 
 SCHEMA_BASE = "https://backpub.example.org/schema"
 NOT_IN_FRONT_MATTER = ("id", "body")
 
 
-def front_matter_schema(kind: str) -> dict[str, Any]:
+def front_matter_schema(kind: str, kinds: Kinds = BUILT_IN) -> dict[str, Any]:
     """The schema of one kind's front matter (without `id` and `body`, which come from the file)."""
-    cls = TYPES_BY_KIND.get(kind) or TYPES_BY_FOLDER.get(kind)
+    cls = kinds.by_kind.get(kind) or kinds.by_folder.get(kind)
     if cls is None:
-        raise ConfigError(f"unknown kind {kind!r} (kinds: {', '.join(TYPES_BY_KIND)})")
+        raise ConfigError(f"unknown kind {kind!r} (kinds: {', '.join(kinds.names)})")
     schema = cls.model_json_schema()
     for name in NOT_IN_FRONT_MATTER:
         schema["properties"].pop(name, None)
@@ -48,9 +49,12 @@ def programme_schema(formats: Mapping[str, type[BaseModel]]) -> dict[str, Any]:
     return schema
 
 
-def content_schema(kind: str | None = None, formats: Mapping[str, type[BaseModel]] | None = None) -> dict[str, Any]:
+def content_schema(
+    kind: str | None = None, formats: Mapping[str, type[BaseModel]] | None = None, kinds: Kinds = BUILT_IN
+) -> dict[str, Any]:
     """One kind's schema (or `format:NAME`, a format's settings), or everything: programme.yaml, every kind's
-    front matter and every installed format's settings (`formats`: name -> the options model)."""
+    front matter (`kinds`: the built-in ones and plugins') and every installed format's settings (`formats`:
+    name -> the options model)."""
     formats = formats or {}
     if kind:
         if kind in ("programme", "programme.yaml"):
@@ -60,12 +64,12 @@ def content_schema(kind: str | None = None, formats: Mapping[str, type[BaseModel
             if name not in formats:
                 raise ConfigError(f"unknown format {name!r} (formats: {', '.join(sorted(formats)) or 'none'})")
             return options_schema(name, formats[name])
-        return front_matter_schema(kind)
+        return front_matter_schema(kind, kinds)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{SCHEMA_BASE}/content.json",
         "title": "backpub content",
         "programme.yaml": programme_schema(formats),
-        "kinds": {cls.folder: front_matter_schema(cls.kind) for cls in TYPES_BY_KIND.values()},
+        "kinds": {cls.folder: front_matter_schema(cls.kind, kinds) for cls in kinds},
         "formats": {name: options_schema(name, options) for name, options in sorted(formats.items())},
     }

@@ -4,21 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 
 from backpub.content import audio, chapters, gate
 from backpub.content.assetpolicy import asset_problem
+from backpub.content.gate import Pending
 from backpub.files.loading import Record
-from backpub.model import Entity, Episode, Programme, fields
+from backpub.model import Entity, Episode, Programme, Protocol, fields
+from backpub.model.kinds import Kinds
 from backpub.model.messages import dotted, suggest
 from backpub.text import markdown
+from backpub.text.urlpolicy import asset_path_problem
 
 
 class CrossChecks:
     """The loader's checks that look at more than one file; mixed into the loader, whose state they read."""
 
+    # The loader's state these checks read and add to (see backpub.content.validation._Loader).
+    content_dir: Path
+    kinds: Kinds
+    records: dict[str, Record]
+    entities: list[Entity]
+    invalid_ids: set[str]
+    pending: list[Pending]
+
+    def error(self, record: Record | str, line: int, col: int, message: str, entity: str | None = None) -> None:
+        raise NotImplementedError  # the loader reports the problem
+
     def _check_programme_assets(self, programme: Programme) -> None:
         record = self.records["programme"]
-        self._check_asset(record, ("artwork",), programme.artwork, None)
+        for loc, path in fields.asset_paths(programme):
+            self._check_asset(record, loc, path, None)
         for key in ("disclaimer", "introduction", "call_to_action"):
             self._check_markdown(record, (key,), getattr(programme, key), None)
         for code, country in programme.countries.items():
@@ -26,6 +42,10 @@ class CrossChecks:
             if country.disclaimer:
                 self._check_markdown(record, ("countries", code, "disclaimer"), country.disclaimer, None)
         self.pending += gate.placeholder_facts(record, None)
+        for kind in programme.wording.intros:
+            if kind not in self.kinds.by_kind:
+                message = f"wording.intros: unknown kind {kind!r}" + suggest(kind, self.kinds.names)
+                self.error(record, *record.mark(("wording", "intros", kind), key=True), message)
         if programme.default_country not in programme.countries:
             known = ", ".join(sorted(programme.countries))
             message = f"default_country {programme.default_country!r} has no notice among the countries ({known})"
@@ -36,7 +56,6 @@ class CrossChecks:
         self._check_unique_episodes()
         self._check_protocol_order()
         self._read_audio_facts()
-        phases = {phase.id for phase in programme.phases}
         for entity in self.entities:
             record = self.records[entity.id]
             self._check_references(entity, record, ids)
@@ -47,11 +66,7 @@ class CrossChecks:
                 gate.review_facts(entity.id, entity.reviewed, entity.reviewer, record, programme.review_interval_months)
             )
             self.pending += gate.placeholder_facts(record, entity.id)
-            if entity.kind == "protocol" and entity.phase not in phases:  # type: ignore[attr-defined]
-                phase = entity.phase  # type: ignore[attr-defined]
-                self.error(
-                    record, *record.mark(("phase",)), f"unknown phase {phase!r}" + suggest(phase, phases), entity.id
-                )
+            self._check_declared(entity, record, programme)
             for loc, message in chapters.problems(entity) if isinstance(entity, Episode) else ():
                 self.error(record, *record.mark(loc), message, entity.id)
             if isinstance(entity, Episode) and entity.release.weekday() != 6:
@@ -74,16 +89,16 @@ class CrossChecks:
 
     def _check_protocol_order(self) -> None:
         """Prerequisites and progressions must describe an order: a protocol cannot come before itself."""
-        protocols = {e.id: e for e in self.entities if e.kind == "protocol"}
+        protocols = {e.id: e for e in self.entities if isinstance(e, Protocol)}
         later: dict[str, set[str]] = {pid: set() for pid in protocols}
         for pid, protocol in protocols.items():
-            for before in protocol.prerequisites:  # type: ignore[attr-defined]
+            for before in protocol.prerequisites:
                 later.setdefault(before, set()).add(pid)
-            later[pid].update(protocol.progressions)  # type: ignore[attr-defined]
+            later[pid].update(protocol.progressions)
         for loop in _loops(later, first_among=protocols):
             start = loop[0]
             record = self.records[start]
-            field = "prerequisites" if protocols[start].prerequisites else "progressions"  # type: ignore[attr-defined]
+            field = "prerequisites" if protocols[start].prerequisites else "progressions"
             path = " -> ".join([*loop, loop[0]])
             message = f"prerequisites and progressions go round in a loop: {path}"
             self.error(record, *record.mark((field,), key=True), message, start)
@@ -101,13 +116,14 @@ class CrossChecks:
                     seen[value] = episode.id
 
     def _check_references(self, entity: Entity, record: Record, ids: dict[str, Entity]) -> None:
-        for loc, target, kinds in fields.references(entity):
+        for loc, target, marker in fields.references(entity):
             found = ids.get(target)
-            if (found is not None and (not kinds or found.kind in kinds)) or target in self.invalid_ids:
+            if (found is not None and marker.accepts(type(found))) or target in self.invalid_ids:
                 continue
+            kinds = self.kinds.allowed(marker) if marker.kinds or marker.library else []
             wanted = " or ".join(kinds) if kinds else "entity"
             if found is None:
-                candidates = [i for i, e in ids.items() if not kinds or e.kind in kinds]
+                candidates = [i for i, e in ids.items() if marker.accepts(type(e))]
                 message = f"unknown {wanted} {target!r}" + suggest(target, candidates)
             else:
                 message = f"{target!r} is {_a(found.kind)}, but this field takes {_a(wanted)}"
@@ -121,7 +137,7 @@ class CrossChecks:
                 self._check_markdown(record, loc, text, entity.id, ids)
 
     def _check_asset(self, record: Record, loc: tuple, relative: str, entity_id: str | None) -> None:
-        problem = markdown.asset_path_problem(relative)
+        problem = asset_path_problem(relative)
         if problem is None:
             problem = self._asset_file_problem(relative)
         if problem:
@@ -165,6 +181,21 @@ class CrossChecks:
             problem = self._asset_file_problem(path)
             if problem:
                 self.error(record.display_path, first_line + line, col, f"image {problem}", entity_id)
+
+    def _check_declared(self, entity: Entity, record: Record, programme: Programme) -> None:
+        """Values the programme must declare (a protocol's phase, a treatment's kind) are among those it does."""
+        for loc, value, marker in fields.declared(entity):
+            choices = marker.choices(programme)
+            if value in choices:
+                continue
+            if choices:
+                message = f"unknown {marker.what} {value!r}" + suggest(value, choices)
+            else:
+                message = (
+                    f"unknown {marker.what} {value!r}: programme.yaml declares none yet; declare them under "
+                    f"'{marker.where.replace('.', ': ')}:' and use one's id here (see docs/changes.md)"
+                )
+            self.error(record, *record.mark(loc), message, entity.id)
 
     def _check_country(self, entity: Entity, record: Record, programme: Programme) -> None:
         """A clinic's country must have its urgent-help notice: its patients are told where to get help there."""

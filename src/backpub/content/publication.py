@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -12,20 +12,37 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from backpub import clock
-from backpub.model import (
-    Clinic,
-    Concept,
-    Entity,
-    Episode,
-    Handout,
-    Mistake,
-    Principle,
-    Programme,
-    Protocol,
-    Treatment,
-)
+from backpub.model import Entity, Episode, Programme, Protocol
+from backpub.model.kinds import BUILT_IN, Kinds
 
 E = TypeVar("E", bound=Entity)
+
+
+class Links(Mapping[str, str]):
+    """Where every format publishes what (`Format.links`), by entity id or name: empty while the formats work it
+    out from the publication, then published once by the session, and read-only after."""
+
+    def __init__(self, targets: Mapping[str, str] | None = None) -> None:
+        self._targets = dict(targets or {})
+        self._published = targets is not None
+
+    def publish(self, targets: Mapping[str, str]) -> None:
+        """Set the links, once."""
+        if self._published:
+            raise RuntimeError("a publication's links are published once")
+        self._targets, self._published = dict(targets), True
+
+    def __getitem__(self, key: str) -> str:
+        return self._targets[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._targets)
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+    def __repr__(self) -> str:
+        return f"Links({self._targets!r})"
 
 
 @dataclass(frozen=True)
@@ -50,8 +67,10 @@ class Publication:
     """A fingerprint of the programme settings."""
     programme_path: str = "content/programme.yaml"
     """Where the programme settings came from, as shown in messages."""
-    links: Mapping[str, str] = field(default_factory=dict)
+    links: Links = field(default_factory=Links)
     """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
+    kinds: Kinds = BUILT_IN
+    """The kinds of entity in force: the built-in ones and those plugins registered, in reading order."""
 
     @cached_property
     def by_id(self) -> dict[str, Entity]:
@@ -88,33 +107,14 @@ class Publication:
     def _episodes_in_order(self) -> tuple[Episode, ...]:
         return tuple(sorted(self.of(Episode), key=lambda episode: (episode.release, episode.number)))
 
-    @property
-    def concepts(self) -> tuple[Concept, ...]:
-        return self.of(Concept)
-
-    @property
-    def mistakes(self) -> tuple[Mistake, ...]:
-        return self.of(Mistake)
-
-    @property
-    def protocols(self) -> tuple[Protocol, ...]:
-        return self.of(Protocol)
-
-    @property
-    def treatments(self) -> tuple[Treatment, ...]:
-        return self.of(Treatment)
-
-    @property
-    def principles(self) -> tuple[Principle, ...]:
-        return self.of(Principle)
-
-    @property
-    def handouts(self) -> tuple[Handout, ...]:
-        return self.of(Handout)
-
-    @property
-    def clinics(self) -> tuple[Clinic, ...]:
-        return self.of(Clinic)
+    def __getattr__(self, name: str) -> tuple[Entity, ...]:
+        """Every entity of a kind by its folder's name, in id order: `publication.concepts`, `publication.myths`
+        (for typed access, `publication.of(Concept)`)."""
+        kinds = self.__dict__.get("kinds")  # (not there yet while the object is unpickled)
+        cls = kinds.by_folder.get(name) if kinds is not None and not name.startswith("_") else None
+        if cls is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.of(cls)
 
     @property
     def episodes(self) -> tuple[Episode, ...]:
@@ -177,7 +177,7 @@ class Publication:
         """Protocols grouped by programme phase, in phase order, each group in prerequisite order."""
         groups = []
         for phase in self.programme.phases:
-            members = [protocol for protocol in self.protocols if protocol.phase == phase.id]
+            members = [protocol for protocol in self.of(Protocol) if protocol.phase == phase.id]
             groups.append((phase.id, tuple(_prerequisite_order(members))))
         return groups
 
@@ -218,7 +218,7 @@ class Publication:
         return self.programme.site_url + "/"
 
 
-def _drop(data: Any, loc: tuple) -> None:
+def _drop(data: Any, loc: tuple[Any, ...]) -> None:
     """Remove the reference at `loc` (a list item goes; a single reference becomes null)."""
     *path, last = loc
     for part in path:
@@ -229,7 +229,7 @@ def _drop(data: Any, loc: tuple) -> None:
         data[last] = None
 
 
-def _put(data: Any, loc: tuple, value: Any) -> None:
+def _put(data: Any, loc: tuple[Any, ...], value: Any) -> None:
     *path, last = loc
     for part in path:
         data = data[part]

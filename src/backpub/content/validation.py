@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
@@ -20,7 +20,8 @@ from backpub.errors import ConfigError, Problem
 from backpub.files import contentfs
 from backpub.files.cache import Store, folder_digest
 from backpub.files.loading import PROGRAMME_FILE, ParseError, Record, display_path, parse_entity_file, parse_yaml_file
-from backpub.model import ID_PATTERN, TYPES_BY_FOLDER, Entity, Programme, messages
+from backpub.model import ID_PATTERN, Entity, Programme, messages
+from backpub.model.kinds import BUILT_IN, Kinds
 from backpub.prose.proofreading import proofread
 from backpub.text import markdown
 
@@ -47,6 +48,8 @@ class Validation:
     counts: dict[str, int] = field(default_factory=dict)
     readability: list[dict[str, object]] = field(default_factory=list)
     """Each patient-facing entity's reading grade and the figures behind it (see backpub.prose.readability)."""
+    options: dict[str, BaseModel] = field(default_factory=dict)
+    """Each installed format's options, validated once here from programme.yaml `formats.<name>`."""
     pending: list[Pending] = field(default_factory=list)
     """What stops each entity from being published (no review record, placeholders, the day its review falls
     due): problems or not depending on the day a build publishes for (see backpub.content.gate)."""
@@ -66,16 +69,19 @@ FACTS_ENTRY = "markdown-facts.pickle"
 
 @dataclass(frozen=True)
 class FormatSettings:
-    """What the installed formats expect in programme.yaml: each one's options model, and the top-level keys
-    their settings used to live under with where they went (an old key is then a located error saying so)."""
+    """What the installed plugins expect of the content: each format's options model, the top-level keys of
+    programme.yaml where their settings used to live with where they went (an old key is then a located error
+    saying so), and the kinds of entity (the built-in ones and plugins')."""
 
     options: Mapping[str, type[BaseModel]] = field(default_factory=dict)
     moved: Mapping[str, str] = field(default_factory=dict)
+    kinds: Kinds = BUILT_IN
 
     def digest(self) -> str:
         """What the outcome of a load depends on."""
         parts = [(name, model.model_json_schema()) for name, model in sorted(self.options.items())]
-        return json.dumps([parts, sorted(self.moved.items())], sort_keys=True, default=str)
+        kinds = [(cls.kind, cls.folder, cls.model_json_schema()) for cls in self.kinds]
+        return json.dumps([parts, sorted(self.moved.items()), kinds], sort_keys=True, default=str)
 
 
 def load(
@@ -124,6 +130,7 @@ class _Loader(CrossChecks):
     def __init__(self, content_dir: Path, base: Path, settings: FormatSettings) -> None:
         self.content_dir = content_dir
         self.settings = settings
+        self.kinds = settings.kinds
         self.base = base.resolve()
         self.problems: list[Problem] = []
         self.records: dict[str, Record] = {}
@@ -135,6 +142,8 @@ class _Loader(CrossChecks):
         """programme.yaml's language, as written: entities' doses may use its unit words (validation context)."""
         self.pending: list[Pending] = []
         """What stops an entity from being published, found once (see backpub.content.gate)."""
+        self.options: dict[str, BaseModel] = {}
+        """Each format's validated options."""
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -159,11 +168,11 @@ class _Loader(CrossChecks):
             programme, self.entities, readings = checked.programme, checked.entities, checked.readability
             self.problems += checked.problems
         self.problems.sort()
-        counts = _counts(self.entities)
+        counts = _counts(self.entities, self.kinds)
         self.pending.sort(key=lambda fact: fact.problem)
         if any(problem.severity == "error" for problem in self.problems) or programme is None:
             return Validation(None, self.problems, counts, pending=self.pending)
-        return Validation(self._publication(programme), self.problems, counts, readings, self.pending)
+        return Validation(self._publication(programme), self.problems, counts, readings, self.options, self.pending)
 
     def _publication(self, programme: Programme) -> Publication:
         sources = {entity.id: Source(self.records[entity.id].display_path, 1) for entity in self.entities}
@@ -176,6 +185,7 @@ class _Loader(CrossChecks):
             hashes=hashes,
             programme_hash=_fingerprint(programme),
             programme_path=self.records["programme"].display_path,
+            kinds=self.kinds,
         )
 
     def _refuse_special_entries(self) -> None:
@@ -206,7 +216,7 @@ class _Loader(CrossChecks):
                 self.error(record, *record.mark((key,), key=True), where)
                 del data[key]  # reported once, as moved, not again as unknown
                 quiet.update(REPLACED_BY.get(key, ()))
-        programme = self._validate(Programme, record, data, quiet_missing=quiet)
+        programme = cast(Programme | None, self._validate(Programme, record, data, quiet_missing=quiet))
         if programme is not None and not self._validate_format_settings(programme, record):
             programme = None
         if programme is not None:
@@ -216,17 +226,17 @@ class _Loader(CrossChecks):
                 self.error(record, *record.mark(("timezone",)), f"unknown timezone {programme.timezone!r}")
                 return None
         self.records["programme"] = record
-        return programme  # type: ignore[return-value]
+        return programme
 
     def _load_entities(self) -> None:
         for child in sorted(self.content_dir.iterdir()):
             if child.name in IGNORED_TOP_LEVEL or child.name.startswith(".") or child in self.refused:
                 continue
-            if child.is_dir() and child.name in TYPES_BY_FOLDER:
-                self._load_folder(child, TYPES_BY_FOLDER[child.name])
+            if child.is_dir() and child.name in self.kinds.by_folder:
+                self._load_folder(child, self.kinds.by_folder[child.name])
             elif child.is_dir() or child.suffix in (".md", ".yaml", ".yml"):
                 shown = display_path(child, self.base)
-                folders = ", ".join(sorted(TYPES_BY_FOLDER))
+                folders = ", ".join(sorted(self.kinds.by_folder))
                 self.problems.append(
                     Problem(shown, severity="warning", message=f"ignored: not a content folder ({folders})")
                 )
@@ -298,7 +308,7 @@ class _Loader(CrossChecks):
         for name, model in sorted(self.settings.options.items()):
             section = programme.formats.get(name)
             try:
-                model.model_validate(dict(section or {}))
+                self.options[name] = model.model_validate(dict(section or {}))
             except ValidationError as exc:
                 valid = False
                 errors = exc.errors(include_url=False)
@@ -336,8 +346,8 @@ def _fingerprint(model: BaseModel) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:20]
 
 
-def _counts(entities: list[Entity]) -> dict[str, int]:
-    counts = {folder: 0 for folder in TYPES_BY_FOLDER}
+def _counts(entities: list[Entity], kinds: Kinds) -> dict[str, int]:
+    counts = {folder: 0 for folder in kinds.by_folder}
     for entity in entities:
         counts[entity.folder] += 1
     return counts

@@ -16,7 +16,7 @@ from typing import Any
 from backpub.content.publication import Publication
 from backpub.engine.reports import BuildReport, FormatReport, Progress
 from backpub.engine.workers import PlannedJob, run_jobs, unwrap
-from backpub.errors import PluginError, in_plugin
+from backpub.errors import PluginError, Problem, in_plugin
 from backpub.files.cache import Store, folder_digest
 from backpub.files.output import OutputWriter, remove_stale_siblings, safe_relative
 from backpub.formats import Format, Job
@@ -29,7 +29,7 @@ class Website:
     """Which format's folder is the website, and where every installed format publishes its files in it."""
 
     folder: str | None = None
-    publishers: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
+    publishers: Mapping[str, Callable[[str, Publication], str | None]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, formats: Mapping[str, Format]) -> Website:
@@ -47,10 +47,10 @@ class Website:
         placed: dict[str, str] = {}
         for name, outputs in sorted(files_by_format.items()):
             publish = self.publishers.get(name)
-            for output in outputs if publish else ():
-                target = in_plugin(
-                    name, "website_path", lambda output=output, publish=publish: publish(output, publication)
-                )
+            if publish is None:
+                continue
+            for output in outputs:
+                target = in_plugin(name, "website_path", functools.partial(publish, output, publication))
                 if target:
                     placed[f"{self.folder}/{safe_relative(target)}"] = f"{name}/{output}"
         return placed
@@ -89,7 +89,7 @@ class Engine:
             # Nothing to render or remove: leave outputs/ alone rather than re-link and swap every file.
             for item in planned:
                 report.formats[item.format_name].unchanged += 1
-            self._finish([])
+            report.warnings = self._finish([])
             return report
         with OutputWriter(self.output_dir) as writer:
             self._carry_other_formats(writer, set(previous.get("placed", ())))
@@ -107,15 +107,17 @@ class Engine:
                 writer.place(target, source)
             writer.commit()
         self._save_manifest(previous, planned, placed)
-        self._finish(dirty)
+        report.warnings = self._finish(dirty)
         return report
 
-    def _finish(self, dirty: list[PlannedJob]) -> None:
+    def _finish(self, dirty: list[PlannedJob]) -> list[Problem]:
+        """Each format's finishing step; the warnings its rendering found."""
+        found: list[Problem] = []
         for name, instance in self.instances.items():
             written = [p.job.output for p in dirty if p.format_name == name]
-            in_plugin(
-                name, "finish", lambda instance=instance, written=written: instance.finish(self.publication, written)
-            )
+            warnings = in_plugin(name, "finish", functools.partial(instance.finish, self.publication, written))
+            found += warnings or []
+        return found
 
     def _published_files(self, planned: list[PlannedJob]) -> dict[str, list[str]]:
         """Every format's output files after this build: planned ones for built formats, the rest as they are."""
@@ -152,7 +154,7 @@ class Engine:
     def plan(self) -> list[PlannedJob]:
         planned: list[PlannedJob] = []
         for name, instance in self.instances.items():
-            jobs = in_plugin(name, "jobs", lambda instance=instance: instance.jobs(self.publication))
+            jobs = in_plugin(name, "jobs", functools.partial(instance.jobs, self.publication))
             by_output: dict[str, Job] = {}
             for job in jobs:
                 safe_relative(job.output)
@@ -313,8 +315,9 @@ class Engine:
 
     def _load_manifest(self) -> dict[str, Any]:
         manifest = self.store.get(MANIFEST_ENTRY, str(self.output_dir.resolve()))
-        valid = isinstance(manifest, dict) and isinstance(manifest.get("outputs"), dict)
-        return manifest if valid else {"outputs": {}, "placed": []}
+        if isinstance(manifest, dict) and isinstance(manifest.get("outputs"), dict):
+            return manifest
+        return {"outputs": {}, "placed": []}
 
     def _save_manifest(self, previous: dict[str, Any], planned: list[PlannedJob], placed: dict[str, str]) -> None:
         kept = {p: fp for p, fp in previous["outputs"].items() if p.split("/", 1)[0] not in self.instances}

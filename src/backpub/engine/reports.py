@@ -32,6 +32,21 @@ class BuildReport:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    unchanged: bool = False
+    """True when nothing changed since the last build: nothing was loaded, rendered or written, and the figures
+    are the last build's, restated (its files all counted unchanged)."""
+
+    @classmethod
+    def restated(cls, last: dict[str, Any], seconds: float) -> BuildReport:
+        """The report of a build that found nothing to do, from the last successful build's (`as_dict`)."""
+        formats = {
+            name: FormatReport(name, unchanged=stats["written"] + stats["unchanged"])
+            for name, stats in last["formats"].items()
+        }
+        warnings = [Problem(**problem) for problem in last["warnings"]]
+        return cls(
+            Path(last["output_dir"]), formats, [], warnings, seconds, last["counts"], last["notes"], unchanged=True
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {

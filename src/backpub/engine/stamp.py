@@ -13,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from backpub import clock
 from backpub.files.cache import Store, files_under, folder_digest
 
 STAMP_ENTRY = "last-build.pickle"
@@ -66,34 +65,23 @@ def unchanged_report(
     formats: Iterable[str] | None,
     as_of: date | None,
     strict: bool,
+    today_in: Callable[[str], date],
 ) -> dict[str, Any] | None:
-    """The last build's stamp when nothing it depended on changed since (the build can be skipped), else None."""
+    """The last build's report when nothing it depended on changed since (the build can be skipped), else None.
+    `today_in(timezone)` is the command's today (the session's): the stamp says the programme's timezone."""
     if any(output_dir.parent.glob(f".{output_dir.name}.[so][tl][ad]*-*")):
         return None  # a killed build left a staging or old tree: only a real build (under the lock) removes it
     stamp = store.get(STAMP_ENTRY, "stamp")
     if not isinstance(stamp, dict) or "timezone" not in stamp:
         return None
-    day = as_of or clock.today_in(stamp["timezone"])
+    day = as_of or today_in(stamp["timezone"])
     if inputs_key(content_dir, content, output_dir, formats, day, strict) != stamp.get("inputs"):
         return None
     if _code_digest(stamp.get("code_folders", [])) != stamp.get("code"):
         return None
     if _outputs_state(output_dir) != stamp.get("outputs"):
         return None
-    return stamp
-
-
-def noop_report(stamp: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """The last build's report, restated for a build that found nothing to do."""
-    report = dict(stamp["report"])
-    report["seconds"] = round(seconds, 3)
-    report["rendered"] = []
-    report["formats"] = {
-        name: {**stats, "written": 0, "removed": 0, "bytes": 0, "seconds": 0.0,
-               "unchanged": stats["written"] + stats["unchanged"]}
-        for name, stats in report["formats"].items()
-    }  # fmt: skip
-    return report
+    return stamp["report"]
 
 
 def record(

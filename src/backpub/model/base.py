@@ -1,8 +1,16 @@
-"""The model's building blocks: the strict base model, reference and Markdown markers, shared field types."""
+"""The model's building blocks: the strict base model, the markers that give fields their roles, shared field types.
+
+A field's role is a marker in its annotation, read wherever the role matters (see backpub.model.fields):
+`RefTo` (references to other entities, checked by validation), `MarkdownText` (Markdown, its links and images
+checked), `PatientProse` (prose patients read: doses and reading level checked), `OnCard` (part of the entity's
+short form) and `AssetFile` (a file in the
+content folder, checked to exist and to be safe). The shared types carry them: `Markdown`, `Prose`, `AssetPath`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -10,15 +18,21 @@ from backpub.text.textrules import Line, TextBlock, multi_line
 
 __all__ = [
     "ID_PATTERN",
+    "AssetFile",
     "AssetPath",
     "Colour",
     "CountryCode",
+    "DeclaredIn",
     "EntityId",
     "Line",
     "Markdown",
     "MarkdownText",
     "Model",
+    "OnCard",
+    "PatientProse",
+    "Prose",
     "RefTo",
+    "Scaffold",
     "Text",
 ]
 
@@ -32,13 +46,72 @@ class Model(BaseModel):
 
 
 class RefTo:
-    """Marks a field as holding references to other entities, of the given kinds (any kind if empty)."""
+    """Marks a field as holding references to other entities: of the given kinds, of every kind in the library
+    (`library=True`: the kinds a reader studies, see `Entity.library`), or of any kind (neither)."""
 
-    def __init__(self, *kinds: str) -> None:
+    def __init__(self, *kinds: str, library: bool = False) -> None:
         self.kinds = kinds
+        self.library = library
+
+    def accepts(self, cls: type) -> bool:
+        """Whether a reference to an entity of this class is allowed here."""
+        if not self.kinds and not self.library:
+            return True
+        return getattr(cls, "kind", None) in self.kinds or (self.library and bool(getattr(cls, "library", False)))
 
     def __repr__(self) -> str:
-        return f"RefTo{self.kinds!r}"
+        return f"RefTo({', '.join([*map(repr, self.kinds), *(['library=True'] if self.library else [])])})"
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """What `backpub new KIND` writes for a kind, after the title and the empty review record every file starts
+    with: its front-matter fields and the placeholder of its body.
+
+    `fields` is a Jinja template of YAML lines. It may use `todo(what)` (a quoted placeholder), `PLACEHOLDER`
+    (the placeholder word, for comments), `title`, `today`, `number` (the next number among the kind's files),
+    `release` (`--date`, else the next Sunday none of them is released on), `guid` (a new UUID), `phases`,
+    `default_country`, `treatment_kinds` (the ids programme.yaml declares) and `first_library_id` (an entity a
+    reader studies, for an example reference)."""
+
+    fields: str
+    body: str
+    default_id: str | None = None
+    """The id when none is given, a format string of the facts (e.g. 'episode-{number:03d}'); None: required."""
+
+
+class AssetFile:
+    """Marks a field as naming a file in the content folder: validation checks it is there, inside, and safe."""
+
+
+class DeclaredIn:
+    """Marks a field whose value must be one the programme declares: `where` is its place in programme.yaml (a
+    list of items with an `id`, or a mapping by id), `what` how messages name one, e.g.
+    `DeclaredIn("phases", "phase")`. Validation checks it, with a did-you-mean."""
+
+    def __init__(self, where: str, what: str) -> None:
+        self.where = where
+        self.what = what
+
+    def choices(self, programme: object) -> list[str]:
+        """The ids the programme declares there."""
+        value: Any = programme
+        for part in self.where.split("."):
+            value = getattr(value, part)
+        return list(value) if isinstance(value, dict) else [item.id for item in value]
+
+    def __repr__(self) -> str:
+        return f"DeclaredIn({self.where!r}, {self.what!r})"
+
+
+class OnCard:
+    """Marks a field as part of the entity's card: the short form a format prints where room is short (a handout
+    sheet's card). The rest (the body, the longer explanations) is a link or a QR code away."""
+
+
+class PatientProse:
+    """Marks a field as prose written for patients to read: the dose and reading-level checks read it (an entity
+    kind that is not for patients, `Entity.patient_facing` False, is left out whatever its fields say)."""
 
 
 EntityId = Annotated[str, Field(pattern=ID_PATTERN, description="A kebab-case entity id (a file's stem).")]
@@ -48,9 +121,12 @@ AssetPath = Annotated[
         min_length=1,
         description="A file path relative to the content folder, e.g. assets/images/wall-drill.svg.",
     ),
+    AssetFile(),
 ]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="A colour as #RRGGBB.")]
 Text = TextBlock  # no control characters; see backpub.text.textrules
+Prose = Annotated[TextBlock, PatientProse()]
+"""Plain text patients read (a summary, a step, a caution)."""
 
 
 def _known_country(code: str) -> str:
@@ -77,4 +153,5 @@ class MarkdownText:
     """Marks a field as Markdown, so validation checks its links and images."""
 
 
-Markdown = Annotated[str, AfterValidator(_strip), AfterValidator(multi_line), MarkdownText()]
+Markdown = Annotated[str, AfterValidator(_strip), AfterValidator(multi_line), MarkdownText(), PatientProse()]
+"""Markdown patients read (a body, show notes, a notice)."""

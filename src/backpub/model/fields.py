@@ -1,26 +1,67 @@
-"""Where a model's references, Markdown texts and content files are, found from its fields' markers."""
+"""Where a model's references, Markdown texts, content files and patient prose are, found from its fields' markers.
+
+Every walk reads the roles the model declares on its fields (see backpub.model.base), so a new kind's fields are
+checked by what they are, not by a list of names kept elsewhere.
+"""
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
-from backpub.model.base import MarkdownText, RefTo
-from backpub.model.entities import Entity
+from backpub.model.base import AssetFile, DeclaredIn, MarkdownText, OnCard, PatientProse, RefTo
+
+Loc = tuple[str | int, ...]
 
 
-def references(entity: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str, tuple[str, ...]]]:
-    """Yield (loc, target id, allowed kinds) for every reference field, recursively."""
-    for name, info in type(entity).model_fields.items():
+@functools.cache
+def _markers(cls: type[BaseModel]) -> dict[str, tuple[Any, ...]]:
+    """Each field's role markers: those on the field and those inside its type (list items, optional values)."""
+    return {name: (*info.metadata, *_inside(info.annotation)) for name, info in cls.model_fields.items()}
+
+
+def _inside(annotation: Any) -> tuple[Any, ...]:
+    found: list[Any] = []
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, (RefTo, MarkdownText, AssetFile, PatientProse, OnCard, DeclaredIn)):
+            found.append(arg)
+        elif not isinstance(arg, type) or not issubclass(arg, BaseModel):
+            found += _inside(arg)
+    return tuple(found)
+
+
+def marked(model: BaseModel, role: type, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    """(loc, text) for every string of a field marked with `role` (list items too), recursively, in field order."""
+    for name, markers in _markers(type(model)).items():
+        value = getattr(model, name)
+        if any(isinstance(marker, role) for marker in markers):
+            if isinstance(value, str):
+                yield (*loc, name), value
+            elif isinstance(value, list):
+                yield from (((*loc, name, index), item) for index, item in enumerate(value) if isinstance(item, str))
+        elif isinstance(value, BaseModel):
+            yield from marked(value, role, (*loc, name))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from marked(item, role, (*loc, name, index))
+
+
+def references(entity: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, RefTo]]:
+    """Yield (loc, target id, the field's marker: which kinds it accepts) for every reference, recursively."""
+    for name, markers in _markers(type(entity)).items():
         value = getattr(entity, name)
-        marker = next((m for m in info.metadata if isinstance(m, RefTo)), None)
+        marker = next((m for m in markers if isinstance(m, RefTo)), None)
         if marker is not None:
             if isinstance(value, str):
-                yield (*loc, name), value, marker.kinds
+                yield (*loc, name), value, marker
             elif isinstance(value, list):
                 for index, item in enumerate(value):
-                    yield (*loc, name, index), item, marker.kinds
+                    yield (*loc, name, index), item, marker
         elif isinstance(value, BaseModel):
             yield from references(value, (*loc, name))
         elif isinstance(value, list):
@@ -29,44 +70,44 @@ def references(entity: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str,
                     yield from references(item, (*loc, name, index))
 
 
-def asset_paths(entity: Entity) -> Iterator[tuple[tuple, str]]:
-    """Yield (loc, path) for every content file an entity names: its image, artwork, logo, audio file, chapter
-    images."""
-    image = getattr(entity, "image", None)
-    if image is not None:
-        yield ("image", "src"), image.src
-    artwork = getattr(entity, "artwork", None)
-    if artwork:
-        yield ("artwork",), artwork
-    logo = getattr(entity, "logo", None)
-    if logo:
-        yield ("logo",), logo
-    audio = getattr(entity, "audio", None)
-    if audio is not None and audio.file:
-        yield ("audio", "file"), audio.file
-    for index, mark in enumerate(getattr(entity, "chapters", ())):
-        if mark.image:
-            yield ("chapters", index, "image"), mark.image
+def declared(model: BaseModel) -> Iterator[tuple[Loc, str, DeclaredIn]]:
+    """Yield (loc, value, marker) for every top-level field whose value the programme must declare."""
+    for name, markers in _markers(type(model)).items():
+        marker = next((m for m in markers if isinstance(m, DeclaredIn)), None)
+        value = getattr(model, name)
+        if marker is not None and isinstance(value, str):
+            yield (name,), value, marker
 
 
-def markdown_texts(entity: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:
-    """Yield (loc, text) for every Markdown-typed field, recursively."""
-    for name, info in type(entity).model_fields.items():
-        value = getattr(entity, name)
-        if isinstance(value, str) and any(isinstance(m, MarkdownText) for m in info.metadata):
-            yield (*loc, name), value
-        elif isinstance(value, BaseModel):
-            yield from markdown_texts(value, (*loc, name))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    yield from markdown_texts(item, (*loc, name, index))
+def asset_paths(model: BaseModel) -> Iterator[tuple[Loc, str]]:
+    """Yield (loc, path) for every content file a model names (an image, artwork, a logo, an audio file...)."""
+    return marked(model, AssetFile)
 
 
-def referenced_ids(entity: BaseModel) -> list[str]:
-    """Every id an entity refers to, in order: its reference fields (nested ones too), then the `@id` links of its
-    Markdown fields. What ties entities together, e.g. for a list of related pages."""
+def markdown_texts(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    """Yield (loc, text) for every Markdown field, recursively."""
+    return marked(model, MarkdownText, loc)
+
+
+def prose_texts(model: BaseModel) -> Iterator[tuple[Loc, str]]:
+    """Yield (loc, text) for every text written for patients to read (nothing for a kind that is not for them)."""
+    if not getattr(type(model), "patient_facing", True):
+        return iter(())
+    return marked(model, PatientProse)
+
+
+def card_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """The fields of an entity's card (marked `OnCard`): what a format prints of it where room is short."""
+    return frozenset(name for name, markers in _markers(cls).items() if any(isinstance(m, OnCard) for m in markers))
+
+
+def referenced_ids(entity: BaseModel, *, markdown: bool = True, fields: frozenset[str] | None = None) -> list[str]:
+    """Every id an entity refers to, in order: its reference fields (nested ones too; only `fields`, when given),
+    then (unless `markdown` is False) the `@id` links of its Markdown fields. What ties entities together, e.g. for
+    a list of related pages."""
     from backpub.text.markdown import references as markdown_references
 
-    found = [target for _, target, _ in references(entity)]
+    found = [target for loc, target, _ in references(entity) if fields is None or loc[0] in fields]
+    if not markdown:
+        return found
     return found + [target for _, text in markdown_texts(entity) for target in markdown_references(text)[0]]

@@ -25,7 +25,7 @@ _PATTERN_WORDS = {
 }
 
 
-def explain(cls: type[BaseModel], error: Any, prefix: tuple = ()) -> str:
+def explain(cls: type[BaseModel], error: Any, prefix: tuple[Any, ...] = ()) -> str:
     """The message for one of pydantic's errors (an item of `ValidationError.errors()`) about a `cls`, whose data
     sits at `prefix` in its file (e.g. ('formats', 'feed'))."""
     relative = tuple(error["loc"])
@@ -41,7 +41,7 @@ def explain(cls: type[BaseModel], error: Any, prefix: tuple = ()) -> str:
     return f"{field_path}: {text}" if field_path else text
 
 
-def dotted(loc: tuple) -> str:
+def dotted(loc: tuple[Any, ...]) -> str:
     """A field's location as authors write it, e.g. 'dose.duration' or 'sections[0].entities'."""
     parts: list[str] = []
     for part in loc:
@@ -70,7 +70,7 @@ def _plain_words(error: Any) -> str | None:
     return None
 
 
-def _field_names(cls: type[BaseModel], loc: tuple) -> list[str]:
+def _field_names(cls: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The fields of the model found at `loc` inside `cls` (for did-you-mean), or [] when there is none."""
     model: Any = cls
     for part in loc:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, PositiveInt
 
-from backpub.model.base import AssetPath, CountryCode, EntityId, Line, Markdown, Model, Text
+from backpub.model.base import AssetPath, CountryCode, EntityId, Line, Markdown, Model, Prose, Text
+from backpub.text.i18n import N_
+
+if TYPE_CHECKING:
+    from backpub.text.i18n import Messages
 
 
 class Phase(Model):
@@ -16,7 +20,7 @@ class Phase(Model):
     """The phase's id, used by protocols' `phase` field."""
     title: Line
     """The phase's title, e.g. 'Phase One: calm and unload'."""
-    summary: Text
+    summary: Prose
     """What the phase is for, in a sentence or two."""
 
 
@@ -34,13 +38,24 @@ class YesNoWording(Model):
 class Wording(Model):
     """What this programme calls things: wording that belongs to its topic, which formats print as content."""
 
+    treatment_kinds: dict[EntityId, Line] = Field(default_factory=dict)
+    """The categories of this programme's treatments, by id, each as formats print it, e.g. `manual-therapy:
+    manual therapy`; every treatment's `treatment_kind` is one of the ids."""
     targets_root_cause: YesNoWording | None = None
     """What a treatment's `targets_root_cause` means for this programme (formats print neutral wording without)."""
-    intros: dict[Literal["episode", "concept", "mistake", "protocol", "treatment", "principle"], Line] = Field(
-        default_factory=dict
-    )
-    """Per kind of entity, a phrase introducing all of them, e.g. 'the ideas that explain what is going on.'
-    (an index page shows it after the kind's name)."""
+    intros: dict[str, Line] = Field(default_factory=dict)
+    """Per kind of entity (e.g. `concept`), a phrase introducing all of them, e.g. 'the ideas that explain what is
+    going on.' (an index page shows it after the kind's name)."""
+
+    def root_cause(self, words: Messages) -> YesNoWording:
+        """What a treatment's `targets_root_cause` means, as every format prints it: this programme's wording, else
+        neutral words in the programme's language (`words`: a format's messages, the core's catalogue among them)."""
+        if self.targets_root_cause is not None:
+            return self.targets_root_cause
+        _ = words.gettext
+        return YesNoWording(
+            label=_(N_("Acts on the cause")), yes=_(N_("Acts on the cause.")), no=_(N_("Does not act on the cause."))
+        )
 
 
 class Country(Model):

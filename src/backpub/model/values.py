@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PositiveInt, ValidationInfo, model_validator
 
-from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, RefTo, Text
+from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, PatientProse, Prose, RefTo, Text
 from backpub.model.units import read_quantity
 
 
@@ -47,7 +47,7 @@ class Range(Model):
     def text(self, unit: str = "", messages: Any = None) -> str:
         """The range as people read it, e.g. '3–5 min'; with `messages` (backpub.Messages), in their language."""
         if messages is not None:
-            return messages.quantity(self.min, self.max, unit or None)
+            return str(messages.quantity(self.min, self.max, unit or None))
         amount = _num(self.min) if self.max is None else f"{_num(self.min)}–{_num(self.max)}"
         return f"{amount} {unit}".strip()
 
@@ -115,9 +115,9 @@ class Image(Model):
 
     src: AssetPath
     """The image file, relative to the content folder."""
-    alt: Text
+    alt: Prose
     """What the image shows, for people who cannot see it (required)."""
-    caption: str | None = None
+    caption: Annotated[str, PatientProse()] | None = None
     """An optional caption printed under the image."""
 
 

@@ -258,11 +258,13 @@ def _names(protocols: dict[str, Protocol], words: Quantities) -> dict[str, re.Pa
     return names
 
 
-def _about(sentence: str, owner: str | None, protocols, names: dict[str, re.Pattern[str]]) -> list[str]:
+def _about(
+    sentence: str, owner: str | None, protocols: dict[str, Protocol], names: dict[str, re.Pattern[str]]
+) -> list[str]:
     """The protocols a sentence may be about: those it names, and the protocol whose text it is."""
     lowered = sentence.lower()
     named = [pid for pid, pattern in names.items() if pattern.search(lowered) and pid != owner]
-    return named + ([owner] if owner in protocols else [])
+    return named + ([owner] if owner is not None and owner in protocols else [])
 
 
 def _mismatch(match: re.Match[str], protocol: Protocol, words: Quantities, stated: str) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
 from backpub.errors import Problem
 from backpub.files.loading import Record
 from backpub.model import Entity, Programme, Protocol
@@ -25,7 +27,8 @@ def proofread(programme: Programme, entities: list[Entity], records: dict[str, R
     """Check dose references and figures against the source text, fill the references in, then measure
     the reading level of what readers will actually read."""
     language = programme.language
-    items = [(None, programme, records["programme"])] + [(e.id, e, records[e.id]) for e in entities]
+    items: list[tuple[str | None, BaseModel, Record]] = [(None, programme, records["programme"])]
+    items += [(e.id, e, records[e.id]) for e in entities]
     located = {owner: patient_fields(model, record) for owner, model, record in items}
     problems = doses.check(items, language, located)
     protocols = {entity.id: entity for entity in entities if isinstance(entity, Protocol)}

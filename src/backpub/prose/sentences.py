@@ -1,4 +1,4 @@
-"""Prose in content files: which fields readers read, their sentences, and the file line each sentence is on.
+"""Prose in content files: the text readers read, its sentences, and the file line each sentence is on.
 
 The dose and readability checks both need "this sentence, in this field, is on line N of this file". Front
 matter values are folded or quoted YAML, so a character of the value is found in the file by following the
@@ -16,18 +16,7 @@ from dataclasses import field as dataclass_field
 from pydantic import BaseModel
 
 from backpub.files.loading import Record
-
-PROSE_FIELDS = frozenset(
-    {
-        "summary", "body", "purpose", "steps", "cautions", "feels_good", "harms", "what_it_does", "limitations", "caveat",
-        "statement", "show_notes", "intro", "alt", "caption", "introduction", "disclaimer", "urgent_help",
-        "call_to_action",
-    }
-)  # fmt: skip
-"""Fields written for patients to read, wherever they sit (nested ones too, e.g. an analogy's or image's)."""
-
-NOT_PATIENT_FACING = frozenset({"clinic"})
-"""Entity kinds whose text is for staff, not patients (a clinic's address and notes)."""
+from backpub.model.fields import prose_texts
 
 
 @dataclass(frozen=True)
@@ -97,15 +86,8 @@ def string_fields(model: BaseModel, loc: tuple = ()) -> Iterator[tuple[tuple, st
 
 
 def patient_fields(model: BaseModel, record: Record) -> list[Field]:
-    """The patient-facing text of an entity or the programme, located in its file."""
-    if getattr(model, "kind", None) in NOT_PATIENT_FACING:
-        return []
-    found = []
-    for loc, text in string_fields(model):
-        named = [part for part in loc if isinstance(part, str)]
-        if named[-1] in PROSE_FIELDS and text.strip():
-            found.append(Field(loc, text, record))
-    return found
+    """The patient-facing text of an entity or the programme (its fields marked as prose), located in its file."""
+    return [Field(loc, text, record) for loc, text in prose_texts(model) if text.strip()]
 
 
 def locate(record: Record, loc: tuple, text: str, raw: str | None = None) -> Field:

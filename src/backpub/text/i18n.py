@@ -60,7 +60,7 @@ def _read(path: Path, mtime: float) -> tuple[dict[Any, str], str]:
         catalogue = read_po(
             handle, locale=path.parent.parent.name if path.parent.name == "LC_MESSAGES" else path.parent.name
         )
-    messages: dict[Any, str] = {}
+    messages: dict[Any, Any] = {}
     for message in catalogue:
         if not message.id or message.fuzzy:
             continue
@@ -117,6 +117,11 @@ class Messages:
         key = f"{context}{_CONTEXT}{message}"
         return self._own.get(key) or self._english.get(key) or message
 
+    def quotes(self) -> str:
+        """The language's quotation marks: opening and closing double, then single (see markdown.typographic)."""
+        marks = self.pgettext("quotation marks: open and close double, then single", "“”‘’")
+        return marks if len(marks) == 4 else "“”‘’"
+
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         """The singular or a plural form of a message, as the language counts `n`."""
         own = self._own.get((singular, self._plural(n)))
@@ -171,7 +176,7 @@ class Messages:
     def unit_pattern(self, unit: str, count: float, length: str = "long") -> str:
         """CLDR's pattern for an amount of a unit, e.g. ('duration-minute', 5) -> '{0} minutes'."""
         patterns = self.locale._data["unit_patterns"][unit][length]
-        return patterns.get(self.locale.plural_form(count)) or patterns["other"]
+        return str(patterns.get(self.locale.plural_form(count)) or patterns["other"])
 
     def quantity(self, low: float, high: float | None = None, unit: str | None = None) -> str:
         """An amount as a dose box prints it: '3–5 min' (en), '3–5 Min.' (de), '1,5 Min.' (de).
@@ -204,14 +209,6 @@ class Messages:
             "low": self.format_decimal(low),
             "high": self.format_decimal(high),
         }
-
-    def treatment_kind(self, kind: str) -> str:
-        """A treatment's `treatment_kind` (a value of the content format) in the language's words."""
-        words = {
-            "manual therapy": self.pgettext("treatment kind", "manual therapy"),
-            "targeted technology": self.pgettext("treatment kind", "targeted technology"),
-        }
-        return words.get(kind, kind)
 
     # -- templates -----------------------------------------------------------------------------------
 
@@ -267,9 +264,7 @@ def extract(package: Path) -> dict[str | tuple[str, str], list[str]]:
             continue
         options = {"extensions": "jinja2.ext.do", "newstyle_gettext": "true"} if method != "python" else {}
         for line, message, _comments, context in extract_from_file(method, path, KEYWORDS, options=options):
-            key: str | tuple[str, str] = tuple(message) if isinstance(message, (list, tuple)) else message
-            if isinstance(key, tuple):
-                key = (key[0], key[1])
+            key: str | tuple[str, str] = (message[0], message[1]) if isinstance(message, (list, tuple)) else message
             if context:
                 key = f"{context}{_CONTEXT}{key}"
             found.setdefault(key, []).append(f"{path.relative_to(package.parent).as_posix()}:{line}")
@@ -282,7 +277,7 @@ def catalogue_keys(path: Path) -> dict[Any, str]:
 
     with path.open("rb") as handle:
         catalogue = read_po(handle)
-    keys: dict[Any, str] = {}
+    keys: dict[Any, Any] = {}
     for message in catalogue:
         if not message.id or message.fuzzy:
             continue

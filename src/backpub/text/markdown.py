@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -60,7 +60,50 @@ def _parse(text: str) -> list[Token]:
     return _parser().parse(text)
 
 
-def _walk(tokens: list[Token]):
+@cache
+def _typographer(quotes: str) -> MarkdownIt:
+    """The parser, setting quotation marks and apostrophes as `quotes` says (and changing nothing else)."""
+    from markdown_it import MarkdownIt
+
+    options = {"xhtmlOut": True, "html": True, "typographer": True, "quotes": quotes}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough", "smartquotes"])
+
+
+@cache
+def _plain_typographer(quotes: str) -> MarkdownIt:
+    """The same rule for plain text: nothing in it is markup."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("zero", {"typographer": True, "quotes": quotes}).enable("smartquotes")
+
+
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|[#/])", re.IGNORECASE)
+"""A URL, a path or an anchor: text a template prints into an attribute, never to be made typographic."""
+
+
+def typographic_text(quotes: str) -> Callable[[Any], Any]:
+    """A Jinja `finalize`: every plain string a template prints made `typographic` (markup, addresses and anything
+    that is not a string print as they are)."""
+
+    def finalize(value: Any) -> Any:
+        if type(value) is not str or _ADDRESS.match(value):
+            return value
+        return typographic(value, quotes)
+
+    return finalize
+
+
+def typographic(text: str, quotes: str) -> str:
+    """Plain text with its straight quotation marks and apostrophes made typographic: `quotes` gives the
+    language's opening and closing double marks, then its single ones (English '“”‘’', German '„“‚‘'; see
+    `Messages.quotes`). Nothing else in the text changes."""
+    if not quotes or ('"' not in text and "'" not in text):
+        return text
+    (inline,) = _plain_typographer(quotes).parseInline(text)
+    return "".join(token.content for token in inline.children or [])
+
+
+def _walk(tokens: list[Token]) -> Iterator[Token]:
     for token in tokens:
         yield token
         if token.children:
@@ -135,17 +178,20 @@ def references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(entity ids linked with `@`, local image sources) as `render` passes them to its resolvers, in order.
 
     Formats use it to declare a job's dependencies without rendering the text."""
-    return _remembered_facts(text)[2]
+    found: tuple[tuple[str, ...], tuple[str, ...]] = _remembered_facts(text)[2]
+    return found
 
 
 def scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     """Find URL problems and entity links in Markdown: (issues, [(line, entity id)])."""
-    return _remembered_facts(text)[0]
+    found: tuple[list[UrlIssue], list[tuple[int, str]]] = _remembered_facts(text)[0]
+    return found
 
 
 def local_images(text: str) -> list[tuple[int, str]]:
     """Every local image path in Markdown (images and raw HTML <img src>), decoded, with its line (0-based)."""
-    return _remembered_facts(text)[1]
+    found: list[tuple[int, str]] = _remembered_facts(text)[1]
+    return found
 
 
 def _scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
@@ -212,11 +258,13 @@ def render(
     link: LinkResolver | None = None,
     image: ImageResolver | None = None,
     heading_shift: int = 0,
+    quotes: str = "",
 ) -> str:
-    """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers."""
+    """Render Markdown to sanitised (X)HTML; entity links and image sources go through the resolvers. With
+    `quotes`, straight quotation marks and apostrophes in the text are set as `typographic` sets them."""
     if not text:
         return ""
-    tokens = _parse(text)
+    tokens = _typographer(quotes).parse(text) if quotes else _parse(text)
     has_raw_html = False
     resolved: set[str] = set()
     for token in _walk(tokens):
@@ -224,7 +272,7 @@ def render(
         has_raw_html = has_raw_html or token.type in ("html_block", "html_inline")
         if token.type == "image" and token.attrGet("src"):
             resolved.add(str(token.attrGet("src")))
-    html = _parser().renderer.render(tokens, _parser().options, {})
+    html: str = _parser().renderer.render(tokens, _parser().options, {})
     if has_raw_html:
         # Inline raw HTML arrives as separate opening and closing tags: clean the whole fragment at once,
         # so allowed markup around text survives while scripts, handlers and remote sources do not.

@@ -8,6 +8,7 @@ break; a multi-line one (a summary, Markdown) keeps tab and newline only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -24,7 +25,7 @@ def _describe(char: str) -> str:
     return names.get(char, f"a control character (U+{ord(char):04X})")
 
 
-def _refuse(pattern: re.Pattern[str], where: str):
+def _refuse(pattern: re.Pattern[str], where: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         found = pattern.search(value)
         if found:

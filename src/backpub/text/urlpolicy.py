@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import unquote
 
 import nh3
@@ -87,7 +88,7 @@ def css_references(css: str) -> list[tuple[int, str]]:
     return found
 
 
-def _collect_css(tokens: Iterable, found: list[tuple[int, str]]) -> None:
+def _collect_css(tokens: Iterable[Any], found: list[tuple[int, str]]) -> None:
     previous_at_import = False
     for token in tokens:
         kind = token.type

@@ -252,17 +252,36 @@ def test_disclaimer_and_urgent_help_come_before_the_chapters(shipped: Book):
     assert shipped.spine.index("safety.xhtml") < shipped.spine.index("concepts.xhtml")
 
 
-def test_every_protocol_carries_the_urgent_help_notice(shipped: Book):
+def test_the_urgent_help_notice_is_printed_once_near_the_front_and_every_protocol_leads_to_it(shipped: Book):
     publication = load(SHIPPED).publication
     notice = " ".join(publication.programme.country().urgent_help.split("\n\n")[0].split())
+
+    def text(name: str) -> str:
+        return " ".join(etree.tostring(shipped.document(name), method="text", encoding="unicode").split())
+
+    printed = [name for name in shipped.xhtml if notice in text(name)]
+    assert printed == ["safety.xhtml"], "the whole notice once, on its own page"
+    assert shipped.spine.index("safety.xhtml") < shipped.spine.index("nav.xhtml"), "near the front"
+    (box,) = shipped.document("safety.xhtml").xpath("//*[@id='safety--urgent-help']")
+    assert notice in " ".join(etree.tostring(box, method="text", encoding="unicode").split())
     chapters = [shipped.document(name) for name in shipped.xhtml if name.startswith("phase-")]
     protocols = [section for chapter in chapters for section in chapter.iterfind(".//x:section", NS)]
     protocols = [section for section in protocols if section.get("class") == "entity protocol"]
     assert sorted(section.get("id") for section in protocols) == sorted(p.id for p in publication.protocols)
     for section in protocols:
-        (box,) = section.findall("x:div[@class='notice urgent-help']", NS)
-        text = " ".join(etree.tostring(box, method="text", encoding="unicode").split())
-        assert text.startswith("When to get urgent help") and notice in text, section.get("id")
+        assert section.xpath(".//x:a/@href", namespaces=NS).count("safety.xhtml#safety--urgent-help") == 1
+
+
+def test_the_landmarks_are_hidden_from_the_reading_view_and_named_in_the_books_language(tmp_path: Path):
+    content = _copy(MINIMAL, tmp_path)
+    programme = content / "programme.yaml"
+    programme.write_text(programme.read_text().replace("language: en-GB", "language: de"))
+    nav = Book(_build(content, date(2026, 11, 22))).document("nav.xhtml")
+    (landmarks,) = nav.xpath("//x:nav[@epub:type='landmarks']", namespaces=NS)
+    assert landmarks.get("hidden") == "hidden"
+    assert landmarks.findtext("x:h2", namespaces=NS) == "Orientierungspunkte"
+    (contents,) = nav.xpath("//x:nav[@epub:type='toc']", namespaces=NS)
+    assert contents.get("hidden") is None, "the contents stay visible"
 
 
 def test_raw_html_from_content_comes_out_sanitised(extended: Book):

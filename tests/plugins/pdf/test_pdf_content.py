@@ -14,7 +14,7 @@ import pytest
 from pdf_support import AS_OF, REPO, flat, page_texts
 from pypdf import PdfReader
 
-from backpub import Session
+from backpub import Session, typographic
 from backpub.content.publication import Publication
 from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
 from backpub_pdf import PdfFormat
@@ -24,6 +24,8 @@ PLAIN = "phase-one-first-steps.pdf"
 BRANDED_A4 = "harbourside-spine-clinic/phase-one-first-steps.pdf"
 BRANDED_LETTER = "maple-street-back-care/sciatica-what-it-is-and-what-to-stop-doing.pdf"
 A4 = (595, 842)
+QUOTES = "“”‘’"
+"""The shipped programme's language's quotation marks, as its PDFs print them."""
 LETTER = (612, 792)
 
 
@@ -65,7 +67,8 @@ def phrases_of(entity, layout: str = "sheet") -> list[str]:
         phrases += entity.limitations if layout == "booklet" else []
     if isinstance(entity, Principle):
         phrases.append(entity.statement)
-    return [unicodedata.normalize("NFKC", flat(phrase)) for phrase in phrases]
+    # (printed with the language's quotation marks)
+    return [unicodedata.normalize("NFKC", typographic(flat(phrase), QUOTES)) for phrase in phrases]
 
 
 @pytest.mark.parametrize("output", [PLAIN, BRANDED_A4, BRANDED_LETTER])
@@ -83,7 +86,8 @@ def test_every_section_entity_the_disclaimer_and_urgent_help_are_printed(shipped
     for notice in (publication.programme.disclaimer_for(country), publication.programme.country(country).urgent_help):
         for line in notice.splitlines():
             if line.strip():
-                assert flat(line.strip().removeprefix("- ")) in text, f"{line!r} missing from {output}"
+                printed = typographic(flat(line.strip().removeprefix("- ")), QUOTES)
+                assert printed in text, f"{line!r} missing from {output}"
 
 
 @pytest.mark.parametrize(("output", "size"), [(PLAIN, A4), (BRANDED_A4, A4), (BRANDED_LETTER, LETTER)])
@@ -255,7 +259,8 @@ def test_the_pack_is_tagged_with_language_title_an_outline_per_handout_and_worki
             if "/StructParents" not in page.obj:
                 assert page.obj.Contents.read_bytes() == b"", "only a blank back of a sheet has nothing tagged"
                 continue
-            elements = parents[int(page.obj.StructParents)]
+            # (The page's running heads are artifacts: their marked-content ids map to nothing.)
+            elements = [element for element in parents[int(page.obj.StructParents)] if element is not None]
             assert all(element.Pg.objgen == page.obj.objgen for element in elements if "/Pg" in element)
             for annot in page.get("/Annots", []):
                 holder = parents[int(annot.StructParent)]
@@ -319,15 +324,20 @@ def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_hando
             f"contents give the right page for {handout.id}"
         )
     assert starts == sorted(starts)
-    # The contents give the pack's total; each handout's pages are its clinic edition's, footers included.
+    # The contents give the pack's total. Each handout's pages are its clinic edition's, but for their footers:
+    # the pack numbers its pages, and points to the pack page of the handout's urgent-help box (its first).
     assert f"Page 2 of {len(pages)}" in contents
     for handout, start, end in zip(order, starts, [*starts[1:], len(pages) + 1], strict=True):
         edition = [
             unicodedata.normalize("NFKC", text) for text in page_texts(rendered(f"{clinic.id}/{handout.id}.pdf"))
         ]
-        assert pages[start - 1 : start - 1 + len(edition)] == edition, handout.id
+        for number, (in_pack, alone) in enumerate(zip(pages[start - 1 :], edition, strict=False), start=start):
+            emergency = f"Emergency: {publication.programme.country(clinic.country).emergency_number}"
+            alone_footer = f"Urgent help: see page 1 · {emergency} Page {edition.index(alone) + 1} of {len(edition)}"
+            pack_footer = f"Urgent help: see page {start} · {emergency} Page {number} of {len(pages)}"
+            assert alone_footer in alone and alone_footer not in in_pack, handout.id
+            assert in_pack.replace(pack_footer, alone_footer) == alone, (handout.id, number)
         assert all(not text.strip() for text in pages[start - 1 + len(edition) : end - 1]), "only a blank back"
-        assert f"Page {len(edition)} of {len(edition)}" in edition[-1]
     assert sum(text.count("When to get urgent help") for text in pages) == len(publication.handouts)
 
 
@@ -348,12 +358,16 @@ def shipped_handouts() -> list[str]:
 
 @pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("handout", shipped_handouts())
-def test_every_shipped_handout_is_within_two_sheets_with_urgent_help_on_page_1(rendered, tmp_path, edition, handout):
+def test_every_shipped_handout_keeps_to_its_sheets_with_urgent_help_on_page_1(
+    shipped, rendered, tmp_path, edition, handout
+):
+    _, publication = shipped
+    sheets = publication.get(handout).sheets
     pdf = tmp_path / "handout.pdf"
     pdf.write_bytes(rendered(f"{edition}{handout}.pdf"))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
-    assert pages <= 4, f"{edition}{handout}.pdf has {pages} pages: a handout is at most two sheets, both sides"
+    assert pages <= 2 * sheets, f"{edition}{handout}.pdf has {pages} pages: more than its {sheets} sheets"
     first = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout

@@ -81,6 +81,8 @@ def edited(value: Any, name: str, publication: Publication, owner: type[BaseMode
         return next((choice for choice in choices if choice != value), None)
     if name == "phase":
         return next(phase.id for phase in publication.programme.phases if phase.id != value)
+    if name == "treatment_kind":
+        return next(kind for kind in publication.programme.wording.treatment_kinds if kind != value)
     if name == "country":
         return next((code for code in publication.programme.countries if code != value), None)
     if isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", value):

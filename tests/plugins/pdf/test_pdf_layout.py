@@ -61,11 +61,12 @@ def test_the_project_has_a_25_step_protocol_on_a_sheet_and_in_a_booklet():
 
 
 @pytest.mark.parametrize("output", HANDOUTS)
-def test_no_page_but_the_last_is_less_than_half_full(outputs, output):
+def test_no_page_but_the_last_is_less_than_a_quarter_full(outputs, output):
+    """A protocol that never splits may leave the rest of a page to the next; never more than three quarters."""
     fills = page_fill(outputs / output)
     assert len(fills) >= 2, "the protocol runs over more than one page"
     for number, fill in enumerate(fills[:-1], start=1):
-        assert fill >= 0.5, f"{output}: page {number} of {len(fills)} is only {fill:.0%} full"
+        assert fill >= 0.25, f"{output}: page {number} of {len(fills)} is only {fill:.0%} full"
 
 
 def test_every_step_is_printed(outputs):

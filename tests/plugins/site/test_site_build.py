@@ -22,7 +22,6 @@ from site_testkit import (
 )
 
 from backpub.model import Episode
-from backpub_site.plan import LIBRARY_KINDS
 
 BUDGET = 100 * 1024
 """Each page's HTML plus the stylesheet it loads must stay under 100 KB."""
@@ -57,7 +56,7 @@ def test_the_urls_other_formats_print_land_on_built_pages(built: Built) -> None:
     publication = built.publication
     released = publication.released_episodes(built.as_of)
     assert released, "the test needs a released episode"
-    entities = [*released, *(e for kind in LIBRARY_KINDS for e in publication.of(kind))]
+    entities = [*released, *(e for kind in publication.kinds.library for e in publication.of(kind))]
     for entity in entities:
         target = site_file_for_url(publication.programme.site_url, publication.url_for(entity))
         assert (built.site / target).is_file(), f"{publication.url_for(entity)} has no page"
@@ -231,7 +230,7 @@ def test_an_edit_rerenders_exactly_the_pages_that_show_it(tmp_path: Path) -> Non
 
 def test_page_paths_are_the_ones_path_for_decides(built: Built) -> None:
     publication = built.publication
-    for kind in LIBRARY_KINDS:
+    for kind in publication.kinds.library:
         for entity in publication.of(kind):
             assert (built.site / (urlsplit(publication.path_for(entity)).path.strip("/") + "/index.html")).is_file()
 

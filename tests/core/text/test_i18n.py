@@ -13,12 +13,13 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from backpub.build import build
 from backpub.model import Dose
 from backpub.text.i18n import CORE_LOCALE, catalogue_keys, extract, messages
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = [ROOT / "src" / "backpub", *sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").is_file())]
 MINIMAL = ROOT / "tests" / "roots" / "minimal" / "content"
 AS_OF = date(2026, 11, 25)
@@ -170,7 +171,9 @@ def test_a_german_build_prints_no_english_label(german):
     for german_words in (
         "Inhalt geprüft am 1. November 2026",
         "Wann Sie sofort Hilfe brauchen",
-        "PATIENTENINFORMATION",
+        "Patienteninformation",
+        "Ihre Dosis:",
+        "Sofort Hilfe holen: siehe Seite 3 · Notruf: 999",
     ):
         assert german_words in pdfs, german_words
     newsletter = "\n".join(text for name, text in texts.items() if name.startswith("newsletter"))
@@ -223,3 +226,20 @@ def test_editing_a_theme_catalogue_renders_the_pages_that_print_it_again(tmp_pat
     _po(tmp_path / "theme" / "locale", "en", {"Steps": "One step at a time"})
     build(content, formats=["site"], as_of=AS_OF, jobs=1)
     assert ">One step at a time<" in page.read_text()
+
+
+def test_quotation_marks_are_the_languages_in_plain_text_markdown_and_templates():
+    from backpub import render, typographic, typographic_text
+
+    english, german = messages("en-GB").quotes(), messages("de").quotes()
+    assert (english, german) == ("“”‘’", "„“‚‘")
+    text = "Taking \"sciatica\" as the diagnosis, don't stretch the 'leg'."
+    assert typographic(text, english) == "Taking “sciatica” as the diagnosis, don’t stretch the ‘leg’."
+    assert typographic(text, german) == "Taking „sciatica“ as the diagnosis, don’t stretch the ‚leg‘."
+    assert typographic("A <b> & 5 * 2_x", english) == "A <b> & 5 * 2_x", "nothing else in plain text changes"
+    html = render('"Lumbogenic" is [*a* word](https://example.org/?a="b").', quotes=german)
+    assert html == '<p>„Lumbogenic“ is <a href="https://example.org/?a=%22b%22"><em>a</em> word</a>.</p>\n'
+    assert render('"x"') == "<p>&quot;x&quot;</p>\n", "without quotes, Markdown renders as before"
+    finalize = typographic_text(english)
+    assert finalize("it's") == "it’s" and finalize("https://example.org/it's") == "https://example.org/it's"
+    assert finalize(Markup('<a title="x">it\'s</a>')) == Markup('<a title="x">it\'s</a>'), "markup is left alone"
