@@ -92,10 +92,11 @@ def _arf_complaint(message: Message) -> list[Report] | None:
 
 def _feedback_fields(part: Message) -> dict[str, list[str]]:
     payload = part.get_payload()
+    raw = part.get_payload(decode=True)
     if isinstance(payload, list):  # the email package parses message/* parts into messages
         text = "\n".join(str(item) for item in payload)
     else:
-        text = part.get_payload(decode=True).decode("utf-8", "replace") if part.get_payload(decode=True) else ""
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
     fields: dict[str, list[str]] = {}
     for line in text.splitlines():
         name, sep, value = line.partition(":")
@@ -106,10 +107,10 @@ def _feedback_fields(part: Message) -> dict[str, list[str]]:
 
 def _embedded(part: Message) -> Message | None:
     payload = part.get_payload()
-    if isinstance(payload, list) and payload:
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         return payload[0]
     raw = part.get_payload(decode=True)
-    return email.message_from_bytes(raw, policy=policy.compat32) if raw else None
+    return email.message_from_bytes(raw, policy=policy.compat32) if isinstance(raw, bytes) and raw else None
 
 
 def from_json(data: object) -> list[Report] | None:

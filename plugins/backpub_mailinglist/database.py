@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from backpub import ConfigError
 
@@ -234,22 +234,22 @@ class _FileLock(SessionLock):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.handle = None
+        self.handle: IO[str] | None = None
 
     def acquire(self) -> bool:
         import fcntl
 
         try:
-            self.handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+            self.handle = handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
         except OSError as exc:
             raise ReadOnlyError(
                 f"the subscriber database's folder {str(self.path.parent)!r} is read-only: cannot create the send "
                 f"lock {self.path.name!r} there ({exc.strerror})"
             ) from None
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.close()
+            handle.close()
             self.handle = None
             return False
         return True
@@ -372,7 +372,7 @@ class _AdvisoryLock(SessionLock):
     def __init__(self, database: PostgresDatabase, name: str) -> None:
         self.database = database
         self.name = name
-        self.connection = None
+        self.connection: Any = None  # a psycopg.Connection while the lock is held
 
     def acquire(self) -> bool:
         psycopg = self.database._psycopg

@@ -114,7 +114,8 @@ class Connection:
             smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
             # Each message ends in a small last segment right after a large one: without this, Nagle's algorithm
             # holds it until the server's delayed ACK (40 ms per message).
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo()
             if settings.starttls:
                 smtp.starttls(context=ssl.create_default_context())

@@ -62,7 +62,7 @@ __all__ = ["MailError", "ServiceSettings", "SubscriptionService", "make_app"]
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """Everything the service needs; `from_options` fills it from programme.yaml."""
+    """Everything the service needs; `from_format` fills it from programme.yaml."""
 
     list_id: str
     title: str
@@ -93,10 +93,10 @@ class ServiceSettings:
     """Send queued mail from a background thread (tests turn it off and call `worker.run_once()` themselves)."""
 
     @classmethod
-    def from_options(cls, programme: Any, newsletter: Any, theme_dir: Path, **rest: Any) -> ServiceSettings:
-        """The settings from the programme and the newsletter format's options (programme.yaml)."""
-        from backpub_newsletter.message import sender_address
-
+    def from_format(cls, programme: Any, newsletter_format: Any, theme_dir: Path, **rest: Any) -> ServiceSettings:
+        """The settings from the programme and the `newsletter` format's options (programme.yaml), asked of the
+        format instance the session made (the list imports no other plugin)."""
+        newsletter = newsletter_format.options
         base = newsletter.signup_form_action or newsletter.unsubscribe_url
         return cls(
             list_id=newsletter.list_id,
@@ -107,7 +107,7 @@ class ServiceSettings:
             confirm_url=urljoin(base, "confirm"),
             unsubscribe_url=newsletter.unsubscribe_url,
             bounces_url=urljoin(base, "bounces"),
-            sender=sender_address(newsletter),
+            sender=newsletter_format.sender(),
             postal_address=newsletter.postal_address,
             templates=template_search_path(theme_dir),
             locales=[PACKAGE / "locale", theme_dir.parent / "locale", theme_dir / "locale"],
@@ -128,7 +128,10 @@ class SubscriptionService:
         self.mailing = settings.mailing
         self.templates = Templates(settings.templates, messages(settings.language, settings.locales))
         self.worker = MailWorker(self.mailing, self.render_mail, settings.mailer, settings.retry)
-        routes = {settings.confirm_url: self.confirm, settings.unsubscribe_url: self.unsubscribe}
+        routes: dict[str, Callable[..., Iterable[bytes]]] = {
+            settings.confirm_url: self.confirm,
+            settings.unsubscribe_url: self.unsubscribe,
+        }
         if settings.subscribe_url:
             routes[settings.subscribe_url] = self.subscribe
         if settings.webhook_secret:
@@ -380,22 +383,21 @@ def make_app(
     from backpub import Session
     from backpub_mailinglist.project import open_list
     from backpub_mailinglist.send_command import secret_from_environment, smtp_settings
-    from backpub_newsletter.message import sender_address
 
     content_dir = Path(content_dir)
     smtp = smtp_settings(smtp_address, starttls)
     secret = secret_from_environment()
     session = Session(content_dir)
-    newsletter = session.formats(["newsletter"])["newsletter"].options
+    newsletter = session.formats(["newsletter"])["newsletter"]
     mailing = open_list(content_dir, database, create=True, pool_size=pool_size)
     mailing.check_writable()  # a read-only state folder is one line at start, not a 503 for every visitor
-    settings = ServiceSettings.from_options(
+    settings = ServiceSettings.from_format(
         session.publication.programme,
         newsletter,
         session.paths.project_dir / "theme" / "newsletter",
         secret=secret,
         mailing=mailing,
-        mailer=SmtpMailer(smtp, sender_address(newsletter)),
+        mailer=SmtpMailer(smtp, newsletter.sender()),
         limits=limits or SignUpLimits(),
         webhook_secret=os.environ.get(WEBHOOK_SECRET_ENV) or None,
         client_ip_header=client_ip_header,

@@ -118,7 +118,7 @@ class MailWorker:
         """Send one mail; its outcome, recorded with the round's others in one transaction."""
         recipient = self.mailing.recipient(mail.address)
         data = self.render(mail, recipient) if recipient is not None else None
-        if data is None:
+        if recipient is None or data is None:
             return mail, "dropped", None, None
         try:
             self.mailer(recipient.email, data)

@@ -12,6 +12,8 @@ from backpub_newsletter.options import NewsletterOptions
 from backpub_newsletter.rendering import template_files, template_search_path
 
 if TYPE_CHECKING:
+    from email.headerregistry import Address
+
     from backpub_newsletter.edition import Edition
 
 __version__ = "1.0"
@@ -95,6 +97,12 @@ class NewsletterFormat(Format):
         if plan is None or day > self.context.as_of:
             raise RenderError(f"there is no newsletter issue for {day.isoformat()} as of {self.context.as_of}")
         return plan
+
+    def sender(self) -> Address:
+        """The newsletter's From address (the mailing list's own mails come from it too)."""
+        from backpub_newsletter.message import sender_address
+
+        return sender_address(self.options)
 
     def edition(self, publication: Publication, day: date) -> Edition:
         """The issue for `day`, rendered once, ready to be personalised per recipient (`backpub newsletter send`)."""
