@@ -66,7 +66,11 @@ def serve(
         content_dir, smtp_address, starttls, database, client_ip_header, pool_size=threads,
         limits=SignUpLimits(signups_per_client=signups_per_client),
     )  # fmt: skip
-    server = make_server(app, host, port, limits)
+    try:
+        server = make_server(app, host, port, limits)
+    except OSError as exc:  # the port is taken, or not ours to use: one line, not a traceback
+        app.mailing.db.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     app.start_worker()
     click.echo(f"Subscription service on http://{host}:{server.effective_port}/ (list: {app.mailing.db.label})")
     for path in sorted(app.routes):

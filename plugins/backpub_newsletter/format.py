@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-<<<<<<< HEAD
 from typing import TYPE_CHECKING, ClassVar
-
-from backpub import Format, Job, Problem, Publication, RenderError
-from backpub_newsletter.issue import WEBSITE_FOLDER, IssuePlan, issue_days, plan_issue
-=======
-from typing import ClassVar
 from urllib.parse import urlsplit
 
 from backpub import Format, Job, Problem, Publication, RenderError, Starter
-from backpub_newsletter.issue import IssuePlan, issue_days, plan_issue
->>>>>>> main
+from backpub_newsletter.issue import WEBSITE_FOLDER, IssuePlan, issue_days, plan_issue
 from backpub_newsletter.options import NewsletterOptions
 from backpub_newsletter.rendering import template_files, template_search_path
 
@@ -51,6 +44,7 @@ send_time: "{send:%H:%M}"                   # each Sunday's issue is sent at thi
 list_id: newsletter.{host}
 unsubscribe_url: {site_url}/unsubscribe   # where `backpub newsletter serve` answers
 unsubscribe_mailto: unsubscribe@example.org   # TODO: an address that unsubscribes whoever writes to it
+postal_address: "TODO: the publisher's postal address"   # printed in every issue (CAN-SPAM)
 """
         return Starter(settings, send)
 

@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 
 from backpub.build import build
-<<<<<<< HEAD
-from backpub_testkit import edit
-=======
-from backpub_newsletter.message import personal_unsubscribe_url, unsubscribe_token, verify_token
-from backpub_newsletter.subscribers import read_subscribers
-from backpub_testkit import FULL_PROGRAMME
->>>>>>> main
+from backpub_testkit import FULL_PROGRAMME, edit
 
 AS_OF = date(2026, 11, 25)
 ISSUE = "2026-11-22"
