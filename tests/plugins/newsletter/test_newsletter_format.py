@@ -199,17 +199,17 @@ def test_a_project_theme_overrides_a_template(project):
     assert text == "Sciatica explained for you\nhttps://minimal.example.org/unsubscribe\n"
 
 
-def test_every_issue_prints_the_postal_address_and_links_its_web_edition(shipped_issue):
+def test_every_issue_prints_the_postal_address_and_links_its_web_edition(full_issue):
     """CAN-SPAM asks for the sender's postal address in every message; the issue's web edition is on the site."""
-    parts = _both_parts(shipped_issue)
+    parts = _both_parts(full_issue)
     web = "https://backinshape.example.org/newsletter/2026-11-22/"
     for part in parts.values():
         assert "Back In Shape (sample address) 1 Example Street, Suite 100 Sampletown, ST 00000, USA" in part
         assert "View this issue in your browser" in part
-    message = email.message_from_bytes((shipped_issue / "message.eml").read_bytes(), policy=policy.default)
+    message = email.message_from_bytes((full_issue / "message.eml").read_bytes(), policy=policy.default)
     assert f"View this issue in your browser: {web}" in message.get_body(("plain",)).get_content()
     assert f'href="{web}"' in message.get_body(("html",)).get_content()
-    assert "View this issue in your browser" not in (shipped_issue / "index.html").read_text()  # it is that page
+    assert "View this issue in your browser" not in (full_issue / "index.html").read_text()  # it is that page
 
 
 def test_the_postal_address_is_a_required_setting(project, run_cli):
