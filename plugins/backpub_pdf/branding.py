@@ -22,6 +22,7 @@ import io
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import pikepdf
 
@@ -99,9 +100,9 @@ def brand(
         for number, page in enumerate(pdf.pages):
             for stream in _drawn(page):
                 _replace(stream, pairs)
-            form = bundle.Forms[number] if number < band.pages else None
+            form = cast("pikepdf.Stream", bundle.Forms[number]) if number < band.pages else None
             _recolour_and_overlay(page, pairs, form, pikepdf.Name(f"{BAND_NAME}{number}"))
-        _graft(pdf, pdf.pages[0], bundle)
+        _graft(pdf, pdf.pages[0], cast("pikepdf.Dictionary", bundle))
         pdf.docinfo.Author = author
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as metadata:
             metadata["dc:creator"] = [author]
@@ -142,7 +143,7 @@ def _drawn(page: pikepdf.Page) -> Iterator[pikepdf.Stream]:
     """The other content streams that draw the page: its forms and patterns."""
     resources = page.obj.get("/Resources", pikepdf.Dictionary())
     for xobject in resources.get("/XObject", pikepdf.Dictionary()).values():
-        if xobject.get("/Subtype") == pikepdf.Name.Form:
+        if isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == pikepdf.Name.Form:
             yield xobject
     for pattern in resources.get("/Pattern", pikepdf.Dictionary()).values():
         if isinstance(pattern, pikepdf.Stream):
@@ -192,15 +193,15 @@ def _graft(pdf: pikepdf.Pdf, page: pikepdf.Page, bundle: pikepdf.Dictionary) -> 
     key = int(tree.get("/ParentTreeNextKey", max((int(k) for k, _ in parents.items()), default=-1) + 1))
     bundle.Forms[0].StructParents = key
     parents[key] = bundle.ByMCID
-    annotations = page.obj.get("/Annots")
+    annotations = cast("pikepdf.Array | None", page.obj.get("/Annots"))
     if annotations is None:
         page.obj.Annots = annotations = pikepdf.Array()
-    for annotation, element in zip(bundle.Annots, bundle.AnnotParents, strict=True):
+    for link, link_parent in zip(bundle.Annots, bundle.AnnotParents, strict=True):
         key += 1
-        annotation.StructParent = key
-        annotation.P = page.obj
-        parents[key] = element
-        annotations.append(annotation)
+        link.StructParent = key
+        link.P = page.obj
+        parents[key] = link_parent
+        annotations.append(link)
     tree.ParentTreeNextKey = key + 1
 
 

@@ -32,8 +32,8 @@ from backpub.engine.workers import Executor, LocalPool, Outcome, PlannedJob, Wai
 from backpub.errors import ConfigError, PluginError
 
 if TYPE_CHECKING:
+    from backpub.content.publication import Publication
     from backpub.formats import Format, Job
-    from backpub.publication import Publication
 
 SCHEMES = {"dask": "tcp", "dask+tls": "tls"}
 """The executor URL's scheme: Dask's own address scheme for it."""
