@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from backpub import Clinic, Entity, Handout, Protocol, Publication, card_fields, markdown_texts, referenced_ids, scan
 from backpub import references as markdown_references
 
+if TYPE_CHECKING:
+    from backpub_pdf.budget import Edition
+
 PACK_NAME = "pack"
 """A clinic's pack is `<clinic>/pack.pdf`; check() refuses a handout with this id so the names cannot clash."""
+SHARED_FOLDER = ".shared"
+"""Where the intermediate files stamped editions and packs are made from are named (never in outputs/: see
+`Job.intermediate`); no entity's id starts with a dot, so no edition's name can clash with theirs."""
 
 
 @dataclass(frozen=True)
@@ -131,11 +139,11 @@ def pack_footprint(publication: Publication, clinic: Clinic, prints: dict[str, F
             for entity in shown_entities(publication, handout):
                 if isinstance(entity, Protocol):
                     add_fields(fields, entity.id, PACK_ORDER_FIELDS)
-    released: tuple[bool | None, ...] = tuple(_released(prints[handout.id]) for handout in contents)
-    return Footprint(entities, fields, assets, released)
+    states: tuple[bool | None, ...] = tuple(release_state(prints[handout.id]) for handout in contents)
+    return Footprint(entities, fields, assets, states)
 
 
-def _released(footprint: Footprint) -> bool | None:
+def release_state(footprint: Footprint) -> bool | None:
     """A handout's release state (a handout's footprint holds one, never a pack's tuple)."""
     assert not isinstance(footprint.episode_released, tuple)
     return footprint.episode_released
@@ -181,3 +189,19 @@ def pack_handouts(publication: Publication, clinic: Clinic) -> list[Handout]:
 
     # sorted() is stable: handouts of the same position keep their id order.
     return sorted(publication.handouts, key=position)
+
+
+def shared_layout_output(handout: Handout, edition: Edition) -> str:
+    """The intermediate file of a handout's layout shared by the editions in `edition`'s paper and country."""
+    return f"{SHARED_FOLDER}/layouts/{edition.paper}-{edition.country}/{handout.id}.pdf"
+
+
+def branding_output(clinic: Clinic | None) -> str:
+    """The intermediate file of a clinic's branding (or, for the unbranded editions, the programme's)."""
+    return f"{SHARED_FOLDER}/brandings/{clinic.id}.pdf" if clinic else f"{SHARED_FOLDER}/programme-branding.pdf"
+
+
+def shared_pack_output(edition: Edition, contents: tuple[str, ...]) -> str:
+    """The intermediate file of the pack shared by the clinics with these handouts, paper and country."""
+    digest = hashlib.sha256("\n".join(contents).encode()).hexdigest()[:16]
+    return f"{SHARED_FOLDER}/packs/{edition.paper}-{edition.country}-{digest}.pdf"

@@ -79,6 +79,11 @@ class Job:
     inputs: tuple[str, ...] = ()
     """Other outputs of the same format this file is made from (e.g. a clinic pack from its handouts): the
     build renders them first, a change to one renders this file again, and `Format.read_input` reads them."""
+    intermediate: bool = False
+    """True for a file made only for other jobs of the format to be made from (their `inputs`), e.g. one layout
+    that many editions share: it is never written to outputs/. The build renders it only when a job made from it
+    is rendered, and keeps it in the build cache by its fingerprint, so a later build reuses it while nothing it
+    declares changes."""
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,9 @@ class DaskExecutor:
                 item.job,
                 sent,
                 key=f"backpub-{build}-{item.path}",
-                priority=1 if sent else 0,  # a pack as soon as its editions are done: its clinic is then complete
+                # The local pool's order (`Waiting`) among the tasks ready to run: a pack as soon as its editions are
+                # done, the jobs others are made from next.
+                priority=-len(futures),
                 pure=False,
             )
             by_path[item.path] = future

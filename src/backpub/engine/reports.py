@@ -19,6 +19,8 @@ class FormatReport:
     removed: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    intermediate: int = 0
+    """Intermediate files made for other jobs (`Job.intermediate`): rendered, never written to outputs/."""
 
 
 @dataclass

@@ -44,15 +44,21 @@ def full(tmp_path_factory: pytest.TempPathFactory):
 
 
 def outcome(full, publication: Publication) -> dict[str, tuple[str, str]]:
-    """{output: (the engine's fingerprint, what the PDF is made from)} for every PDF job: its HTML, and for a
-    pack, made from its handouts' PDFs, its cover and contents' HTML and what each of those is made from."""
+    """{output: (the engine's fingerprint, what the PDF is made from)} for every PDF: its HTML, and for a PDF made
+    from other files (a pack from its handouts' PDFs, a stamped edition or pack from its shared layout and branding,
+    intermediate files) what each of those is made from."""
     pdf, _, outputs = full[:3]
     engine = Engine(publication, {"pdf": pdf}, outputs, Store(None))
     planned = {item.job.output: item for item in engine.plan()}
     html = {output: pdf._renderer.document(item.job, publication).html() for output, item in planned.items()}
+
+    def made_from(output: str) -> list[str]:
+        return [html[output], *(part for needed in planned[output].job.inputs for part in made_from(needed))]
+
     return {
-        output: (item.fingerprint, "\n".join([html[output], *(html[needed] for needed in item.job.inputs)]))
+        output: (item.fingerprint, "\n".join(made_from(output)))
         for output, item in planned.items()
+        if not item.job.intermediate  # (part of what the PDFs made from them are made from)
     }
 
 
@@ -166,7 +172,7 @@ def test_editing_the_episodes_article_re_renders_no_pdf(full):
         rerendered, _ = changed(full, with_entity(publication, episode.id, **{name: "Rewritten."}))
         assert rerendered == set(), name
     rerendered, differs = changed(full, with_entity(publication, episode.id, title="A new title"))
-    assert rerendered == differs and len(rerendered) == len(full[3])  # all 11 show it
+    assert rerendered == differs and len(rerendered) == len(full[3]) == 11  # all 11 show it
 
 
 def test_a_protocols_steps_re_render_only_the_pdfs_that_print_them(full):
