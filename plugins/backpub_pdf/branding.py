@@ -152,11 +152,13 @@ class Branding:
     """A clinic's (or the programme's) branding, prepared once for every edition and pack made with it. The PDF
     stays open: editions copy from it.
 
-    `bundle` holds what `stamp` copies: /Band (an overlay, see `_overlay`), /Head (page 2 as a form, when there is
-    one) and /Cover (an overlay, when there is one)."""
+    `bundle` holds what `stamp` copies into an edition: /Band (an overlay, see `_overlay`) and /Head (page 2 as a
+    form, when there is one)."""
 
     pdf: pikepdf.Pdf
     bundle: pikepdf.Dictionary
+    pack_bundle: pikepdf.Dictionary
+    """The same and, for a clinic, what its pack needs besides: /Cover and /CoverBookmarks."""
 
     @classmethod
     def of(cls, data: bytes) -> Branding:
@@ -167,10 +169,11 @@ class Branding:
         bundle = pikepdf.Dictionary(Band=_overlay(pdf, pages[0], _row(tree.K), parents))
         if len(pages) > 1:
             bundle.Head = pages[1].as_form_xobject()
+        pack = pikepdf.Dictionary(bundle)
         if len(pages) > 2:
-            bundle.Cover = _overlay(pdf, pages[2], [_cover(tree.K)], parents)
-            bundle.CoverBookmarks = _bookmarks_on(pdf, pages[2])
-        return cls(pdf, pdf.make_indirect(bundle))
+            pack.Cover = _overlay(pdf, pages[2], [_cover(tree.K)], parents)
+            pack.CoverBookmarks = _bookmarks_on(pdf, pages[2])
+        return cls(pdf, pdf.make_indirect(bundle), pdf.make_indirect(pack))
 
 
 def _bookmarks_on(pdf: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Array:
@@ -235,7 +238,9 @@ def stamp(base: bytes, branding: Branding, colours: Mapping[str, str], author: s
     handout's first page, the running head on every later page, the cover on a pack's first, their tags, links and
     the clinic in the metadata."""
     with pikepdf.open(io.BytesIO(base)) as pdf:
-        bundle = cast("pikepdf.Dictionary", pdf.copy_foreign(branding.bundle))
+        bundle = cast(
+            "pikepdf.Dictionary", pdf.copy_foreign(branding.bundle if title is None else branding.pack_bundle)
+        )
         set_colours(pdf, colours)
         tree = pdf.Root.StructTreeRoot
         document = _only(tree.K)
@@ -336,7 +341,12 @@ class _Grafting:
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.pdf = pdf
         self.tree = pdf.Root.StructTreeRoot
-        self.parents = {int(key): value for key, value in pikepdf.NumberTree(self.tree.ParentTree).items()}
+        tree = self.tree.ParentTree
+        if "/Kids" in tree:
+            self.parents = {int(key): value for key, value in pikepdf.NumberTree(tree).items()}
+        else:  # (flat, as WeasyPrint and packing.py write it: read at once, far faster than through NumberTree)
+            nums = list(tree.get("/Nums", []))
+            self.parents = {int(key): value for key, value in zip(nums[::2], nums[1::2], strict=True)}
         self.next_key = max(self.parents, default=-1) + 1
 
     def key(self, value: pikepdf.Object) -> int:
