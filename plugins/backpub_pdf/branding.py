@@ -64,7 +64,12 @@ def palette_entries(colours: Mapping[str, str]) -> bytes:
 def _save(pdf: pikepdf.Pdf) -> bytes:
     out = io.BytesIO()
     # A fixed /ID from the content: the same inputs make the same file, byte for byte, in whichever worker.
-    pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    pdf.save(
+        out,
+        deterministic_id=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        fix_metadata_version=False,  # (the metadata is written as it should be: see `_xmp`)
+    )
     return out.getvalue()
 
 
@@ -132,16 +137,15 @@ def _drawn_in(resources: pikepdf.Object, seen: set[tuple[int, int]]) -> Iterator
                 yield from _drawn_in(stream.Resources, seen)
 
 
-def set_colours(pdf: pikepdf.Pdf, colours: Mapping[str, str]) -> None:
-    """Give every palette of a stamped document (a pack has one per handout) the edition's colours."""
-    entries = pikepdf.String(palette_entries(colours))
-    done: set[tuple[int, int]] = set()
+def palettes(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+    """Every palette of a shared layout (a shared pack has one per handout), each once."""
+    found: dict[tuple[int, int], pikepdf.Object] = {}
     for page in pdf.pages:
         spaces = page.obj.get("/Resources", pikepdf.Dictionary()).get("/ColorSpace", pikepdf.Dictionary())
         palette = spaces.get(PALETTE)
-        if palette is not None and palette.objgen not in done:
-            done.add(palette.objgen)
-            palette[3] = entries
+        if palette is not None:
+            found.setdefault(palette.objgen, palette)
+    return list(found.values())
 
 
 # -- brandings -------------------------------------------------------------------------------------------
@@ -169,7 +173,7 @@ class Branding:
         bundle = pikepdf.Dictionary(Band=_overlay(pdf, pages[0], _row(tree.K), parents))
         if len(pages) > 1:
             bundle.Head = pages[1].as_form_xobject()
-        pack = pikepdf.Dictionary(bundle)
+        pack = _shallow(bundle)
         if len(pages) > 2:
             pack.Cover = _overlay(pdf, pages[2], [_cover(tree.K)], parents)
             pack.CoverBookmarks = _bookmarks_on(pdf, pages[2])
@@ -233,50 +237,147 @@ def _into_form(element: pikepdf.Dictionary, form: pikepdf.Object) -> None:
 # -- stamping ----------------------------------------------------------------------------------------------
 
 
-def stamp(base: bytes, branding: Branding, colours: Mapping[str, str], author: str, title: str | None = None) -> bytes:
-    """An edition (or, with `title`, a pack) from its shared layout and its branding: the colours, the band on each
-    handout's first page, the running head on every later page, the cover on a pack's first, their tags, links and
-    the clinic in the metadata."""
-    with pikepdf.open(io.BytesIO(base)) as pdf:
-        bundle = cast(
-            "pikepdf.Dictionary", pdf.copy_foreign(branding.bundle if title is None else branding.pack_bundle)
-        )
-        set_colours(pdf, colours)
-        tree = pdf.Root.StructTreeRoot
-        document = _only(tree.K)
-        graft = _Grafting(pdf)
-        pages: dict[tuple[int, int], pikepdf.Page] = {page.obj.objgen: page for page in pdf.pages}
-        stamped: set[tuple[int, int]] = set()
-        if title is not None and "/Cover" in bundle:
+class Stamper:
+    """A shared layout (or shared pack) kept open, for every edition (or pack) stamped on it in this process: each
+    stamp's changes are undone once its file is written, so the next starts from the shared layout as it was, parsed
+    once (a pack's shared layout holds tens of thousands of objects)."""
+
+    REOPEN_AFTER = 64
+    """Stamps after which the shared layout is read again: what each stamp copied in stays behind, unreferenced."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.stamps = 0
+        self._open()
+
+    def _open(self) -> None:
+        pdf = self.pdf = pikepdf.open(io.BytesIO(self.data))
+        self.pages = list(pdf.pages)
+        by_objgen = {page.obj.objgen: page for page in self.pages}
+        self.tree = pdf.Root.StructTreeRoot
+        document = _only(self.tree.K)
+        self.rows = [(by_objgen[_first_page(holder).objgen], holder) for holder in _band_rows(document)]
+        self.parts = sum(1 for kid in _listed(document.K) if str(kid.get("/S", "")) == "/Part")
+        self.cover: tuple[pikepdf.Page, pikepdf.Dictionary] | None = None
+        if self.parts:
             placeholder = _cover(document)
-            page = pages[placeholder.Pg.objgen]
-            graft.overlay(page, COVER, cast("pikepdf.Dictionary", bundle.Cover), placeholder, whole=True)
-            stamped.add(page.obj.objgen)
-            parts = sum(1 for kid in _listed(document.K) if str(kid.get("/S", "")) == "/Part")
-            _bookmark_cover(pdf, page, cast("pikepdf.Array", bundle.CoverBookmarks), parts)
-        band = cast("pikepdf.Dictionary", bundle.Band)
-        for number, holder in enumerate(_band_rows(document)):
-            page = pages[_first_page(holder).objgen]
-            overlay = band if number == 0 else graft.copy(band)  # (in a pack, each band's tags are its own)
-            graft.overlay(page, pikepdf.Name(f"{BAND}{number}"), overlay, holder, whole=False)
-            stamped.add(page.obj.objgen)
-        if "/Head" in bundle:
-            drawn = pdf.make_stream(b"q " + bytes(HEAD) + b" Do Q\n")
-            for page in pdf.pages:
-                if page.obj.objgen not in stamped and "/StructParents" in page.obj:  # (not a blank back of a sheet)
-                    _draw(page, HEAD, bundle.Head, drawn)
-        graft.finish()
-        pdf.docinfo.Author = author
-        if title is not None:
-            pdf.docinfo.Title = title
-        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as metadata:
-            metadata["dc:creator"] = [author]
+            self.cover = (by_objgen[placeholder.Pg.objgen], placeholder)
+        drawn_over = {page.obj.objgen for page, _ in self.rows} | ({self.cover[0].obj.objgen} if self.cover else set())
+        # (a blank back of a sheet has no tags, and gets no running head)
+        self.heads = [page for page in self.pages if page.obj.objgen not in drawn_over and "/StructParents" in page.obj]
+        self.parents = _parents(self.tree)
+        self.palettes = palettes(pdf)
+        self.metadata = pdf.Root.Metadata.read_bytes()
+
+    def stamp(self, branding: Branding, colours: Mapping[str, str], author: str, title: str | None = None) -> bytes:
+        """The edition (or, with `title`, the clinic's pack): the colours, the band on each handout's first page, the
+        running head on every later page, the cover on a pack's first, their tags and links, and the clinic in the
+        metadata."""
+        if self.stamps >= self.REOPEN_AFTER:
+            self._open()
+            self.stamps = 0
+        self.stamps += 1
+        pdf = self.pdf
+        changes = _Changes()
+        try:
+            bundle = pdf.copy_foreign(branding.pack_bundle if title is not None else branding.bundle)
+            entries = pikepdf.String(palette_entries(colours))
+            for palette in self.palettes:
+                changes.set(palette, 3, entries)
+            graft = _Grafting(pdf, self.parents, changes)
+            if title is not None and self.cover is not None and "/Cover" in bundle:
+                page, placeholder = self.cover
+                graft.overlay(page, COVER, bundle.Cover, placeholder, whole=True)
+                _bookmark_cover(pdf, page, bundle.CoverBookmarks, self.parts, changes)
+            for number, (page, holder) in enumerate(self.rows):
+                overlay = bundle.Band if number == 0 else graft.copy(bundle.Band)  # (a pack: each band's own tags)
+                graft.overlay(page, pikepdf.Name(f"{BAND}{number}"), overlay, holder, whole=False)
+            if "/Head" in bundle:
+                drawn = pdf.make_stream(b"q " + bytes(HEAD) + b" Do Q\n")
+                for page in self.heads:
+                    _draw(page, HEAD, bundle.Head, drawn, changes)
+            graft.finish()
+            changes.set(pdf.docinfo, "/Author", pikepdf.String(author))
             if title is not None:
-                metadata["dc:title"] = title
-        return _save(pdf)
+                changes.set(pdf.docinfo, "/Title", pikepdf.String(title))
+            metadata = pdf.make_stream(_xmp(self.metadata, author, title))
+            metadata.Type, metadata.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+            changes.set(pdf.Root, "/Metadata", metadata)
+            return _save(pdf)
+        finally:
+            changes.undo()
 
 
-def _bookmark_cover(pdf: pikepdf.Pdf, page: pikepdf.Page, bookmarks: pikepdf.Array, parts: int) -> None:
+def stamp(base: bytes, branding: Branding, colours: Mapping[str, str], author: str, title: str | None = None) -> bytes:
+    """An edition (or, with `title`, a pack) stamped on its shared layout once (see `Stamper`)."""
+    return Stamper(base).stamp(branding, colours, author, title)
+
+
+class _Changes:
+    """The changes a stamp makes to a shared layout's objects, undone in reverse order."""
+
+    _ABSENT = object()
+    _EXTENDED = object()
+
+    def __init__(self) -> None:
+        self.done: list[tuple[pikepdf.Object, str | int, object]] = []
+
+    def set(self, holder: pikepdf.Object, key: str | int, value: object) -> None:
+        before = holder[key] if isinstance(key, int) or key in holder else self._ABSENT
+        self.done.append((holder, key, before))
+        holder[key] = value
+
+    def remove(self, holder: pikepdf.Object, key: str) -> None:
+        if key in holder:
+            self.done.append((holder, key, holder[key]))
+            del holder[key]
+
+    def extend(self, array: pikepdf.Object, items: list[object]) -> None:
+        """Add items at the end of an array (undone by cutting them off again)."""
+        self.done.append((array, len(array), self._EXTENDED))
+        array.extend(pikepdf.Array(items))
+
+    def undo(self) -> None:
+        for holder, key, before in reversed(self.done):
+            if before is self._EXTENDED:
+                assert isinstance(key, int)
+                while len(holder) > key:
+                    del holder[len(holder) - 1]
+            elif before is self._ABSENT:
+                del holder[key]
+            else:
+                holder[key] = before
+        self.done.clear()
+
+
+def _parents(tree: pikepdf.Object) -> dict[int, pikepdf.Object]:
+    """A tag tree's parent tree, by key."""
+    parents = tree.ParentTree
+    if "/Kids" in parents:
+        return {int(key): value for key, value in pikepdf.NumberTree(parents).items()}
+    # (flat, as WeasyPrint and packing.py write it: read at once, far faster than through NumberTree)
+    nums = list(parents.get("/Nums", []))
+    return {int(key): value for key, value in zip(nums[::2], nums[1::2], strict=True)}
+
+
+def _xmp(packet: bytes, author: str, title: str | None) -> bytes:
+    """The XMP metadata with the edition's author (and title) in place of the shared layout's."""
+    from lxml import etree
+
+    namespaces = {"dc": "http://purl.org/dc/elements/1.1/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+    root = etree.fromstring(packet)
+    fields = [("dc:creator", author)] + ([("dc:title", title)] if title is not None else [])
+    for field, value in fields:
+        items = root.findall(f".//{field}//rdf:li", namespaces)
+        if len(items) != 1:
+            raise ValueError(f"the shared layout's XMP metadata has {len(items)} {field} entries, not one")
+        items[0].text = value
+    return etree.tostring(root.getroottree(), encoding="utf-8")
+
+
+def _bookmark_cover(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, bookmarks: pikepdf.Object, parts: int, changes: _Changes
+) -> None:
     """Put the cover's bookmarks (its title) first in a pack's outline, the front's own (the contents', which come
     after the cover's title in a layout of its own) under the last of them, and the handouts' (one each) after."""
     outlines = pdf.Root.get("/Outlines")
@@ -301,15 +402,16 @@ def _bookmark_cover(pdf: pikepdf.Pdf, page: pikepdf.Page, bookmarks: pikepdf.Arr
         under.First, under.Last = front[0], front[-1]
         under.Count = sum(_visible(kid) for kid in front)
         for kid in front:
-            kid.Parent = under
-        for key, kid in (("/Prev", front[0]), ("/Next", front[-1])):
-            if key in kid:
-                del kid[key]
+            changes.set(kid, "/Parent", under)
+        changes.remove(front[0], "/Prev")
+        changes.remove(front[-1], "/Next")
     chain = [*covers, *rest]
     for before, after in itertools.pairwise(chain):
-        before.Next, after.Prev = after, before
-    outlines.First, outlines.Last = chain[0], chain[-1]
-    outlines.Count = sum(_visible(kid) for kid in chain)
+        changes.set(before, "/Next", after)
+        changes.set(after, "/Prev", before)
+    changes.set(outlines, "/First", chain[0])
+    changes.set(outlines, "/Last", chain[-1])
+    changes.set(outlines, "/Count", sum(_visible(kid) for kid in chain))
 
 
 def _visible(item: pikepdf.Object) -> int:
@@ -324,30 +426,32 @@ def _visible(item: pikepdf.Object) -> int:
     return shown
 
 
-def _draw(page: pikepdf.Page, name: pikepdf.Name, form: pikepdf.Object, drawn: pikepdf.Stream) -> None:
+def _draw(
+    page: pikepdf.Page, name: pikepdf.Name, form: pikepdf.Object, drawn: pikepdf.Stream, changes: _Changes
+) -> None:
     """Draw a form over a page (whose own drawing restores its graphics state: `shared_layout`)."""
     resources = page.obj.Resources
     if "/XObject" not in resources:
-        resources.XObject = pikepdf.Dictionary()
-    if name in resources.XObject and resources.XObject[name].objgen != form.objgen:
+        changes.set(resources, "/XObject", pikepdf.Dictionary())
+    xobjects = resources.XObject
+    if name in xobjects and xobjects[name].objgen != form.objgen:
         raise ValueError(f"the shared layout already has a resource called {name}")
-    resources.XObject[name] = form
-    page.contents_add(drawn, prepend=False)
+    if name not in xobjects:
+        changes.set(xobjects, str(name), form)
+    contents = page.obj.Contents
+    listed = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    changes.set(page.obj, "/Contents", pikepdf.Array([*listed, drawn]))
 
 
 class _Grafting:
     """Overlays drawn on a shared layout's pages, their tags grafted into its tag tree and its parent tree."""
 
-    def __init__(self, pdf: pikepdf.Pdf) -> None:
+    def __init__(self, pdf: pikepdf.Pdf, parents: dict[int, pikepdf.Object], changes: _Changes) -> None:
         self.pdf = pdf
         self.tree = pdf.Root.StructTreeRoot
-        tree = self.tree.ParentTree
-        if "/Kids" in tree:
-            self.parents = {int(key): value for key, value in pikepdf.NumberTree(tree).items()}
-        else:  # (flat, as WeasyPrint and packing.py write it: read at once, far faster than through NumberTree)
-            nums = list(tree.get("/Nums", []))
-            self.parents = {int(key): value for key, value in zip(nums[::2], nums[1::2], strict=True)}
-        self.next_key = max(self.parents, default=-1) + 1
+        self.parents = dict(parents)
+        self.next_key = self.first_new_key = max(self.parents, default=-1) + 1
+        self.changes = changes
 
     def key(self, value: pikepdf.Object) -> int:
         key, self.next_key = self.next_key, self.next_key + 1
@@ -355,13 +459,13 @@ class _Grafting:
         return key
 
     def overlay(
-        self, page: pikepdf.Page, name: pikepdf.Name, overlay: pikepdf.Dictionary, holder: pikepdf.Dictionary,
+        self, page: pikepdf.Page, name: pikepdf.Name, overlay: pikepdf.Object, holder: pikepdf.Dictionary,
         whole: bool,
     ) -> None:  # fmt: skip
         """Draw `overlay` on `page` as `name`; its elements take the place of `holder` itself (`whole`: a pack's
         empty cover) or of `holder`'s empty cells (a band's row), one for one."""
         form = overlay.Form
-        _draw(page, name, form, self.pdf.make_stream(b"q " + bytes(name) + b" Do Q\n"))
+        _draw(page, name, form, self.pdf.make_stream(b"q " + bytes(name) + b" Do Q\n"), self.changes)
         form.StructParents = self.key(overlay.ByMCID)
         donors = list(overlay.Elements)
         if whole:
@@ -369,7 +473,7 @@ class _Grafting:
             kids = _listed(parent.K)
             position = next(n for n, kid in enumerate(kids) if kid.objgen == holder.objgen)
             kids[position : position + 1] = donors
-            parent.K = pikepdf.Array(kids)
+            self.changes.set(parent, "/K", pikepdf.Array(kids))
             for donor in donors:
                 donor.P = parent
         else:
@@ -383,23 +487,22 @@ class _Grafting:
                     raise ValueError(f"the shared layout's band cell {index} is not an empty {donor.S}")
                 donor.P = holder
                 cells[index] = donor
-            holder.K = pikepdf.Array(cells)
+            self.changes.set(holder, "/K", pikepdf.Array(cells))
         for element in _elements(donors):
             element.Pg = page.obj
             for kid in _listed(element.get("/K")):
                 if isinstance(kid, pikepdf.Dictionary) and "/S" not in kid:
                     kid.Pg = page.obj  # (an MCR in the form drawn on this page, or a link's reference)
-        annotations = page.obj.get("/Annots")
-        if annotations is None:
-            page.obj.Annots = annotations = pikepdf.Array()
+        links = list(page.obj.get("/Annots", []))
         for link, link_parent in zip(overlay.Annots, overlay.AnnotParents, strict=True):
             link.StructParent = self.key(link_parent)
             link.P = page.obj
-            annotations.append(link)
-        if len(annotations):
-            page.obj.Tabs = pikepdf.Name.S  # (PDF/UA: a page with links is read in the tags' order)
+            links.append(link)
+        if len(overlay.Annots):
+            self.changes.set(page.obj, "/Annots", pikepdf.Array(links))
+            self.changes.set(page.obj, "/Tabs", pikepdf.Name.S)  # (PDF/UA: a page with links is read in tag order)
 
-    def copy(self, overlay: pikepdf.Dictionary) -> pikepdf.Dictionary:
+    def copy(self, overlay: pikepdf.Object) -> pikepdf.Dictionary:
         """Another overlay like `overlay` (which is in this document): its own form, elements and links."""
         pdf = self.pdf
         form = overlay.Form
@@ -439,13 +542,19 @@ class _Grafting:
         )
 
     def finish(self) -> None:
-        """Write the parent tree back: one flat number tree, its keys in order."""
-        nums = pikepdf.Array()
-        for key in sorted(self.parents):
-            nums.append(key)
-            nums.append(self.parents[key])
-        self.tree.ParentTree = self.pdf.make_indirect(pikepdf.Dictionary(Nums=nums))
-        self.tree.ParentTreeNextKey = self.next_key
+        """Write the parent tree back: its new keys (all after the shared layout's) at the end of a flat tree, or
+        as one flat tree, its keys in order."""
+        tree = self.tree.ParentTree
+        added = [key for key in self.parents if key >= self.first_new_key]
+        if "/Kids" not in tree and "/Nums" in tree:
+            self.changes.extend(tree.Nums, [item for key in added for item in (key, self.parents[key])])
+        else:
+            nums = pikepdf.Array()
+            for key in sorted(self.parents):
+                nums.append(key)
+                nums.append(self.parents[key])
+            self.changes.set(self.tree, "/ParentTree", self.pdf.make_indirect(pikepdf.Dictionary(Nums=nums)))
+        self.changes.set(self.tree, "/ParentTreeNextKey", self.next_key)
 
 
 def _shallow(dictionary: pikepdf.Object) -> pikepdf.Dictionary:

@@ -137,8 +137,10 @@ class PdfFormat(Format):
         layouts: dict[tuple[str, Edition], Job] = {}
         brandings: dict[str | None, Job] = {}
         shared_packs: dict[tuple[Edition, tuple[str, ...]], Job] = {}
-        made, packs = [], []
-        for clinic, handouts in editions:
+        made: list[tuple[int, int, Job]] = []
+        packs = []
+        order = {handout.id: number for number, handout in enumerate(publication.handouts)}
+        for place, (clinic, handouts) in enumerate(editions):
             edition = edition_of(publication, clinic, self.options.paper)
             branding = brandings[clinic.id if clinic else None] = self._branding_job(clinic, themed, templates)
             for handout in handouts:
@@ -150,7 +152,8 @@ class PdfFormat(Format):
                          "country": edition.country},
                     )  # fmt: skip
                 inputs = (layouts[key].output, branding.output)
-                made.append(self._handout_job(handout, clinic, prints[handout.id], themed, templates, inputs))
+                job = self._handout_job(handout, clinic, prints[handout.id], themed, templates, inputs)
+                made.append((order[handout.id], place, job))
             if clinic is None:
                 continue
             contents = tuple(handout.id for handout in handouts)
@@ -163,7 +166,9 @@ class PdfFormat(Format):
                 )  # fmt: skip
             inputs = (shared_packs[edition, contents].output, branding.output)
             packs.append(self._pack_job(publication, clinic, prints, themed, templates, inputs))
-        return [*layouts.values(), *brandings.values(), *shared_packs.values(), *made, *packs]
+        # A handout's editions one after another: a worker keeps the handout's shared layouts open between them.
+        editions_in_order = [job for _, _, job in sorted(made, key=lambda entry: entry[:2])]
+        return [*layouts.values(), *brandings.values(), *shared_packs.values(), *editions_in_order, *packs]
 
     def _handout_job(
         self,

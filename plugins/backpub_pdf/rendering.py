@@ -120,6 +120,7 @@ class Renderer:
         """What each handout's layout found, kept for `validate` (see budget.py)."""
         self.stamped = stamped
         self._brandings: dict[bytes, Any] = {}
+        self._stampers: dict[bytes, Any] = {}
         self._front_pages: dict[Any, int] = {}
 
     @functools.cached_property
@@ -240,8 +241,6 @@ class Renderer:
     def stamp(self, publication: Publication, job: Job, inputs: list[bytes]) -> bytes:
         """An edition, or a clinic's pack, from its shared layout (or shared pack) and its branding (`inputs`):
         the branding put over it in the edition's colours (branding.py)."""
-        from backpub_pdf.branding import stamp
-
         clinic = self.clinic_of(publication, job)
         shared, branding = inputs
         accent = clinic.accent_colour if clinic else self.default_accent
@@ -251,7 +250,17 @@ class Renderer:
             assert clinic is not None
             title = self.pack_title(publication, clinic)
         author = clinic.title if clinic else publication.programme.publisher
-        return stamp(shared, self.prepared_branding(branding), vars(colours), author, title)
+        return self.stamper(shared).stamp(self.prepared_branding(branding), vars(colours), author, title)
+
+    def stamper(self, data: bytes) -> Any:
+        """A shared layout (or shared pack) opened once per process for every edition stamped on it: the build
+        gives a handout's editions one after another (planning.py), so a few are kept."""
+        from backpub_pdf.branding import Stamper
+
+        key = hashlib.sha256(data).digest()
+        if key not in self._stampers:
+            self._stampers = _recent(self._stampers, key, Stamper(data), keep=6)
+        return self._stampers[key]
 
     def prepared_branding(self, data: bytes) -> Any:
         """A branding's PDF, opened and prepared once per process for every edition made with it."""
