@@ -249,3 +249,32 @@ def marked_texts(pdf: pikepdf.Pdf, page: pikepdf.Page, form: pikepdf.Stream | No
 
     PdfReader(out).pages[0].extract_text(visitor_operand_before=operator, visitor_text=text)
     return texts
+
+
+def test_a_stamper_kept_open_stamps_each_edition_byte_for_byte_as_a_fresh_one(full_pdfs, monkeypatch):
+    """A worker keeps a shared layout open for the editions stamped on it (`Stamper`), undoing each stamp: whatever
+    it stamped before (another clinic, the same clinic again, a reopening), an edition's bytes are a fresh stamp's,
+    so the local pool and a Dask cluster, whose workers get the jobs in other orders, write the same files."""
+    from backpub_pdf.branding import PALETTE, Branding, Stamper, stamp
+
+    shared, packs, brandings = [], [], []
+    for path in sorted((full_pdfs / ".backpub/cache/intermediates/pdf").iterdir()):
+        data = path.read_bytes()
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            parts = any(str(kid.get("/S", "")) == "/Part" for kid in _listed(_listed(pdf.Root.StructTreeRoot.K)[0].K))
+            coloured = any(PALETTE in page.Resources.get("/ColorSpace", {}) for page in pdf.pages)
+            pages = len(pdf.pages)
+        (packs if parts else shared if coloured else brandings).append((data, pages))
+    clinics = [data for data, pages in brandings if pages > 2]  # (the programme's has its band alone)
+    assert shared and packs and len(clinics) == 2 and len(brandings) == 3
+    colours = [{"accent": "#1f5fa8", "ink": "#1a1a1a", "tint": "#eef3fa"}, {"accent": "#8a2b0d", "ink": "#222222", "tint": "#fbeee9"}]  # fmt: skip
+    monkeypatch.setattr(Stamper, "REOPEN_AFTER", 3)
+    for base, title, order in [
+        (shared[0][0], None, [clinics[0], clinics[1], clinics[1], brandings[0][0], clinics[0]]),
+        (packs[0][0], "A clinic's pack", [clinics[0], clinics[1], clinics[0], clinics[0]]),
+    ]:
+        prepared = {data: Branding.of(data) for data in order}
+        stamper = Stamper(base)
+        for number, data in enumerate(order):
+            kept_open = stamper.stamp(prepared[data], colours[number % 2], f"Clinic {number}", title)
+            assert kept_open == stamp(base, Branding.of(data), colours[number % 2], f"Clinic {number}", title), number
