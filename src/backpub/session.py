@@ -173,6 +173,11 @@ class Session:
         """Today in the programme's timezone."""
         return self.day_in(self.timezone)
 
+    def current_day(self) -> date:
+        """Today in the programme's timezone at this very moment: what a service that runs for days reads for each
+        request (`today` is the day the command started)."""
+        return clock.today_in(self.timezone)
+
     @cached_property
     def as_of(self) -> date:
         """The date this command publishes for: `--as-of`, else today in the programme's timezone."""
@@ -200,8 +205,7 @@ class Session:
         request, a form's fields; problems at JSON paths). PrescriptionError with every problem otherwise."""
         from backpub.content import prescriptions
 
-        publication, pending = self.publication, self.validation.pending
-        today = clock.today_in(self.timezone)
+        publication, pending, today = self.publication, self.validation.pending, self.current_day()
         if isinstance(source, str):
             return prescriptions.read_yaml(source, shown, publication, pending, today)
         return prescriptions.resolve(source, publication, pending, today, shown=shown)

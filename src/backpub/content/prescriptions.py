@@ -110,7 +110,7 @@ def resolve(
     with every problem otherwise (located in `record` when the data came from a file)."""
     findings, prescription = _checked(data, publication, list(pending), today)
     if findings or prescription is None:
-        raise PrescriptionError([_problem(finding, record, shown) for finding in findings], findings)
+        raise PrescriptionError(sorted(_problem(finding, record, shown) for finding in findings), findings)
     clinic = publication.get(prescription.clinic)
     assert isinstance(clinic, Clinic)
     return ResolvedPrescription(
