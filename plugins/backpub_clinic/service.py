@@ -129,10 +129,14 @@ class Request:
 
     @classmethod
     def of(cls, environ: dict[str, Any]) -> Request:
-        headers = {key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items() if key[:5] == "HTTP_"}
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items() if key[:5] == "HTTP_"
+        }
         headers["content-type"] = str(environ.get("CONTENT_TYPE", ""))
         query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
-        return cls(str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", "/")), query, headers, environ)
+        return cls(
+            str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", "/")), query, headers, environ
+        )
 
     def body(self) -> bytes | None:
         """The body, or None when it is larger than the application reads."""
@@ -165,7 +169,9 @@ class ClinicService:
         self.rates = RateLimiter(rate or RateLimit())
         self.csrf = Csrf()
         theme = session.paths.project_dir / "theme"
-        self.words = messages(self.publication.programme.language, [LOCALE, theme / "locale", theme / "clinic" / "locale"])
+        self.words = messages(
+            self.publication.programme.language, [LOCALE, theme / "locale", theme / "clinic" / "locale"]
+        )
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(TEMPLATES)),
             autoescape=True,
@@ -226,8 +232,10 @@ class ClinicService:
 
     def too_many(self, wait: float, as_json: bool) -> Response:
         text = self.words.gettext("Too many sheets at once: try again in a minute.")
-        status, headers, body = self.problems("429 Too Many Requests", [("$", text)]) if as_json else self.text(
-            "429 Too Many Requests", text
+        status, headers, body = (
+            self.problems("429 Too Many Requests", [("$", text)])
+            if as_json
+            else self.text("429 Too Many Requests", text)
         )
         return status, [*headers, ("Retry-After", str(max(1, round(wait + 0.5))))], body
 
@@ -250,7 +258,9 @@ class ClinicService:
         except UnicodeDecodeError:
             return self.problems("400 Bad Request", [("$", "the body is not UTF-8")])
         except json.JSONDecodeError as exc:  # (its position only: the message never quotes the body)
-            return self.problems("400 Bad Request", [("$", f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")])
+            return self.problems(
+                "400 Bad Request", [("$", f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+            )
         if isinstance(data, dict):
             named = data.setdefault("clinic", clinic_id)
             if named != clinic_id:
@@ -321,14 +331,22 @@ class ClinicService:
         exercises = []
         for protocol in picked:
             exercise: dict[str, Any] = {"protocol": protocol.id}
-            dose = {part: fields[f"{part}-{protocol.id}"].strip() for part in PARTS if fields.get(f"{part}-{protocol.id}", "").strip()}
+            dose = {
+                part: fields[f"{part}-{protocol.id}"].strip()
+                for part in PARTS
+                if fields.get(f"{part}-{protocol.id}", "").strip()
+            }
             if dose:
                 exercise["dose"] = dose
             note = fields.get(f"note-{protocol.id}", "").strip()
             if note:
                 exercise["note"] = note.replace("\r\n", "\n")
             exercises.append(exercise)
-        data: dict[str, Any] = {"clinic": clinic_id, "clinician": fields.get("clinician", "").strip(), "exercises": exercises}
+        data: dict[str, Any] = {
+            "clinic": clinic_id,
+            "clinician": fields.get("clinician", "").strip(),
+            "exercises": exercises,
+        }
         for name in ("patient", "date"):
             if fields.get(name, "").strip():
                 data[name] = fields[name].strip()

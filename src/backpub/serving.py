@@ -13,6 +13,7 @@ waitress keeps no access log, and it is told never to show a traceback to a clie
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,7 +66,5 @@ def make_server(app: Callable[..., Any], host: str, port: int, limits: ServerLim
 def run_server(server: Any) -> None:
     """Run a server from `make_server` until Ctrl-C or SIGTERM (which closes its socket under its loop)."""
     signal.signal(signal.SIGTERM, lambda signum, frame: server.close())
-    try:
+    with contextlib.suppress(KeyboardInterrupt, OSError):
         server.run()
-    except (KeyboardInterrupt, OSError):
-        pass
