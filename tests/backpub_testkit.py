@@ -15,6 +15,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 ROOTS = Path(__file__).resolve().parent / "roots"
 SHIPPED_CONTENT = REPO / "content"
+"""The shipped programme: only tests/test_shipped_content.py reads it, so adding content never breaks a test."""
+FULL_PROGRAMME = ROOTS / "back-in-shape" / "content"
+"""A full test programme: Back In Shape as it shipped when the tests moved onto their own projects (frozen)."""
 
 
 def edit(path: Path, old: str, new: str) -> None:

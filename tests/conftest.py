@@ -1,4 +1,4 @@
-"""Shared fixtures: test projects copied from tests/roots/, the shipped content, and a CLI runner."""
+"""Shared fixtures: test projects copied from tests/roots/ and a CLI runner."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from backpub.cli import cli
-from backpub_testkit import REPO, ROOTS, SHIPPED_CONTENT, edit
+from backpub_testkit import FULL_PROGRAMME, REPO, ROOTS, edit
 
-__all__ = ["REPO", "ROOTS", "SHIPPED_CONTENT", "edit"]
+__all__ = ["FULL_PROGRAMME", "REPO", "ROOTS", "edit"]
 
 pytest_plugins = ["backpub.testing"]  # the fixtures backpub offers plugin authors, tested like any others
 
@@ -22,6 +22,7 @@ pytest_plugins = ["backpub.testing"]  # the fixtures backpub offers plugin autho
 # these first, the short files fill in at the end and the two workers finish together, instead of one running a
 # long file alone while the other is done.
 SLOWEST_FIRST = (
+    "tests/test_adding_content.py",  # one test that runs test_shipped_content.py in a copy of the repository
     "tests/plugins/pdf/test_pdf_content.py",
     "tests/plugins/site/test_site_accessibility.py",  # with test_site_search.py (SAME_WORKER below)
     "tests/plugins/site/test_site_search.py",
@@ -33,6 +34,8 @@ SLOWEST_FIRST = (
     "tests/plugins/newsletter/test_newsletter_send.py",
     "tests/hardening/test_corpus_broken.py",
     "tests/test_second_programme.py",
+    "tests/test_shipped_content.py",
+    "tests/test_init.py",
     "tests/plugins/pdf/test_pdf_build.py",
     "tests/hardening/test_faults_build.py",
 )
@@ -65,12 +68,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def make_project(tmp_path: Path) -> Callable[..., Path]:
-    """Copy a test root (or the shipped content with root='shipped') into a temporary project folder."""
+    """Copy a test root (tests/roots/<root>/content) into a temporary project folder."""
 
     def make(root: str = "minimal", name: str = "project") -> Path:
         target = tmp_path / name
-        source = SHIPPED_CONTENT if root == "shipped" else ROOTS / root / "content"
-        shutil.copytree(source, target / "content", symlinks=True)
+        shutil.copytree(ROOTS / root / "content", target / "content", symlinks=True)
         return target
 
     return make

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from backpub import Format, Job, Problem, Publication, RenderError, asset_path_problem, slug
+from backpub import Format, Job, Problem, Publication, RenderError, Starter, asset_path_problem, slug
 from backpub_epub.options import EpubOptions
 from backpub_epub.version import __version__
 
@@ -36,6 +37,11 @@ class EpubFormat(Format):
     Options = EpubOptions
     options: EpubOptions
     moved_settings: ClassVar[Mapping[str, str]] = {"book_id": "'book_id' moved to 'formats.epub.book_id'"}
+
+    @classmethod
+    def starter(cls, title: str, site_url: str) -> Starter:
+        """A new programme's book: an identity of its own, for ever."""
+        return Starter(f"book_id: urn:uuid:{uuid.uuid4()}   # the book's identity: never change it\n")
 
     def check(self, publication: Publication) -> list[Problem]:
         from .plan import make_plan

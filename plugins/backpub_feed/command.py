@@ -16,7 +16,9 @@ def feed_group() -> None:
 
 @feed_group.command("check-live")
 @content_option
-@click.option("--url", help="The live feed to compare with (default: programme.yaml formats.feed.live_feed_url).")
+@click.option(
+    "--url", help="The live feed to compare with (default: formats.feed.live_feed_url, else formats.feed.feed_url)."
+)
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for the live feed.")
 def check_live(content_dir: Path, url: str | None, timeout: float) -> None:
     """Fetch the live feed and fail if an episode in it lost its GUID or changed its enclosure URL."""
@@ -31,9 +33,7 @@ def check_live(content_dir: Path, url: str | None, timeout: float) -> None:
         _fail([str(problem) for problem in exc.problems])
     except BackpubError as exc:
         _fail([f"Error: {exc}"])
-    url = url or options.live_feed_url
-    if not url:
-        _fail(["Error: no live feed URL: pass --url or set formats.feed.live_feed_url in programme.yaml"])
+    url = url or options.live_feed_url or options.feed_url  # the feed's own address unless told otherwise
     try:
         items = live_items(fetch(url, timeout))
     except Exception as exc:  # network and XML errors alike: say what happened, no traceback

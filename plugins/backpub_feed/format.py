@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import ClassVar
 
-from backpub import Episode, Format, Job, Problem, Publication
+from backpub import Episode, Format, Job, Problem, Publication, Starter
 from backpub_feed.options import FeedOptions
 from backpub_feed.version import __version__
 
@@ -25,6 +26,22 @@ class FeedFormat(Format):
     moved_settings: ClassVar[Mapping[str, str]] = {
         "podcast": "'podcast' moved to 'formats.feed' (the podcast artwork file is now the top-level 'artwork')"
     }
+
+    @classmethod
+    def starter(cls, title: str, site_url: str) -> Starter:
+        """A new programme's podcast: named after it, published on its website at /podcast/."""
+        release = FeedOptions.model_fields["release_time"].default
+        settings = f"""\
+title: {json.dumps(title, ensure_ascii=False)}    # the podcast's name in podcast apps
+description: "TODO: what the podcast is about, for podcast apps"
+artwork_url: {site_url}/podcast/artwork.png   # where the website publishes the programme's artwork
+feed_url: {site_url}/podcast/feed.xml        # the feed's address, for ever: podcast apps follow it
+apple_category: Health & Fitness
+owner_name: "TODO: the podcast owner's name"
+owner_email: podcast@example.org     # TODO: the owner's e-mail address
+release_time: "{release:%H:%M}"               # each Sunday's episode goes out at this time
+"""
+        return Starter(settings, release)
 
     def links(self, publication: Publication) -> Mapping[str, str]:
         """The feed's public URL and the artwork's, for the website and the newsletter to show."""

@@ -45,7 +45,7 @@ class FeedOptions(BaseModel):
     copyright: str | None = None
     """The copyright line (no word 'Copyright', no ©, no year, per PSP-1)."""
     live_feed_url: str | None = None
-    """Optionally, the live feed to check GUID continuity against."""
+    """Where `backpub feed check-live` reads the live feed, when not at `feed_url` (e.g. a host's copy)."""
     guid: Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")] | None = None
     """The podcast:guid. Unset, it is the UUIDv5 of feed_url (Podcast Index rule); write that value here before
     the feed URL ever changes, so the podcast keeps its identity."""

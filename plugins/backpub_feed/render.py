@@ -124,7 +124,8 @@ def _item(
                                   title=words.gettext("Video"))  # fmt: skip
     if episode.transcript:
         index.transcript(episode.transcript.url, episode.transcript.type, episode.transcript.language)
-    chapters_url = publication.link(f"chapters:{episode.id}") if episode.chapters else None
+    # Chapters made from the episode's marks are published by the site; a hosted file is named as it is.
+    chapters_url = publication.link(f"chapters:{episode.id}") if episode.chapter_marks else episode.chapters_file_url
     if chapters_url:
         index.chapters(chapters_url)
 

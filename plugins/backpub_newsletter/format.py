@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import ClassVar
+from urllib.parse import urlsplit
 
-from backpub import Format, Job, Problem, Publication, RenderError
+from backpub import Format, Job, Problem, Publication, RenderError, Starter
 from backpub_newsletter.issue import IssuePlan, issue_days, plan_issue
 from backpub_newsletter.options import NewsletterOptions
 from backpub_newsletter.rendering import template_files, template_search_path
@@ -27,6 +28,21 @@ class NewsletterFormat(Format):
     Options = NewsletterOptions
     options: NewsletterOptions
     moved_settings: ClassVar[Mapping[str, str]] = {"newsletter": "'newsletter' moved to 'formats.newsletter'"}
+
+    @classmethod
+    def starter(cls, title: str, site_url: str) -> Starter:
+        """A new programme's Sunday e-mail: sent after the episode, unsubscribed through the programme's service."""
+        send = NewsletterOptions.model_fields["send_time"].default
+        host = urlsplit(site_url).hostname or "example.org"
+        settings = f"""\
+from_address: newsletter@example.org   # TODO: the sender, e.g. "Name <newsletter@your.domain>"
+reply_to: newsletter@example.org       # TODO: where replies go
+send_time: "{send:%H:%M}"                   # each Sunday's issue is sent at this time
+list_id: newsletter.{host}
+unsubscribe_url: {site_url}/unsubscribe   # where `backpub newsletter serve` answers
+unsubscribe_mailto: unsubscribe@example.org   # TODO: an address that unsubscribes whoever writes to it
+"""
+        return Starter(settings, send)
 
     def links(self, publication: Publication) -> Mapping[str, str]:
         """Where the website's sign-up form posts to, when the programme has one."""

@@ -42,7 +42,10 @@ def serve(
     from backpub_newsletter.service import make_app, serve_wsgi
 
     app = make_app(content_dir, smtp_address, starttls, store_path, client_ip_header)
-    server = serve_wsgi(app, host, port)
+    try:
+        server = serve_wsgi(app, host, port)
+    except OSError as exc:  # the port is taken, or not ours to use: one line, not a traceback
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo(f"Subscription service on http://{host}:{server.server_port}/ (list: {app.store.path})")
     for path in sorted(app.routes):
         click.echo(f"  {path}")

@@ -182,9 +182,10 @@ class IssueRenderer:
                 # The episode's own artwork, as the website publishes a small copy of it (`Format.links`).
                 "artwork": publication.link(f"episode-artwork-small:{episode.id}") if episode.artwork else None,
             },
+            "chapters_file": episode.chapters_file_url,
             "chapters": [
                 {"clock": mark.clock(), "title": mark.title, "url": f"{episode_url}#chapter-{number}"}
-                for number, mark in enumerate(episode.chapters, start=1)
+                for number, mark in enumerate(episode.chapter_marks, start=1)
             ],
             "excerpt": article_excerpt(episode.body, self.excerpt_words),
             "protocol": self._protocol(plan),

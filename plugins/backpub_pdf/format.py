@@ -89,7 +89,7 @@ class PdfFormat(Format):
         return f"{WEBSITE_FOLDER}/{output}"
 
     def jobs(self, publication: Publication) -> list[Job]:
-        from backpub_pdf.planning import footprint
+        from backpub_pdf.planning import footprint, pack_handouts
         from backpub_pdf.rendering import template_files, themed_templates
 
         theme = self.context.theme_dir(self.name)
@@ -98,11 +98,13 @@ class PdfFormat(Format):
         prints = {
             handout.id: footprint(publication, handout, self.context.as_of, themed) for handout in publication.handouts
         }
-        editions: list[Clinic | None] = [None, *publication.clinics]
+        # Every handout unbranded; a clinic's editions of the handouts it gives out (its `handouts`, else all).
+        editions: list[tuple[Clinic | None, list[Handout]]] = [(None, list(publication.handouts))]
+        editions += [(clinic, pack_handouts(publication, clinic)) for clinic in publication.clinics]
         jobs = [
             self._handout_job(handout, clinic, prints[handout.id], themed, templates)
-            for clinic in editions
-            for handout in publication.handouts
+            for clinic, handouts in editions
+            for handout in handouts
         ]
         jobs.extend(self._pack_job(publication, clinic, prints, themed, templates) for clinic in publication.clinics)
         return jobs

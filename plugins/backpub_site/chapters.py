@@ -42,7 +42,7 @@ def document(
     """The episode's chapters as a Podcast Index JSON chapters object (version 1.2)."""
     programme = publication.programme
     marks = []
-    for mark in episode.chapters:
+    for mark in episode.chapter_marks:
         chapter: dict[str, Any] = {"startTime": _number(mark.start), "title": mark.title}
         if mark.image:
             chapter["img"] = image_url(mark.image)

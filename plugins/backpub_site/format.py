@@ -33,7 +33,7 @@ class SiteFormat(Format):
 
         links = {}
         for episode in publication.episodes:
-            if episode.chapters:
+            if episode.chapter_marks:
                 links[chapters.link_key(episode)] = chapters.site_path(publication, episode)
             if episode.artwork:
                 for small in (False, True):
@@ -56,7 +56,7 @@ class SiteFormat(Format):
     def plan(self, publication: Publication):
         from backpub_site.plan import SitePlan
 
-        return SitePlan(publication, self.context.as_of, self.context.formats)
+        return SitePlan(publication, self.context.as_of, self.context.published)
 
     def _planned(self, publication: Publication):
         """The plan and its pages, made once per publication: jobs() makes them and the render workers, forked
@@ -113,7 +113,7 @@ class SiteFormat(Format):
 
         jobs = []
         for episode in plan.released:
-            if episode.chapters:
+            if episode.chapter_marks:
                 linked = plan.chapter_entities(episode)
                 targets = [(i, plan.site_path(plan.publication.get(i))) for i in linked]
                 output = output_for(chapters.site_path(plan.publication, episode))

@@ -66,10 +66,11 @@ def relative_href(from_output: str, to_site_path: str) -> str:
 class SitePlan:
     """The site's pages for one publication and build, and the facts every page needs to link correctly."""
 
-    def __init__(self, publication: Publication, as_of: date, formats: Iterable[str]) -> None:
+    def __init__(self, publication: Publication, as_of: date, published: Iterable[str]) -> None:
         self.publication = publication
         self.as_of = as_of
-        self.formats = tuple(formats)
+        self.published = tuple(published)
+        """The formats whose files the website holds (BuildContext.published)."""
         self.released = publication.released_episodes(as_of)
         self.released_ids = frozenset(episode.id for episode in self.released)
         self.positions = {episode.id: index for index, episode in enumerate(self.released)}
@@ -79,11 +80,11 @@ class SitePlan:
 
     @property
     def with_pdfs(self) -> bool:
-        return "pdf" in self.formats
+        return "pdf" in self.published
 
     @property
     def with_book(self) -> bool:
-        return "epub" in self.formats and self.book_path is not None
+        return "epub" in self.published and self.book_path is not None
 
     @property
     def book_path(self) -> str | None:
@@ -159,12 +160,12 @@ class SitePlan:
 
     def chapter_entities(self, episode: Episode) -> list[str]:
         """The entities an episode's chapters link to (their pages' paths change the chapter links)."""
-        return [mark.entity for mark in episode.chapters if mark.entity and mark.entity in self.publication.by_id]
+        return [mark.entity for mark in episode.chapter_marks if mark.entity and mark.entity in self.publication.by_id]
 
     @staticmethod
     def chapter_images(episode: Episode) -> list[str]:
         """The content images an episode's chapters show."""
-        return [mark.image for mark in episode.chapters if mark.image]
+        return [mark.image for mark in episode.chapter_marks if mark.image]
 
     def library_page(self, entity: Entity) -> Page:
         shown = {entity.id, *self.linked_entities(entity), *(e.id for e in self.covering_episodes(entity))}

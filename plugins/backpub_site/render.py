@@ -266,6 +266,7 @@ class PageRenderer:
             "covered": covered,
             "related": [self.publication.get(i) for i in self.plan.related_articles(episode)],
             "chapter_list": self.chapter_list(page, episode),
+            "chapters_file": episode.chapters_file_url,
             "captions": self.captions(episode),
             "artwork": self.episode_artwork(page, episode),
             "before": before,
@@ -291,7 +292,7 @@ class PageRenderer:
     def chapter_list(self, page: Page, episode: Episode) -> list[dict[str, Any]]:
         """The episode's chapters as the page lists them: start, clock text, title, and where each links."""
         items = []
-        for mark in episode.chapters:
+        for mark in episode.chapter_marks:
             target = self.publication.by_id.get(mark.entity) if mark.entity else None
             more: tuple[str, str] | None
             if target is not None:

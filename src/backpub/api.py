@@ -12,7 +12,13 @@ lazily and re-exports this module for type checkers; nothing else lists the name
 # isort: skip_file
 
 # writing a format
-from backpub.formats import BuildContext as BuildContext, Format as Format, Job as Job, NoOptions as NoOptions
+from backpub.formats import (
+    BuildContext as BuildContext,
+    Format as Format,
+    Job as Job,
+    NoOptions as NoOptions,
+    Starter as Starter,
+)
 from backpub.hookspecs import hookimpl as hookimpl
 
 # what a format reads

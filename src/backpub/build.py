@@ -108,7 +108,10 @@ def _model_out_of_the_collectors_sight() -> Iterator[None]:
 
 def _notes(session: Session) -> list[str]:
     if session.is_preview:
-        return [f"a preview as of {session.as_of.isoformat()} (today is {session.today.isoformat()}): nothing recorded"]
+        return [
+            f"a preview as of {session.as_of.isoformat()} (today is {session.today.isoformat()}): nothing recorded; "
+            f"written to {session.paths.output_dir}"
+        ]
     return []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,7 +165,14 @@ def build(
     quiet: bool,
     report_format: str,
 ) -> None:
-    """Validate the content and render the requested formats into outputs/."""
+    """Validate the content and render the requested formats into outputs/.
+
+    With --as-of another day than today, a preview: it records nothing and writes outputs/preview-DATE/ (or
+    --output), never outputs/ itself, so nothing unpublished ever sits where a deploy picks it up.
+    """
+    from backpub.session import preview_output_dir
+
+    output_dir = output_dir or preview_output_dir(content_dir, as_of)
     from backpub.build import build_session
     from backpub.commands.reporting import ConsoleProgress, print_build_report, print_problems, print_unchanged
 
@@ -190,8 +198,9 @@ def preview(content_dir: Path, port: int, formats: tuple[str, ...], as_of: date 
     """Build, serve the website on 127.0.0.1 and rebuild when the content changes."""
     from backpub.commands.preview import Preview
     from backpub.errors import ConfigError
+    from backpub.session import preview_output_dir
 
-    session = open_session(content_dir, as_of=as_of)
+    session = open_session(content_dir, output_dir=preview_output_dir(content_dir, as_of), as_of=as_of)
     try:
         server = Preview(session, port=port, formats=formats or None, jobs=jobs, log=click.echo)
     except OSError as exc:
@@ -286,6 +295,59 @@ def new(kind: str, entity_id: str | None, content_dir: Path, release: date | Non
 
     kinds = make_host(project_dir=content_dir.resolve().parent).kinds()
     click.echo(new_entity(content_dir, kind, entity_id, release=release, title=title, kinds=kinds))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--title", help="The programme's title (asked for when not given, on a terminal).")
+@click.option("--language", help="Its language, a BCP 47 tag such as en-GB or de-DE.  [default: en-GB]")
+@click.option(
+    "--timezone", help="Its IANA timezone, e.g. Europe/London: Sundays are in this zone.  [default: Europe/London]"
+)
+@click.option("--site-url", help="Its website, an https:// address.  [default: a placeholder]")
+@click.option(
+    "--country", help="The default country, an ISO code such as GB: its urgent help is printed.  [default: GB]"
+)
+@handle_errors
+def init(
+    folder: Path,
+    title: str | None,
+    language: str | None,
+    timezone: str | None,
+    site_url: str | None,
+    country: str | None,
+) -> None:
+    """Start a new programme in FOLDER: content with an example of each kind, CI workflows, a README.
+
+    `backpub validate` and a preview build pass in it at once; it cannot publish until its placeholders are
+    replaced and its content reviewed.
+    """
+    from backpub.commands.init import Settings, init_programme
+
+    defaults = Settings(title=folder.resolve().name.replace("-", " ").replace("_", " ").strip().capitalize() or "?")
+    ask = _interactive()
+    chosen = {
+        "title": title,
+        "language": language,
+        "timezone": timezone,
+        "site_url": site_url,
+        "country": country,
+    }
+    for name, value in chosen.items():
+        if value is None:
+            default = getattr(defaults, name)
+            chosen[name] = click.prompt(name.replace("_", " ").capitalize(), default=default) if ask else default
+    from backpub.plugins import make_host
+
+    formats = make_host(project_dir=folder.resolve()).formats()  # the installed ones: each gives its settings
+    written = init_programme(folder, Settings(**chosen), formats)  # type: ignore[arg-type]
+    click.echo(f"A new programme in {folder}: {len(written)} files. Next:")
+    click.echo(f"  cd {folder} && backpub validate    # lists every TODO to replace, with its file and line")
+
+
+def _interactive() -> bool:
+    """Whether someone is at a terminal to answer questions (never in CI or a script)."""
+    return sys.stdin.isatty()
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -97,7 +97,11 @@ class BuildContext:
     build_time: datetime
     """The build's timestamp: SOURCE_DATE_EPOCH when set, else the start of `as_of` in the programme's timezone."""
     formats: tuple[str, ...] = ()
-    """The formats this build renders (a site may link to PDFs only when they are built too)."""
+    """The formats this build renders."""
+    published: tuple[str, ...] = ()
+    """The formats whose files the website holds after this build: those it renders and those an earlier build left
+    in the outputs (a site links to the handouts whenever their PDFs are there, whichever formats this build
+    renders)."""
     strict: bool = False
     """Whether warnings are errors."""
     state_dir: Path | None = None
@@ -118,6 +122,19 @@ class BuildContext:
     def theme_dir(self, format_name: str) -> Path:
         """Where a project may override a format's templates: `<project>/theme/<format>/`."""
         return self.project_dir / "theme" / format_name
+
+
+@dataclass(frozen=True)
+class Starter:
+    """A format's part of a new programme's repository (`backpub init`)."""
+
+    settings: str = ""
+    """Its section of programme.yaml, `formats.<name>:`'s lines (init indents them), with a comment on each field
+    and a `TODO` placeholder wherever the programme must say what init cannot know: a build for today refuses to
+    publish while one is left, `validate` and a preview pass at once."""
+    publishes_at: time | None = None
+    """The time of day (the programme's timezone) at which this format's Sunday part goes out, if it has one (an
+    episode's release, a send): the weekly publish that init writes runs after the latest of them."""
 
 
 class Format(ABC):
@@ -152,6 +169,13 @@ class Format(ABC):
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(part) for part in first["loc"])
             raise ConfigError(f"programme.yaml: formats.{self.name}.{where}: {first['msg']}") from None
+
+    @classmethod
+    def starter(cls, title: str, site_url: str) -> Starter:
+        """This format's part of a new programme called `title`, whose website is `site_url` (see `Starter`).
+        A format whose options have required fields must give them here, or `backpub init`'s programme would
+        not validate."""
+        return Starter()
 
     def check(self, publication: Publication) -> list[Problem]:
         """Format-specific problems in the content, found before anything renders."""

@@ -36,6 +36,31 @@ if TYPE_CHECKING:
     from backpub.plugins import PluginHost
 
 DEFAULT_OUTPUT = "outputs"
+PREVIEW_FOLDER = "preview-{day}"
+"""Where a build for another day writes inside outputs/ when no --output is given (see `preview_output_dir`)."""
+
+
+def preview_output_dir(content_dir: Path | str | None, as_of: date | None) -> Path | None:
+    """The folder a build for `as_of` writes when not told where: None (outputs/) for a build for today, else
+    outputs/preview-<date>/. A preview shows what is not published yet, so it never lands in outputs/site/, which a
+    deploy uploads as it is. "Today" is read from programme.yaml's timezone before the content is loaded."""
+    if as_of is None:
+        return None
+    content = Path(content_dir or DEFAULT_CONTENT)
+    if as_of == clock.today_in(_declared_timezone(content)):
+        return None
+    return content.resolve().parent / DEFAULT_OUTPUT / PREVIEW_FOLDER.format(day=as_of.isoformat())
+
+
+def _declared_timezone(content_dir: Path) -> str:
+    """programme.yaml's timezone as written (UTC when it cannot be read: validation reports why)."""
+    from backpub.files.loading import PROGRAMME_FILE, ParseError, parse_yaml_file
+
+    try:
+        data = parse_yaml_file(content_dir / PROGRAMME_FILE, content_dir).data
+    except (ParseError, OSError):
+        return "UTC"
+    return str(data.get("timezone") or "UTC")
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,12 @@ class ProjectPaths:
         content = Path(content_dir or DEFAULT_CONTENT)
         if not content.is_dir():
             raise ConfigError(f"content folder {str(content)!r} does not exist")
+        inner = content / DEFAULT_CONTENT
+        if not (content / "programme.yaml").exists() and (inner / "programme.yaml").is_file():
+            raise ConfigError(
+                f"{str(content)!r} is the project folder, not its content folder: use --content {inner} "
+                "(the folder that holds programme.yaml)"
+            )
         content = content.resolve()
         output = Path(output_dir).resolve() if output_dir else content.parent / DEFAULT_OUTPUT
         return cls(content, output)
@@ -227,6 +258,7 @@ class Session:
                 as_of=day or self.as_of,
                 build_time=self.build_time(day),
                 formats=key[0],
+                published=tuple(sorted(set(key[0]) | self._formats_in_outputs())),
                 strict=self.strict,
                 state_dir=self.paths.state.state,
                 today=day or self.today,
@@ -234,6 +266,11 @@ class Session:
                 renders=self._renders,
             )
         return self._contexts[key]
+
+    def _formats_in_outputs(self) -> set[str]:
+        """The installed formats whose files an earlier build left in the outputs (a build carries them over)."""
+        output = self.paths.output_dir
+        return {name for name in self.host.formats() if any(path.is_file() for path in (output / name).rglob("*"))}
 
     def build_time(self, day: date | None = None) -> datetime:
         """SOURCE_DATE_EPOCH when set (reproducible builds), else the start of the as-of day (or `day`) in the
@@ -305,7 +342,7 @@ class Session:
             self.validation.pending,
             day,
             publishing=publishing,
-            is_public=publication.is_public,
+            public_from=publication.public_from,
             refuse_overdue=publication.programme.refuse_overdue_reviews,
         )
         context = self.context(instances, None if day == self.as_of else day)
@@ -317,13 +354,15 @@ class Session:
     def problems_ahead(self, names: Iterable[str] | None, sundays: Iterable[date]) -> list[Problem]:
         """The problems a build for today on each of `sundays` would meet that one for the as-of day does not, each
         naming its Sunday: errors under --strict, warnings otherwise (today, those Sundays are still drafts)."""
+        from backpub.content.gate import REFUSED
+
         chosen = self.select(names)
         seen = {_identity(problem) for problem in self.problems(self._instances(chosen))}
         ahead: list[Problem] = []
         for sunday in sundays:
             for problem in self._problems_on(sunday, self._instances(chosen, sunday), publishing=True):
-                if _identity(problem) in seen:
-                    continue
+                if _identity(problem) in seen or problem.message.startswith(REFUSED):
+                    continue  # (what the gate refuses, today's warning already says, with the day it starts)
                 seen.add(_identity(problem))
                 when = f"on Sunday {sunday.isoformat()}, a build would meet this: {problem.message}"
                 ahead.append(dataclasses.replace(problem, severity="warning", message=when))

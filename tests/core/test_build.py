@@ -209,6 +209,18 @@ def test_clean_keeps_state(project, run_cli):
     assert (state / "ledger.sqlite").read_text() == "keep me"
 
 
+def test_clean_keeps_the_outputs_folders_gitkeep(project, run_cli):
+    """A project that tracks an empty outputs/ in git keeps it tracked: clean removes every output, not the marker."""
+    (project / "outputs").mkdir()
+    (project / "outputs" / ".gitkeep").write_text("")
+    assert run_cli("build", "-f", "json", "-f", "site", cwd=project).exit_code == 0
+    result = run_cli("clean", cwd=project)
+    assert result.exit_code == 0, result.output
+    assert [path.name for path in (project / "outputs").iterdir()] == [".gitkeep"]
+    assert "(kept .gitkeep)" in result.output and not (project / ".backpub/cache").exists()
+    assert run_cli("build", "-f", "json", cwd=project).exit_code == 0  # and builds there again
+
+
 def test_changing_a_plugins_code_rerenders_its_outputs(project, run_cli):
     folder = project / "local_plugins"
     folder.mkdir()

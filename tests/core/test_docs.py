@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,14 @@ def test_every_module_has_a_one_line_docstring():
         for module in folder.rglob("*.py"):
             text = module.read_text().lstrip()
             assert text.startswith('"""'), f"{module} has no module docstring"
+
+
+def test_every_environment_variable_backpub_reads_is_in_the_readme():
+    """A setting that lives in the environment (a secret above all) is found where an operator first looks."""
+    read = set()
+    for folder in (REPO / "src/backpub", REPO / "plugins"):
+        for module in folder.rglob("*.py"):
+            read.update(re.findall(r"[\"'](BACKPUB_[A-Z_]+)[\"']", module.read_text()))
+    assert "BACKPUB_UNSUBSCRIBE_SECRET" in read
+    readme = (REPO / "README.md").read_text()
+    assert sorted(name for name in read if f"`{name}`" not in readme) == []

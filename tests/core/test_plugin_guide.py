@@ -45,7 +45,9 @@ def test_the_example_uses_only_the_public_api():
 
 def test_the_example_builds_with_its_settings_and_another_formats_link(backpub_project, backpub_cli):
     project = project_with_example(backpub_project, "    heading: Start here\n")
-    result = backpub_cli("build", "-f", "reading-list", "--as-of", "2026-11-25", "--jobs", "1", cwd=project)
+    result = backpub_cli(
+        "build", "-f", "reading-list", "--as-of", "2026-11-25", "--output", "outputs", "--jobs", "1", cwd=project
+    )
     assert result.exit_code == 0, result.output
     text = (project / "outputs/reading-list/reading-list.txt").read_text()
     assert text.splitlines()[:5] == [

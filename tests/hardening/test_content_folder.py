@@ -68,3 +68,14 @@ def test_digests_never_follow_links_out_or_read_special_files(tmp_path: Path) ->
     found = [p.relative_to(folder).as_posix() for p in files_under(folder)]
     assert found == ["inner/a.txt"]  # the linked copy of `inner` is the same folder, walked once
     assert len(folder_digest(folder)) == 64
+
+
+@pytest.mark.parametrize("command", [["validate"], ["build", "-f", "json"], ["schedule"]])
+def test_content_pointing_at_the_project_folder_says_which_folder_to_name(project, run_cli, command):
+    result = run_cli(*command, "--content", str(project), cwd=project)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        f"Error: {str(project)!r} is the project folder, not its content folder: use --content {project / 'content'} "
+        "(the folder that holds programme.yaml)"
+    ]

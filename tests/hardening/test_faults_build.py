@@ -56,7 +56,7 @@ def _as_of():
 
 
 def start_build(project: Path, *formats: str, **env: str) -> subprocess.Popen:
-    command = [BACKPUB, "build", "--as-of", AS_OF, "--jobs", "1", "-q"]
+    command = [BACKPUB, "build", "--as-of", AS_OF, "--output", "outputs", "--jobs", "1", "-q"]  # a preview, in outputs/
     for name in formats or ("probe",):
         command += ["-f", name]
     environment = {**os.environ, **{key: str(value) for key, value in env.items()}}
@@ -87,7 +87,9 @@ def test_a_plugin_that_raises_part_way_names_format_and_job_and_changes_nothing(
     before = tree(probe_project / "outputs")
     log = tmp_path / "rendered.log"
     env = {"PROBE_GEN": "second", "PROBE_RAISE": "4", "PROBE_LOG": str(log)}
-    result = run_cli("build", "--as-of", AS_OF, "--jobs", "1", "-q", "-f", "probe", cwd=probe_project, env=env)
+    result = run_cli(
+        "build", "--as-of", AS_OF, "--output", "outputs", "--jobs", "1", "-q", "-f", "probe", cwd=probe_project, env=env
+    )
     assert result.exit_code == 1
     assert log.read_text().split() == ["part-1.txt", "part-2.txt", "part-3.txt"]  # it failed part-way
     message = result.stderr

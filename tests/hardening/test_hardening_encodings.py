@@ -37,4 +37,4 @@ def test_crlf_project_validates_and_builds(make_project, run_cli):
     assert validated.exit_code == 0, validated.output
     built = run_cli("build", "--content", "content", "-f", "json", "--as-of", "2026-11-25", "--jobs", "1", cwd=project)
     assert built.exit_code == 0, built.output
-    assert list((project / "outputs/json").rglob("*.json"))
+    assert list((project / "outputs/preview-2026-11-25/json").rglob("*.json"))

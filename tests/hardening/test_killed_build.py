@@ -12,12 +12,17 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import pytest
 
+from backpub.engine import workers
+
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 AS_OF = "2026-11-25"
+PREVIEW_IN_OUTPUTS = ("--as-of", AS_OF, "--output", "outputs")
+"""A build of a fixed day, written to outputs/ as asked (a preview would otherwise go to outputs/preview-<day>/)."""
 KILLS = 10  # issue 16: ten kill -9 at random moments, each followed by a build that succeeds at once
 
 
@@ -49,18 +54,18 @@ def staging(project: Path) -> list[Path]:
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [BACKPUB, "build", "--content", str(project / "content"), "--as-of", AS_OF, "-q", *args]
+    command = [BACKPUB, "build", "--content", str(project / "content"), *PREVIEW_IN_OUTPUTS, "-q", *args]
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
 
 
 def build_here(run_cli, project: Path, *args: str):
     """A build in this test's process: what the builds around the kills are checked for is the state the killed
     build left in the project (its lock, its staging folder), which a process of its own would only start slower."""
-    return run_cli("build", "--content", str(project / "content"), "--as-of", AS_OF, "-q", *args, cwd=project)
+    return run_cli("build", "--content", str(project / "content"), *PREVIEW_IN_OUTPUTS, "-q", *args, cwd=project)
 
 
 def start(project: Path) -> subprocess.Popen:
-    command = [BACKPUB, "build", "--content", str(project / "content"), "--as-of", AS_OF, "-q"]
+    command = [BACKPUB, "build", "--content", str(project / "content"), *PREVIEW_IN_OUTPUTS, "-q"]
     command += ["-j", "2", "-f", "pdf", "--no-cache"]  # --no-cache: every job renders, in two workers
     return subprocess.Popen(command, cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -157,3 +162,30 @@ class Dying(Format):
 def register_formats():
     return [Dying]
 '''
+
+
+class SubmitsOnlyOnceTheFirstWorkerDied(ProcessPoolExecutor):
+    """A pool whose next submit waits until the first job is over: what a loaded machine does by chance when it
+    leaves the build's main process off the CPU between two submits while a worker dies."""
+
+    first: Future | None = None
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        if self.first is not None:
+            wait([self.first])
+        future = super().submit(fn, *args, **kwargs)
+        self.first = self.first or future
+        return future
+
+
+def test_a_worker_that_dies_before_the_next_job_is_handed_out_is_named_too(
+    project: Path, run_cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool is broken when the build hands out its next job: the same one-line error, never a traceback."""
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", SubmitsOnlyOnceTheFirstWorkerDied)
+    (project / "local_plugins").mkdir()
+    (project / "local_plugins" / "dying.py").write_text(DYING_PLUGIN.replace("HOW", "exit"))
+    result = build_here(run_cli, project, "-j", "2", "-f", "dying")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "BrokenProcessPool" not in result.output
+    assert "plugin 'dying': a worker process died while rendering dying/part-0.txt" in result.output

@@ -8,18 +8,31 @@ from pathlib import Path
 
 from backpub.commands.reporting import plural
 from backpub.errors import ConfigError
+from backpub.files.outputguard import ALLOWED_EXTRAS
 from backpub.session import ProjectPaths, Session
 
 
 def clean(paths: ProjectPaths) -> list[str]:
-    """Remove outputs/ and the build cache; the state folder (send ledgers) is never touched."""
-    targets = [paths.output_dir, paths.state.cache]
+    """Remove outputs/ and the build cache; the state folder (send ledgers) is never touched, nor a file a project
+    keeps in outputs/ under version control (`.gitkeep`)."""
     removed = []
-    for target in targets:
+    for target in (paths.output_dir, paths.state.cache):
         _refuse_project_folders(paths, target)
-        if target.exists():
+        if not target.exists():
+            continue
+        kept = [child for child in target.iterdir() if child.name in ALLOWED_EXTRAS and child.is_file()]
+        if not kept:
             shutil.rmtree(target)
             removed.append(str(target))
+            continue
+        for child in target.iterdir():
+            if child in kept:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        removed.append(f"{target} (kept {', '.join(child.name for child in kept)})")
     return removed
 
 

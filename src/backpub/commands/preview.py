@@ -160,7 +160,9 @@ class Preview:
         started = time.perf_counter()
         error, rendered = None, []
         try:
-            session = Session(self.content_dir, as_of=self.session.requested_as_of, host=self.session.host)
+            session = Session(
+                self.content_dir, output_dir=self.output_dir, as_of=self.session.requested_as_of, host=self.session.host
+            )
             report = build_session(session, self.formats, jobs=self.jobs)
             rendered = report.rendered
         except ContentError as exc:

@@ -10,14 +10,15 @@ def problems(episode: Episode) -> list[tuple[tuple, str]]:
     """(location, message) for each chapter that starts outside the audio, out of order, or at a taken time."""
     found: list[tuple[tuple, str]] = []
     duration = episode.audio.duration_seconds
-    for index, mark in enumerate(episode.chapters):
+    marks = episode.chapter_marks
+    for index, mark in enumerate(marks):
         where = ("chapters", index, "start")
         if duration is not None and mark.start >= duration:
             found.append((where, f"chapters[{index}].start {clock(mark.start)} is not before the end of the audio "
                                  f"({clock(duration)}); a chapter must start inside the episode"))  # fmt: skip
         if index == 0:
             continue
-        before = episode.chapters[index - 1]
+        before = marks[index - 1]
         if mark.start == before.start:
             found.append((where, f"chapters[{index}].start {clock(mark.start)} repeats chapters[{index - 1}]'s start; "
                                  "each chapter needs its own start time"))  # fmt: skip

@@ -13,6 +13,7 @@ a build for that day meets:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
@@ -77,22 +78,37 @@ def placeholder_facts(record: Record, entity_id: str | None) -> list[Pending]:
 
 
 def problems_on(
-    pending: list[Pending], day: date, *, publishing: bool, is_public, refuse_overdue: bool
+    pending: list[Pending],
+    day: date,
+    *,
+    publishing: bool,
+    public_from: Callable[[str], date | None],
+    refuse_overdue: bool,
 ) -> list[Problem]:
     """What a build for `day` meets: errors where a build for today would publish what may not go live
-    (`publishing`), warnings otherwise. `is_public(entity_id, day)` says whether an entity is out on that day."""
+    (`publishing`), warnings otherwise, each saying when it stops a build. `public_from(entity_id)` is the first day
+    an entity is public (None: never, e.g. a retired episode)."""
     found = []
     for fact in pending:
         if fact.reason == "overdue" and (fact.due is None or fact.due >= day):
             continue
         entity = fact.problem.entity
-        public = entity is None or is_public(entity, day)
+        first = public_from(entity) if entity is not None else date.min
         refuses = fact.reason != "overdue" or refuse_overdue
-        if publishing and public and refuses:
+        if publishing and refuses and first is not None and first <= day:
             found.append(replace(fact.problem, severity="error", message=_refusal(fact)))
+        elif refuses and first is not None:
+            found.append(replace(fact.problem, message=fact.problem.message + _when_refused(first, day)))
         else:
             found.append(fact.problem)
     return found
+
+
+def _when_refused(first: date, day: date) -> str:
+    """When this warning stops a build: it is news for whoever has to fix it, and the day is the deadline."""
+    if first <= day:
+        return " (a build for today refuses to publish it)"
+    return f" (it is published on {first.isoformat()}: a build on that day refuses it)"
 
 
 REFUSED = "not published: "

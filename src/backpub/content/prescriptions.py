@@ -137,9 +137,10 @@ def _checked(
         prescription = Prescription.model_validate(dict(data), context={"language": publication.programme.language})
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
+            loc = messages.field_loc(error["loc"])
             if loc not in named:  # an unknown id is said once, with its did-you-mean
-                findings.append(Finding(loc, messages.explain(Prescription, error), error["type"]))
+                explained = messages.explain(Prescription, {**error, "loc": loc})
+                findings.append(Finding(loc, explained, error["type"]))
     if prescription is not None and not findings:
         findings += _safe_doses(prescription, publication)
         findings += _publishable(prescription, publication, pending, today)

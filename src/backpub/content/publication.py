@@ -143,6 +143,14 @@ class Publication:
             entity = self.get(entity)
         return not isinstance(entity, Episode) or (entity.release <= day and not entity.retired)
 
+    def public_from(self, entity: Entity | str) -> date | None:
+        """The first day an entity is public: an episode's release (None once retired), anything else always."""
+        if isinstance(entity, str):
+            entity = self.get(entity)
+        if isinstance(entity, Episode):
+            return None if entity.retired else entity.release
+        return date.min
+
     def public_ids(self, ids: Iterable[str], day: date) -> list[str]:
         """The ids among `ids` of entities public on `day`, in order (references to embargoed episodes dropped)."""
         return [entity_id for entity_id in ids if entity_id in self.by_id and self.is_public(entity_id, day)]

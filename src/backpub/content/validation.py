@@ -166,7 +166,8 @@ class _Loader(CrossChecks):
         if programme is not None:
             self._check_programme_assets(programme)
             self._cross_check(programme)
-            checked = proofread(programme, self.entities, self.records)  # doses filled in, reading level measured
+            # Doses filled in, reading level measured; a reference to a file that failed is not reported again.
+            checked = proofread(programme, self.entities, self.records, frozenset(self.invalid_ids))
             programme, self.entities, readings = checked.programme, checked.entities, checked.readability
             self.as_written = checked.as_written
             self.problems += checked.problems
@@ -329,6 +330,7 @@ class _Loader(CrossChecks):
         self, cls: type[BaseModel], record: Record, error: Any, entity_id: str | None, prefix: tuple = ()
     ) -> None:
         """Report one pydantic error at its key; `prefix` locates a nested model's data in the file."""
+        error = {**error, "loc": messages.field_loc(error["loc"])}
         line, col = error_mark(record, prefix + tuple(error["loc"]), error["type"])
         self.error(record, line, col, messages.explain(cls, error, prefix), entity_id)
 

@@ -102,7 +102,7 @@ class Engine:
                 if id(item) not in rendering:
                     report.formats[item.format_name].unchanged += 1
             self._render_all(dirty, writer, report, workers, progress)
-            self._count_removed(planned, report)
+            self._count_removed(planned, placed, report)
             for target, source in placed.items():
                 writer.place(target, source)
             writer.commit()
@@ -291,8 +291,10 @@ class Engine:
         finally:
             progress.stop()
 
-    def _count_removed(self, planned: list[PlannedJob], report: BuildReport) -> None:
-        planned_paths = {p.path for p in planned}
+    def _count_removed(self, planned: list[PlannedJob], placed: Mapping[str, str], report: BuildReport) -> None:
+        """Count the files of each built format that this build drops: neither planned nor placed into it (the
+        website holds other formats' files, which are carried, not removed)."""
+        planned_paths = {p.path for p in planned} | set(placed)
         for name in self.instances:
             folder = self.output_dir / name
             if folder.is_dir():

@@ -71,7 +71,10 @@ def run_jobs(
         while running or waiting:
             # A few jobs queued per worker, not all: a job whose inputs just finished (a pack) goes next.
             while len(running) < 2 * workers and (item := waiting.take()) is not None:
-                running[pool.submit(_render_one, item.format_name, item.job)] = item
+                try:
+                    running[pool.submit(_render_one, item.format_name, item.job)] = item
+                except BrokenProcessPool:
+                    break  # a worker died since the last submit: its job's future, below, says which one
             if not running:  # cannot happen for a planned build (plan() refuses cycles): never wait for ever
                 raise RuntimeError(f"jobs wait for each other: {[item.path for item in waiting.jobs]}")
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

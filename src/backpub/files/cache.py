@@ -102,15 +102,36 @@ def _read_limited(path: Path) -> bytes:
         os.close(fd)
 
 
+OWN_DISTRIBUTION = "backpub"
+
+
 def installed_state() -> list[tuple[str, int]]:
-    """Modification times of the import path's package folders: installing or upgrading any package changes them."""
+    """Every entry of the import path's package folders with its modification time, except backpub's own: installing,
+    upgrading or removing any other package changes it. `pip install -e .` rewrites backpub's own records (its
+    dist-info, its .pth) and so the folder's time, but not its code, which `code_digest` reads by content: the
+    cache survives it."""
     state = []
     for entry in sys.path:
         if "site-packages" not in entry and "dist-packages" not in entry:
             continue  # the working folder and source folders are covered by digests, not by mtimes
         with contextlib.suppress(OSError):
-            state.append((entry, os.stat(entry or ".").st_mtime_ns))
-    return state
+            own = own_install_records(Path(entry))
+            for child in os.scandir(entry):
+                if child.name not in own:
+                    state.append((child.path, child.stat(follow_symlinks=False).st_mtime_ns))
+    return sorted(state)
+
+
+def own_install_records(folder: Path) -> set[str]:
+    """The top-level names backpub's own installation has in a package folder: its dist-info and what its RECORD
+    lists (the editable install's .pth and finder, or a wheel's packages)."""
+    own: set[str] = set()
+    for info in folder.glob(f"{OWN_DISTRIBUTION}-*.dist-info"):
+        own.add(info.name)
+        with contextlib.suppress(OSError):
+            for line in (info / "RECORD").read_text(encoding="utf-8").splitlines():
+                own.add(line.partition(",")[0].split("/")[0])
+    return own
 
 
 @functools.cache

@@ -156,7 +156,22 @@ def _syntax_message(exc: yaml.MarkedYAMLError, text: str, line_offset: int) -> s
     if exc.context and exc.context.startswith("while ") and context is not None and context != mark:
         where = f"line {context.line + 1 + line_offset}, column {context.column + 1}"
         message += f" ({exc.context} that starts at {where})"
-    return message
+    return message + _syntax_hint(exc, text)
+
+
+def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """What usually causes the error, and what to write instead, when PyYAML's words do not say."""
+    problem, mark = exc.problem or "", exc.problem_mark
+    if problem.startswith("mapping values are not allowed") and mark is not None:
+        line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        _, _, value = line.partition(": ")
+        quoted = value.strip()[:1] in ("'", '"')
+        if not quoted and (": " in value or value.rstrip().endswith(":")):
+            return f"; a value that holds ': ' needs quotes, e.g. {line.split(':')[0].strip()}: \"{value.strip()}\""
+        return "; is this line indented further than the key above it?"
+    if "while scanning a quoted scalar" in (exc.context or "") and "end of stream" in problem:
+        return "; a quote opened there is never closed"
+    return ""
 
 
 class _Builder:

@@ -28,7 +28,10 @@ def safe_relative(output: str) -> str:
     """Check an output path declared by a format: relative, forward slashes, no '..'."""
     path = PurePosixPath(output)
     if not output or path.is_absolute() or ".." in path.parts or "\\" in output or output != str(path):
-        raise ConfigError(f"invalid output path {output!r}: use a relative path without '..'")
+        raise ConfigError(
+            f"invalid output path {output!r}: use a plain relative path (forward slashes; no '..', '.', '//' or "
+            "trailing '/')"
+        )
     return output
 
 

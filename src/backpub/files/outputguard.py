@@ -6,6 +6,7 @@ content or a folder of someone's files would swap them out. This check runs befo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from backpub.errors import ConfigError
 
 ALLOWED_EXTRAS = frozenset({".gitkeep"})
 """Files a project may keep in an empty outputs/ folder under version control."""
+PREVIEWS = re.compile(r"preview-\d{4}-\d{2}-\d{2}")
+"""The folders previews write inside outputs/ (backpub.session.PREVIEW_FOLDER), which a build keeps."""
 
 
 def check_output_folder(output_dir: Path, content_dir: Path, project_dir: Path, formats: Iterable[str]) -> None:
@@ -37,7 +40,8 @@ def check_output_folder(output_dir: Path, content_dir: Path, project_dir: Path, 
     foreign = sorted(
         entry.name
         for entry in output.iterdir()
-        if entry.name not in ALLOWED_EXTRAS and not (entry.name in known and entry.is_dir() and not entry.is_symlink())
+        if entry.name not in ALLOWED_EXTRAS
+        and not ((entry.name in known or PREVIEWS.fullmatch(entry.name)) and entry.is_dir() and not entry.is_symlink())
     )
     if foreign:
         listed = ", ".join(repr(name) for name in foreign[:3]) + (" ..." if len(foreign) > 3 else "")

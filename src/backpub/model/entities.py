@@ -29,7 +29,18 @@ from backpub.model.base import (
     Scaffold,
     Text,
 )
-from backpub.model.values import Analogy, Audio, ChapterMark, Dose, Image, SafeDose, Transcript, Video
+from backpub.model.values import (
+    Analogy,
+    Audio,
+    ChapterMark,
+    Chapters,
+    ChaptersFile,
+    Dose,
+    Image,
+    SafeDose,
+    Transcript,
+    Video,
+)
 from backpub.text.addresses import EmailAddress
 from backpub.text.i18n import N_
 
@@ -289,10 +300,22 @@ episode_type: full""",
     """An optional video version of the episode."""
     artwork: AssetPath | None = None
     """Optional square artwork for this episode (JPEG or PNG, 1400-3000 px, RGB); change the file name when it changes."""
-    chapters: list[ChapterMark] = Field(default_factory=list)
-    """Chapter marks, in time order: the feed gets a Podcast Index chapters file, the site and newsletter a list."""
+    chapters: Chapters = Field(default_factory=list)
+    """Chapter marks, in time order (the feed gets a Podcast Index chapters file made from them, the site and
+    newsletter a list), or a chapters file the podcast host publishes, `{url: https://...}`, which every format
+    links to."""
     retired: bool = False
     """Set when a published episode is deliberately withdrawn from the feed."""
+
+    @property
+    def chapter_marks(self) -> list[ChapterMark]:
+        """The chapter marks written in the episode (none when its chapters are a hosted file)."""
+        return self.chapters if isinstance(self.chapters, list) else []
+
+    @property
+    def chapters_file_url(self) -> str | None:
+        """The address of the chapters file the podcast host publishes, when the episode names one."""
+        return self.chapters.url if isinstance(self.chapters, ChaptersFile) else None
 
 
 class HandoutSection(Model):
@@ -385,7 +408,8 @@ website: https://{{ PLACEHOLDER }}.invalid  # {{ PLACEHOLDER }}: the clinic's we
     paper: Literal["A4", "Letter"] = "A4"
     """The clinic's paper size."""
     handouts: Annotated[list[EntityId], RefTo("handout")] = Field(default_factory=list)
-    """The handouts in the clinic's pack, in this order (empty: every handout, introductory ones first)."""
+    """The handouts the clinic gives out, in this order: it gets editions of these only, and its pack holds them
+    (empty: every handout, introductory ones first)."""
 
 
 ENTITY_TYPES: tuple[type[Entity], ...] = (

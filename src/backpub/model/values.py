@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PositiveInt, ValidationInfo, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, PositiveInt, Tag, ValidationInfo, model_validator
 
 from backpub.model.base import AssetPath, EntityId, Line, Markdown, Model, PatientProse, Prose, RefTo, Text
 from backpub.model.units import read_quantity
@@ -266,6 +266,20 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+class ChaptersFile(Model):
+    """A chapters file the podcast host makes and publishes (Podcast Index JSON chapters), named by its address:
+    `chapters: {url: https://...}` instead of chapter marks."""
+
+    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    """The file's public https URL, e.g. 'https://media.example.org/episode-001.chapters.json': the feed names it
+    in podcast:chapters, and the site and newsletter link to it."""
+
+
+FORM_TAG = "form:"
+"""How a field written in more than one form tags its forms (pydantic puts the tag in an error's location, where
+messages leave it out: see `messages.field_loc`)."""
+
+
 class ChapterMark(Model):
     """A chapter of an episode: where it starts, its title, and optionally what it links to and its image."""
 
@@ -289,3 +303,23 @@ class ChapterMark(Model):
     def clock(self) -> str:
         """When the chapter starts, as players show it: '0:00', '12:34' or '1:02:03'."""
         return clock(self.start)
+
+
+def _chapters_form(value: Any) -> str | None:
+    """Which form an episode's `chapters` is written in: a list of marks, or a hosted file's {url: ...}."""
+    if isinstance(value, list) or value is None:
+        return f"{FORM_TAG}marks"
+    return f"{FORM_TAG}file" if isinstance(value, dict | ChaptersFile) else None
+
+
+Chapters = Annotated[
+    Annotated[list[ChapterMark], BeforeValidator(lambda value: [] if value is None else value), Tag(f"{FORM_TAG}marks")]
+    | Annotated[ChaptersFile, Tag(f"{FORM_TAG}file")],
+    Discriminator(
+        _chapters_form,
+        custom_error_type="chapters_form",
+        custom_error_message="write chapter marks as a list (- {start: '0:00', title: ...}) or a chapters file "
+        "published elsewhere as {url: https://...}",
+    ),
+]
+"""An episode's chapters: marks written in the episode, or a hosted Podcast Index chapters file."""

@@ -124,15 +124,23 @@ def _or_as_written(match: re.Match[str], owner, protocols, language) -> str:
 
 
 def reference_problems(
-    model: BaseModel, owner: str | None, record: Record, protocols: dict[str, Protocol], language: str
+    model: BaseModel,
+    owner: str | None,
+    record: Record,
+    protocols: dict[str, Protocol],
+    language: str,
+    refused: frozenset[str] = frozenset(),
 ) -> Iterator[Problem]:
-    """A located error for every reference in a model's text that names nothing."""
+    """A located error for every reference in a model's text that names nothing (a reference to a file that exists
+    but failed validation, `refused`, is not: that file's own errors say what is wrong)."""
     shown = record.display_path
     for loc, text in string_fields(model):
         if "{dose" not in text:
             continue
         located: Field | None = None
         for match in REFERENCE.finditer(text):
+            if match["id"] in refused:
+                continue
             try:
                 resolve(match, owner, protocols, language)
             except ValueError as reason:
@@ -304,10 +312,12 @@ def check(
     items: list[tuple[str | None, BaseModel, Record]],
     language: str,
     fields: dict[str | None, list[Field]] | None = None,
+    refused: frozenset[str] = frozenset(),
 ) -> list[Problem]:
-    """Reference errors and consistency warnings for (owner id or None, model, record) items."""
+    """Reference errors and consistency warnings for (owner id or None, model, record) items; `refused`: ids of
+    files that exist but failed validation."""
     protocols = {model.id: model for _, model, _ in items if isinstance(model, Protocol)}
     problems: list[Problem] = []
     for owner, model, record in items:
-        problems += reference_problems(model, owner, record, protocols, language)
+        problems += reference_problems(model, owner, record, protocols, language, refused)
     return problems + consistency(items, protocols, language, fields)

@@ -25,14 +25,17 @@ class Proofread:
     """Each entity whose text refers to doses, as written (its references not filled in), by id."""
 
 
-def proofread(programme: Programme, entities: list[Entity], records: dict[str, Record]) -> Proofread:
+def proofread(
+    programme: Programme, entities: list[Entity], records: dict[str, Record], refused: frozenset[str] = frozenset()
+) -> Proofread:
     """Check dose references and figures against the source text, fill the references in, then measure
-    the reading level of what readers will actually read."""
+    the reading level of what readers will actually read. `refused`: ids of files that exist but failed validation
+    (their own errors are reported; references to them are not reported again)."""
     language = programme.language
     items: list[tuple[str | None, BaseModel, Record]] = [(None, programme, records["programme"])]
     items += [(e.id, e, records[e.id]) for e in entities]
     located = {owner: patient_fields(model, record) for owner, model, record in items}
-    problems = doses.check(items, language, located)
+    problems = doses.check(items, language, located, refused)
     protocols = {entity.id: entity for entity in entities if isinstance(entity, Protocol)}
     expanded = [(owner, doses.expand(model, owner, protocols, language), record) for owner, model, record in items]
     measured = [

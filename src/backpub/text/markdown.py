@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -194,10 +195,42 @@ def local_images(text: str) -> list[tuple[int, str]]:
     return found
 
 
+MAX_NESTING = 100
+"""How deeply a text's elements (Markdown's and raw HTML's) may nest: XML parsers refuse documents nested much
+deeper (libxml2 stops at 256, and a page or a book chapter adds levels of its own)."""
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+
+
+class _TagBalance(HTMLParser):
+    """Elements opened minus elements closed in a piece of raw HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.balance = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.balance += tag not in _VOID
+
+    def handle_endtag(self, tag: str) -> None:
+        self.balance -= tag not in _VOID
+
+
+def _tag_balance(html: str) -> int:
+    parser = _TagBalance()
+    parser.feed(html)
+    return parser.balance
+
+
 def _scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     issues: list[UrlIssue] = []
     links: list[tuple[int, str]] = []
+    depth = 0
     for line, token in _located(text):
+        depth += _tag_balance(token.content) if token.type in ("html_block", "html_inline") else token.nesting
+        if depth > MAX_NESTING and not any(issue.message.startswith(_TOO_DEEP) for issue in issues):
+            issues.append(UrlIssue(line, f"{_TOO_DEEP} {MAX_NESTING} levels here; flatten the markup"))
         if token.type == "image":
             problem = asset_path_problem(str(token.attrGet("src") or ""))
             if problem:
@@ -231,6 +264,7 @@ def _local_images(text: str) -> list[tuple[int, str]]:
     return found
 
 
+_TOO_DEEP = "elements nest more than"
 _REFUSED_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote
 
@@ -46,6 +47,9 @@ def asset_path_problem(path: str) -> str | None:
         return f"{path!r} is an absolute path; use a path relative to the content folder"
     if ".." in re.split(r"[\\/]", path) or ".." in re.split(r"[\\/]", unquote(path)):
         return f"{path!r} leaves the content folder ('..'); use a path inside it"
+    plain = PurePosixPath(path).as_posix()
+    if path != plain:  # a trailing '/', a '//' or a './': every format names the file by its plain path
+        return f"{path!r} is not a plain path to a file; write {plain!r}"
     return None
 
 

@@ -84,12 +84,12 @@ def test_next_sunday_across_a_daylight_saving_change(zone: str, now: datetime, t
 
 
 def test_new_episode_takes_the_next_free_sunday_in_the_programmes_timezone(make_project) -> None:
-    content = make_project("shipped") / "content"
+    content = make_project("back-in-shape") / "content"
     # Saturday 14 November 2026, 23:30 in London: the first Sunday is the 15th...
     saturday_night = datetime(2026, 11, 14, 23, 30, tzinfo=UTC)
     first = _front_matter(new_entity(content, "episode", now=saturday_night))
     assert first["release"] == date(2026, 11, 15)
-    # ... the 22nd has the shipped episode, so the one after is the 29th.
+    # ... the 22nd has the programme's episode, so the one after is the 29th.
     second = _front_matter(new_entity(content, "episode", now=saturday_night))
     assert second["release"] == date(2026, 11, 29)
     assert (first["number"], second["number"]) == (2, 3)
@@ -100,7 +100,7 @@ def test_new_episode_takes_the_next_free_sunday_in_the_programmes_timezone(make_
 
 def test_new_episode_has_a_fresh_identity_and_no_review_record(run_cli, make_project) -> None:
     """A tool never signs a clinician's name: the review record stays empty until the reviewer writes it."""
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     result = run_cli("new", "episode", cwd=project)
     assert result.exit_code == 0, result.output
     path = project / result.output.strip()
@@ -117,7 +117,7 @@ def test_new_episode_has_a_fresh_identity_and_no_review_record(run_cli, make_pro
 
 
 def test_new_never_overwrites_a_file(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     target = project / "content" / "protocols" / "wall-drill.md"
     before = target.read_bytes()
     result = run_cli("new", "protocol", "wall-drill", cwd=project)
@@ -132,7 +132,7 @@ def test_new_never_overwrites_a_file(run_cli, make_project) -> None:
 
 
 def test_date_must_be_a_sunday_and_ids_must_be_kebab_case(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     result = run_cli("new", "episode", "--date", "2026-12-08", cwd=project)
     assert result.exit_code == 1 and "is a Tuesday; episodes go out on Sundays" in result.output
     result = run_cli("new", "episode", "--date", "2026-12-13", cwd=project)
@@ -169,8 +169,8 @@ def fill_placeholders(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_new_episode_in_the_shipped_content_passes_strict_validation_once_filled(run_cli, make_project) -> None:
-    project = make_project("shipped")
+def test_new_episode_in_a_full_programme_passes_strict_validation_once_filled(run_cli, make_project) -> None:
+    project = make_project("back-in-shape")
     path = project / run_cli("new", "episode", cwd=project).output.strip()
     result = run_cli("validate", "content", cwd=project)
     assert result.exit_code == 0, result.output  # placeholders are warnings...
@@ -181,6 +181,7 @@ def test_new_episode_in_the_shipped_content_passes_strict_validation_once_filled
     assert f"{shown}:3:1: warning: no review record: reviewed and reviewer must be written by the clinician" in (
         result.output
     )
+    assert f"{shown}:2:9: warning: title: still holds TODO text; replace it" in result.output
     assert run_cli("validate", "content", "--strict", cwd=project).exit_code == 1  # ... and errors under --strict
     fill_placeholders(path)
     result = run_cli("validate", "content", "--strict", cwd=project)
@@ -189,7 +190,7 @@ def test_new_episode_in_the_shipped_content_passes_strict_validation_once_filled
 
 @pytest.mark.parametrize("kind", [kind for kind in BUILT_IN.names if kind != "episode"])
 def test_every_kind_gets_every_required_field_and_only_placeholder_warnings(run_cli, make_project, kind) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     result = run_cli("new", kind, f"new-{kind}", cwd=project)
     assert result.exit_code == 0, result.output
     result = run_cli("validate", "content", cwd=project)
@@ -197,3 +198,13 @@ def test_every_kind_gets_every_required_field_and_only_placeholder_warnings(run_
     warnings = [line for line in result.output.splitlines() if ": warning: " in line]
     assert warnings and all(f"new-{kind}.md" in line for line in warnings)
     assert all("still holds TODO text" in line or "no review record" in line for line in warnings)
+
+
+def test_a_new_clinic_names_every_field_a_clinic_has(run_cli, project) -> None:
+    """Issue 26: `backpub new clinic` left out accent_colour, paper, email and handouts; each is now there, to fill
+    in or uncomment."""
+    from backpub.model import Clinic
+
+    path = project / run_cli("new", "clinic", "riverside", cwd=project).output.strip()
+    keys = set(re.findall(r"^#? ?(\w+):", path.read_text(), re.MULTILINE))
+    assert set(Clinic.model_fields) - {"id", "body"} <= keys

@@ -87,8 +87,8 @@ def test_the_rules_accept_the_specs_example_and_catch_breaches() -> None:
     assert json_chapters_problems({"version": "1.2.0", "chapters": [{"startTime": 1, "img": "a.jpg"}]})
 
 
-def test_the_shipped_episodes_chapters_follow_the_rules(make_project) -> None:
-    publication = load(make_project("shipped") / "content").publication
+def test_the_full_programmes_episode_chapters_follow_the_rules(make_project) -> None:
+    publication = load(make_project("back-in-shape") / "content").publication
     (episode,) = publication.episodes
     assert len(episode.chapters) >= 10
     data = document(publication, episode, entity_url=publication.url_for, image_url=lambda source: source)
@@ -120,7 +120,7 @@ def _validate(run_cli, project: Path):
 
 
 def test_chapters_outside_the_audio_out_of_order_or_repeated_are_located_errors(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     path = project / EPISODE
     edit(path, 'start: "5:05"', 'start: "1:50"')  # repeats the chapter before it
     edit(path, 'start: "17:00"', 'start: "15:00"')  # before the chapter before it (15:10)
@@ -139,7 +139,7 @@ def test_chapters_outside_the_audio_out_of_order_or_repeated_are_located_errors(
 
 
 def test_bad_chapter_fields_are_located(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     path = project / EPISODE
     edit(path, 'start: "8:20"', 'start: "8:75"')
     edit(path, "entity: dead-bug}", 'entity: dead-bug, url: "https://example.org/x"}')
@@ -150,10 +150,39 @@ def test_bad_chapter_fields_are_located(run_cli, make_project) -> None:
 
 
 def test_chapter_links_and_images_are_checked_like_any_reference(run_cli, make_project) -> None:
-    project = make_project("shipped")
+    project = make_project("back-in-shape")
     path = project / EPISODE
     edit(path, "entity: endless-stretching}", "entity: endless-streching}")
     edit(path, "entity: wall-drill}", "entity: wall-drill, image: assets/images/missing.png}")
     output = _validate(run_cli, project).output
     assert f"{EPISODE}:43:71: error: unknown entity 'endless-streching'; did you mean 'endless-stretching'?" in output
     assert f"{EPISODE}:46:112: error: chapters[7].image: file 'assets/images/missing.png' does not exist" in output
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("chapters: https://media.example.org/ep1.json", "chapters: write chapter marks as a list (- {start: '0:00', "
+         "title: ...}) or a chapters file published elsewhere as {url: https://...}"),
+        ("chapters: {url: http://media.example.org/ep1.json}", "chapters.url: 'http://media.example.org/ep1.json' is "
+         "not an https:// URL"),
+        ("chapters: {href: https://media.example.org/ep1.json}", "unknown field 'chapters.href'"),
+    ],
+)  # fmt: skip
+def test_a_chapters_field_in_neither_form_says_what_to_write(
+    run_cli, project: Path, written: str, message: str
+) -> None:
+    path = project / "content/episodes/episode-one.md"
+    edit(path, "covers:", f"{written}\ncovers:")
+    line = path.read_text().splitlines().index(written) + 1
+    output = _validate(run_cli, project).output
+    assert f"content/episodes/episode-one.md:{line}:" in output and message in output, output
+    assert "form:" not in output and "Traceback" not in output
+
+
+def test_a_hosted_chapters_file_is_valid_and_makes_no_marks(project: Path) -> None:
+    path = project / "content/episodes/episode-one.md"
+    edit(path, "covers:", "chapters: {url: https://media.example.org/ep1.chapters.json}\ncovers:")
+    (episode,) = load(project / "content").publication.episodes
+    assert episode.chapters_file_url == "https://media.example.org/ep1.chapters.json"
+    assert episode.chapter_marks == []

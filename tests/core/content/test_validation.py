@@ -26,8 +26,8 @@ def test_valid_project_prints_counts(run_cli, project):
     assert "content is valid: 1 concept, 1 mistake, 1 protocol, 0 treatments" in result.output
 
 
-def test_shipped_content_is_valid(run_cli, make_project):
-    result = validate(run_cli, make_project("shipped"), "--as-of", "2026-11-25")
+def test_the_full_test_programme_is_valid(run_cli, make_project):
+    result = validate(run_cli, make_project("back-in-shape"), "--as-of", "2026-11-25")
     assert result.exit_code == 0, result.output
     assert "content is valid" in result.output
 

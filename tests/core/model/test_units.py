@@ -45,6 +45,16 @@ def test_german_counts_take_their_words():
 
 
 @pytest.mark.parametrize(
+    ("language", "field", "written", "low", "high"),
+    [("en-GB", "sets", "2 sets", 2, None), ("en-GB", "sets", "2-3 sets", 2, 3), ("en-GB", "repetitions", "8-12 reps", 8, 12),
+     ("en-GB", "sets", "1 set", 1, None), ("de-DE", "sets", "2–3 Sätze", 2, 3)],
+)  # fmt: skip
+def test_sets_take_the_word_sets_as_repetitions_take_reps(language, field, written, low, high):
+    quantity = getattr(dose(language, **{field: written}), field)
+    assert (quantity.min, quantity.max) == (low, high)
+
+
+@pytest.mark.parametrize(
     ("language", "written"),
     [("en-GB", "1,5 min"), ("en-GB", "15–20 Min. lang"), ("en-GB", "5 Sek."), ("de-DE", "5 Tage"), (None, "1,5 min")],
 )

@@ -136,8 +136,8 @@ def test_a_count_when_the_dose_gives_none_is_flagged(run_cli, project):
     assert "states '10 times' for protocol 'ice', whose dose gives no repetitions" in result.output, result.output
 
 
-def test_shipped_content_has_no_hand_written_doses_and_passes_strict(run_cli, make_project):
-    project = make_project("shipped")
+def test_the_full_test_programme_has_no_hand_written_doses_and_passes_strict(run_cli, make_project):
+    project = make_project("back-in-shape")
     result = validate(run_cli, project, "--strict", "--as-of", "2026-11-25", "--format", "json")
     data = json.loads(result.output)
     assert result.exit_code == 0 and data["problems"] == [], result.output

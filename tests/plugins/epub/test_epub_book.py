@@ -1,4 +1,4 @@
-"""The epub format end to end: real builds of the shipped content and a test project, checked with EPUBCheck."""
+"""The epub format end to end: real builds of the full test programme and a small one, checked with EPUBCheck."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from lxml import etree
 from backpub.build import build
 from backpub.content.validation import load
 from backpub.errors import ContentError
+from backpub_testkit import FULL_PROGRAMME
 
 REPO = Path(__file__).resolve().parents[3]
-SHIPPED = REPO / "content"
+FULL = FULL_PROGRAMME
 MINIMAL = REPO / "tests/roots/minimal/content"
 EPOCH = "1795000000"
 NS = {
@@ -117,8 +118,8 @@ class Book:
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> Book:
-    return Book(_build(_copy(SHIPPED, tmp_path_factory.mktemp("shipped")), date(2026, 11, 30)))
+def full(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    return Book(_build(_copy(FULL, tmp_path_factory.mktemp("full")), date(2026, 11, 30)))
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,7 @@ def extended(tmp_path_factory: pytest.TempPathFactory) -> Book:
     return Book(_build(_extended(tmp_path_factory.mktemp("extended")), date(2026, 11, 22)))
 
 
-@pytest.fixture(params=["shipped", "extended"])
+@pytest.fixture(params=["full", "extended"])
 def book(request: pytest.FixtureRequest) -> Book:
     return request.getfixturevalue(request.param)
 
@@ -161,15 +162,15 @@ def _break(book: Path, broken: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory, shipped: Book, extended: Book) -> dict[str, tuple]:
-    """EPUBCheck's verdict on the shipped book, the extended one and a broken copy of the shipped one."""
-    books = {"shipped": shipped.path, "extended": extended.path}
-    books["broken"] = _break(shipped.path, tmp_path_factory.mktemp("broken") / "broken.epub")
+def checked(tmp_path_factory: pytest.TempPathFactory, full: Book, extended: Book) -> dict[str, tuple]:
+    """EPUBCheck's verdict on the full book, the extended one and a broken copy of the full one."""
+    books = {"full": full.path, "extended": extended.path}
+    books["broken"] = _break(full.path, tmp_path_factory.mktemp("broken") / "broken.epub")
     reports = epubcheck(*books.values())
     return {name: reports[path] for name, path in books.items()}
 
 
-@pytest.mark.parametrize("name", ["shipped", "extended"])
+@pytest.mark.parametrize("name", ["full", "extended"])
 def test_epubcheck_reports_no_fatals_errors_or_warnings(checked, name: str):
     checker, messages, returncode = checked[name]
     found = [f"{message.level} {message.id} {message.location}: {message.message}" for message in messages]
@@ -209,8 +210,8 @@ def test_every_internal_link_and_image_resolves(book: Book):
     assert checked > 10
 
 
-def test_every_entity_reference_is_a_working_link(shipped: Book):
-    mistakes = shipped.document("mistakes.xhtml")
+def test_every_entity_reference_is_a_working_link(full: Book):
+    mistakes = full.document("mistakes.xhtml")
     instead = mistakes.xpath(
         "//x:section[@id='endless-stretching']//x:div[contains(@class,'instead')]//x:a/@href", namespaces=NS
     )
@@ -219,12 +220,12 @@ def test_every_entity_reference_is_a_working_link(shipped: Book):
         "phase-phase-one.xhtml#core-engagement-and-upright-posture",
         "phase-phase-one.xhtml#ice-the-lower-back",
     ]
-    wall_drill = shipped.document("phase-phase-one.xhtml").xpath("//x:section[@id='wall-drill']", namespaces=NS)[0]
+    wall_drill = full.document("phase-phase-one.xhtml").xpath("//x:section[@id='wall-drill']", namespaces=NS)[0]
     before = wall_drill.xpath(".//x:div[contains(@class,'before')]//x:a/@href", namespaces=NS)
     assert before == ["phase-phase-one.xhtml#ice-the-lower-back"]
 
 
-def test_released_articles_are_in_the_book_and_unreleased_ones_are_not(extended: Book, shipped: Book):
+def test_released_articles_are_in_the_book_and_unreleased_ones_are_not(extended: Book, full: Book):
     text = extended.text()
     assert "Sciatica explained" in text and "The article" in text
     assert "Standing tall again" not in text and "secret second article" not in text
@@ -232,7 +233,7 @@ def test_released_articles_are_in_the_book_and_unreleased_ones_are_not(extended:
     # The link to next week's episode is plain text until the episode is out.
     concept = etree.tostring(extended.document("concepts.xhtml"), encoding="unicode")
     assert "see next week." in concept and "episode-two" not in concept
-    assert "episode-sciatica-causes-exercises-and-treatments.xhtml" in shipped.spine
+    assert "episode-sciatica-causes-exercises-and-treatments.xhtml" in full.spine
 
 
 def test_a_week_later_the_new_article_follows_the_first(tmp_path: Path):
@@ -243,28 +244,28 @@ def test_a_week_later_the_new_article_follows_the_first(tmp_path: Path):
     assert links == ["episode-episode-two.xhtml#episode-two"]
 
 
-def test_disclaimer_and_urgent_help_come_before_the_chapters(shipped: Book):
-    programme = load(SHIPPED).publication.programme
-    safety = " ".join(etree.tostring(shipped.document("safety.xhtml"), method="text", encoding="unicode").split())
+def test_disclaimer_and_urgent_help_come_before_the_chapters(full: Book):
+    programme = load(FULL).publication.programme
+    safety = " ".join(etree.tostring(full.document("safety.xhtml"), method="text", encoding="unicode").split())
     for notice in (programme.disclaimer_for(), programme.country().urgent_help):
         first_paragraph = " ".join(notice.split("\n\n")[0].split())
         assert first_paragraph in safety
-    assert shipped.spine.index("safety.xhtml") < shipped.spine.index("concepts.xhtml")
+    assert full.spine.index("safety.xhtml") < full.spine.index("concepts.xhtml")
 
 
-def test_the_urgent_help_notice_is_printed_once_near_the_front_and_every_protocol_leads_to_it(shipped: Book):
-    publication = load(SHIPPED).publication
+def test_the_urgent_help_notice_is_printed_once_near_the_front_and_every_protocol_leads_to_it(full: Book):
+    publication = load(FULL).publication
     notice = " ".join(publication.programme.country().urgent_help.split("\n\n")[0].split())
 
     def text(name: str) -> str:
-        return " ".join(etree.tostring(shipped.document(name), method="text", encoding="unicode").split())
+        return " ".join(etree.tostring(full.document(name), method="text", encoding="unicode").split())
 
-    printed = [name for name in shipped.xhtml if notice in text(name)]
+    printed = [name for name in full.xhtml if notice in text(name)]
     assert printed == ["safety.xhtml"], "the whole notice once, on its own page"
-    assert shipped.spine.index("safety.xhtml") < shipped.spine.index("nav.xhtml"), "near the front"
-    (box,) = shipped.document("safety.xhtml").xpath("//*[@id='safety--urgent-help']")
+    assert full.spine.index("safety.xhtml") < full.spine.index("nav.xhtml"), "near the front"
+    (box,) = full.document("safety.xhtml").xpath("//*[@id='safety--urgent-help']")
     assert notice in " ".join(etree.tostring(box, method="text", encoding="unicode").split())
-    chapters = [shipped.document(name) for name in shipped.xhtml if name.startswith("phase-")]
+    chapters = [full.document(name) for name in full.xhtml if name.startswith("phase-")]
     protocols = [section for chapter in chapters for section in chapter.iterfind(".//x:section", NS)]
     protocols = [section for section in protocols if section.get("class") == "entity protocol"]
     assert sorted(section.get("id") for section in protocols) == sorted(p.id for p in publication.protocols)
@@ -312,42 +313,42 @@ def test_two_builds_are_byte_identical_and_the_date_comes_from_source_date_epoch
     assert later.meta("dcterms:modified") == ["2026-11-19T11:06:40Z"]
 
 
-def test_package_metadata(shipped: Book):
-    programme = load(SHIPPED).publication.programme
-    identifier = shipped.opf.find(".//{http://purl.org/dc/elements/1.1/}identifier")
+def test_package_metadata(full: Book):
+    programme = load(FULL).publication.programme
+    identifier = full.opf.find(".//{http://purl.org/dc/elements/1.1/}identifier")
     assert identifier.text == programme.formats["epub"]["book_id"]
-    assert shipped.opf.get("unique-identifier") == identifier.get("id")
+    assert full.opf.get("unique-identifier") == identifier.get("id")
     stamp = datetime.fromtimestamp(int(EPOCH), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert shipped.meta("dcterms:modified") == [stamp]
-    assert set(shipped.meta("schema:accessMode")) == {"textual", "visual"}
-    assert shipped.meta("schema:accessModeSufficient") == ["textual"]
+    assert full.meta("dcterms:modified") == [stamp]
+    assert set(full.meta("schema:accessMode")) == {"textual", "visual"}
+    assert full.meta("schema:accessModeSufficient") == ["textual"]
     assert {"structuralNavigation", "tableOfContents", "alternativeText"} <= set(
-        shipped.meta("schema:accessibilityFeature")
+        full.meta("schema:accessibilityFeature")
     )
-    assert shipped.meta("schema:accessibilityHazard") == ["none"]
-    assert shipped.meta("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
-    assert shipped.meta("schema:accessibilitySummary")[0]
+    assert full.meta("schema:accessibilityHazard") == ["none"]
+    assert full.meta("dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
+    assert full.meta("schema:accessibilitySummary")[0]
 
 
-def test_zip_container_is_fixed(shipped: Book):
-    infos = shipped.zip.infolist()
+def test_zip_container_is_fixed(full: Book):
+    infos = full.zip.infolist()
     assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
     assert {info.date_time for info in infos} == {(2026, 11, 18, 11, 6, 40)}
 
 
-def test_every_image_has_alt_text_and_the_cover_is_generated(shipped: Book):
-    for name in shipped.xhtml:
-        for image in shipped.document(name).iter("{*}img"):
+def test_every_image_has_alt_text_and_the_cover_is_generated(full: Book):
+    for name in full.xhtml:
+        for image in full.document(name).iter("{*}img"):
             assert image.get("alt"), f"{name}: image without alt text"
-    cover = shipped.opf.find(".//opf:item[@properties='cover-image']", NS)
+    cover = full.opf.find(".//opf:item[@properties='cover-image']", NS)
     from PIL import Image
 
-    with Image.open(io.BytesIO(shipped.read(cover.get("href")))) as picture:
+    with Image.open(io.BytesIO(full.read(cover.get("href")))) as picture:
         assert picture.size == (1600, 2400)
-    assert shipped.spine[0] == "cover.xhtml"
-    assert shipped.opf.find(".//opf:itemref", NS).get("linear") in (None, "yes")
-    landmarks = shipped.document("nav.xhtml").xpath("//x:nav[@epub:type='landmarks']//x:a/@href", namespaces=NS)
-    assert landmarks and set(landmarks) <= set(shipped.spine)
+    assert full.spine[0] == "cover.xhtml"
+    assert full.opf.find(".//opf:itemref", NS).get("linear") in (None, "yes")
+    landmarks = full.document("nav.xhtml").xpath("//x:nav[@epub:type='landmarks']//x:a/@href", namespaces=NS)
+    assert landmarks and set(landmarks) <= set(full.spine)
 
 
 def test_unchanged_content_is_not_rendered_again(tmp_path: Path):
@@ -357,13 +358,13 @@ def test_unchanged_content_is_not_rendered_again(tmp_path: Path):
     assert (first.formats["epub"].written, again.formats["epub"].unchanged) == (1, 1)
 
 
-def test_the_package_declares_the_books_language(shipped: Book):
+def test_the_package_declares_the_books_language(full: Book):
     # Ace by DAISY reports a package without xml:lang as a serious violation (epub-lang)
-    assert shipped.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
+    assert full.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
 
 
-def test_a_treatments_caveat_stands_beside_its_verdict(shipped: Book):
+def test_a_treatments_caveat_stands_beside_its_verdict(full: Book):
     """Whose view the verdict is, and what NICE advises, travel with the verdict (issue 22)."""
-    text = " ".join(re.sub(r"<[^>]+>", " ", shipped.text()).split())
+    text = " ".join(re.sub(r"<[^>]+>", " ", full.text()).split())
     assert "Acts directly on the injured tissue in the lower back. That it acts on the root cause is this " in text
     assert "NICE guidance (NG59) advises against traction" in text

@@ -20,6 +20,8 @@ class Built:
 
     result: Result
     project: Path
+    outputs: Path
+    """Where the build wrote: outputs/, or for a preview (a day other than today) outputs/preview-<day>/."""
 
     @property
     def output(self) -> str:
@@ -27,7 +29,7 @@ class Built:
 
     @property
     def path(self) -> Path:
-        return self.project / "outputs" / "feed" / "podcast.xml"
+        return self.outputs / "feed" / "podcast.xml"
 
     @property
     def data(self) -> bytes:
@@ -62,7 +64,8 @@ def build_feed(run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) 
         pretend(monkeypatch, today or as_of)
         arguments = ["build", "--content", "content", "-f", "feed", "--as-of", as_of, "-j", "1", "-q", *extra]
         result = run_cli(*arguments, cwd=project, env={"SOURCE_DATE_EPOCH": None, **(env or {})})
-        return Built(result, project)
+        preview = (today or as_of) != as_of and "--output" not in extra
+        return Built(result, project, project / "outputs" / (f"preview-{as_of}" if preview else ""))
 
     return build
 

@@ -177,12 +177,18 @@ def content_bytes(project) -> dict[str, bytes]:
 def test_a_build_for_a_future_date_is_a_preview_and_leaves_content_byte_identical(feed_project, build_feed, run_cli):
     build_feed(feed_project, "2026-11-22")  # published on 22 Nov: the ledger lists episode one
     before = content_bytes(feed_project)
+    published = (feed_project / "outputs/feed/podcast.xml").read_bytes()
     result = run_cli("build", "--content", "content", "--as-of", "2026-12-27", "-j", "1", cwd=feed_project)  # all
     assert result.exit_code == 0, result.output
     assert content_bytes(feed_project) == before
     assert "preview for 2026-12-27 (today is 2026-11-22): content/feed.lock is left as it is" in result.stderr
     assert "(2 episodes it does not list yet)" in result.stderr
-    assert b"9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f" in (feed_project / "outputs/feed/podcast.xml").read_bytes()
+    # The preview is written beside the outputs a deploy uploads, never into them.
+    assert (
+        b"9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
+        in (feed_project / "outputs/preview-2026-12-27/feed/podcast.xml").read_bytes()
+    )
+    assert (feed_project / "outputs/feed/podcast.xml").read_bytes() == published
 
 
 def test_a_build_for_a_past_date_is_a_preview_too(feed_project, build_feed):

@@ -71,3 +71,17 @@ def test_an_unreachable_feed_is_a_plain_error(feed_project, run_cli):
     result = check_live(run_cli, feed_project, "http://127.0.0.1:9/podcast.xml")
     assert result.exit_code == 1
     assert "cannot read the live feed" in result.output and "Traceback" not in result.output
+
+
+def test_without_url_it_checks_the_feeds_own_address(feed_project, run_cli):
+    """formats.feed.feed_url is where the feed lives: check-live reads it unless --url or live_feed_url says
+    otherwise (a closed loopback port here, so nothing leaves the machine)."""
+    edit(
+        feed_project / "content/programme.yaml",
+        "https://minimal.example.org/podcast.xml",
+        "https://127.0.0.1:9/podcast.xml",
+    )
+    result = run_cli("feed", "check-live", "--timeout", "5", cwd=feed_project)
+    assert result.exit_code == 1
+    assert "cannot read the live feed https://127.0.0.1:9/podcast.xml" in result.output, result.output
+    assert "--url" not in result.output and "Traceback" not in result.output

@@ -248,8 +248,8 @@ def test_only_changes_the_feed_shows_render_it_again(feed_project, build_feed):
     assert rendered("2026-12-06") == ["feed/podcast.xml"]
 
 
-def test_shipped_content_builds_a_valid_feed(make_project, build_feed):
-    project = make_project("shipped")
+def test_the_full_test_programme_builds_a_valid_feed(make_project, build_feed):
+    project = make_project("back-in-shape")
     built = build_feed(project, "2026-11-29")
     assert built.result.exit_code == 0, built.output
     parsed = feedparser.parse(built.data)

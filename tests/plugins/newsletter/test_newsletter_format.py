@@ -16,8 +16,8 @@ from backpub import ConfigError
 from backpub.build import build
 from backpub_newsletter.message import personal_unsubscribe_url, unsubscribe_token, verify_token
 from backpub_newsletter.subscribers import read_subscribers
+from backpub_testkit import FULL_PROGRAMME
 
-SHIPPED_CONTENT = Path(__file__).resolve().parents[3] / "content"
 AS_OF = date(2026, 11, 25)
 ISSUE = "2026-11-22"
 
@@ -60,10 +60,10 @@ def parse_tags(html: str) -> Tags:
 
 
 @pytest.fixture(scope="module")
-def shipped_issue(tmp_path_factory) -> Path:
-    """The shipped content's newsletter, built once for this module."""
-    project = tmp_path_factory.mktemp("shipped")
-    shutil.copytree(SHIPPED_CONTENT, project / "content")
+def full_issue(tmp_path_factory) -> Path:
+    """The full test programme's newsletter, built once for this module."""
+    project = tmp_path_factory.mktemp("full")
+    shutil.copytree(FULL_PROGRAMME, project / "content")
     build_newsletter(project)
     return project / "outputs" / "newsletter" / ISSUE
 
@@ -80,8 +80,8 @@ def test_builds_one_issue_per_released_sunday(project):
     assert report.formats["newsletter"].written == 3
 
 
-def test_message_eml_parses_back_with_both_parts_and_the_headers(shipped_issue):
-    raw = (shipped_issue / "message.eml").read_bytes()
+def test_message_eml_parses_back_with_both_parts_and_the_headers(full_issue):
+    raw = (full_issue / "message.eml").read_bytes()
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["From"].addresses[0].addr_spec == "sunday@backinshape.example.org"
     assert message["Reply-To"] == "hello@backinshape.example.org"
@@ -115,8 +115,8 @@ def test_message_eml_parses_back_with_both_parts_and_the_headers(shipped_issue):
         assert expected in text
 
 
-def test_html_is_fit_for_email_clients(shipped_issue):
-    message = email.message_from_bytes((shipped_issue / "message.eml").read_bytes(), policy=policy.default)
+def test_html_is_fit_for_email_clients(full_issue):
+    message = email.message_from_bytes((full_issue / "message.eml").read_bytes(), policy=policy.default)
     html = message.get_body(("html",)).get_content()
     tags = parse_tags(html)
     names = [name for name, _ in tags.tags]
@@ -140,9 +140,9 @@ def test_html_is_fit_for_email_clients(shipped_issue):
     assert 'href="https://backinshape.example.org/newsletter/unsubscribe"' in html
 
 
-def test_the_preview_is_the_email_with_the_artwork_embedded(shipped_issue):
-    preview = (shipped_issue / "index.html").read_text()
-    message = email.message_from_bytes((shipped_issue / "message.eml").read_bytes(), policy=policy.default)
+def test_the_preview_is_the_email_with_the_artwork_embedded(full_issue):
+    preview = (full_issue / "index.html").read_text()
+    message = email.message_from_bytes((full_issue / "message.eml").read_bytes(), policy=policy.default)
     html = message.get_body(("html",)).get_content().replace("\r\n", "\n")
     artwork = "https://backinshape.example.org/podcast/artwork.png"
     assert artwork in html and artwork not in preview
@@ -228,32 +228,32 @@ def _both_parts(issue: Path) -> dict[str, str]:
     }
 
 
-def _shipped_publication():
+def _full_publication():
     from backpub.content.validation import load
 
-    publication = load(SHIPPED_CONTENT).publication
+    publication = load(FULL_PROGRAMME).publication
     assert publication is not None
     return publication
 
 
-def test_both_parts_carry_the_urgent_help_notice(shipped_issue):
-    notice = _shipped_publication().programme.country().urgent_help
+def test_both_parts_carry_the_urgent_help_notice(full_issue):
+    notice = _full_publication().programme.country().urgent_help
     items = [_flat(line[2:]) for line in notice.splitlines() if line.startswith("- ")]
-    assert items, "the shipped urgent-help notice has a list of signs"
-    for part, text in _both_parts(shipped_issue).items():
+    assert items, "the urgent-help notice has a list of signs"
+    for part, text in _both_parts(full_issue).items():
         assert "When to get urgent help".lower() in text.lower(), part
         for item in items:
             assert item in text, (part, item)
 
 
-def test_every_protocol_whose_steps_are_printed_has_its_cautions_printed(shipped_issue):
-    parts = _both_parts(shipped_issue)
+def test_every_protocol_whose_steps_are_printed_has_its_cautions_printed(full_issue):
+    parts = _both_parts(full_issue)
     shown = [
         protocol
-        for protocol in _shipped_publication().protocols
+        for protocol in _full_publication().protocols
         if all(_flat(step) in parts["html"] for step in protocol.steps)
     ]
-    assert shown, "the shipped issue prints a protocol's steps"
+    assert shown, "the issue prints a protocol's steps"
     for protocol in shown:
         for part, text in parts.items():
             assert all(_flat(step) in text for step in protocol.steps), (part, protocol.id)

@@ -58,7 +58,19 @@ def subscribed_project(make_project, run_cli):
         f"    unsubscribe_mailto: unsubscribe@example.org\n    signup_form_action: {SIGNUP}\n",
     )
     built = run_cli(
-        "build", "--content", "content", "-f", "site", "--as-of", "2026-11-25", "-j", "1", "-q", cwd=project
+        "build",
+        "--content",
+        "content",
+        "-f",
+        "site",
+        "--as-of",
+        "2026-11-25",
+        "--output",
+        "outputs",
+        "-j",
+        "1",
+        "-q",
+        cwd=project,
     )
     assert built.exit_code == 0, built.output
     return project

@@ -1,4 +1,4 @@
-"""Building PDFs through backpub: every output of the shipped content, byte-identical rebuilds, incremental builds."""
+"""Building PDFs through backpub: every output of the full test programme, byte-identical rebuilds, incremental builds."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def build_pdf(project: Path, monkeypatch, **options):
     return build(project / "content", formats=["pdf"], as_of=AS_OF, **options)
 
 
-def test_shipped_content_builds_every_handout_edition_and_pack(shipped_pdfs: Path):
-    project = shipped_pdfs  # built by `backpub build --format pdf --jobs 2` (see conftest.py)
+def test_the_full_programme_builds_every_handout_edition_and_pack(full_pdfs: Path):
+    project = full_pdfs  # built by `backpub build --format pdf --jobs 2` (see conftest.py)
     written = sorted(
         path.relative_to(project / "outputs" / "pdf").as_posix() for path in project.glob("outputs/pdf/**/*.pdf")
     )
@@ -97,3 +97,20 @@ def test_a_theme_stylesheet_overrides_the_look(project, monkeypatch):
     assert "Clinic copy: First steps" in " ".join(page_texts(data))
     with pikepdf.open(BytesIO(data)) as pdf:
         assert str(pdf.docinfo.Title) == "First steps"
+
+
+def test_a_clinic_that_lists_its_handouts_gets_editions_of_those_only(make_project):
+    """Its pack holds its own list, and so do its editions: no file is made for a handout it does not give out."""
+    from backpub import Session
+
+    project = make_project("back-in-shape")
+    clinic = project / "content" / "clinics" / "harbourside-spine-clinic.md"
+    replace_in(clinic, "country: GB\n", "country: GB\nhandouts: [phase-one-first-steps]\n")
+    session = Session(project / "content", as_of=AS_OF)
+    outputs = {job.output for job in session.formats(["pdf"])["pdf"].jobs(session.publication)}
+    handouts = {handout.id for handout in session.publication.handouts}
+    assert {output for output in outputs if output.startswith("harbourside-spine-clinic/")} == {
+        "harbourside-spine-clinic/phase-one-first-steps.pdf", "harbourside-spine-clinic/pack.pdf"}  # fmt: skip
+    assert {output for output in outputs if output.startswith("maple-street-back-care/")} == {
+        *(f"maple-street-back-care/{handout}.pdf" for handout in handouts), "maple-street-back-care/pack.pdf"}  # fmt: skip
+    assert {f"{handout}.pdf" for handout in handouts} <= outputs  # every handout unbranded

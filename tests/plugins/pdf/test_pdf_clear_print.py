@@ -1,4 +1,4 @@
-"""Clear print, read from every shipped edition as its reader meets it (PyMuPDF gives each piece of text's size,
+"""Clear print, read from every edition of the full test programme as its reader meets it (PyMuPDF gives each piece of text's size,
 font and place): large type on every page, the urgent-help notice as large as the body, every protocol whole on
 one page with its dose box, no page left nearly empty, every handout within its sheets; and the warning that
 names what does not fit when a handout takes more paper than it declares.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from pdf_support import AS_OF, REPO, flat, replace_in
+from pdf_support import AS_OF, flat, replace_in
 
 from backpub import Session
 from backpub.build import build
@@ -20,6 +20,7 @@ from backpub.model import Protocol
 from backpub_pdf.band import band_problems
 from backpub_pdf.planning import shown_entities
 from backpub_pdf.view import DoseBox
+from backpub_testkit import FULL_PROGRAMME
 
 MM = 72 / 25.4
 BODY_SIZE = 12
@@ -31,30 +32,30 @@ PROTOCOL_TITLE_SIZE = 14.5
 """A protocol's title is set larger than this (15 pt), its name in a "First:" line at the body's size."""
 
 
-def shipped_outputs() -> list[str]:
-    handouts = sorted(path.stem for path in (REPO / "content" / "handouts").glob("*.md"))
-    clinics = sorted(path.stem for path in (REPO / "content" / "clinics").glob("*.md"))
+def full_outputs() -> list[str]:
+    handouts = sorted(path.stem for path in (FULL_PROGRAMME / "handouts").glob("*.md"))
+    clinics = sorted(path.stem for path in (FULL_PROGRAMME / "clinics").glob("*.md"))
     editions = [f"{handout}.pdf" for handout in handouts]
     editions += [f"{clinic}/{name}.pdf" for clinic in clinics for name in [*handouts, "pack"]]
     return editions
 
 
-EDITIONS = [name for name in shipped_outputs() if not name.endswith("pack.pdf")]
+EDITIONS = [name for name in full_outputs() if not name.endswith("pack.pdf")]
 
 
 @pytest.fixture(scope="module")
-def publication(shipped_pdfs: Path):
-    return Session(shipped_pdfs / "content", as_of=AS_OF).publication
+def publication(full_pdfs: Path):
+    return Session(full_pdfs / "content", as_of=AS_OF).publication
 
 
 @pytest.fixture(scope="module")
-def opened(shipped_pdfs: Path) -> Iterator[Callable[[str], pymupdf.Document]]:
+def opened(full_pdfs: Path) -> Iterator[Callable[[str], pymupdf.Document]]:
     """An output as PyMuPDF reads it, opened once for all this module's tests."""
     documents: dict[str, pymupdf.Document] = {}
 
     def open_output(output: str) -> pymupdf.Document:
         if output not in documents:
-            documents[output] = pymupdf.open(shipped_pdfs / "outputs" / "pdf" / output)
+            documents[output] = pymupdf.open(full_pdfs / "outputs" / "pdf" / output)
         return documents[output]
 
     yield open_output
@@ -92,7 +93,7 @@ def found(page: pymupdf.Page, text: str, clip: pymupdf.Rect | None = None) -> li
     return [span for rect in page.search_for(first_words(text), clip=clip) for span in spans(page, rect)]
 
 
-@pytest.mark.parametrize("output", shipped_outputs())
+@pytest.mark.parametrize("output", full_outputs())
 def test_every_page_is_in_clear_print_and_at_least_a_quarter_full(opened, output):
     for number, page in enumerate(opened(output), start=1):
         runs = spans(page)

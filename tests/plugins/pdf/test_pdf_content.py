@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from pdf_support import AS_OF, REPO, flat, page_texts
+from pdf_support import AS_OF, flat, page_texts
 from pypdf import PdfReader
 
 from backpub import Session, typographic
@@ -19,6 +19,7 @@ from backpub.content.publication import Publication
 from backpub.model import Concept, Mistake, Principle, Protocol, Treatment
 from backpub_pdf import PdfFormat
 from backpub_pdf.planning import pack_handouts, shown_entities
+from backpub_testkit import FULL_PROGRAMME
 
 PLAIN = "phase-one-first-steps.pdf"
 BRANDED_A4 = "harbourside-spine-clinic/phase-one-first-steps.pdf"
@@ -30,16 +31,16 @@ LETTER = (612, 792)
 
 
 @pytest.fixture(scope="module")
-def shipped(shipped_pdfs: Path) -> tuple[PdfFormat, Publication]:
-    """The shipped content (as built for the session), with a PDF format."""
-    session = Session(shipped_pdfs / "content", as_of=AS_OF)
+def full(full_pdfs: Path) -> tuple[PdfFormat, Publication]:
+    """The full test programme (as built for the session), with a PDF format."""
+    session = Session(full_pdfs / "content", as_of=AS_OF)
     return session.formats(["pdf"])["pdf"], session.publication
 
 
 @pytest.fixture(scope="module")
-def rendered(shipped_pdfs: Path) -> Callable[[str], bytes]:
-    """An output of the shipped content, as `backpub build` wrote it (rendering is the slow part: once a run)."""
-    return lambda output: (shipped_pdfs / "outputs" / "pdf" / output).read_bytes()
+def rendered(full_pdfs: Path) -> Callable[[str], bytes]:
+    """An output of the full test programme, as `backpub build` wrote it (rendering is the slow part: once a run)."""
+    return lambda output: (full_pdfs / "outputs" / "pdf" / output).read_bytes()
 
 
 def text_of(data: bytes) -> str:
@@ -72,8 +73,8 @@ def phrases_of(entity, layout: str = "sheet") -> list[str]:
 
 
 @pytest.mark.parametrize("output", [PLAIN, BRANDED_A4, BRANDED_LETTER])
-def test_every_section_entity_the_disclaimer_and_urgent_help_are_printed(shipped, rendered, output):
-    _, publication = shipped
+def test_every_section_entity_the_disclaimer_and_urgent_help_are_printed(full, rendered, output):
+    _, publication = full
     handout = publication.get(output.rsplit("/", 1)[-1].removesuffix(".pdf"))
     text = text_of(rendered(output))
     for section in handout.sections:
@@ -98,8 +99,8 @@ def test_paper_size_follows_the_edition(rendered, output, size):
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
 
 
-def test_branded_editions_carry_the_clinic_and_plain_ones_do_not(shipped, rendered):
-    _, publication = shipped
+def test_branded_editions_carry_the_clinic_and_plain_ones_do_not(full, rendered):
+    _, publication = full
     clinic = publication.get("harbourside-spine-clinic")
     branded, plain = text_of(rendered(BRANDED_A4)), text_of(rendered(PLAIN))
     for detail in (clinic.title, clinic.phone, clinic.email, "harbourside-spine.example.org"):
@@ -110,8 +111,8 @@ def test_branded_editions_carry_the_clinic_and_plain_ones_do_not(shipped, render
         assert clinic.logo_alt in alt_texts(pdf.Root.StructTreeRoot), "the logo is shown, described"
 
 
-def test_a_clinics_phone_number_is_never_broken_across_lines(shipped, rendered):
-    pdf, publication = shipped
+def test_a_clinics_phone_number_is_never_broken_across_lines(full, rendered):
+    pdf, publication = full
     pdf.prepare(publication)
     job = next(job for job in pdf.jobs(publication) if job.output == BRANDED_A4)
     html = pdf._renderer.document(job, publication).html()
@@ -129,8 +130,8 @@ def test_footer_numbers_pages_dates_the_review_and_points_to_urgent_help(rendere
         assert "Urgent help: see page 1" in text
 
 
-def test_qr_code_links_to_the_episode_page_with_its_address_printed(shipped, rendered):
-    _, publication = shipped
+def test_qr_code_links_to_the_episode_page_with_its_address_printed(full, rendered):
+    _, publication = full
     url = publication.url_for("sciatica-causes-exercises-and-treatments")
     data = rendered(PLAIN)
     assert url.removeprefix("https://") in text_of(data).replace(" ", "")
@@ -177,8 +178,8 @@ def test_do_this_instead_points_into_the_same_handout(rendered):
 
 
 @pytest.mark.parametrize("output", [PLAIN, BRANDED_LETTER])
-def test_tagged_accessible_pdf_with_language_and_title(shipped, rendered, output):
-    _, publication = shipped
+def test_tagged_accessible_pdf_with_language_and_title(full, rendered, output):
+    _, publication = full
     handout = publication.get(output.rsplit("/", 1)[-1].removesuffix(".pdf"))
     with pikepdf.open(BytesIO(rendered(output))) as pdf:
         root = pdf.Root
@@ -227,10 +228,10 @@ def link_targets(pdf: pikepdf.Pdf) -> list[tuple[int, int]]:
     return targets
 
 
-def test_the_pack_is_tagged_with_language_title_an_outline_per_handout_and_working_links(shipped, rendered, tmp_path):
+def test_the_pack_is_tagged_with_language_title_an_outline_per_handout_and_working_links(full, rendered, tmp_path):
     """The pack is assembled from its handouts' PDFs and keeps what makes them accessible: one tag tree over
     every page, its language and title, a bookmark per handout and contents links to the right pages."""
-    _, publication = shipped
+    _, publication = full
     clinic = publication.get("maple-street-back-care")
     order = pack_handouts(publication, clinic)
     data = rendered("maple-street-back-care/pack.pdf")
@@ -301,8 +302,8 @@ def test_every_font_is_embedded(rendered, output):
             assert "Lato" in str(font.BaseFont)
 
 
-def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_handout(shipped, rendered):
-    _, publication = shipped
+def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_handout(full, rendered):
+    _, publication = full
     pages = [unicodedata.normalize("NFKC", page) for page in page_texts(rendered("maple-street-back-care/pack.pdf"))]
     assert "Maple Street Back Care" in pages[0] and "PATIENT HANDOUTS" in pages[0].upper()
     contents = pages[1]
@@ -341,8 +342,8 @@ def test_clinic_pack_has_a_cover_contents_with_true_page_numbers_and_every_hando
     assert sum(text.count("When to get urgent help") for text in pages) == len(publication.handouts)
 
 
-def test_the_pack_follows_the_clinics_own_list_when_it_gives_one(shipped):
-    _, publication = shipped
+def test_the_pack_follows_the_clinics_own_list_when_it_gives_one(full):
+    _, publication = full
     clinic = publication.get("maple-street-back-care")
     chosen = [handout.id for handout in reversed(publication.handouts)]
     listed = clinic.model_copy(update={"handouts": chosen})
@@ -352,16 +353,14 @@ def test_the_pack_follows_the_clinics_own_list_when_it_gives_one(shipped):
 EDITIONS = ["", "harbourside-spine-clinic/", "maple-street-back-care/"]
 
 
-def shipped_handouts() -> list[str]:
-    return sorted(path.stem for path in (REPO / "content" / "handouts").glob("*.md"))
+def full_handouts() -> list[str]:
+    return sorted(path.stem for path in (FULL_PROGRAMME / "handouts").glob("*.md"))
 
 
 @pytest.mark.parametrize("edition", EDITIONS)
-@pytest.mark.parametrize("handout", shipped_handouts())
-def test_every_shipped_handout_keeps_to_its_sheets_with_urgent_help_on_page_1(
-    shipped, rendered, tmp_path, edition, handout
-):
-    _, publication = shipped
+@pytest.mark.parametrize("handout", full_handouts())
+def test_every_handout_keeps_to_its_sheets_with_urgent_help_on_page_1(full, rendered, tmp_path, edition, handout):
+    _, publication = full
     sheets = publication.get(handout).sheets
     pdf = tmp_path / "handout.pdf"
     pdf.write_bytes(rendered(f"{edition}{handout}.pdf"))
@@ -374,7 +373,7 @@ def test_every_shipped_handout_keeps_to_its_sheets_with_urgent_help_on_page_1(
     assert "When to get urgent help" in first
 
 
-def test_the_shipped_editions_cover_a4_and_letter(shipped):
-    _, publication = shipped
+def test_the_editions_cover_a4_and_letter(full):
+    _, publication = full
     assert {clinic.paper for clinic in publication.clinics} == {"A4", "Letter"}
     assert [f"{clinic.id}/" for clinic in publication.clinics] == EDITIONS[1:]

@@ -1,7 +1,7 @@
 """Dependencies by field: a PDF is rendered again exactly when a field it prints changes.
 
 Each PDF's HTML (what WeasyPrint lays out) stands for its bytes: the engine's fingerprint of a job must change
-when, and only when, that HTML changes. Checked on the shipped content by editing every field of one entity of
+when, and only when, that HTML changes. Checked on the full test programme (tests/roots/back-in-shape) by editing every field of one entity of
 each kind, without laying anything out."""
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pdf_support import AS_OF, REPO
+from pdf_support import AS_OF
 from pydantic import BaseModel
 
 from backpub import Clinic, Episode, Handout, Mistake, Protocol, Publication, Session
 from backpub.engine.engine import Engine
 from backpub.files.cache import Store
 from backpub_pdf.planning import shown_entities
+from backpub_testkit import FULL_PROGRAMME
 
 OVER_APPROXIMATED = {("protocol", "phase")}
 """Fields a job may depend on without printing them: a pack's order reads its protocols' phases, and moving one
@@ -31,21 +32,21 @@ to another phase does not always move its handout."""
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("shipped")
-    shutil.copytree(REPO / "content", folder / "content")
+def full(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("full")
+    shutil.copytree(FULL_PROGRAMME, folder / "content")
     session = Session(folder / "content", as_of=AS_OF)
     publication = session.publication
     pdf = session.formats(["pdf"])["pdf"]
     pdf.prepare(publication)
-    shipped = pdf, publication, folder / "outputs"
-    return (*shipped, outcome(shipped, publication))
+    full = pdf, publication, folder / "outputs"
+    return (*full, outcome(full, publication))
 
 
-def outcome(shipped, publication: Publication) -> dict[str, tuple[str, str]]:
+def outcome(full, publication: Publication) -> dict[str, tuple[str, str]]:
     """{output: (the engine's fingerprint, what the PDF is made from)} for every PDF job: its HTML, and for a
     pack, made from its handouts' PDFs, its cover and contents' HTML and what each of those is made from."""
-    pdf, _, outputs = shipped[:3]
+    pdf, _, outputs = full[:3]
     engine = Engine(publication, {"pdf": pdf}, outputs, Store(None))
     planned = {item.job.output: item for item in engine.plan()}
     html = {output: pdf._renderer.document(item.job, publication).html() for output, item in planned.items()}
@@ -64,9 +65,9 @@ def with_entity(publication: Publication, entity_id: str, **changes: Any) -> Pub
     return dataclasses.replace(publication, entities=entities, hashes=hashes)
 
 
-def changed(shipped, publication: Publication) -> tuple[set[str], set[str]]:
-    """(outputs whose fingerprint changed, outputs whose HTML changed) against the shipped content."""
-    before, after = shipped[3], outcome(shipped, publication)
+def changed(full, publication: Publication) -> tuple[set[str], set[str]]:
+    """(outputs whose fingerprint changed, outputs whose HTML changed) against the full test programme."""
+    before, after = full[3], outcome(full, publication)
     assert before.keys() == after.keys()
     return (
         {name for name in before if before[name][0] != after[name][0]},
@@ -136,8 +137,8 @@ def representatives(publication: Publication) -> list[str]:
     return list(chosen.values())
 
 
-def test_a_pdf_is_rendered_again_exactly_when_a_field_it_prints_changes(shipped):
-    publication = shipped[1]
+def test_a_pdf_is_rendered_again_exactly_when_a_field_it_prints_changes(full):
+    publication = full[1]
     tried = 0
     for entity_id in representatives(publication):
         entity = publication.get(entity_id)
@@ -146,7 +147,7 @@ def test_a_pdf_is_rendered_again_exactly_when_a_field_it_prints_changes(shipped)
             if new is None or new == value:
                 continue
             tried += 1
-            rerendered, differs = changed(shipped, with_entity(publication, entity_id, **{name: new}))
+            rerendered, differs = changed(full, with_entity(publication, entity_id, **{name: new}))
             where = f"{entity_id}.{name}"
             assert differs <= rerendered, f"{where}: printed by {sorted(differs - rerendered)}, which did not change"
             if (entity.kind, name) not in OVER_APPROXIMATED:
@@ -157,19 +158,19 @@ def test_a_pdf_is_rendered_again_exactly_when_a_field_it_prints_changes(shipped)
     assert tried >= 40  # every kind's fields were tried, not just a few
 
 
-def test_editing_the_episodes_article_re_renders_no_pdf(shipped):
-    publication = shipped[1]
+def test_editing_the_episodes_article_re_renders_no_pdf(full):
+    publication = full[1]
     episode = publication.of(Episode)[0]
     assert all(handout.episode == episode.id for handout in publication.handouts)  # every handout names it
     for name in ("body", "show_notes", "summary"):
-        rerendered, _ = changed(shipped, with_entity(publication, episode.id, **{name: "Rewritten."}))
+        rerendered, _ = changed(full, with_entity(publication, episode.id, **{name: "Rewritten."}))
         assert rerendered == set(), name
-    rerendered, differs = changed(shipped, with_entity(publication, episode.id, title="A new title"))
-    assert rerendered == differs and len(rerendered) == len(shipped[3])  # all 11 show it
+    rerendered, differs = changed(full, with_entity(publication, episode.id, title="A new title"))
+    assert rerendered == differs and len(rerendered) == len(full[3])  # all 11 show it
 
 
-def test_a_protocols_steps_re_render_only_the_pdfs_that_print_them(shipped):
-    publication = shipped[1]
+def test_a_protocols_steps_re_render_only_the_pdfs_that_print_them(full):
+    publication = full[1]
     named = {target for mistake in publication.mistakes for target in mistake.instead}
     protocol = next(protocol for protocol in publication.protocols if protocol.id in named)
     showing = {handout.id for handout in publication.handouts if protocol in shown_entities(publication, handout)}
@@ -181,26 +182,26 @@ def test_a_protocols_steps_re_render_only_the_pdfs_that_print_them(shipped):
             for entity in shown_entities(publication, handout)
         )
     }
-    assert naming - showing, "the shipped content has a handout that names this protocol only by its title"
+    assert naming - showing, "the programme has a handout that names this protocol only by its title"
 
     def editions(handouts: set[str]) -> set[str]:
-        return {output for output in shipped[3] if Path(output).stem in handouts | {"pack"}}
+        return {output for output in full[3] if Path(output).stem in handouts | {"pack"}}
 
-    steps, printed = changed(shipped, with_entity(publication, protocol.id, steps=[*protocol.steps, "One more."]))
+    steps, printed = changed(full, with_entity(publication, protocol.id, steps=[*protocol.steps, "One more."]))
     assert steps == printed == editions(showing)
-    title, printed = changed(shipped, with_entity(publication, protocol.id, title="A new title"))
+    title, printed = changed(full, with_entity(publication, protocol.id, title="A new title"))
     assert title == printed == editions(showing | naming)
     assert title > steps
 
 
-def test_a_booklet_depends_on_every_field_of_what_it_shows(shipped):
+def test_a_booklet_depends_on_every_field_of_what_it_shows(full):
     """A booklet prints every explanation in full: its entries' bodies re-render it (and the packs holding it)."""
-    publication = shipped[1]
+    publication = full[1]
     handout = publication.handouts[0]
     booklet = with_entity(publication, handout.id, layout="booklet")
-    before = outcome(shipped, booklet)
+    before = outcome(full, booklet)
     for entity in shown_entities(booklet, handout)[:3]:
-        after = outcome(shipped, with_entity(booklet, entity.id, body=entity.body + "\n\nOne more paragraph."))
+        after = outcome(full, with_entity(booklet, entity.id, body=entity.body + "\n\nOne more paragraph."))
         rerendered = {name for name in before if before[name][0] != after[name][0]}
         differs = {name for name in before if before[name][1] != after[name][1]}
         assert differs and differs == rerendered, entity.id

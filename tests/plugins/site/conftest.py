@@ -1,5 +1,5 @@
-"""Fixtures for the site tests: the shipped and minimal content's sites, each built once per session, and the
-shipped site served on loopback to headless Chromium (see test_site_accessibility.py for what it needs)."""
+"""Fixtures for the site tests: the full and minimal test programmes' sites, each built once per session, and the
+full site served on loopback to headless Chromium (see test_site_accessibility.py for what it needs)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from functools import partial
 from http.server import ThreadingHTTPServer
 
 import pytest
-from site_testkit import AXE, CHROMEDRIVER, CHROMIUM, MINIMAL, SHIPPED, Built, QuietHandler, build_project, require
+from site_testkit import AXE, CHROMEDRIVER, CHROMIUM, FULL, MINIMAL, Built, QuietHandler, build_project, require
 
 from backpub_testkit import serve_in_thread
 
 
 @pytest.fixture(scope="session")
-def shipped_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The shipped content's site, built once for the session (tests must not change it)."""
-    return build_project(SHIPPED, tmp_path_factory.mktemp("site-shipped"))
+def full_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The full test programme's site (tests/roots/back-in-shape), built once for the session (tests must not
+    change it)."""
+    return build_project(FULL, tmp_path_factory.mktemp("site-full"))
 
 
 @pytest.fixture(scope="session")
@@ -27,9 +28,9 @@ def minimal_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @pytest.fixture(scope="module")
-def served(shipped_site: Built) -> Iterator[str]:
-    """The shipped site on 127.0.0.1, from its own folder, as a static host serves it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(shipped_site.site)))
+def served(full_site: Built) -> Iterator[str]:
+    """The full site on 127.0.0.1, from its own folder, as a static host serves it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(full_site.site)))
     serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()

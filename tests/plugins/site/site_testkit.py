@@ -21,12 +21,13 @@ import pytest
 from backpub import Session
 from backpub.build import BuildReport, build
 from backpub.content.publication import Publication
+from backpub_testkit import FULL_PROGRAMME
 
 REPO = Path(__file__).resolve().parents[3]
-SHIPPED = REPO / "content"
+FULL = FULL_PROGRAMME
 MINIMAL = REPO / "tests" / "roots" / "minimal" / "content"
 AS_OF = date(2026, 12, 31)
-"""After the shipped episode's release (2026-11-22)."""
+"""After the full test programme's episode's release (2026-11-22)."""
 
 
 @dataclass
@@ -234,16 +235,21 @@ def _absolute_problem(built: Built, page: str, ref, audio_urls: set[str]) -> lis
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-AXE = Path(os.environ.get("AXE_CORE_JS") or REPO / "node_modules" / "axe-core" / "axe.min.js")
+AXE_INSTALLED = REPO / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+"""Where scripts/test installs axe-core (npm, outside the source tree's Python packages)."""
+AXE = Path(os.environ.get("AXE_CORE_JS") or AXE_INSTALLED)
+REQUIRE_FLAGS = ("CI", "BACKPUB_REQUIRE_BROWSER_TESTS")
+"""Set by CI services (CI=true) and by scripts/test: a missing browser-test tool then fails the run."""
 
 
 def require(condition: bool, what: str) -> None:
-    """Skip when a browser-test tool is missing locally; fail under CI=true."""
+    """Skip when a browser-test tool is missing in a plain local `pytest`; fail where the tools must be there (CI,
+    scripts/test), so the browser tests can never be skipped silently there."""
     if condition:
         return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is required for the accessibility tests")
-    pytest.skip(f"{what} is not installed")
+    if any(os.environ.get(flag) for flag in REQUIRE_FLAGS):
+        pytest.fail(f"{what} is required for the browser tests (see scripts/test)")
+    pytest.skip(f"{what} is not installed (scripts/test installs it)")
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

@@ -2,13 +2,14 @@
 everything interactive is reachable by keyboard, the skip link works, and no request leaves the site.
 
 Needs /usr/bin/chromium and /usr/bin/chromedriver (apt: chromium, chromium-driver), the `selenium` package, and
-axe-core from npm: `npm install --no-save --no-package-lock axe-core@4` in the repository root, or set AXE_CORE_JS to
-an axe.min.js. Missing tools skip locally and fail under CI=true.
+axe-core from npm where scripts/test installs it (.cache/node/node_modules/axe-core/axe.min.js; AXE_CORE_JS names
+another). scripts/test installs them all; missing tools skip a plain local `pytest` and fail under CI or scripts/test.
 """
 
 from __future__ import annotations
 
-from site_testkit import Built, axe_in_every_page
+import pytest
+from site_testkit import AXE_INSTALLED, REPO, REQUIRE_FLAGS, Built, axe_in_every_page, require
 
 
 def page_types(built: Built) -> dict[str, str]:
@@ -46,10 +47,10 @@ return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.
 """
 
 
-def test_no_serious_or_critical_axe_violations_on_any_page_type(browser, served: str, shipped_site: Built) -> None:
+def test_no_serious_or_critical_axe_violations_on_any_page_type(browser, served: str, full_site: Built) -> None:
     failures = {}
     with axe_in_every_page(browser):
-        for name, path in page_types(shipped_site).items():
+        for name, path in page_types(full_site).items():
             browser.get(served + path)
             violations = browser.execute_async_script(AXE_RUN)
             serious = [v for v in violations if v["impact"] in ("serious", "critical")]
@@ -71,12 +72,12 @@ def test_axe_does_report_a_page_that_breaks_the_rules(browser, served: str) -> N
 
 
 def test_keyboard_reaches_everything_and_the_skip_link_moves_focus_to_main(
-    browser, served: str, shipped_site: Built
+    browser, served: str, full_site: Built
 ) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    for name, path in page_types(shipped_site).items():
+    for name, path in page_types(full_site).items():
         browser.get(served + path)
         assert browser.execute_script(UNFOCUSABLE) == [], name
         assert browser.execute_script(OFF_SITE_REQUESTS) == [], name
@@ -88,10 +89,10 @@ def test_keyboard_reaches_everything_and_the_skip_link_moves_focus_to_main(
         assert browser.execute_script("return document.activeElement.id") == "main", name
 
 
-def test_pages_fit_a_phone_screen_without_sideways_scrolling(browser, served: str, shipped_site: Built) -> None:
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(browser, served: str, full_site: Built) -> None:
     browser.set_window_size(390, 844)
     try:
-        for name, path in page_types(shipped_site).items():
+        for name, path in page_types(full_site).items():
             browser.get(served + path)
             overflow = browser.execute_script(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -99,3 +100,26 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(browser, served: st
             assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at 390px"
     finally:
         browser.set_window_size(1280, 1000)
+
+
+# -- finding the tools ------------------------------------------------------------------------------
+
+
+def test_axe_core_is_looked_for_where_scripts_test_installs_it() -> None:
+    script = (REPO / "scripts" / "test").read_text()
+    assert f'"$PWD/{AXE_INSTALLED.relative_to(REPO)}"' in script
+    assert "export BACKPUB_REQUIRE_BROWSER_TESTS=1" in script
+
+
+@pytest.mark.parametrize("flag", REQUIRE_FLAGS)
+def test_a_missing_tool_fails_the_browser_tests_under_ci_or_scripts_test(
+    monkeypatch: pytest.MonkeyPatch, flag: str
+) -> None:
+    for name in REQUIRE_FLAGS:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        require(False, "a tool")
+    monkeypatch.setenv(flag, "1")
+    with pytest.raises(pytest.fail.Exception, match="a tool is required"):
+        require(False, "a tool")
+    require(True, "a tool")  # present: neither

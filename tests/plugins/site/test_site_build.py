@@ -1,4 +1,4 @@
-"""The site built from the shipped and minimal content: a crawl of every page, URLs, size, privacy, metadata."""
+"""The site built from the full and minimal test programmes: a crawl of every page, URLs, size, privacy, metadata."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ BUDGET = 100 * 1024
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["shipped", "minimal"])
+@pytest.fixture(params=["full", "minimal"])
 def built(request: pytest.FixtureRequest) -> Built:
     return request.getfixturevalue(f"{request.param}_site")
 
@@ -135,14 +135,14 @@ def test_sitemap_lists_every_page_with_absolute_urls_and_robots_points_at_it(bui
     assert f"Sitemap: {site_url}/sitemap.xml" in robots.splitlines()
 
 
-def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(shipped_site: Built) -> None:
-    publication = shipped_site.publication
-    (episode,) = publication.released_episodes(shipped_site.as_of)
-    html = (shipped_site.site / "episodes" / episode.id / "index.html").read_text()
+def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(full_site: Built) -> None:
+    publication = full_site.publication
+    (episode,) = publication.released_episodes(full_site.as_of)
+    html = (full_site.site / "episodes" / episode.id / "index.html").read_text()
     assert f'<audio class="episode-audio" controls preload="none" src="{episode.audio.url}">' in html
     assert "The funny bone" in html or "funny bone" in html
     assert "Show notes" in html
-    targets = link_targets(shipped_site, f"episodes/{episode.id}/index.html")
+    targets = link_targets(full_site, f"episodes/{episode.id}/index.html")
     cards = [publication.get(i) for i in episode.covers if i in publication.by_id]
     cards = [entity for entity in cards if entity.kind in ("protocol", "mistake")]
     assert cards
@@ -155,10 +155,10 @@ def test_episode_page_shows_the_article_audio_notes_cards_signup_and_disclaimer(
     assert "It is not a" in html  # the programme's disclaimer
 
 
-def test_protocol_page_shows_steps_dose_cautions_image_and_sequence(shipped_site: Built) -> None:
-    publication = shipped_site.publication
+def test_protocol_page_shows_steps_dose_cautions_image_and_sequence(full_site: Built) -> None:
+    publication = full_site.publication
     protocol = next(p for p in publication.protocols if p.image and p.dose and p.cautions)
-    html = (shipped_site.site / "protocols" / protocol.id / "index.html").read_text()
+    html = (full_site.site / "protocols" / protocol.id / "index.html").read_text()
     for step in protocol.steps:
         assert f"<li>{_escaped(step)}</li>" in html
     for label, value in protocol.dose.parts():
@@ -168,7 +168,7 @@ def test_protocol_page_shows_steps_dose_cautions_image_and_sequence(shipped_site
     assert re.search(
         rf'<img src="../../media/{re.escape(protocol.image.src)}" alt="[^"]+" width="\d+" height="\d+">', html
     )
-    targets = link_targets(shipped_site, f"protocols/{protocol.id}/index.html")
+    targets = link_targets(full_site, f"protocols/{protocol.id}/index.html")
     for other in [*protocol.prerequisites, *protocol.progressions]:
         assert f"protocols/{other}/index.html" in targets
 
@@ -258,10 +258,10 @@ def test_every_page_carries_the_urgent_help_notice(built: Built) -> None:
         assert "When to get urgent help" in text and notice in " ".join(text.split()), relative
 
 
-def test_a_treatments_caveat_stands_beside_its_verdict(shipped_site: Built) -> None:
+def test_a_treatments_caveat_stands_beside_its_verdict(full_site: Built) -> None:
     """Whose view the verdict is, and what NICE advises, travel with the verdict (issue 22)."""
-    idd = shipped_site.publication.get("idd-therapy")
-    html = (shipped_site.site / "treatments" / "idd-therapy" / "index.html").read_text()
+    idd = full_site.publication.get("idd-therapy")
+    html = (full_site.site / "treatments" / "idd-therapy" / "index.html").read_text()
     text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-    verdict = " ".join(shipped_site.publication.programme.wording.targets_root_cause.yes.split())
+    verdict = " ".join(full_site.publication.programme.wording.targets_root_cause.yes.split())
     assert f"{verdict} {' '.join(idd.caveat.split())}" in text

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
 import podcastparser
 import pytest
-from site_testkit import SHIPPED, Built, build_project
+from site_testkit import FULL, MINIMAL, Built, build_project
 
 from backpub.model.values import clock
 
@@ -52,8 +53,8 @@ def links_in(html: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The shipped content built in the formats that show an episode."""
-    return build_project(SHIPPED, tmp_path_factory.mktemp("extras"), formats=("site", "feed", "newsletter"))
+    """The full test programme built in the formats that show an episode."""
+    return build_project(FULL, tmp_path_factory.mktemp("extras"), formats=("site", "feed", "newsletter"))
 
 
 def test_the_chapters_file_is_published_beside_the_page_and_named_by_the_feed(everything: Built) -> None:
@@ -103,15 +104,44 @@ def test_the_newsletter_lists_the_chapters_with_links_to_the_page(everything: Bu
 
 
 def test_an_episode_without_chapters_has_no_list_and_no_file(tmp_path: Path) -> None:
-    built = build_project(SHIPPED, tmp_path, formats=("site", "feed"), cache=False)
+    built = build_project(FULL, tmp_path, formats=("site", "feed"), cache=False)
     (episode,) = built.publication.episodes
     path = built.project / "content" / "episodes" / f"{episode.id}.md"
     text = path.read_text()
     path.write_text(re.sub(r"chapters:\n(  - .*\n)+", "", text))
-    built = build_project(SHIPPED, tmp_path, formats=("site", "feed"), cache=False)
+    built = build_project(FULL, tmp_path, formats=("site", "feed"), cache=False)
     assert not (built.site / "episodes" / episode.id / "chapters.json").exists()
     assert 'id="chapters"' not in (built.site / "episodes" / episode.id / "index.html").read_text()
     assert b"podcast:chapters" not in (built.outputs / "feed" / "podcast.xml").read_bytes()
+
+
+HOSTED_CHAPTERS = "https://media.example.org/minimal/ep1.chapters.json"
+
+
+def test_a_chapters_file_the_host_publishes_is_named_by_the_feed_and_linked_by_the_site_and_newsletter(
+    tmp_path: Path,
+) -> None:
+    """`chapters: {url: ...}`, the form before inline marks (and the Podcast Index norm for hosts that make the file),
+    works beside them: the feed names the file, the page and the newsletter link to it, nothing is made from it."""
+    shutil.copytree(MINIMAL, tmp_path / "content")
+    episode_file = tmp_path / "content" / "episodes" / "episode-one.md"
+    episode_file.write_text(
+        episode_file.read_text().replace("covers:", f"chapters: {{url: {HOSTED_CHAPTERS}}}\ncovers:")
+    )
+    built = build_project(MINIMAL, tmp_path, formats=("site", "feed", "newsletter"))
+    (episode,) = built.publication.episodes
+    assert (episode.chapter_marks, episode.chapters_file_url) == ([], HOSTED_CHAPTERS)
+    feed = feedparser.parse((built.outputs / "feed" / "podcast.xml").read_bytes())
+    assert not feed.bozo and feed.entries[0].podcast_chapters == {
+        "url": HOSTED_CHAPTERS,
+        "type": "application/json+chapters",
+    }
+    page = built.site / "episodes" / episode.id
+    assert not (page / "chapters.json").exists()
+    assert HOSTED_CHAPTERS in [link["href"] for link in links_in((page / "index.html").read_text())]
+    issue = built.outputs / "newsletter" / episode.release.isoformat()
+    assert HOSTED_CHAPTERS in [link["href"] for link in links_in((issue / "index.html").read_text())]
+    assert f"as a file for podcast apps: {HOSTED_CHAPTERS}" in (issue / "email.txt").read_text()
 
 
 # -- video and the episode's own artwork ---------------------------------------------------------
@@ -121,7 +151,7 @@ VTT_URL = "https://media.example.org/back-in-shape/episode-001.vtt"
 
 
 def _with_video_and_artwork(project: Path, *, size: int = 1600, mode: str = "RGB", transcript: str = "text/vtt"):
-    """The shipped episode with a video, a transcript and its own artwork (an image made here)."""
+    """The full programme's episode with a video, a transcript and its own artwork (an image made here)."""
     from PIL import Image
 
     content = project / "content"
@@ -139,9 +169,9 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Built:
     import shutil
 
     project = tmp_path_factory.mktemp("media")
-    shutil.copytree(SHIPPED, project / "content")
+    shutil.copytree(FULL, project / "content")
     _with_video_and_artwork(project)
-    return build_project(SHIPPED, project, formats=("site", "feed", "newsletter"))
+    return build_project(FULL, project, formats=("site", "feed", "newsletter"))
 
 
 def test_the_feed_offers_the_video_beside_the_audio_and_the_episodes_artwork(media: Built) -> None:
@@ -196,9 +226,9 @@ def test_the_episode_page_plays_the_video_with_captions_from_the_webvtt_transcri
 def test_no_captions_track_without_a_webvtt_transcript(tmp_path: Path) -> None:
     import shutil
 
-    shutil.copytree(SHIPPED, tmp_path / "content")
+    shutil.copytree(FULL, tmp_path / "content")
     _with_video_and_artwork(tmp_path, transcript="text/plain")
-    built = build_project(SHIPPED, tmp_path, formats=("site",))
+    built = build_project(FULL, tmp_path, formats=("site",))
     (episode,) = built.publication.episodes
     html = (built.site / "episodes" / episode.id / "index.html").read_text()
     assert "<video" in html and "<track" not in html and "crossorigin" not in html
@@ -215,7 +245,7 @@ def test_no_captions_track_without_a_webvtt_transcript(tmp_path: Path) -> None:
 def test_episode_artwork_is_checked_like_the_podcasts(run_cli, tmp_path: Path, size, mode, message) -> None:
     import shutil
 
-    shutil.copytree(SHIPPED, tmp_path / "content")
+    shutil.copytree(FULL, tmp_path / "content")
     _with_video_and_artwork(tmp_path, size=size, mode=mode)
     result = run_cli("validate", "content", "--as-of", "2026-11-25", cwd=tmp_path)
     assert result.exit_code == 1

@@ -21,11 +21,11 @@ def _related_hrefs(built: Built, entity) -> list[str]:
     return re.findall(r'class="card-title"><a href="([^"]+)"', section[1]) if section else []
 
 
-def test_every_episode_and_protocol_page_lists_related_articles_it_does_not_already_list(shipped_site: Built):
-    publication = shipped_site.publication
-    plan = SitePlan(publication, shipped_site.as_of, ("site",))
+def test_every_episode_and_protocol_page_lists_related_articles_it_does_not_already_list(full_site: Built):
+    publication = full_site.publication
+    plan = SitePlan(publication, full_site.as_of, ("site",))
     graph = plan.graph
-    for entity in [*publication.released_episodes(shipped_site.as_of), *publication.protocols]:
+    for entity in [*publication.released_episodes(full_site.as_of), *publication.protocols]:
         ids = plan.related_articles(entity)
         shown = plan.covered(entity) if isinstance(entity, Episode) else plan.linked_entities(entity)
         shown += [episode.id for episode in plan.covering_episodes(entity)]
@@ -37,7 +37,7 @@ def test_every_episode_and_protocol_page_lists_related_articles_it_does_not_alre
             and (other in graph[entity.id] or graph[entity.id] & graph[other])
             and plan.has_page(publication.get(other))
         }
-        # As many as there are pages to add, up to five (the shipped episode covers every library page: none).
+        # As many as there are pages to add, up to five (the programme's episode covers every library page: none).
         assert len(ids) == min(5, len(candidates)), entity.id
         assert ids or isinstance(entity, Episode), entity.id  # every protocol page has some
         assert entity.id not in ids and len(set(ids)) == len(ids)
@@ -47,16 +47,14 @@ def test_every_episode_and_protocol_page_lists_related_articles_it_does_not_alre
             assert plan.has_page(publication.get(other))
         listed = plan.covered(entity) if isinstance(entity, Episode) else plan.linked_entities(entity)
         assert not set(ids) & set(listed), entity.id
-        hrefs = _related_hrefs(shipped_site, entity)
+        hrefs = _related_hrefs(full_site, entity)
         assert [h.rstrip("/").rsplit("/", 1)[-1] for h in hrefs] == ids
         for href in hrefs:  # every card links to a built page
-            assert (
-                (shipped_site.site / publication.path_for(entity).strip("/") / href / "index.html").resolve().is_file()
-            )
+            assert (full_site.site / publication.path_for(entity).strip("/") / href / "index.html").resolve().is_file()
 
 
-def test_the_order_does_not_depend_on_the_order_entities_were_loaded(shipped_site: Built):
-    publication = shipped_site.publication
+def test_the_order_does_not_depend_on_the_order_entities_were_loaded(full_site: Built):
+    publication = full_site.publication
     entities = list(publication.entities)
     expected = reference_graph(entities)
     for seed in range(5):

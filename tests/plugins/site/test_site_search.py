@@ -35,9 +35,9 @@ def _type_and_get_results(driver, text: str) -> list:
 
 
 def test_typing_a_protocols_name_finds_its_page_first_and_clicking_goes_there(
-    browser, served: str, shipped_site: Built
+    browser, served: str, full_site: Built
 ) -> None:
-    publication = shipped_site.publication
+    publication = full_site.publication
     for protocol in publication.protocols:
         browser.get(served)
         results = _type_and_get_results(browser, protocol.title)
@@ -53,7 +53,7 @@ def test_typing_a_protocols_name_finds_its_page_first_and_clicking_goes_there(
     assert browser.execute_script(OFF_SITE_REQUESTS) == []
 
 
-def test_enter_opens_the_search_page_with_every_result(browser, served: str, shipped_site: Built) -> None:
+def test_enter_opens_the_search_page_with_every_result(browser, served: str, full_site: Built) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -93,34 +93,34 @@ def test_axe_finds_nothing_serious_with_results_open(browser, served: str) -> No
 # -- without a browser ---------------------------------------------------------------------------
 
 
-def test_the_index_holds_every_page_once_and_the_search_page_lists_them_all(shipped_site: Built) -> None:
-    publication = shipped_site.publication
-    data = json.loads((shipped_site.site / "search" / "index.json").read_text())
+def test_the_index_holds_every_page_once_and_the_search_page_lists_them_all(full_site: Built) -> None:
+    publication = full_site.publication
+    data = json.loads((full_site.site / "search" / "index.json").read_text())
     assert data["lang"] == "en-GB"
-    expected = {publication.path_for(e).lstrip("/") for e in publication.released_episodes(shipped_site.as_of)}
+    expected = {publication.path_for(e).lstrip("/") for e in publication.released_episodes(full_site.as_of)}
     for kind in (publication.concepts, publication.mistakes, publication.protocols, publication.treatments,
                  publication.principles):  # fmt: skip
         expected |= {publication.path_for(e).lstrip("/") for e in kind}
     assert sorted(page["u"] for page in data["pages"]) == sorted(expected)
     for page in data["pages"]:
-        assert (shipped_site.site / page["u"] / "index.html").is_file()
+        assert (full_site.site / page["u"] / "index.html").is_file()
     towel = next(page for page in data["pages"] if page["u"] == "protocols/towel-stretch/")
     assert "A small towel, rolled up" in towel["x"]  # the steps and equipment are searchable, not only the title
-    listed = parse_page(shipped_site.site, "search/index.html")
+    listed = parse_page(full_site.site, "search/index.html")
     hrefs = [ref.value for ref in listed.references if ref.tag == "a" and ref.value.startswith("../")]
     assert {href.removeprefix("../") for href in hrefs} >= expected  # the no-JavaScript fallback: every page
-    sitemap = (shipped_site.site / "sitemap.xml").read_text()
+    sitemap = (full_site.site / "sitemap.xml").read_text()
     assert "/search/" not in sitemap
 
 
-def test_every_page_has_the_search_box_that_degrades_to_the_search_page(shipped_site: Built) -> None:
-    for path in sorted(shipped_site.site.rglob("*.html")):
+def test_every_page_has_the_search_box_that_degrades_to_the_search_page(full_site: Built) -> None:
+    for path in sorted(full_site.site.rglob("*.html")):
         html = path.read_text()
-        relative = path.relative_to(shipped_site.site).as_posix()
+        relative = path.relative_to(full_site.site).as_posix()
         assert 'role="search"' in html and 'name="q"' in html, relative
-        page = parse_page(shipped_site.site, relative)
+        page = parse_page(full_site.site, relative)
         (action,) = [ref.value for ref in page.references if ref.tag == "form" and ref.attribute == "action"][:1]
-        assert (path.parent / action / "index.html").resolve() == (shipped_site.site / "search" / "index.html")
+        assert (path.parent / action / "index.html").resolve() == (full_site.site / "search" / "index.html")
 
 
 def test_the_search_box_speaks_the_programmes_language(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 from site_testkit import MINIMAL, build_project, crawl_problems, parse_page, resolve, site_file_for_url
@@ -29,6 +30,24 @@ def test_home_links_the_handout_pdfs_and_the_book_and_every_link_resolves(tmp_pa
     assert len(books) == 1 and (built.site / books[0]).read_bytes().startswith(b"PK")
     linked += books
     _served_by_the_preview(built, linked)
+    # A build of the site alone keeps listing what the website holds, and counts nothing as removed.
+    again = build_project(MINIMAL, tmp_path / "all", formats=("site",))
+    assert parse_page(again.site, "index.html").references == home.references
+    assert crawl_problems(again) == []
+    assert (again.report.formats["site"].written, again.report.formats["site"].removed) == (0, 0)
+
+
+def test_the_report_counts_what_a_build_removes_and_nothing_it_keeps(tmp_path: Path) -> None:
+    built = build_project(MINIMAL, tmp_path, formats=("site", "pdf", "feed"))
+    before = {path for path in built.site.rglob("*") if path.is_file()}
+    # The day before the episode's release: its page goes, the handouts and the feed stay on the website.
+    earlier = build_project(MINIMAL, tmp_path, formats=("site",), as_of=date(2026, 11, 21))
+    after = {path for path in earlier.site.rglob("*") if path.is_file()}
+    gone = before - after
+    assert any("episodes/episode-one" in path.as_posix() for path in gone)
+    assert not any(path.suffix == ".pdf" or path.name == "podcast.xml" for path in gone)
+    assert (earlier.site / "podcast.xml").is_file()
+    assert earlier.report.formats["site"].removed == len(gone)
 
 
 def _served_by_the_preview(built, linked: list[str]) -> None:
