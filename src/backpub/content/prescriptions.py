@@ -212,7 +212,7 @@ def _publishable(
     facts = [fact for fact in pending if fact.problem.entity in places]
     programme = publication.programme
     refused = problems_on(
-        facts, today, publishing=True, is_public=publication.is_public, refuse_overdue=programme.refuse_overdue_reviews
+        facts, today, publishing=True, public_from=publication.public_from, refuse_overdue=programme.refuse_overdue_reviews
     )
     found = []
     for problem in refused:
