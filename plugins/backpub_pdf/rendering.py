@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -34,7 +34,7 @@ from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, en
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import footprint, pack_handouts
-from backpub_pdf.view import HandoutView, HandoutViews, palette, side_by_side
+from backpub_pdf.view import HandoutView, HandoutViews, PrescriptionView, palette, side_by_side
 from backpub_pdf.words import css_content, css_string, page_css, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -194,7 +194,7 @@ class Renderer:
         title = self.words.gettext("Home exercises from %(clinic)s") % {"clinic": clinic.title}
         values = self.values(publication, views, [], clinic, edition, title, {"prescription": view}, owner=clinic)
         located = (gate, publication, views.asset_owners, clinic.id)
-        return Document(self.env.get_template("prescription.html.j2"), values, [view], located, edition)
+        return Document(self.env.get_template("prescription.html.j2"), values, [], located, edition, [view])
 
     def record_layout(self, publication: Publication, page: Document, document: Any) -> None:
         """Keep what a handout edition's layout found under its plain edition's key (the branding band has one
@@ -215,7 +215,7 @@ class Renderer:
 
         document = self.layout(page.html(), *page.located, images=images)
         for _attempt in range(LAYOUT_PASSES):
-            if not measure_long_protocols(document, page.handouts):
+            if not measure_long_protocols(document, [*page.handouts, *page.prescriptions]):
                 break
             document = self.layout(page.html(), *page.located, images=images)
         remove_layout_anchors(document)
@@ -455,6 +455,8 @@ class Document:
     handouts: list[HandoutView]
     located: tuple[FileGate, Publication, dict[str, str], str]
     edition: Edition
+    prescriptions: list[PrescriptionView] = field(default_factory=list)
+    """A prescription's sheet (its protocols laid out as a handout's are)."""
 
     def html(self) -> str:
         """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""

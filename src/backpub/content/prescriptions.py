@@ -27,7 +27,7 @@ from backpub.content.publication import Publication
 from backpub.content.validation import error_mark
 from backpub.errors import ContentError, Problem
 from backpub.files.loading import Loc, ParseError, Record, parse_yaml
-from backpub.model import Clinic, Dose, Protocol, messages
+from backpub.model import Clinic, Dose, Entity, Protocol, messages
 from backpub.model.prescription import Prescription
 from backpub.prose import doses
 
@@ -172,12 +172,12 @@ def _references(data: Mapping[str, Any], publication: Publication) -> list[Findi
     return found
 
 
-def _not_one(entity_id: str, cls: type, publication: Publication) -> str | None:
+def _not_one(entity_id: str, cls: type[Entity], publication: Publication) -> str | None:
     """Why `entity_id` names no `cls` of the programme (with the closest one's id), or None when it does."""
     entity = publication.by_id.get(entity_id)
     if isinstance(entity, cls):
         return None
-    what = cls.__name__.lower()
+    what = cls.kind
     if entity is not None:
         return f"{entity_id!r} is a {entity.kind}, not a {what}"
     ids = [candidate.id for candidate in publication.of(cls)]
