@@ -75,12 +75,16 @@ def prescribing_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made_once(tmp_path_factory, "prescribing", make_prescribing)
 
 
+def page_texts(data: bytes) -> list[str]:
+    """Each page's text, whitespace collapsed (pypdf: it keeps the space between a dose's label and its value)."""
+    from pypdf import PdfReader
+
+    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(io.BytesIO(data)).pages]
+
+
 def pdf_text(data: bytes) -> str:
     """A PDF's text, whitespace collapsed."""
-    import pymupdf
-
-    with pymupdf.open(stream=data, filetype="pdf") as document:
-        return re.sub(r"\s+", " ", " ".join(page.get_text() for page in document))
+    return " ".join(page_texts(data))
 
 
 def qr_codes(data: bytes) -> list[list[str]]:

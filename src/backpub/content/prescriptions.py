@@ -28,7 +28,7 @@ from backpub.content.validation import error_mark
 from backpub.errors import ContentError, Problem
 from backpub.files.loading import Loc, ParseError, Record, parse_yaml
 from backpub.model import Clinic, Dose, Entity, Protocol, messages
-from backpub.model.prescription import Prescription
+from backpub.model.prescription import PrescribedExercise, Prescription
 from backpub.prose import doses
 
 
@@ -141,10 +141,31 @@ def _checked(
             if loc not in named:  # an unknown id is said once, with its did-you-mean
                 explained = messages.explain(Prescription, {**error, "loc": loc})
                 findings.append(Finding(loc, explained, error["type"]))
+    findings += _safe_doses(_exercises(data, prescription, publication), publication)
     if prescription is not None and not findings:
-        findings += _safe_doses(prescription, publication)
         findings += _publishable(prescription, publication, pending, today)
     return findings, prescription
+
+
+def _exercises(
+    data: Mapping[str, Any], prescription: Prescription | None, publication: Publication
+) -> list[tuple[int, PrescribedExercise]]:
+    """The exercises that are valid on their own, by position, naming a protocol of the programme (all of them
+    when the whole prescription is valid): their doses can be checked whatever else is wrong."""
+    if prescription is not None:
+        found = list(enumerate(prescription.exercises))
+    else:
+        items = data.get("exercises")
+        found = []
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            try:
+                exercise = PrescribedExercise.model_validate(item, context={"language": publication.programme.language})
+            except ValidationError:
+                continue
+            found.append((index, exercise))
+    return [
+        (index, exercise) for index, exercise in found if isinstance(publication.by_id.get(exercise.protocol), Protocol)
+    ]
 
 
 def _references(data: Mapping[str, Any], publication: Publication) -> list[Finding]:
@@ -186,10 +207,10 @@ def _not_one(entity_id: str, cls: type[Entity], publication: Publication) -> str
     return f"the programme has no {what} {entity_id!r}{hint}"
 
 
-def _safe_doses(prescription: Prescription, publication: Publication) -> list[Finding]:
+def _safe_doses(exercises: list[tuple[int, PrescribedExercise]], publication: Publication) -> list[Finding]:
     """Each prescribed dose part outside its protocol's declared safe range."""
     found = []
-    for index, exercise in enumerate(prescription.exercises):
+    for index, exercise in exercises:
         protocol = publication.get(exercise.protocol)
         assert isinstance(protocol, Protocol)
         if exercise.dose is None or protocol.safe_dose is None:
@@ -212,7 +233,11 @@ def _publishable(
     facts = [fact for fact in pending if fact.problem.entity in places]
     programme = publication.programme
     refused = problems_on(
-        facts, today, publishing=True, public_from=publication.public_from, refuse_overdue=programme.refuse_overdue_reviews
+        facts,
+        today,
+        publishing=True,
+        public_from=publication.public_from,
+        refuse_overdue=programme.refuse_overdue_reviews,
     )
     found = []
     for problem in refused:

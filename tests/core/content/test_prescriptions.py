@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from backpub import BackpubError, Format, Job, PrescriptionError, Session
+from backpub import BackpubError, Format, Job, PrescriptionError, Session, clock
 from backpub_testkit import ROOTS
 from prescribing_support import (
     ICE_SAFE,
@@ -27,6 +28,12 @@ exercises:
     note: "Stop if the leg pain spreads below the knee."
   - protocol: wall-press-up
 """
+
+
+@pytest.fixture(autouse=True)
+def on_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole program's clock on the day of the examples (reviews stay current, whenever the tests run)."""
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 12, 7, 12, tzinfo=UTC))
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +77,7 @@ def test_a_part_given_as_the_programme_gives_it_is_not_marked_as_changed(session
 
 def test_the_date_defaults_to_today_in_the_programmes_timezone(session):
     data = {"clinic": "test-clinic", "clinician": "A", "exercises": [{"protocol": "ice"}]}
-    assert session.prescription(data).date == session.current_day()
+    assert session.prescription(data).date.isoformat() == "2026-12-07"
 
 
 def test_every_problem_is_located_at_its_line_and_column(session):
