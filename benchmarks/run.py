@@ -33,6 +33,8 @@ The rows (keys for --only in brackets):
 - [tests] with --tests only: the suite as scripts/test runs it (pytest, 2 workers), wall clock.
 - [validate], [noop], [edit]: `backpub validate` cold, the no-op rebuild, one synthetic episode edited.
 - [serial] with --serial only: the cold build of every format with `--jobs 1`.
+- [signups], [send]: the mailing list (issue 24): `newsletter serve` under 1,000 concurrent and 25,000 sequential
+  sign-ups, and a 100,000-address send to PostgreSQL killed three times; benchmarks/mailinglist.py says how.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ MARKER = "Zq7x"
 """The word appended to edited texts: short (never hyphenated), and in no generated or shipped text."""
 EDIT = f"A benchmark edit, marker {MARKER}."
 DEFAULT_ROWS = ("validate", "nonpdf", "book", "cold", "pack", "noop", "edit", "episode-edit", "protocol-edit")
-DEFAULT_ROWS += ("growth", "help")
+DEFAULT_ROWS += ("growth", "help", "signups", "send")
 OPTIONAL_ROWS = ("tests", "serial")
 
 
@@ -270,6 +272,8 @@ class Bench:
             ("episode-edit", self.shipped),
             ("protocol-edit", self.shipped),
             ("help", self.help),
+            ("signups", self.signups),
+            ("send", self.send),
             ("tests", self.tests),
         ]
         done = set()
@@ -542,6 +546,17 @@ class Bench:
             f"`backpub --help` (whole process, median of {len(runs)})", f"{seconds:.3f} s", "< 0.15 s", seconds < 0.15
         )
 
+    def signups(self) -> None:
+        import mailinglist
+
+        args = self.args
+        mailinglist.signups(self.workdir, self.table, args.signups_concurrent, args.signups, args.signups_warm_up)
+
+    def send(self) -> None:
+        import mailinglist
+
+        mailinglist.send(self.workdir, self.table, self.args.send_addresses)
+
     def tests(self) -> None:
         env = dict(os.environ)
         axe = REPO / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -569,14 +584,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clinics", type=int, default=None, help="default 3 (2 with --quick)")
     parser.add_argument("--growth-episodes", type=int, default=None, help="default 5000 (200 with --quick)")
     parser.add_argument("--growth-middle", type=int, default=None, help="default 2000 (100 with --quick)")
+    parser.add_argument("--signups", type=int, default=None, help="sign-ups in a row (default 25,000)")
+    parser.add_argument("--signups-concurrent", type=int, default=None, help="sign-ups at once (default 1,000)")
+    parser.add_argument("--signups-warm-up", type=int, default=None, help="memory baseline after (default 5,000)")
+    parser.add_argument("--send-addresses", type=int, default=None, help="the send's list (default 100,000)")
     parser.add_argument("--quick", action="store_true", help="Tiny sizes: checks the benchmark, measures little.")
     parser.add_argument("--only", help=f"Comma-separated rows: {', '.join(DEFAULT_ROWS + OPTIONAL_ROWS)}.")
     parser.add_argument("--tests", action="store_true", help="Also time the test suite.")
     parser.add_argument("--serial", action="store_true", help="Also time a cold build with --jobs 1.")
     parser.add_argument("--workdir", type=Path, help="Where to generate the projects (default: a temporary folder).")
     args = parser.parse_args(argv)
-    quick = {"episodes": 20, "handouts": 3, "clinics": 2, "growth_episodes": 200, "growth_middle": 100}
-    full = {"episodes": 500, "handouts": 100, "clinics": 3, "growth_episodes": 5000, "growth_middle": 2000}
+    quick = {"episodes": 20, "handouts": 3, "clinics": 2, "growth_episodes": 200, "growth_middle": 100,
+             "signups": 600, "signups_concurrent": 100, "signups_warm_up": 200, "send_addresses": 2000}  # fmt: skip
+    full = {"episodes": 500, "handouts": 100, "clinics": 3, "growth_episodes": 5000, "growth_middle": 2000,
+            "signups": 25_000, "signups_concurrent": 1000, "signups_warm_up": 5000, "send_addresses": 100_000}  # fmt: skip
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
             setattr(args, name, value)

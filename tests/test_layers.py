@@ -20,6 +20,7 @@ PACKAGES = (
     "backpub_epub",
     "backpub_feed",
     "backpub_json",
+    "backpub_mailinglist",
     "backpub_newsletter",
     "backpub_pdf",
     "backpub_site",

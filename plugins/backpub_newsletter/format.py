@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from backpub import Format, Job, Problem, Publication, RenderError, Starter
-from backpub_newsletter.issue import IssuePlan, issue_days, plan_issue
+from backpub_newsletter.issue import WEBSITE_FOLDER, IssuePlan, issue_days, plan_issue
 from backpub_newsletter.options import NewsletterOptions
 from backpub_newsletter.rendering import template_files, template_search_path
 
+if TYPE_CHECKING:
+    from email.headerregistry import Address
+
+    from backpub_newsletter.edition import Edition
+
 __version__ = "1.0"
 
-WEBSITE_FOLDER = "newsletter"
-"""Where the issues' web editions are served on the programme's website."""
 PARTS = {"index.html": "preview", "email.txt": "text", "message.eml": "message"}
 
 
@@ -41,6 +44,7 @@ send_time: "{send:%H:%M}"                   # each Sunday's issue is sent at thi
 list_id: newsletter.{host}
 unsubscribe_url: {site_url}/unsubscribe   # where `backpub newsletter serve` answers
 unsubscribe_mailto: unsubscribe@example.org   # TODO: an address that unsubscribes whoever writes to it
+postal_address: "TODO: the publisher's postal address"   # printed in every issue (CAN-SPAM)
 """
         return Starter(settings, send)
 
@@ -99,8 +103,9 @@ unsubscribe_mailto: unsubscribe@example.org   # TODO: an address that unsubscrib
         from backpub_newsletter.rendering import ArtworkCopies, IssueRenderer
 
         self.renderer = IssueRenderer(
-            publication, self.search_path(), self.options.excerpt_words, self.messages(publication)
-        )
+            publication, self.search_path(), self.options.excerpt_words, self.messages(publication),
+            postal_address=self.options.postal_address,
+        )  # fmt: skip
         self.artwork = ArtworkCopies()
 
     def issue(self, publication: Publication, day: date) -> IssuePlan:
@@ -109,6 +114,21 @@ unsubscribe_mailto: unsubscribe@example.org   # TODO: an address that unsubscrib
         if plan is None or day > self.context.as_of:
             raise RenderError(f"there is no newsletter issue for {day.isoformat()} as of {self.context.as_of}")
         return plan
+
+    def sender(self) -> Address:
+        """The newsletter's From address (the mailing list's own mails come from it too)."""
+        from backpub_newsletter.message import sender_address
+
+        return sender_address(self.options)
+
+    def edition(self, publication: Publication, day: date) -> Edition:
+        """The issue for `day`, rendered once, ready to be personalised per recipient (`backpub newsletter send`)."""
+        from backpub_newsletter.edition import Edition
+
+        plan = self.issue(publication, day)
+        if getattr(self, "renderer", None) is None:
+            self.prepare(publication)
+        return Edition(publication, self.options, self.renderer, plan)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_newsletter.message import compose, to_bytes

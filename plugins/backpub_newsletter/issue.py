@@ -7,6 +7,9 @@ from datetime import date
 
 from backpub import Episode, Mistake, Protocol, Publication
 
+WEBSITE_FOLDER = "newsletter"
+"""Where the issues' web editions are served on the programme's website: /newsletter/<YYYY-MM-DD>/."""
+
 
 @dataclass(frozen=True)
 class IssuePlan:
@@ -18,6 +21,11 @@ class IssuePlan:
     mistake: Mistake | None
     instead: tuple[Protocol, ...]
     """What to do instead of the mistake, as the mistake lists it."""
+
+    @property
+    def web_edition(self) -> str:
+        """The site path of this issue's web edition (the browser preview the site publishes)."""
+        return f"/{WEBSITE_FOLDER}/{self.day.isoformat()}/"
 
     @property
     def entity_ids(self) -> frozenset[str]:

@@ -29,6 +29,9 @@ class NewsletterOptions(BaseModel):
     """The base https URL of the one-click unsubscribe endpoint; a signed token is appended."""
     unsubscribe_mailto: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
     """The mailbox that handles mailto: unsubscribes."""
+    postal_address: Annotated[Text, Field(min_length=10)]
+    """The publisher's postal address, printed in every issue (US law, CAN-SPAM, asks for one in every
+    commercial e-mail): a street address, a registered PO box or a private mailbox; lines as written."""
     signup_form_action: HttpsUrl | None = None
     """Where the website's sign-up form posts to (the site shows the form only when this is set)."""
     excerpt_words: int = Field(default=90, ge=20, le=400)

@@ -86,13 +86,20 @@ class IssueRenderer:
     one publication and one build, so nothing it keeps can go stale."""
 
     def __init__(
-        self, publication: Publication, search_path: list[Path], excerpt_words: int, words: Messages | None = None
+        self,
+        publication: Publication,
+        search_path: list[Path],
+        excerpt_words: int,
+        words: Messages | None = None,
+        *,
+        postal_address: str = "",
     ) -> None:
         import css_inline
         import jinja2
 
         self.publication = publication
         self.excerpt_words = excerpt_words
+        self.postal_address = [line.strip() for line in postal_address.strip().splitlines() if line.strip()]
         loader = jinja2.FileSystemLoader([str(path) for path in search_path])
         self.html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
         self.text_env = jinja2.Environment(
@@ -140,6 +147,8 @@ class IssueRenderer:
             values["artwork"] = {**values["artwork"], "src": artwork_src}
         if episode_art_src is not None and values["episode"]["artwork"]:
             values["episode"] = {**values["episode"], "artwork": episode_art_src}
+        if artwork_src is not None:
+            values["web_url"] = None  # the preview is the web edition: no link to itself
         html = self.inliner.inline(self.html_env.get_template("email.html.j2").render(values))
         if len(html.encode()) >= GMAIL_CLIP_BYTES and artwork_src is None:
             raise RenderError(
@@ -196,6 +205,9 @@ class IssueRenderer:
             "home_url": publication.home_url,
             "publisher": programme.publisher,
             "unsubscribe_url": unsubscribe_url,
+            # CAN-SPAM: every issue shows the sender's postal address; and where to read it in a browser.
+            "postal_address": self.postal_address,
+            "web_url": publication.absolute(plan.web_edition),
         }
 
     def _protocol(self, plan: IssuePlan) -> dict[str, Any] | None:

@@ -58,6 +58,7 @@ formats:
     list_id: sunday.programme.example.org
     unsubscribe_url: https://programme.example.org/unsubscribe
     unsubscribe_mailto: unsubscribe@example.org
+    postal_address: Test Publisher, 1 Example Street, Sampletown
   epub:
     book_id: urn:uuid:00000000-0000-4000-8000-000000000000
 """

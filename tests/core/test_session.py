@@ -47,10 +47,10 @@ def test_build_validate_schedule_and_newsletter_agree_on_the_date(berlin_project
     assert "nothing changed since the last build" in again.output  # the stamp agrees on the day too
 
     (berlin_project / "subscribers.csv").write_text("email,name\nreader@example.org,Reader\n")
+    assert run_cli("newsletter", "import", "subscribers.csv", cwd=berlin_project).exit_code == 0
     send = run_cli(
-        "newsletter", "send", "--issue", "2026-11-22", "--subscribers", "subscribers.csv",
-        "--smtp", "127.0.0.1:25", "--dry-run", cwd=berlin_project,
-    )  # fmt: skip
+        "newsletter", "send", "--issue", "2026-11-22", "--smtp", "127.0.0.1:25", "--dry-run", cwd=berlin_project
+    )
     assert send.exit_code == 0, send.output
     assert "Dry run of the 2026-11-22 issue" in send.output
 

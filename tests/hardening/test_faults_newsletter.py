@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "newsletter"))
-from newsletter_smtp import SECRET, LoopbackController, Recorder, send_args, write_subscribers
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "mailinglist"))
+from list_smtp import SECRET, LoopbackController, Recorder, add_subscribers, send_args
 
 BACKPUB = str(Path(sys.executable).with_name("backpub"))
 ENV = {**os.environ, "BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
@@ -55,7 +55,7 @@ def server() -> Iterator[tuple[KillingRecorder, str]]:
 
 
 def send(project: Path, address: str, *extra: str, arm: Callable[[subprocess.Popen], None] = lambda p: None):
-    command = [BACKPUB, *send_args(project / "subscribers.csv", address, *extra)]
+    command = [BACKPUB, *send_args(str(project / "list.sqlite"), address, *extra)]
     process = subprocess.Popen(command, cwd=project, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     arm(process)
     output, _ = process.communicate(timeout=120)
@@ -65,7 +65,7 @@ def send(project: Path, address: str, *extra: str, arm: Callable[[subprocess.Pop
 def resume(run_cli, project: Path, address: str, *extra: str) -> tuple[int, str]:
     """A run after the kills, in the test's process: only the killed runs need processes of their own."""
     result = run_cli(
-        *send_args(project / "subscribers.csv", address, *extra),
+        *send_args(str(project / "list.sqlite"), address, *extra),
         cwd=project,
         env={"BACKPUB_UNSUBSCRIBE_SECRET": SECRET},
     )
@@ -78,7 +78,7 @@ def copies(recorder: Recorder) -> dict[str, int]:
 
 def test_kills_before_any_send_mid_way_and_near_the_end_then_resume_sends_everyone_once(project, server, run_cli):
     recorder, address = server
-    subscribers = write_subscribers(project / "subscribers.csv", SUBSCRIBERS)
+    subscribers = add_subscribers(str(project / "list.sqlite"), SUBSCRIBERS)
     # (where, kill at this run's Nth MAIL FROM, kill after the server's Nth accept overall, delivered afterwards)
     kills = [
         ("before any send", 1, None, 0),
@@ -107,7 +107,7 @@ def test_kills_before_any_send_mid_way_and_near_the_end_then_resume_sends_everyo
 def test_a_kill_before_the_server_accepts_never_sends_twice_and_resend_uncertain_completes(project, server, run_cli):
     """The uncertain window where the message did NOT arrive: reported, never resent unless the operator asks."""
     recorder, address = server
-    subscribers = write_subscribers(project / "subscribers.csv", 6)
+    subscribers = add_subscribers(str(project / "list.sqlite"), 6)
     refused_once: set[str] = set()
 
     def kill_during_data(recipient: str, attempt: int) -> str | None:

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from backpub import ConfigError
 from backpub.build import build
-from backpub_newsletter.message import personal_unsubscribe_url, unsubscribe_token, verify_token
-from backpub_newsletter.subscribers import read_subscribers
-from backpub_testkit import FULL_PROGRAMME
+from backpub_testkit import FULL_PROGRAMME, edit
 
 AS_OF = date(2026, 11, 25)
 ISSUE = "2026-11-22"
@@ -146,7 +143,14 @@ def test_the_preview_is_the_email_with_the_artwork_embedded(full_issue):
     html = message.get_body(("html",)).get_content().replace("\r\n", "\n")
     artwork = "https://backinshape.example.org/podcast/artwork.png"
     assert artwork in html and artwork not in preview
-    assert re.sub(r'src="data:image/png;base64,[^"]+"', f'src="{artwork}"', preview) == html.rstrip("\n")
+    web_link = re.compile(r'<tr><td class="webview gutter".*?</td></tr>', re.DOTALL)
+    assert web_link.search(html) and not web_link.search(preview)  # the web edition does not link to itself
+    preview = re.sub(r'src="data:image/png;base64,[^"]+"', f'src="{artwork}"', preview)
+
+    def squeezed(text: str) -> str:  # the row's removal leaves its own blank lines behind
+        return re.sub(r">\s+<", "><", text).strip()
+
+    assert squeezed(preview) == squeezed(web_link.sub("", html))
 
 
 def test_builds_are_reproducible(project, monkeypatch):
@@ -195,22 +199,28 @@ def test_a_project_theme_overrides_a_template(project):
     assert text == "Sciatica explained for you\nhttps://minimal.example.org/unsubscribe\n"
 
 
-def test_unsubscribe_tokens_are_signed():
-    token = unsubscribe_token("s" * 20, "list.example.org", "Reader@Example.net")
-    assert "@" not in token and "reader" not in token.lower()
-    assert verify_token("s" * 20, "list.example.org", token) == "reader@example.net"
-    assert verify_token("t" * 20, "list.example.org", token) is None
-    assert verify_token("s" * 20, "other.example.org", token) is None
-    forged = unsubscribe_token("guess", "list.example.org", "someone@example.net")
-    assert verify_token("s" * 20, "list.example.org", forged) is None
-    url = personal_unsubscribe_url("https://x.example.org/u?list=a", token)
-    assert url.startswith("https://x.example.org/u?list=a&token=")
+def test_every_issue_prints_the_postal_address_and_links_its_web_edition(full_issue):
+    """CAN-SPAM asks for the sender's postal address in every message; the issue's web edition is on the site."""
+    parts = _both_parts(full_issue)
+    web = "https://backinshape.example.org/newsletter/2026-11-22/"
+    for part in parts.values():
+        assert "Back In Shape (sample address) 1 Example Street, Suite 100 Sampletown, ST 00000, USA" in part
+        assert "View this issue in your browser" in part
+    message = email.message_from_bytes((full_issue / "message.eml").read_bytes(), policy=policy.default)
+    assert f"View this issue in your browser: {web}" in message.get_body(("plain",)).get_content()
+    assert f'href="{web}"' in message.get_body(("html",)).get_content()
+    assert "View this issue in your browser" not in (full_issue / "index.html").read_text()  # it is that page
 
 
-def test_a_subscribers_file_without_an_email_column_is_refused(tmp_path):
-    (tmp_path / "s.csv").write_text("name,mail\nA,a@example.org\n")
-    with pytest.raises(ConfigError, match=r"s\.csv:1: the header row needs an 'email' column"):
-        read_subscribers(tmp_path / "s.csv")
+def test_the_postal_address_is_a_required_setting(project, run_cli):
+    edit(
+        project / "content/programme.yaml",
+        "    postal_address: |\n      Minimal Programme (sample address)\n      1 Example Street, Sampletown\n",
+        "",
+    )
+    result = run_cli("validate", "--content", "content", cwd=project)
+    assert result.exit_code == 1
+    assert "missing required field 'formats.newsletter.postal_address'" in result.output
 
 
 def _flat(text: str) -> str:

@@ -12,16 +12,18 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 from wsgiref.util import setup_testing_defaults
 
-from newsletter_smtp import SECRET
+from list_smtp import SECRET
 
-import backpub_newsletter
-from backpub_newsletter.rendering import template_search_path
-from backpub_newsletter.service import Limits, MailError, ServiceSettings, SubscriptionService
-from backpub_newsletter.store import SubscriberStore
+import backpub_mailinglist
+from backpub_mailinglist.database import open_database
+from backpub_mailinglist.service import ServiceSettings, SubscriptionService, template_search_path
+from backpub_mailinglist.store import MailingList, SignUpLimits
+from backpub_mailinglist.worker import MailError, RetryPolicy
 
 LIST_ID = "sunday.minimal.example.org"
 SUBSCRIBE = "https://minimal.example.org/newsletter/subscribe"
 UNSUBSCRIBE = "https://minimal.example.org/unsubscribe"
+BOUNCES = "https://minimal.example.org/newsletter/bounces"
 
 
 @dataclass
@@ -51,21 +53,39 @@ class RecordingMailer:
 
     def links(self, recipient: str) -> list[str]:
         """The confirmation links mailed to `recipient`, oldest first."""
-        return [confirmation_link(data) for to, data in self.sent if to == recipient]
+        found = (confirmation_link(data) for to, data in self.sent if to == recipient)
+        return [url for url in found if url]
+
+    def subjects(self, recipient: str) -> list[str]:
+        return [
+            str(email.message_from_bytes(data, policy=policy.default)["Subject"])
+            for to, data in self.sent
+            if to == recipient
+        ]
 
 
-def confirmation_link(data: bytes) -> str:
-    """The confirmation URL in a confirmation email (decoded from quoted-printable)."""
+def confirmation_link(data: bytes) -> str | None:
+    """The confirmation URL in a confirmation email (decoded from quoted-printable), if it has one."""
     message = email.message_from_bytes(data, policy=policy.default)
-    return re.search(r"https://\S+/confirm\?token=\S+", message.get_content())[0]
+    found = re.search(r"https://\S+/confirm\?token=\S+", message.get_content())
+    return found[0] if found else None
 
 
 def make_service(
-    tmp_path: Path, clock: FakeClock, mailer: RecordingMailer, language: str = "en-GB", **limits: float
+    tmp_path: Path,
+    clock: FakeClock,
+    mailer: RecordingMailer,
+    language: str = "en-GB",
+    *,
+    database: str | None = None,
+    webhook_secret: str | None = None,
+    **limits: float,
 ) -> SubscriptionService:
-    """A service for the minimal test programme's URLs, its list in tmp_path, its words in `language` from the
-    newsletter's catalogues (and tmp_path/theme/newsletter/locale/)."""
+    """A service for the minimal test programme's URLs, its list in `database` (a SQLite file in tmp_path by
+    default), its words in `language` from the list's catalogues (and tmp_path/theme/newsletter/locale/). Queued
+    mail is sent when the test calls `deliver(service)`, never by a thread."""
     theme = tmp_path / "theme" / "newsletter"
+    db = open_database(database or str(tmp_path / "list.sqlite"), create=True)
     settings = ServiceSettings(
         list_id=LIST_ID,
         title="Minimal Programme",
@@ -74,15 +94,25 @@ def make_service(
         subscribe_url=SUBSCRIBE,
         confirm_url="https://minimal.example.org/newsletter/confirm",
         unsubscribe_url=UNSUBSCRIBE,
+        bounces_url=BOUNCES,
         sender=Address("Minimal", "sunday", "example.org"),
+        postal_address="Minimal Programme (sample address)\n1 Example Street, Sampletown",
         secret=SECRET,
-        store=SubscriberStore(tmp_path / "subscribers.sqlite", clock=clock),
+        mailing=MailingList(db, clock),
         mailer=mailer,
         templates=template_search_path(theme),
-        limits=Limits(**limits),
-        locales=[Path(backpub_newsletter.__file__).parent / "locale", theme / "locale"],
+        limits=SignUpLimits(**limits),
+        webhook_secret=webhook_secret,
+        locales=[Path(backpub_mailinglist.__file__).parent / "locale", theme / "locale"],
+        retry=RetryPolicy(delays=(10, 60)),
+        background_mail=False,
     )
     return SubscriptionService(settings)
+
+
+def deliver(service: SubscriptionService) -> int:
+    """Send the mail the service queued (as its worker thread would); how many were handled."""
+    return service.worker.run_once()
 
 
 @dataclass
@@ -94,16 +124,26 @@ class Response:
     body: str
 
 
-def call(app, method: str, url: str, form: dict | None = None, client: str = "192.0.2.10", **headers: str) -> Response:
-    """Call the WSGI app directly, as a server would for `method url` from `client`."""
+def call(
+    app,
+    method: str,
+    url: str,
+    form: dict | None = None,
+    client: str = "192.0.2.10",
+    *,
+    raw: str | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+    **headers: str,
+) -> Response:
+    """Call the WSGI app directly, as a server would for `method url` from `client` (a form, or a `raw` body)."""
     parts = urlsplit(url)
-    body = urlencode(form or {}).encode() if method == "POST" else b""
+    body = raw.encode() if raw is not None else urlencode(form or {}).encode() if method == "POST" else b""
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": parts.path,
         "QUERY_STRING": parts.query,
         "REMOTE_ADDR": client,
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_TYPE": content_type,
         "CONTENT_LENGTH": str(len(body)),
         "wsgi.input": io.BytesIO(body),
         **{"HTTP_" + key.upper(): value for key, value in headers.items()},

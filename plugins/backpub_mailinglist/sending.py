@@ -1,10 +1,10 @@
-"""Deliver personalised messages over SMTP, once per subscriber, with retries and a ledger.
+"""SMTP for the list: one transaction per message over a connection that is reopened when it drops.
 
-The exactly-once window: the ledger says `sending` (committed) before the last byte of DATA leaves; the server's
-250 turns it into `sent`. If the process dies in between, the server may or may not have the message. We choose
-at-most-once for that window: such a subscriber is reported as uncertain and not sent again unless the operator
-asks (`--resend-uncertain`), because a second copy is the failure the newsletter promises never to make.
-An error while *sending* DATA is not uncertain (the terminating "." never left whole), so it is retried.
+`transmit` runs MAIL FROM, RCPT TO and DATA, then asks its caller for permission before the message's final bytes
+leave (the send claims the delivery in its ledger there; a refusal drops the connection, so the server discards
+the unfinished message). Errors are sorted by what they mean for a retry: TransientError (4xx, a dropped
+connection before the message was complete: not delivered), PermanentError (5xx), UncertainError (the message
+was complete but the answer never came) and ServerUnavailable (the run must stop).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+import socket
 import ssl
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from backpub import ConfigError
-from backpub_newsletter.ledger import FAILED, SENDING, SENT, Ledger
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -37,6 +36,10 @@ class UncertainError(Exception):
 
 class ServerUnavailable(Exception):
     """The SMTP server cannot be reached (or refused the login): the run stops."""
+
+
+class NotClaimed(Exception):
+    """The caller withheld the final bytes (the message must not go): the connection is dropped."""
 
 
 @dataclass(frozen=True)
@@ -93,17 +96,6 @@ class Outgoing:
     data: Callable[[], bytes]
 
 
-@dataclass
-class Summary:
-    """What a run did."""
-
-    sent: int = 0
-    skipped: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    uncertain: list[str] = field(default_factory=list)
-    stopped: str | None = None
-
-
 class Connection:
     """One SMTP connection, opened on first use and reopened after it drops."""
 
@@ -120,6 +112,10 @@ class Connection:
         settings = self.settings
         try:
             smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+            # Each message ends in a small last segment right after a large one: without this, Nagle's algorithm
+            # holds it until the server's delayed ACK (40 ms per message).
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo()
             if settings.starttls:
                 smtp.starttls(context=ssl.create_default_context())
@@ -174,8 +170,9 @@ def _check_reply(step: str, code: int, reply: bytes, accepted: Iterable[int]) ->
     raise PermanentError(text)
 
 
-def transmit(smtp: smtplib.SMTP, sender: str, item: Outgoing, before_last_byte: Callable[[], None]) -> None:
-    """One SMTP transaction; `before_last_byte` runs after the server agreed to take the data."""
+def transmit(smtp: smtplib.SMTP, sender: str, item: Outgoing, before_last_byte: Callable[[], bool]) -> None:
+    """One SMTP transaction; `before_last_byte` runs after the server agreed to take the data and says whether
+    the message may go (False raises NotClaimed with the message unfinished: drop the connection)."""
     try:
         _check_reply("MAIL FROM", *smtp.mail(sender), accepted=(250,))
         _check_reply("RCPT TO", *smtp.rcpt(item.recipient), accepted=(250, 251))
@@ -183,7 +180,8 @@ def transmit(smtp: smtplib.SMTP, sender: str, item: Outgoing, before_last_byte: 
     except (OSError, smtplib.SMTPServerDisconnected) as exc:
         raise TransientError(f"connection lost: {_reason(exc)}") from None
     payload = _dot_stuffed(item.data())
-    before_last_byte()
+    if not before_last_byte():
+        raise NotClaimed(item.label)
     try:
         smtp.send(payload)
     except (OSError, smtplib.SMTPServerDisconnected) as exc:
@@ -201,96 +199,3 @@ def _dot_stuffed(data: bytes) -> bytes:
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"
-
-
-@dataclass
-class Sender:
-    """Sends each outgoing message once, recording every step in the ledger."""
-
-    connection: Connection
-    ledger: Ledger
-    sender: str
-    rate: float | None = None
-    attempts: int = 5
-    retry_delay: float = 2.0
-    resend_uncertain: bool = False
-    should_stop: Callable[[], bool] = lambda: False
-    max_consecutive_failures: int = 10
-    """Temporary failures in a row (across subscribers) after which the run stops: the server keeps refusing."""
-    _last_send: float = 0.0
-    _consecutive: int = 0
-
-    def run(self, outgoing: list[Outgoing], advance: Callable[[], None] = lambda: None) -> Summary:
-        summary = Summary()
-        known = self.ledger.statuses()
-        try:
-            for item in outgoing:
-                if self.should_stop():
-                    summary.stopped = "interrupted; run the same command again to send the rest"
-                    break
-                status = known.get(item.key)
-                if status == SENT:
-                    summary.skipped += 1
-                elif status == SENDING and not self.resend_uncertain:
-                    summary.uncertain.append(item.label)
-                else:
-                    self._deliver(item, summary)
-                advance()
-        except ServerUnavailable as exc:
-            summary.stopped = f"{exc}; run the same command again to send the rest"
-        finally:
-            self.connection.quit()
-        return summary
-
-    def _deliver(self, item: Outgoing, summary: Summary) -> None:
-        for attempt in range(1, self.attempts + 1):
-            self._pace()
-            try:
-                transmit(self.connection.get(), self.sender, item, lambda: self._mark_sending(item))
-            except TransientError as exc:
-                self._after_transient(item, str(exc), attempt, summary)
-                if attempt == self.attempts:
-                    return
-                time.sleep(min(self.retry_delay * 2 ** (attempt - 1), 60.0))
-                continue
-            except PermanentError as exc:
-                self.ledger.mark(item.key, FAILED, str(exc))
-                self.connection.reset()
-                summary.failed.append((item.label, str(exc)))
-                return
-            except UncertainError:
-                self.connection.drop()
-                summary.uncertain.append(item.label)
-                return
-            self.ledger.mark(item.key, SENT)
-            summary.sent += 1
-            self._consecutive = 0
-            return
-
-    def _mark_sending(self, item: Outgoing) -> None:
-        self.ledger.mark_sending(item.key, item.message_id)
-
-    def _after_transient(self, item: Outgoing, reason: str, attempt: int, summary: Summary) -> None:
-        # The message did not arrive, so the row (if `sending` was recorded) is corrected to `failed`.
-        self.ledger.mark(item.key, FAILED, reason)
-        if reason.startswith(("connection lost", "cannot connect")):
-            self.connection.drop()
-        else:
-            self.connection.reset()
-        if reason.startswith("cannot connect") and attempt == self.attempts:
-            raise ServerUnavailable(reason)
-        self._consecutive += 1
-        if self._consecutive >= self.max_consecutive_failures:
-            raise ServerUnavailable(
-                f"the server refused {self._consecutive} deliveries in a row with temporary errors (last: {reason})"
-            )
-        if attempt == self.attempts:
-            summary.failed.append((item.label, f"{reason} (gave up after {attempt} attempts)"))
-
-    def _pace(self) -> None:
-        if not self.rate:
-            return
-        wait = self._last_send + 1 / self.rate - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last_send = time.monotonic()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsletter_smtp import AS_OF, ISSUE, SECRET
+from list_smtp import AS_OF, ISSUE, SECRET
 
 ENV = {"BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
 
@@ -32,11 +32,17 @@ def test_an_unsubscribed_address_in_another_case_is_never_mailed_again(project: 
 def test_a_csv_that_spells_an_unsubscribed_address_otherwise_does_not_mail_it(
     project: Path, smtp_server, run_cli
 ) -> None:
-    """`send --subscribers CSV` (while it exists: the list's database is to become the only source)."""
+    """A CSV is only ever imported (`send --subscribers` is gone): the list's database is the only source."""
     assert run_cli("newsletter", "unsubscribe", "left@example.net", cwd=project).exit_code == 0
     (project / "export.csv").write_text("email,name\nLeft@Example.net,Left\nstay@example.net,Stay\n")
     recorder, address = smtp_server()
     args = ["--issue", ISSUE, "--subscribers", "export.csv", "--smtp", address, "--as-of", AS_OF]
-    sent = run_cli("newsletter", "send", *args, cwd=project, env=ENV)
+    refused = run_cli("newsletter", "send", *args, cwd=project, env=ENV)
+    assert refused.exit_code == 1 and "--subscribers is gone" in refused.output
+    imported = run_cli("newsletter", "import", "export.csv", cwd=project)
+    assert "left out           1" in imported.output
+    sent = run_cli(
+        "newsletter", "send", *[a for a in args if a not in ("--subscribers", "export.csv")], cwd=project, env=ENV
+    )
     assert sent.exit_code == 0, sent.output
     assert sorted(recorder.by_recipient()) == ["stay@example.net"]

@@ -1,4 +1,5 @@
-"""Helpers for the newsletter tests: an SMTP handler that records what it accepts and can be told how to answer."""
+"""Helpers for the mailing list's tests: an SMTP handler that records what it accepts and can be told how to
+answer, and subscribers put straight into a list's database."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -63,6 +63,17 @@ class Recorder:
     """Recipients whose message is accepted but whose 250 never reaches the client (the connection drops)."""
     attempts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    arrived: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
+        """Block until `count` messages were accepted (a background sender's), then all of them."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                raise TimeoutError(f"{len(self.received)} of {count} messages arrived within {timeout} s")
+            return list(self.received)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.reject_rcpt:
@@ -79,6 +90,7 @@ class Recorder:
                 return answer
             self.received.append(Received(list(envelope.rcpt_tos), bytes(envelope.original_content)))
             count = len(self.received)
+            self.arrived.notify_all()
         self.after_accept(count)
         if recipient in self.hang_up_after:
             self.hang_up_after.discard(recipient)
@@ -98,17 +110,21 @@ def refuse_everyone(server, session, envelope, mechanism, auth_data) -> AuthResu
     return AuthResult(success=False, handled=False)
 
 
-def write_subscribers(path: Path, count: int, extra_rows: str = "") -> list[str]:
-    """A subscribers CSV of `count` people; returns their addresses."""
-    addresses = [f"reader{index:03d}@example.net" for index in range(count)]
-    lines = ["email,name"] + [f"{addr},Reader {index}" for index, addr in enumerate(addresses)]
-    path.write_text("\n".join(lines) + "\n" + extra_rows)
+def add_subscribers(database: str, count: int, *, start: int = 0) -> list[str]:
+    """`count` confirmed subscribers in the list's database (created if need be); returns their addresses."""
+    from backpub_mailinglist.database import open_database
+    from backpub_mailinglist.store import MailingList, Member
+
+    addresses = [f"reader{index:03d}@example.net" for index in range(start, start + count)]
+    mailing = MailingList(open_database(database, create=True))
+    mailing.import_members(Member(address, f"Reader {index}") for index, address in enumerate(addresses, start))
+    mailing.db.close()
     return addresses
 
 
-def send_args(subscribers: Path, address: str, *extra: str) -> list[str]:
+def send_args(database: str, address: str, *extra: str) -> list[str]:
     """The arguments of `backpub newsletter send` for the test issue."""
     return [
-        "newsletter", "send", "--issue", ISSUE, "--subscribers", str(subscribers), "--smtp", address,
+        "newsletter", "send", "--issue", ISSUE, "--database", database, "--smtp", address,
         "--as-of", AS_OF, "--retry-delay", "0.01", *extra,
     ]  # fmt: skip
