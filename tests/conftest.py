@@ -28,6 +28,7 @@ SLOWEST_FIRST = (
     "tests/plugins/site/test_site_search.py",
     "tests/hardening/test_hardening_properties.py",
     "tests/plugins/epub/test_epub_book.py",
+    "tests/core/engine/test_dask_executor.py",  # a LocalCluster of two worker processes, four builds
     "tests/hardening/test_killed_build.py",
     "tests/plugins/pdf/test_pdf_dependencies.py",
     "tests/plugins/pdf/test_pdf_clear_print.py",
@@ -38,6 +39,7 @@ SLOWEST_FIRST = (
     "tests/test_shipped_content.py",
     "tests/test_init.py",
     "tests/plugins/pdf/test_pdf_build.py",
+    "tests/plugins/pdf/test_pdf_branding.py",  # (after the shipped PDFs' build, which it reads too)
     "tests/hardening/test_faults_build.py",
 )
 
