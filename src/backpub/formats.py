@@ -209,8 +209,9 @@ class Format(ABC):
 
     def render_on_request(self, kind: str, document: Any, publication: Publication) -> bytes:
         """The bytes of one document made for a request, of a kind in `on_request` (for `Prescription.kind`, a
-        `ResolvedPrescription`), in any thread after `prepare` ran once in the process. It may hold personal data:
-        write nothing of it anywhere (no file, cache or log); raise RenderError for what the content can fix."""
+        `ResolvedPrescription`), after `prepare` ran once in the process; callers render one document at a time per
+        process (a service renders in worker processes). It may hold personal data: write nothing of it anywhere (no
+        file, cache or log); raise RenderError for what the content can fix."""
         raise BackpubError(
             f"the {self.name} format renders no {kind!r} on request (it renders: "
             f"{', '.join(sorted(self.on_request)) or 'nothing'})"
