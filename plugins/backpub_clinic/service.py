@@ -306,13 +306,14 @@ class ClinicService:
         body = request.body()
         if body is None:
             return self.text("413 Content Too Large", self.words.gettext("The form is too large."))
-        fields = {name: values[-1] for name, values in parse_qs(body.decode("utf-8", "replace")).items()}
+        parsed = parse_qs(body.decode("utf-8", "replace"))
+        fields = {name: values[-1] for name, values in parsed.items()}
         if not self.csrf.valid(clinic_id, request.cookie(CSRF_COOKIE), fields.get("csrf")):
             return self.text("403 Forbidden", self.words.gettext("The form has expired: open it again."))
         wait = self.rates.take(clinic_id)
         if wait:
             return self.too_many(wait, as_json=False)
-        picked = self.picked(parse_qs(body.decode("utf-8", "replace")).get("protocol", []))
+        picked = self.picked(parsed.get("protocol", []))
         data = self.prescription_data(clinic_id, fields, picked)
         try:
             prescribed = self.session.prescription(data)
