@@ -71,6 +71,9 @@ class Publication:
     """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
     kinds: Kinds = BUILT_IN
     """The kinds of entity in force: the built-in ones and those plugins registered, in reading order."""
+    as_written: Mapping[str, Entity] = field(default_factory=dict)
+    """Each entity whose text refers to a dose (`{dose}`), as written, by id: `entities` hold the texts with the
+    references filled in; a prescription fills them in again with the dose it prescribes."""
 
     @cached_property
     def by_id(self) -> dict[str, Entity]:
