@@ -66,7 +66,7 @@ class Progress:
     """Receives progress events; the CLI shows them, tests ignore them."""
 
     def start(self, total: int) -> None:
-        """`total` jobs will be rendered."""
+        """`total` jobs will be rendered (intermediate files, `Job.intermediate`, included)."""
 
     def advance(self, output: str) -> None:
         """One job finished."""

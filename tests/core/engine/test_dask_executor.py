@@ -83,9 +83,14 @@ def test_a_dask_build_makes_every_output_byte_for_byte_as_the_local_pool_and_rep
     report = build(content, output_dir=content.parent / "dask", executor=executor, use_cache=False, progress=progress)
 
     assert files_of(content.parent / "dask") == local_build
+    assert not [path for path in local_build if "/.shared/" in path]  # intermediate files are never outputs
     assert "pdf/test-clinic/pack.pdf" in report.rendered  # a job made from other outputs (its editions)
-    assert progress.total == len(report.rendered) == len(progress.advanced) and progress.stopped
-    assert sorted(progress.advanced) == sorted(report.rendered)
+    # Progress counts every job rendered: the outputs, and the intermediate files they are made from.
+    intermediates = sorted(set(progress.advanced) - set(report.rendered))
+    assert intermediates and all(path.startswith("pdf/.shared/") for path in intermediates)
+    assert len(intermediates) == report.formats["pdf"].intermediate
+    assert progress.total == len(report.rendered) + len(intermediates) == len(progress.advanced) and progress.stopped
+    assert sorted(progress.advanced) == sorted(report.rendered + intermediates)
     # The pack was reported after the editions it is made from.
     assert progress.advanced.index("pdf/test-clinic/pack.pdf") > progress.advanced.index(
         "pdf/test-clinic/first-steps.pdf"
@@ -132,8 +137,9 @@ def test_the_jobs_of_a_worker_killed_mid_build_run_again_and_the_outputs_are_the
 
     assert progress.killed, "a worker was rendering when it was killed"
     lost = {key.split("-", 2)[2] for key in progress.killed}  # the output paths in the tasks' keys
-    assert lost <= set(report.rendered)  # every job the dead worker held was rendered elsewhere
-    assert sorted(progress.advanced) == sorted(report.rendered)
+    assert lost <= set(progress.advanced)  # every job the dead worker held was rendered elsewhere
+    assert set(report.rendered) <= set(progress.advanced) and len(progress.advanced) == progress.total
+    assert all(path.startswith("pdf/.shared/") for path in set(progress.advanced) - set(report.rendered))
     assert files_of(content.parent / "killed") == local_build
 
 
