@@ -45,15 +45,17 @@ def test_editions_are_every_handout_pdf_but_the_packs() -> None:
     assert not probes.is_edition("clinic/notes.txt")
 
 
-def test_the_job_log_keeps_the_last_time_of_each_output(tmp_path: Path) -> None:
+def test_the_job_log_keeps_the_last_time_of_each_output_and_leaves_out_intermediate_files(tmp_path: Path) -> None:
     log = tmp_path / "jobs.jsonl"
     lines = [
-        {"output": "a.pdf", "seconds": 1.0},
-        {"output": "b.pdf", "seconds": 2.0},
-        {"output": "a.pdf", "seconds": 3},
+        {"output": "a.pdf", "seconds": 1.0, "intermediate": False},
+        {"output": "b.pdf", "seconds": 2.0, "intermediate": False},
+        {"output": "a.pdf", "seconds": 3, "intermediate": False},
+        {"output": ".shared/layouts/A4-GB/a.pdf", "seconds": 0.5, "intermediate": True},
     ]
     log.write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert run.read_job_log(log) == {"a.pdf": 3, "b.pdf": 2.0}
+    assert run.job_log_entries(log)[".shared/layouts/A4-GB/a.pdf"]["seconds"] == 0.5
     assert run.read_job_log(tmp_path / "missing.jsonl") == {}
 
 
