@@ -220,9 +220,9 @@ class PdfFormat(Format):
 
     def _branding_job(self, clinic: Clinic | None, themed: bool, templates: frozenset[Path]) -> Job:
         """A clinic's branding (its band, later pages' running head and pack cover), or the programme's band."""
-        from backpub_pdf.planning import branding_output, clinic_footprint
+        from backpub_pdf.planning import BRANDING_FIELDS, branding_output, clinic_footprint
 
-        shows = clinic_footprint(clinic, themed)
+        shows = clinic_footprint(clinic, themed, BRANDING_FIELDS)
         return Job(
             branding_output(clinic),
             entities=shows.entities,

@@ -54,6 +54,9 @@ CLINIC_FIELDS = frozenset(
     }
 )  # fmt: skip
 """What an edition prints of its clinic, and its pack's choice of handouts (not the clinic's review)."""
+BRANDING_FIELDS = CLINIC_FIELDS - {"country", "handouts"}
+"""What a clinic's branding prints of it (its band, running head and pack cover): not the country, whose urgent-help
+notice is the shared layout's, nor its pack's handouts."""
 PACK_ORDER_FIELDS = frozenset({"phase"})
 """What a pack's order reads of the protocols its handouts show, when the clinic does not list its handouts."""
 
@@ -149,12 +152,12 @@ def release_state(footprint: Footprint) -> bool | None:
     return footprint.episode_released
 
 
-def clinic_footprint(clinic: Clinic | None, themed: bool = False) -> Footprint:
-    """The clinic's fields (whole with a theme) and its logo; nothing for the unbranded edition."""
+def clinic_footprint(clinic: Clinic | None, themed: bool = False, names: frozenset[str] = CLINIC_FIELDS) -> Footprint:
+    """The clinic's fields (`names`; whole with a theme) and its logo; nothing for the unbranded edition."""
     if clinic is None:
         return Footprint(frozenset(), {}, frozenset(), None)
     entities = frozenset({clinic.id} if themed else ())
-    fields = {} if themed else {clinic.id: CLINIC_FIELDS}
+    fields = {} if themed else {clinic.id: names}
     return Footprint(entities, fields, frozenset({clinic.logo} if clinic.logo else ()), None)
 
 
