@@ -152,10 +152,10 @@ class DaskExecutor:
         futures: dict[Any, PlannedJob] = {}
         waiting = Waiting(dirty)
         while (item := waiting.take()) is not None:
-            sent = {
-                path: by_path[path] if path in by_path else self._kept(client, inputs / path)
-                for path in item.input_paths
-            }
+            for path in item.input_paths:
+                if path not in by_path:  # kept from the last build (or the build cache): sent once for all its users
+                    by_path[path] = self._kept(client, inputs / path)
+            sent = {path: by_path[path] for path in item.input_paths}
             future = client.submit(
                 render_task,
                 snapshot,
