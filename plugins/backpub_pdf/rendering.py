@@ -285,7 +285,7 @@ class Renderer:
 
     def stamper(self, data: bytes) -> Any:
         """A shared layout (or shared pack) opened once per process for every edition stamped on it: the build
-        gives a handout's editions one after another (planning.py), so a few are kept."""
+        gives a handout's editions one after another (`PdfFormat.jobs`), so a few are kept."""
         from backpub_pdf.branding import Stamper
 
         key = hashlib.sha256(data).digest()
@@ -294,12 +294,14 @@ class Renderer:
         return self._stampers[key]
 
     def prepared_branding(self, data: bytes) -> Any:
-        """A branding's PDF, opened and prepared once per process for every edition made with it."""
+        """A branding's PDF, opened and prepared once per process for every edition made with it. The build gives a
+        handout's editions, every clinic's, one after another (`PdfFormat.jobs`), so a worker keeps up to 256 (about
+        60 MB): a network of that many clinics prepares each once, not once per edition."""
         from backpub_pdf.branding import Branding
 
         key = hashlib.sha256(data).digest()
         if key not in self._brandings:
-            self._brandings = _recent(self._brandings, key, Branding.of(data), keep=16)
+            self._brandings = _recent(self._brandings, key, Branding.of(data), keep=256)
         return self._brandings[key]
 
     def clinic_of(self, publication: Publication, job: Job) -> Clinic | None:
