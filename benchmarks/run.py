@@ -10,9 +10,11 @@ Whole-process figures are children of this script measured with wait4: wall cloc
 the process and of every worker it reaped) and peak memory (the largest resident set among them).
 
 The rows (keys for --only in brackets):
-- [pack] a clinic's `<clinic>/pack.pdf` against the sum of that clinic's handout editions: the pdf format's
+- [pack] a clinic's `<clinic>/pack.pdf` against the sum of the layouts of its handouts: the pdf format's
   `render` seconds of each job, logged from the cold build below (benchmarks/probes.py `timed-build`), so it
   holds however the engine feeds a pack its handouts (laid out again, or assembled from the editions' PDFs).
+  Stamped (`branding: stamped`, the default), the pack counts with the shared pack it is stamped on, and its
+  handouts' layouts are their shared layouts (`pack_ratios`).
 - [cold] the cold build of every format (after `backpub clean`), `--jobs 2`, against the WeasyPrint floor:
   WeasyPrint alone laying out and writing the HTML of every distinct handout edition (plain and per clinic;
   packs excluded), timed in two processes at once, each taking every other edition; the floor is the sum of
@@ -213,15 +215,27 @@ def local_cluster(workers: int) -> Iterator[str]:
         child.wait(timeout=60)
 
 
-def pack_ratios(times: dict[str, float]) -> dict[str, tuple[float, float, int]]:
-    """Per clinic: (its pack's seconds, the sum of its handout editions' seconds, how many editions), from the
-    pdf jobs' render seconds by output path."""
+def pack_ratios(entries: dict[str, dict[str, Any]]) -> dict[str, tuple[float, float, int]]:
+    """Per clinic: (its pack's seconds, the seconds of the handout layouts it is made from, how many), from a timed
+    build's job log (`job_log_entries`). A pack laid out for its clinic is made from its editions; a stamped one
+    (`branding: stamped`) from a shared pack, whose seconds count with it as if no other clinic shared it, made from
+    the handouts' shared layouts."""
     found: dict[str, tuple[float, float, int]] = {}
-    for output, seconds in times.items():
+    for output, entry in entries.items():
         clinic, _, name = output.rpartition("/")
-        if clinic and name == "pack.pdf":
-            editions = [s for path, s in times.items() if path.startswith(f"{clinic}/") and is_edition(path)]
-            found[clinic] = (seconds, sum(editions), len(editions))
+        if not clinic or name != "pack.pdf" or entry.get("intermediate"):
+            continue
+        seconds, handouts = entry["seconds"], []
+        for needed in entry.get("inputs", ()):
+            source = entries.get(needed)
+            if source is None:  # (not rendered in this build)
+                continue
+            if source.get("kind") == "shared-pack":
+                seconds += source["seconds"]
+                handouts += [entries[path]["seconds"] for path in source.get("inputs", ()) if path in entries]
+            elif source.get("kind") != "branding" and is_edition(needed):
+                handouts.append(source["seconds"])
+        found[clinic] = (seconds, sum(handouts), len(handouts))
     return found
 
 
@@ -451,12 +465,12 @@ class Bench:
         cold = self.cold = run_child(command, self.project)
         times = read_job_log(job_log)
         if self.wants("pack"):
-            self._pack_rows(times)
+            self._pack_rows(job_log_entries(job_log))
         if self.wants("cold"):
             self._floor_rows(cold, times)
 
-    def _pack_rows(self, times: dict[str, float]) -> None:
-        packs = pack_ratios(times)
+    def _pack_rows(self, entries: dict[str, dict[str, Any]]) -> None:
+        packs = pack_ratios(entries)
         if not packs:
             self.table.add("a pack of N handouts vs the sum of its handouts", "no pack was rendered", "<= 0.15x", False)
             return
