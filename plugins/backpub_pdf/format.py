@@ -148,7 +148,7 @@ class PdfFormat(Format):
                 key = (handout.id, edition)
                 if key not in layouts:
                     layouts[key] = self._shared_job(
-                        shared_layout_output(handout, edition), prints[handout.id], templates,
+                        shared_layout_output(handout, edition.paper, edition.country), prints[handout.id], templates,
                         {"kind": "shared-layout", "handout": handout.id, "paper": edition.paper,
                          "country": edition.country},
                     )  # fmt: skip
@@ -160,7 +160,7 @@ class PdfFormat(Format):
             contents = tuple(handout.id for handout in handouts)
             if (edition, contents) not in shared_packs:
                 shared_packs[edition, contents] = self._shared_job(
-                    shared_pack_output(edition, contents), self._contents_footprint(prints, contents), templates,
+                    shared_pack_output(edition.paper, edition.country, contents), self._contents_footprint(prints, contents), templates,
                     {"kind": "shared-pack", "handouts": list(contents), "paper": edition.paper,
                      "country": edition.country},
                     inputs=tuple(layouts[handout_id, edition].output for handout_id in contents),

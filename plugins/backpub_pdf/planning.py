@@ -5,13 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from backpub import Clinic, Entity, Handout, Protocol, Publication, card_fields, markdown_texts, referenced_ids, scan
 from backpub import references as markdown_references
-
-if TYPE_CHECKING:
-    from backpub_pdf.budget import Edition
 
 PACK_NAME = "pack"
 """A clinic's pack is `<clinic>/pack.pdf`; check() refuses a handout with this id so the names cannot clash."""
@@ -194,9 +190,9 @@ def pack_handouts(publication: Publication, clinic: Clinic) -> list[Handout]:
     return sorted(publication.handouts, key=position)
 
 
-def shared_layout_output(handout: Handout, edition: Edition) -> str:
-    """The intermediate file of a handout's layout shared by the editions in `edition`'s paper and country."""
-    return f"{SHARED_FOLDER}/layouts/{edition.paper}-{edition.country}/{handout.id}.pdf"
+def shared_layout_output(handout: Handout, paper: str, country: str) -> str:
+    """The intermediate file of a handout's layout shared by the editions in this paper and country."""
+    return f"{SHARED_FOLDER}/layouts/{paper}-{country}/{handout.id}.pdf"
 
 
 def branding_output(clinic: Clinic | None) -> str:
@@ -204,7 +200,7 @@ def branding_output(clinic: Clinic | None) -> str:
     return f"{SHARED_FOLDER}/brandings/{clinic.id}.pdf" if clinic else f"{SHARED_FOLDER}/programme-branding.pdf"
 
 
-def shared_pack_output(edition: Edition, contents: tuple[str, ...]) -> str:
+def shared_pack_output(paper: str, country: str, contents: tuple[str, ...]) -> str:
     """The intermediate file of the pack shared by the clinics with these handouts, paper and country."""
     digest = hashlib.sha256("\n".join(contents).encode()).hexdigest()[:16]
-    return f"{SHARED_FOLDER}/packs/{edition.paper}-{edition.country}-{digest}.pdf"
+    return f"{SHARED_FOLDER}/packs/{paper}-{country}-{digest}.pdf"

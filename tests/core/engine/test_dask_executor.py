@@ -91,10 +91,14 @@ def test_a_dask_build_makes_every_output_byte_for_byte_as_the_local_pool_and_rep
     assert len(intermediates) == report.formats["pdf"].intermediate
     assert progress.total == len(report.rendered) + len(intermediates) == len(progress.advanced) and progress.stopped
     assert sorted(progress.advanced) == sorted(report.rendered + intermediates)
-    # The pack was reported after the editions it is made from.
-    assert progress.advanced.index("pdf/test-clinic/pack.pdf") > progress.advanced.index(
-        "pdf/test-clinic/first-steps.pdf"
-    )
+    # Every job was reported after the jobs it is made from (a pack after the shared pack and the branding it is
+    # stamped on, they after the shared layouts they are made from).
+    session = Session(content)
+    jobs = session.formats(["pdf"])["pdf"].jobs(session.publication)
+    made_from = {f"pdf/{job.output}": [f"pdf/{needed}" for needed in job.inputs] for job in jobs}
+    assert made_from["pdf/test-clinic/pack.pdf"]
+    for output, inputs in made_from.items():
+        assert all(progress.advanced.index(output) > progress.advanced.index(needed) for needed in inputs), output
 
 
 def test_a_pack_whose_editions_were_kept_is_made_from_the_kept_files(content, local_build, executor):
