@@ -215,14 +215,15 @@ class Session:
 
     @cached_property
     def publication(self) -> Publication:
-        """The validated, read-only programme with every format's links; ContentError when the content has
+        """The validated, read-only programme with every format's links, as everyone may read it (members-only
+        entities withheld: `Publication.public`; `.members` is the whole); ContentError when the content has
         errors (`check` applies --strict to the warnings)."""
         validation = self.validation
         if validation.errors or validation.publication is None:
             raise ContentError(self._strict(validation.problems))
         publication = validation.publication
         publication.links.publish(self.host.links(publication, self.installed))  # (once, on this one object)
-        return publication
+        return publication.public
 
     # -- formats and checks -------------------------------------------------------------------------
 

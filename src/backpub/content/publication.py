@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -71,6 +72,38 @@ class Publication:
     """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
     kinds: Kinds = BUILT_IN
     """The kinds of entity in force: the built-in ones and those plugins registered, in reading order."""
+    withheld_ids: frozenset[str] = frozenset()
+    """The members-only entities whose content this view withholds (the public view's; none in the members')."""
+
+    # --- who reads what: the public view and the members' view --------------------------------------------
+
+    @cached_property
+    def public(self) -> Publication:
+        """What everyone may read: members-only entities (`access: members`) reduced to their title, teaser and
+        the fields that say nothing of their content (`backpub.model.fields.withheld_copy`). Every public output
+        is rendered from it; it is this publication itself when nothing is members-only."""
+        from backpub.model.fields import members_only, withheld_copy
+
+        if self.withheld_ids:
+            return self
+        ids = frozenset(entity.id for entity in self.entities if members_only(entity))
+        if not ids:
+            return self
+        entities = tuple(withheld_copy(entity) if entity.id in ids else entity for entity in self.entities)
+        view = dataclasses.replace(self, entities=entities, withheld_ids=ids)  # (the same links, sources, hashes)
+        view.__dict__["members"] = self
+        return view
+
+    @cached_property
+    def members(self) -> Publication:
+        """What members read: every entity in full. Only outputs that only members get may be made from it (their
+        newsletter, the files the subscription service serves them: `Job.audience`)."""
+        return self
+
+    def withheld(self, entity: Entity | str) -> bool:
+        """Whether this view withholds an entity's content (it is members-only, and this is the public view):
+        show its title and teaser with the programme's `membership_url` instead."""
+        return (entity if isinstance(entity, str) else entity.id) in self.withheld_ids
 
     @cached_property
     def by_id(self) -> dict[str, Entity]:

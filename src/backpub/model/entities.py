@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, PositiveInt
 
 from backpub.model.base import (
+    Access,
     AssetPath,
     Colour,
     CountryCode,
@@ -25,8 +26,10 @@ from backpub.model.base import (
     Model,
     OnCard,
     Prose,
+    Public,
     RefTo,
     Scaffold,
+    Teaser,
     Text,
 )
 from backpub.model.values import Analogy, Audio, ChapterMark, Chapters, ChaptersFile, Dose, Image, Transcript, Video
@@ -151,8 +154,8 @@ cautions: []  # optional: what to read before starting
 
     phase: Annotated[EntityId, DeclaredIn("phases", "phase")]
     """The programme phase this protocol belongs to (a phase id from programme.yaml)."""
-    purpose: Annotated[Prose, OnCard()]
-    """What the protocol is for."""
+    purpose: Annotated[Prose, OnCard(), Teaser()]
+    """What the protocol is for (all the public reads of it, with its title, when it is members-only)."""
     equipment: Annotated[list[Text], OnCard()] = Field(default_factory=list)
     """What you need, e.g. 'a small rolled-up towel'."""
     steps: Annotated[list[Prose], OnCard()] = Field(min_length=1)
@@ -167,6 +170,9 @@ cautions: []  # optional: what to read before starting
     """Protocols that build on this one (the next step)."""
     image: Annotated[Image | None, OnCard()] = None
     """An optional illustration."""
+    access: Access = "public"
+    """`members`: only members read its steps, dose and cautions (in their newsletter and private feed); every
+    public output shows its title and purpose with the programme's `membership_url`."""
 
 
 class Treatment(Entity):
@@ -255,10 +261,11 @@ episode_type: full""",
     """The episode number (unique)."""
     release: date
     """The release date: a Sunday, in the programme's timezone."""
-    guid: Annotated[str, Field(min_length=8, pattern=r"^\S+$")]
+    guid: Annotated[str, Field(min_length=8, pattern=r"^\S+$"), Public()]
     """A permanent, unique id (e.g. a UUID), never derived from the title and never changed."""
-    summary: Prose
-    """A short description for podcast apps."""
+    summary: Annotated[Prose, Teaser()]
+    """A short description for podcast apps (all the public reads of it, with its title, when it is
+    members-only)."""
     show_notes: Markdown = Field(min_length=1)
     """The show notes, in Markdown."""
     audio: Audio
@@ -267,13 +274,13 @@ episode_type: full""",
     """The entities the episode covers."""
     related_episodes: Annotated[list[EntityId], RefTo("episode")] = Field(default_factory=list)
     """Other episodes to listen to next."""
-    episode_type: Literal["full", "trailer", "bonus"] = "full"
+    episode_type: Annotated[Literal["full", "trailer", "bonus"], Public()] = "full"
     """itunes:episodeType."""
     transcript: Transcript | None = None
     """An optional transcript; a WebVTT one also captions the video."""
     video: Video | None = None
     """An optional video version of the episode."""
-    artwork: AssetPath | None = None
+    artwork: Annotated[AssetPath | None, Public()] = None
     """Optional square artwork for this episode (JPEG or PNG, 1400-3000 px, RGB); change the file name when it changes."""
     chapters: Chapters = Field(default_factory=list)
     """Chapter marks, in time order (the feed gets a Podcast Index chapters file made from them, the site and
@@ -281,6 +288,9 @@ episode_type: full""",
     links to."""
     retired: bool = False
     """Set when a published episode is deliberately withdrawn from the feed."""
+    access: Access = "public"
+    """`members`: only members hear it and read its article and show notes (their private feed and newsletter);
+    every public output shows its title and summary with the programme's `membership_url`."""
 
     @property
     def chapter_marks(self) -> list[ChapterMark]:
@@ -324,18 +334,21 @@ sections:
 
     audience: Text
     """Who the handout is for."""
-    summary: Prose
-    """What the reader will take away."""
+    summary: Annotated[Prose, Teaser()]
+    """What the reader will take away (all the public reads of it, with its title, when it is members-only)."""
     episode: Annotated[EntityId | None, RefTo("episode")] = None
     """The episode the handout's QR code points to (else the programme site)."""
     sections: list[HandoutSection] = Field(min_length=1)
     """The handout's sections, in order."""
-    layout: Literal["sheet", "booklet"] = "sheet"
+    layout: Annotated[Literal["sheet", "booklet"], Public()] = "sheet"
     """How the PDF prints it: `sheet` (short cards, the longer explanations a QR code away on the site) or
     `booklet` (every explanation in full)."""
     sheets: PositiveInt = 2
     """How much paper a printed edition may take, in sheets printed on both sides (two pages each): a printed
     edition that runs longer is a warning naming what does not fit."""
+    access: Access = "public"
+    """`members`: only members get its sections; the public handouts, site and book show its title and summary
+    with the programme's `membership_url`."""
 
 
 class Clinic(Entity):
