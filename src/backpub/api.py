@@ -17,6 +17,7 @@ from backpub.formats import (
     Format as Format,
     Job as Job,
     NoOptions as NoOptions,
+    SERVICE_FOLDER as SERVICE_FOLDER,
     Starter as Starter,
 )
 from backpub.hookspecs import hookimpl as hookimpl
@@ -63,17 +64,23 @@ from backpub.model import (
 from backpub.model.fields import (
     card_fields as card_fields,
     markdown_texts as markdown_texts,
+    members_only as members_only,
     prose_texts as prose_texts,
     referenced_ids as referenced_ids,
+    teaser_field as teaser_field,
+    withheld_fields as withheld_fields,
 )
 from backpub.model.base import (
+    Access as Access,
     AssetPath as AssetPath,
     EntityId as EntityId,
     Markdown as Markdown,
     OnCard as OnCard,
     Prose as Prose,
+    Public as Public,
     RefTo as RefTo,
     Scaffold as Scaffold,
+    Teaser as Teaser,
 )
 from backpub.model.kinds import Kinds as Kinds
 

@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -45,6 +45,12 @@ def inputs_from(folder: Path) -> Iterator[None]:
         yield
     finally:
         _INPUT_FOLDER.reset(token)
+
+
+SERVICE_FOLDER = "service"
+"""The folder of outputs/ that holds what only the subscription service serves (`Job.audience` "members"): never
+the website's, never deployed; no format may have this name."""
+PUBLIC_AUDIENCE, MEMBERS_AUDIENCE = "public", "members"
 
 
 class NoOptions(BaseModel):
@@ -76,7 +82,19 @@ class Job:
     """What the renderer needs to know which file to make (e.g. {'handout': 'x', 'clinic': 'y'})."""
     inputs: tuple[str, ...] = ()
     """Other outputs of the same format this file is made from (e.g. a clinic pack from its handouts): the
-    build renders them first, a change to one renders this file again, and `Format.read_input` reads them."""
+    build renders them first, a change to one renders this file again, and `Format.read_input` reads them. Only
+    public outputs can be inputs."""
+    audience: Literal["public", "members"] = "public"
+    """Who reads the file. `public`: it is rendered from the public view of the publication (members-only entities
+    withheld) into `outputs/<format>/`, and may be placed on the website. `members`: it is for the subscription
+    service to serve to members and subscribers one by one (a private feed's items): rendered from the members'
+    view (`Publication.members`, everything in full) into `outputs/service/<format>/`, never placed on the
+    website, never an input of a public file."""
+
+    @property
+    def for_members(self) -> bool:
+        """Whether only the subscription service serves this file (`audience` "members")."""
+        return self.audience == MEMBERS_AUDIENCE
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from backpub.errors import BackpubError, PluginError, RenderError
 from backpub.files.output import libc_function
-from backpub.formats import inputs_from
+from backpub.formats import SERVICE_FOLDER, inputs_from
 
 if TYPE_CHECKING:
     from backpub.content.publication import Publication
@@ -36,6 +36,10 @@ class PlannedJob:
 
     @property
     def path(self) -> str:
+        """Where the file goes in outputs/: `<format>/<output>`, or `service/<format>/<output>` for the
+        subscription service's files (`Job.audience` "members")."""
+        if self.job.for_members:
+            return f"{SERVICE_FOLDER}/{self.format_name}/{self.job.output}"
         return f"{self.format_name}/{self.job.output}"
 
     @property
@@ -152,6 +156,8 @@ def _render_one(format_name: str, job: Job) -> Outcome:
     started = time.perf_counter()
     instance: Format = _WORKER["instances"][format_name]
     publication: Publication = _WORKER["publication"]
+    if job.for_members:  # the service's files, and only they, show members-only content in full
+        publication = publication.members
     try:
         if format_name not in _WORKER["prepared"]:
             instance.prepare(publication)
