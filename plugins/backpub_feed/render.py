@@ -286,7 +286,9 @@ def members_html(episode: Episode, publication: Publication, words: Messages) ->
     link = lambda entity_id: publication.url_for(entity_id)  # noqa: E731 - members read every page's teaser
     parts = []
     if members_only(episode) and episode.body:
-        parts.append(tostring(html.P(html.STRONG(_("The article"))), encoding="unicode") + render(episode.body, link=link))
+        parts.append(
+            tostring(html.P(html.STRONG(_("The article"))), encoding="unicode") + render(episode.body, link=link)
+        )
     for protocol in covered_protocols(publication, episode):
         if members_only(protocol):
             parts.append(_protocol_html(protocol, words, link))

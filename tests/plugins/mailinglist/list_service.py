@@ -24,6 +24,7 @@ LIST_ID = "sunday.minimal.example.org"
 SUBSCRIBE = "https://minimal.example.org/newsletter/subscribe"
 UNSUBSCRIBE = "https://minimal.example.org/unsubscribe"
 BOUNCES = "https://minimal.example.org/newsletter/bounces"
+FEEDS = "https://minimal.example.org/newsletter/feeds/"
 
 
 @dataclass
@@ -95,6 +96,7 @@ def make_service(
         confirm_url="https://minimal.example.org/newsletter/confirm",
         unsubscribe_url=UNSUBSCRIBE,
         bounces_url=BOUNCES,
+        feeds_url=FEEDS,
         sender=Address("Minimal", "sunday", "example.org"),
         postal_address="Minimal Programme (sample address)\n1 Example Street, Sampletown",
         secret=SECRET,
