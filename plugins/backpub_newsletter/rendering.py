@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from backpub import N_, Messages, Publication, RenderError, excerpt, messages, plain_text, square_copy
+from backpub import N_, Messages, Publication, RenderError, excerpt, members_only, messages, plain_text, square_copy
 from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
@@ -211,7 +211,9 @@ class IssueRenderer:
                 "title": episode.title,
                 "summary": episode.summary,
                 "url": publication.url_for(episode),
-                "minutes": round((episode.audio.duration_seconds or 0) / 60),
+                # A members-only episode in a non-member's issue: its title and summary, and where to join.
+                "members_only": publication.withheld(episode),
+                "minutes": round((episode.audio.duration_seconds or 0) / 60) if episode.audio else 0,
                 # The episode's own artwork, as the website publishes a small copy of it (`Format.links`).
                 "artwork": publication.link(f"episode-artwork-small:{episode.id}") if episode.artwork else None,
             },
@@ -221,6 +223,9 @@ class IssueRenderer:
                 for number, mark in enumerate(episode.chapter_marks, start=1)
             ],
             "excerpt": article_excerpt(episode.body, self.excerpt_words),
+            # A member's issue of a members-only episode carries the whole article: the site shows only its teaser.
+            "article": self._markdown(episode.body) if members_only(episode) and episode.body else None,
+            "membership_url": programme.membership_url,
             "protocol": self._protocol(plan),
             "mistake": self._mistake(plan),
             "call_to_action": self._markdown(programme.call_to_action),
@@ -246,6 +251,7 @@ class IssueRenderer:
             "steps": protocol.steps,
             "cautions": protocol.cautions,
             "url": self.publication.url_for(protocol),
+            "members_only": self.publication.withheld(protocol),
         }
 
     def _mistake(self, plan: IssuePlan) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from list_smtp import SECRET
 
 import backpub_mailinglist
 from backpub_mailinglist.database import open_database
+from backpub_mailinglist.private_feeds import PrivateFeeds
 from backpub_mailinglist.service import ServiceSettings, SubscriptionService, template_search_path
 from backpub_mailinglist.store import MailingList, SignUpLimits
 from backpub_mailinglist.worker import MailError, RetryPolicy
@@ -80,6 +81,7 @@ def make_service(
     *,
     database: str | None = None,
     webhook_secret: str | None = None,
+    private_feeds: PrivateFeeds | None = None,
     **limits: float,
 ) -> SubscriptionService:
     """A service for the minimal test programme's URLs, its list in `database` (a SQLite file in tmp_path by
@@ -108,6 +110,7 @@ def make_service(
         locales=[Path(backpub_mailinglist.__file__).parent / "locale", theme / "locale"],
         retry=RetryPolicy(delays=(10, 60)),
         background_mail=False,
+        private_feeds=private_feeds,
     )
     return SubscriptionService(settings)
 
