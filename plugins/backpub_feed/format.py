@@ -18,6 +18,9 @@ PRIVATE = "private-feed"
 docs/formats/feed.md, "Private feeds"."""
 PRIVATE_INDEX = f"{PRIVATE}/index.json"
 PRIVATE_CHANNEL = f"{PRIVATE}/channel.xml"
+INDEXED = frozenset({"guid", "number", "release", "retired", "access", "covers"})
+"""What the private feeds' index shows of an episode (and, with ACCESS, of the protocols it covers)."""
+ACCESS = frozenset({"access"})
 PRIVATE_FORMAT = "backpub private feed"
 PRIVATE_VERSION = 1
 
@@ -102,7 +105,7 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
         private channel, each released episode's item as everyone reads it and, when members read more of it,
         as members do, and the index that lists them."""
         from backpub_feed.render import has_members_content
-        from backpub_feed.rules import is_public, linked_ids
+        from backpub_feed.rules import covered_protocols, is_public, linked_ids
 
         as_of = self.context.as_of
         members = publication.members
@@ -122,11 +125,10 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
                     _private_item(episode.id, view), entities=frozenset(shown), values=day, templates=templates,
                     args={"private": "item", "episode": episode.id, "view": view}, audience="members",
                 ))  # fmt: skip
-        covered = {entity_id for episode in released for entity_id in episode.covers}
-        jobs.append(Job(
-            PRIVATE_INDEX, entities=frozenset({e.id for e in released} | (covered & members.by_id.keys())),
-            values=day, args={"private": "index"}, audience="members",
-        ))  # fmt: skip
+        # The index lists each episode, and whether members read more of it (it is, or covers, members-only).
+        covered = {protocol.id for episode in released for protocol in covered_protocols(members, episode)}
+        listed = {episode.id: INDEXED for episode in members.episodes} | dict.fromkeys(covered, ACCESS)
+        jobs.append(Job(PRIVATE_INDEX, fields=listed, values=day, args={"private": "index"}, audience="members"))
         return jobs
 
     # -- rendering -------------------------------------------------------------------------------
