@@ -221,9 +221,10 @@ class Session:
         validation = self.validation
         if validation.errors or validation.publication is None:
             raise ContentError(self._strict(validation.problems))
-        publication = validation.publication
-        publication.links.publish(self.host.links(publication, self.installed))  # (once, on this one object)
-        return publication.public
+        public = validation.publication.public
+        # Where formats publish, worked out from what everyone may read (both views share the one Links object).
+        public.links.publish(self.host.links(public, self.installed))
+        return public
 
     # -- formats and checks -------------------------------------------------------------------------
 
