@@ -8,7 +8,6 @@ the whole episode, with its article and the members-only protocols it covers in 
 from __future__ import annotations
 
 from datetime import date, datetime
-from html import escape
 from pathlib import Path
 
 from feedgen.entry import FeedEntry
@@ -192,8 +191,8 @@ def _teaser_item(
 def membership_html(publication: Publication, words: Messages) -> str:
     """Where a members-only text would be: that it is for members, and where to become one."""
     url = publication.programme.membership_url or publication.home_url
-    link = tostring(html.A(words.gettext("Become a member"), href=url), encoding="unicode")
-    return f"<p>{escape(words.gettext('For members:'), quote=False)} {link}</p>"
+    paragraph = html.P(words.gettext("For members:") + " ", html.A(words.gettext("Become a member"), href=url))
+    return tostring(paragraph, encoding="unicode")
 
 
 def _item(

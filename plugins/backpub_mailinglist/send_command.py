@@ -240,7 +240,7 @@ def _dry_run(issues: IssueMailing, outgoing: list, known: dict, counts: dict[str
     already = sum(1 for item in outgoing if known.get((item.key, item.episode.guid)) == SENT)
     current = issues.schedule.current
     title = f" ({current.episode.title})" if current is not None else ""
-    click.echo(f"Dry run of the {issues.day.isoformat()} send{title}:")
+    click.echo(f"Dry run of the {issues.day.isoformat()} issue{title}:")
     click.echo(f"  would send   {len(outgoing) - already}")
     for line in issues.breakdown():
         click.echo(f"    {line}")

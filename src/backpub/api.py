@@ -17,9 +17,9 @@ from backpub.formats import (
     Format as Format,
     Job as Job,
     NoOptions as NoOptions,
-    SERVICE_FOLDER as SERVICE_FOLDER,
     Starter as Starter,
 )
+from backpub.files.output import SERVICE_FOLDER as SERVICE_FOLDER
 from backpub.hookspecs import hookimpl as hookimpl
 
 # what a format reads

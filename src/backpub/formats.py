@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from backpub.errors import BackpubError, ConfigError, Problem, Severity
+from backpub.files.output import SERVICE_FOLDER as SERVICE_FOLDER
 
 if TYPE_CHECKING:
     from backpub.content.publication import Publication
@@ -47,9 +48,6 @@ def inputs_from(folder: Path) -> Iterator[None]:
         _INPUT_FOLDER.reset(token)
 
 
-SERVICE_FOLDER = "service"
-"""The folder of outputs/ that holds what only the subscription service serves (`Job.audience` "members"): never
-the website's, never deployed; no format may have this name."""
 PUBLIC_AUDIENCE, MEMBERS_AUDIENCE = "public", "members"
 
 

@@ -155,7 +155,7 @@ cautions: []  # optional: what to read before starting
     phase: Annotated[EntityId, DeclaredIn("phases", "phase")]
     """The programme phase this protocol belongs to (a phase id from programme.yaml)."""
     purpose: Annotated[Prose, OnCard(), Teaser()]
-    """What the protocol is for (all the public reads of it, with its title, when it is members-only)."""
+    """What the protocol is for."""
     equipment: Annotated[list[Text], OnCard()] = Field(default_factory=list)
     """What you need, e.g. 'a small rolled-up towel'."""
     steps: Annotated[list[Prose], OnCard()] = Field(min_length=1)
@@ -264,8 +264,7 @@ episode_type: full""",
     guid: Annotated[str, Field(min_length=8, pattern=r"^\S+$"), Public()]
     """A permanent, unique id (e.g. a UUID), never derived from the title and never changed."""
     summary: Annotated[Prose, Teaser()]
-    """A short description for podcast apps (all the public reads of it, with its title, when it is
-    members-only)."""
+    """A short description for podcast apps."""
     show_notes: Markdown = Field(min_length=1)
     """The show notes, in Markdown."""
     audio: Audio
@@ -335,7 +334,7 @@ sections:
     audience: Text
     """Who the handout is for."""
     summary: Annotated[Prose, Teaser()]
-    """What the reader will take away (all the public reads of it, with its title, when it is members-only)."""
+    """What the reader will take away."""
     episode: Annotated[EntityId | None, RefTo("episode")] = None
     """The episode the handout's QR code points to (else the programme site)."""
     sections: list[HandoutSection] = Field(min_length=1)
