@@ -35,6 +35,7 @@ The rows (keys for --only in brackets):
 - [serial] with --serial only: the cold build of every format with `--jobs 1`.
 - [signups], [send]: the mailing list (issue 24): `newsletter serve` under 1,000 concurrent and 25,000 sequential
   sign-ups, and a 100,000-address send to PostgreSQL killed three times; benchmarks/mailinglist.py says how.
+- [private-feed]: a subscriber's private feed of every episode, served warm by the subscription service (issue 27).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ MARKER = "Zq7x"
 """The word appended to edited texts: short (never hyphenated), and in no generated or shipped text."""
 EDIT = f"A benchmark edit, marker {MARKER}."
 DEFAULT_ROWS = ("validate", "nonpdf", "book", "cold", "pack", "noop", "edit", "episode-edit", "protocol-edit")
-DEFAULT_ROWS += ("growth", "help", "signups", "send")
+DEFAULT_ROWS += ("growth", "help", "signups", "send", "private-feed")
 OPTIONAL_ROWS = ("tests", "serial")
 
 
@@ -274,6 +275,7 @@ class Bench:
             ("help", self.help),
             ("signups", self.signups),
             ("send", self.send),
+            ("private-feed", self.private_feed),
             ("tests", self.tests),
         ]
         done = set()
@@ -556,6 +558,12 @@ class Bench:
         import mailinglist
 
         mailinglist.send(self.workdir, self.table, self.args.send_addresses)
+
+    def private_feed(self) -> None:
+        import mailinglist
+
+        build(self.project, ["feed"], "--jobs", "2")
+        mailinglist.private_feed(self.project, self.table, self.size.episodes)
 
     def tests(self) -> None:
         env = dict(os.environ)
