@@ -104,12 +104,12 @@ def import_(csv_path: Path, content_dir: Path, database: str | None) -> None:
     """Add an existing list (CSV with an 'email' column) to the subscriber list; unsubscribed addresses stay out."""
     from backpub_mailinglist.csvfile import read_members
 
-    rows = read_members(csv_path)
-    problems = rows.problems
+    found = read_members(csv_path)
+    problems = found.problems
     for problem in problems:
         click.secho(f"{csv_path}:{problem.line}: skipped: {problem.message}", fg="yellow", err=True)
     mailing = open_list(content_dir, database, create=True)
-    summary = mailing.import_members(rows.members, membership=rows.membership)
+    summary = mailing.import_members(found.members, membership=found.membership)
     click.echo(f"Imported {csv_path} into {mailing.db.label}:")
     click.echo(f"  added              {summary.added}")
     click.echo(f"  confirmed          {summary.confirmed} (were waiting for confirmation)")

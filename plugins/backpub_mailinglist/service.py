@@ -226,8 +226,8 @@ class SubscriptionService:
             if not self.mailing.allow_client(client, limits):
                 return self._limited(start_response)
             return self._page(start_response, HTTPStatus.OK, "check_inbox", address=clean_name(email))
-        start = form.get(START_FIELD) if form.get(START_FIELD) in STARTS else self.settings.default_start
-        scope = form.get(FEED_FIELD) if form.get(FEED_FIELD) in FEED_SCOPES else PACE
+        start = _choice(form.get(START_FIELD), STARTS, self.settings.default_start)
+        scope = _choice(form.get(FEED_FIELD), FEED_SCOPES, PACE)
         outcome = self.mailing.sign_up(address, form.get(NAME_FIELD, ""), client, limits, start=start, feed_scope=scope)
         if outcome == LIMITED:
             return self._limited(start_response)
@@ -419,6 +419,11 @@ def _form(environ: dict) -> dict[str, str] | None:
         return {}  # RFC 8058 allows a multipart one-click POST; its body carries nothing we need
     fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {key: values[0] for key, values in fields.items()}
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], default: str) -> str:
+    """A form's choice among `allowed`, else `default` (a field left out, or a value no form of ours sends)."""
+    return value if value is not None and value in allowed else default
 
 
 def _etags(header: str) -> set[str]:

@@ -164,7 +164,10 @@ def _holds_text(annotation: Any) -> bool:
     return any(_holds_text(arg) for arg in typing.get_args(annotation))
 
 
-def withheld_copy(entity: BaseModel) -> BaseModel:
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def withheld_copy(entity: M) -> M:
     """The public copy of a members-only entity: every withheld field emptied ('' for text, [] for a list, None
     for anything else, even a required value such as an episode's audio: a format that reads it for a members-only
     entity fails loudly instead of publishing it). Made without validation: only formats read it."""
