@@ -40,6 +40,8 @@ class Size:
     treatments: int = 6
     principles: int = 6
     protocols_per_handout: int = 4
+    pdf_branding: str | None = None
+    """`formats.pdf.branding` (None: the pdf format's default)."""
 
 
 def sentence(subject: str, number: int) -> str:
@@ -88,7 +90,7 @@ def generate(target: Path, size: Size) -> Path:
         shutil.rmtree(content)
     content.mkdir(parents=True)
     shutil.copytree(SHIPPED / "assets", content / "assets")
-    write_programme(content)
+    write_programme(content, size.pdf_branding)
     names = {
         kind: ids(kind, count)
         for kind, count in (
@@ -113,7 +115,7 @@ def generate(target: Path, size: Size) -> Path:
     return content
 
 
-def write_programme(content: Path) -> None:
+def write_programme(content: Path, pdf_branding: str | None = None) -> None:
     programme = yaml.safe_load((SHIPPED / "programme.yaml").read_text())
     programme["title"] = "Synthetic Benchmark Programme"
     programme["subtitle"] = "Generated content for measuring backpub; not medical advice"
@@ -123,6 +125,8 @@ def write_programme(content: Path) -> None:
     programme["formats"]["feed"]["title"] = "Synthetic Benchmark Podcast"
     programme["formats"]["feed"]["artwork_url"] = "https://synthetic.example.org/podcast/artwork.png"
     programme["formats"]["feed"]["feed_url"] = "https://synthetic.example.org/podcast/feed.xml"
+    if pdf_branding:
+        programme["formats"].setdefault("pdf", {})["branding"] = pdf_branding
     (content / "programme.yaml").write_text(yaml.safe_dump(programme, sort_keys=False, allow_unicode=True))
 
 

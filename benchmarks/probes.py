@@ -3,9 +3,10 @@
     python benchmarks/probes.py timed-build LOG -- build --as-of 2026-11-22 ...   # the CLI, PDF jobs timed
     python benchmarks/probes.py floor CONTENT AS_OF SHARD SHARDS                   # WeasyPrint alone
     python benchmarks/probes.py book-markdown CONTENT AS_OF FOLDER                 # Pandoc's input
+    python benchmarks/probes.py cluster WORKERS                                    # a Dask LocalCluster
 
 `timed-build` is the real `backpub` command with one addition: the pdf format's `render` appends each job's
-output path and seconds to LOG (a JSON line per job, from whichever process renders it).
+output path, seconds and CPU seconds (of the process that renders it) to LOG (a JSON line per job).
 
 `floor` times WeasyPrint alone on every `SHARD::SHARDS`-th handout edition (not the packs): each edition's
 HTML, fetcher and stylesheets are captured by letting the pdf format start the job and stopping it at the
@@ -13,6 +14,9 @@ layout, then WeasyPrint lays that HTML out and writes the PDF with nothing of ba
 loaded to capture the arguments is frozen out of the garbage collector's sight first).
 
 `book-markdown` writes the book's text as one Markdown file for Pandoc: see `book_markdown`.
+
+`cluster` starts a Dask LocalCluster of WORKERS single-threaded worker processes on loopback, prints its
+scheduler's address as a JSON line, and closes it when its standard input ends.
 """
 
 from __future__ import annotations
@@ -48,9 +52,10 @@ def timed_build(log: Path, arguments: list[str]) -> None:
         original = PdfFormat.render
 
         def render(self, job, *args, **kwargs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             data = original(self, job, *args, **kwargs)
-            line = json.dumps({"output": job.output, "seconds": time.perf_counter() - started})
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            line = json.dumps({"output": job.output, "seconds": seconds, "cpu": cpu})
             with open(log, "a") as handle:  # O_APPEND: one short line per write, whole, from any worker
                 handle.write(line + "\n")
             return data
@@ -178,6 +183,20 @@ def book_markdown(content: Path, as_of: date, folder: Path) -> dict[str, str]:
     }
 
 
+# -- cluster -----------------------------------------------------------------------------------------------
+
+
+def serve_cluster(workers: int) -> None:
+    """A LocalCluster on loopback until standard input ends."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        print(json.dumps({"address": cluster.scheduler_address}), flush=True)
+        sys.stdin.read()  # until the benchmark closes the pipe (or dies)
+
+
 def main(argv: list[str]) -> None:
     probe, *rest = argv
     if probe == "timed-build":
@@ -187,6 +206,9 @@ def main(argv: list[str]) -> None:
     elif probe == "floor":
         content, as_of, shard, shards = rest
         print(json.dumps(floor(Path(content), date.fromisoformat(as_of), int(shard), int(shards))))
+    elif probe == "cluster":
+        (workers,) = rest
+        serve_cluster(int(workers))
     elif probe == "book-markdown":
         content, as_of, folder = rest
         print(json.dumps(book_markdown(Path(content), date.fromisoformat(as_of), Path(folder))))

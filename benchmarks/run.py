@@ -36,11 +36,27 @@ The rows (keys for --only in brackets):
 - [signups], [send]: the mailing list (issue 24): `newsletter serve` under 1,000 concurrent and 25,000 sequential
   sign-ups, and a 100,000-address send to PostgreSQL killed three times; benchmarks/mailinglist.py says how.
 - [private-feed]: a subscriber's private feed of every episode, served warm by the subscription service (issue 27).
+
+Issue 29's clinic-network rows, with --network only (they take a while):
+- [network-growth] CPU per additional branded edition: the cold `-f pdf --jobs 2` build of
+  --network-handouts-growth handouts (20) for 10 clinics and for 30 clinics (the same programme otherwise): the
+  difference of the clinic editions' render CPU (logged per job by the process that renders it) over the 20 x
+  handouts editions added; the whole builds' CPU is shown too. Every network row builds with --network-branding
+  (`formats.pdf.branding`).
+- [network] --network-clinics x --network-handouts (100 x 100): every edition and pack, cold, `-f pdf --jobs 2`,
+  wall clock. A smaller size than 100 x 100 is measured as it is and projected to 100 x 100: its `validate`
+  time (what does not grow with the PDFs) plus the rest times the ratio of the PDFs' numbers; it says so. (That
+  overstates a stamped build, whose layouts grow with the handouts and clinics, not their product: measure one
+  at 100 x 100 for its figure.)
+- [network-cluster] the same build on a 2-worker Dask LocalCluster (one single-threaded process per worker,
+  started before the build and running in a process of its own; `--executor dask://...`) against the local pool
+  of the [network] row: every output compared byte for byte, and the wall clock within 1.3x.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -49,7 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -73,7 +89,10 @@ MARKER = "Zq7x"
 EDIT = f"A benchmark edit, marker {MARKER}."
 DEFAULT_ROWS = ("validate", "nonpdf", "book", "cold", "pack", "noop", "edit", "episode-edit", "protocol-edit")
 DEFAULT_ROWS += ("growth", "help", "signups", "send", "private-feed")
-OPTIONAL_ROWS = ("tests", "serial")
+NETWORK_ROWS = ("network-growth", "network", "network-cluster")
+OPTIONAL_ROWS = ("tests", "serial", *NETWORK_ROWS)
+NETWORK_TARGET = (100, 100)
+"""The network rows' size: 100 clinics x 100 handouts (1,000 clinics in <= 15 min on this machine follows)."""
 
 
 @dataclass
@@ -109,7 +128,9 @@ def run_cli(args: list[str], cwd: Path) -> Run:
 
 
 def build_args(formats: Iterable[str], *extra: str, as_of: str = AS_OF) -> list[str]:
-    args = ["build", "--as-of", as_of, "--report", "json", *extra]
+    # --output: a build --as-of another day than today writes outputs/preview-<day>/ unless told where; the rows
+    # read and edit outputs/.
+    args = ["build", "--as-of", as_of, "--output", "outputs", "--report", "json", *extra]
     for name in formats:
         args += ["-f", name]
     return args
@@ -150,6 +171,45 @@ def ratio_met(ratio: float, limit: float) -> bool:
     return ratio <= limit
 
 
+def network_pdfs(clinics: int, handouts: int) -> int:
+    """The PDFs of a network build: each handout's plain edition, every clinic's edition of it, and the packs."""
+    return handouts + clinics * handouts + clinics
+
+
+def network_scale(clinics: int, handouts: int) -> float:
+    """How many times more PDFs the 100 x 100 network has than this one."""
+    return network_pdfs(*NETWORK_TARGET) / network_pdfs(clinics, handouts)
+
+
+def different_files(first: Path, second: Path) -> list[str]:
+    """The relative paths of the files that are not byte for byte the same in both folders (or only in one)."""
+
+    def files(folder: Path) -> dict[str, Path]:
+        return {path.relative_to(folder).as_posix(): path for path in folder.rglob("*") if path.is_file()}
+
+    ours, theirs = files(first), files(second)
+    return sorted(
+        name
+        for name in ours.keys() | theirs.keys()
+        if name not in ours or name not in theirs or ours[name].read_bytes() != theirs[name].read_bytes()
+    )
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int) -> Iterator[str]:
+    """A Dask LocalCluster in a process of its own (its scheduler's address), closed after."""
+    child = subprocess.Popen(
+        [sys.executable, PROBES, "cluster", str(workers)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        yield json.loads(child.stdout.readline())["address"]
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()  # the probe closes its cluster when its input ends
+        child.wait(timeout=60)
+
+
 def pack_ratios(times: dict[str, float]) -> dict[str, tuple[float, float, int]]:
     """Per clinic: (its pack's seconds, the sum of its handout editions' seconds, how many editions), from the
     pdf jobs' render seconds by output path."""
@@ -162,13 +222,14 @@ def pack_ratios(times: dict[str, float]) -> dict[str, tuple[float, float, int]]:
     return found
 
 
-def read_job_log(log: Path) -> dict[str, float]:
-    """The render seconds of each pdf job from a timed build's log (the last line wins for a path)."""
+def read_job_log(log: Path, figure: str = "seconds") -> dict[str, float]:
+    """The render seconds (or, with figure="cpu", CPU seconds) of each pdf job from a timed build's log (the
+    last line wins for a path)."""
     times: dict[str, float] = {}
     if log.exists():
         for line in log.read_text().splitlines():
             entry = json.loads(line)
-            times[entry["output"]] = entry["seconds"]
+            times[entry["output"]] = entry[figure]
     return times
 
 
@@ -277,6 +338,9 @@ class Bench:
             ("send", self.send),
             ("private-feed", self.private_feed),
             ("tests", self.tests),
+            ("network-growth", self.network_growth),
+            ("network", self.network),
+            ("network-cluster", self.network),
         ]
         done = set()
         for row, step in steps:
@@ -541,6 +605,90 @@ class Bench:
                 found.add(pdf.relative_to(folder).as_posix())
         return found
 
+    def _network_size(self, handouts: int, clinics: int) -> Size:
+        branding = self.args.network_branding
+        return Size(episodes=self.args.network_episodes, handouts=handouts, clinics=clinics, pdf_branding=branding)
+
+    def network_growth(self) -> None:
+        handouts = self.args.network_handouts_growth
+        runs, editions = {}, {}
+        for clinics in (10, 30):
+            project = self.workdir / f"network-growth-{clinics}"
+            generate(project, self._network_size(handouts, clinics))
+            log(f"building {clinics} clinics x {handouts} handouts")
+            job_log = self.workdir / f"network-growth-{clinics}.jsonl"
+            job_log.unlink(missing_ok=True)
+            command = [sys.executable, PROBES, "timed-build", str(job_log), "--", *build_args(["pdf"], "--jobs", "2")]
+            runs[clinics] = run_child(command, project)
+            cpu = read_job_log(job_log, "cpu")
+            editions[clinics] = [seconds for output, seconds in cpu.items() if is_edition(output) and "/" in output]
+            shutil.rmtree(project, ignore_errors=True)
+        # The clinic editions' own CPU (logged per job in the process that renders it), so neither the packs nor
+        # a busy machine's other processes count; what the two builds share (each handout's shared layout in
+        # each worker, the plain editions) is in both sums and drops out of the difference.
+        per_edition = (sum(editions[30]) - sum(editions[10])) / (len(editions[30]) - len(editions[10]))
+        self.table.add(
+            f"CPU per additional branded edition ({handouts} handouts; 10 vs 30 clinics; "
+            f"branding: {self.args.network_branding})",
+            f"{per_edition:.3f} s (clinic editions' render CPU {sum(editions[10]):.0f} s for 10 clinics, "
+            f"{sum(editions[30]):.0f} s for 30; whole builds {runs[10].cpu_seconds:.0f} s and "
+            f"{runs[30].cpu_seconds:.0f} s CPU)",
+            "<= 0.02 s",
+            per_edition <= 0.02,
+        )
+
+    def network(self) -> None:
+        clinics, handouts = self.args.network_clinics, self.args.network_handouts
+        project = self.workdir / "network"
+        generate(project, self._network_size(handouts, clinics))
+        log(f"building {clinics} clinics x {handouts} handouts with the local pool")
+        local = build(project, ["pdf"], "--jobs", "2")
+        pdfs = len(rendered(local))
+        size = f"{clinics} clinics x {handouts} handouts"
+        if self.wants("network"):
+            scale = network_scale(clinics, handouts)
+            # What does not grow with the PDFs (start, validation, planning) is measured apart, not projected.
+            fixed = run_cli(["validate", "content", "--as-of", AS_OF], project).seconds if scale != 1 else 0.0
+            projected = fixed + (local.seconds - fixed) * scale
+            figure = f"{local.seconds:.1f} s ({pdfs} PDFs, CPU {local.cpu_seconds:.0f} s)"
+            if scale != 1:
+                figure = (
+                    f"{size}: {figure}; projected to 100 x 100 (validation {fixed:.1f} s, the rest x {scale:.1f}): "
+                    f"{projected / 60:.1f} min"
+                )
+            self.table.add(
+                "100 clinics x 100 handouts, every edition and pack, cold, `-f pdf --jobs 2` "
+                f"(branding: {self.args.network_branding})",
+                figure,
+                "<= 90 s",
+                projected <= 90,
+            )
+        if self.wants("network-cluster"):
+            self._cluster_row(project, local, size)
+        shutil.rmtree(project, ignore_errors=True)
+
+    def _cluster_row(self, project: Path, local: Run, size: str) -> None:
+        kept = self.workdir / "network-local-outputs"
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.move(project / "outputs", kept)
+        clean(project)
+        with local_cluster(2) as address:
+            log(f"building {size} on a 2-worker LocalCluster at {address}")
+            cluster = build(project, ["pdf"], "--executor", address.replace("tcp://", "dask://"))
+        differing = different_files(kept / "pdf", project / "outputs" / "pdf")
+        compared = len(list((kept / "pdf").rglob("*.pdf")))
+        if not compared:
+            differing = ["(the local pool's build left no PDF to compare)"]
+        ratio = cluster.seconds / local.seconds
+        same = f"all {compared} PDFs identical" if not differing else f"{len(differing)} differ, e.g. {differing[0]}"
+        self.table.add(
+            f"the same ({size}; branding: {self.args.network_branding}) on a 2-worker Dask LocalCluster vs the local pool",
+            f"{cluster.seconds:.1f} s vs {local.seconds:.1f} s ({ratio:.2f}x); {same}",
+            "identical; <= 1.3x",
+            not differing and ratio <= 1.3,
+        )
+        shutil.rmtree(kept, ignore_errors=True)
+
     def help(self) -> None:
         runs = [run_cli(["--help"], self.workdir) for _ in range(self.args.help_repeat)]
         seconds = median_seconds(run.seconds for run in runs)
@@ -600,18 +748,29 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help=f"Comma-separated rows: {', '.join(DEFAULT_ROWS + OPTIONAL_ROWS)}.")
     parser.add_argument("--tests", action="store_true", help="Also time the test suite.")
     parser.add_argument("--serial", action="store_true", help="Also time a cold build with --jobs 1.")
+    parser.add_argument("--network", action="store_true", help="Also the clinic-network rows (issue 29).")
+    parser.add_argument("--network-clinics", type=int, default=None, help="default 100 (2 with --quick)")
+    parser.add_argument("--network-handouts", type=int, default=None, help="default 100 (3 with --quick)")
+    parser.add_argument("--network-handouts-growth", type=int, default=None, help="default 20 (2 with --quick)")
+    parser.add_argument("--network-episodes", type=int, default=20, help="episodes of the network programmes")
+    parser.add_argument(
+        "--network-branding", choices=["laid-out", "stamped"], default="stamped", help="formats.pdf.branding"
+    )
     parser.add_argument("--workdir", type=Path, help="Where to generate the projects (default: a temporary folder).")
     args = parser.parse_args(argv)
     quick = {"episodes": 20, "handouts": 3, "clinics": 2, "growth_episodes": 200, "growth_middle": 100,
              "signups": 600, "signups_concurrent": 100, "signups_warm_up": 200, "send_addresses": 2000}  # fmt: skip
     full = {"episodes": 500, "handouts": 100, "clinics": 3, "growth_episodes": 5000, "growth_middle": 2000,
             "signups": 25_000, "signups_concurrent": 1000, "signups_warm_up": 5000, "send_addresses": 100_000}  # fmt: skip
+    quick |= {"network_clinics": 2, "network_handouts": 3, "network_handouts_growth": 2}
+    full |= {"network_clinics": NETWORK_TARGET[0], "network_handouts": NETWORK_TARGET[1], "network_handouts_growth": 20}
     for name, value in (quick if args.quick else full).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     args.help_repeat = 3 if args.quick else 10
     rows = args.only.split(",") if args.only else list(DEFAULT_ROWS)
-    rows += [row for row in OPTIONAL_ROWS if getattr(args, row)]
+    rows += [row for row in ("tests", "serial") if getattr(args, row)]
+    rows += list(NETWORK_ROWS) if args.network and not args.only else []
     unknown = sorted(set(rows) - set(DEFAULT_ROWS + OPTIONAL_ROWS))
     if unknown:
         parser.error(f"unknown rows {unknown}")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from backpub.cli import cli
-from backpub_testkit import FULL_PROGRAMME, REPO, ROOTS, edit
+from backpub_testkit import FULL_PROGRAMME, REPO, ROOTS, edit, made_once
 
 __all__ = ["FULL_PROGRAMME", "REPO", "ROOTS", "edit"]
 
@@ -28,6 +28,7 @@ SLOWEST_FIRST = (
     "tests/plugins/site/test_site_search.py",
     "tests/hardening/test_hardening_properties.py",
     "tests/plugins/epub/test_epub_book.py",
+    "tests/core/engine/test_dask_executor.py",  # a LocalCluster of two worker processes, four builds
     "tests/hardening/test_killed_build.py",
     "tests/plugins/pdf/test_pdf_dependencies.py",
     "tests/plugins/pdf/test_pdf_clear_print.py",
@@ -38,6 +39,7 @@ SLOWEST_FIRST = (
     "tests/test_shipped_content.py",
     "tests/test_init.py",
     "tests/plugins/pdf/test_pdf_build.py",
+    "tests/plugins/pdf/test_pdf_branding.py",  # (after the shipped PDFs' build, which it reads too)
     "tests/hardening/test_faults_build.py",
 )
 
@@ -67,13 +69,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
 
 
+LAYOUT_RECORDS = Path(".backpub/cache/pdf-layouts")
+"""Where the PDF format keeps what its layouts found (page counts), keyed by what a layout is made from alone."""
+
+
+def _measured_layouts(tmp_path_factory: pytest.TempPathFactory, root: str) -> Path:
+    """The PDF layout records of a root's handouts, made once per test run by one `validate` (a handout's page count
+    is only known from a layout: about half a second each, which every validate of a fresh copy would pay again)."""
+
+    def measure(folder: Path) -> None:
+        shutil.copytree(ROOTS / root / "content", folder / "content", symlinks=True)
+        from backpub.session import Session
+
+        session = Session(folder / "content")
+        session.problems(session.formats(["pdf"]))
+
+    return made_once(tmp_path_factory, f"layouts-{root}", measure) / LAYOUT_RECORDS
+
+
 @pytest.fixture
-def make_project(tmp_path: Path) -> Callable[..., Path]:
-    """Copy a test root (tests/roots/<root>/content) into a temporary project folder."""
+def make_project(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Copy a test root (tests/roots/<root>/content) into a temporary project folder; a copy of the full programme
+    comes with the page counts its handouts' layouts found (records keyed by what each layout is made from, so an
+    edit that changes a handout's pages is laid out afresh)."""
 
     def make(root: str = "minimal", name: str = "project") -> Path:
         target = tmp_path / name
         shutil.copytree(ROOTS / root / "content", target / "content", symlinks=True)
+        if ROOTS / root / "content" == FULL_PROGRAMME:
+            shutil.copytree(_measured_layouts(tmp_path_factory, root), target / LAYOUT_RECORDS)
         return target
 
     return make

@@ -106,3 +106,21 @@ def test_quick_sizes_and_a_choice_of_rows() -> None:
     assert args.episodes < 500 and args.growth_episodes == 10 * args.episodes
     with pytest.raises(SystemExit):
         run.parse(["--only", "no-such-row"])
+
+
+def test_the_network_rows_project_by_the_number_of_pdfs() -> None:
+    assert run.network_pdfs(100, 100) == 100 + 100 * 100 + 100  # plain editions, clinic editions, packs
+    assert run.network_scale(100, 100) == 1
+    assert run.network_scale(10, 20) == pytest.approx(10200 / 230)
+
+
+def test_outputs_differ_by_bytes_or_by_presence(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    for folder in (first, second):
+        (folder / "clinic").mkdir(parents=True)
+        (folder / "same.pdf").write_bytes(b"%PDF-same")
+    (first / "clinic" / "pack.pdf").write_bytes(b"one")
+    (second / "clinic" / "pack.pdf").write_bytes(b"two")
+    (second / "extra.pdf").write_bytes(b"")
+    assert run.different_files(first, second) == ["clinic/pack.pdf", "extra.pdf"]
+    assert run.different_files(first, first) == []

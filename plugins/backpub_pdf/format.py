@@ -28,6 +28,11 @@ class PdfOptions(BaseModel):
     """The accent colour of the unbranded handouts."""
     paper: Literal["A4", "Letter"] = "A4"
     """The paper size of the unbranded handouts."""
+    branding: Literal["laid-out", "stamped"] = "laid-out"
+    """How a clinic's edition of a handout is made: laid out for the clinic (`laid-out`), or `stamped`: the
+    handout is laid out once for every clinic in the same paper and country with the branding band's cells left
+    empty, and each clinic's band is put over it (branding.py). A prototype for networks of hundreds of clinics
+    (issue 29)."""
 
 
 class PdfFormat(Format):
@@ -144,7 +149,13 @@ class PdfFormat(Format):
         from backpub_pdf.rendering import Renderer
 
         words = self.messages(publication)
-        self._renderer = Renderer(self.context, self.options.accent_colour, self.options.paper, words)
+        self._renderer = Renderer(
+            self.context,
+            self.options.accent_colour,
+            self.options.paper,
+            words,
+            stamped=self.options.branding == "stamped",
+        )
 
     def render(self, job: Job, publication: Publication) -> bytes:
         inputs = [self.read_input(job, output) for output in job.inputs]

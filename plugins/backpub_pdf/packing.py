@@ -98,8 +98,9 @@ def _append(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # named destinations are carried over below
         pdf.pages.extend(source.pages)
+    moved: set[tuple[int, int]] = set()  # (the part's pages may share their resources: each form moves once)
     for page in pdf.pages[start:]:
-        _renumber(page, offset, prefix)
+        _renumber(page, offset, prefix, moved)
     source_tree = source.Root.StructTreeRoot
     for key, value in pikepdf.NumberTree(source_tree.ParentTree).items():
         parents[int(key) + offset] = copy(value)
@@ -127,9 +128,15 @@ def _end_sheet(pdf: pikepdf.Pdf) -> None:
         pdf.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
 
 
-def _renumber(page: pikepdf.Page, offset: int, prefix: str) -> None:
-    """Move a copied page's keys in the parent tree by `offset` and rename the anchors its links go to."""
+def _renumber(page: pikepdf.Page, offset: int, prefix: str, moved: set[tuple[int, int]]) -> None:
+    """Move a copied page's keys in the parent tree by `offset` and rename the anchors its links go to (`moved`:
+    the forms whose key was moved already)."""
     page.obj.StructParents = int(page.obj.StructParents) + offset
+    for xobject in page.obj.Resources.get("/XObject", pikepdf.Dictionary()).values():
+        if "/StructParents" in xobject and xobject.objgen not in moved:
+            # a stamped edition's band (branding.py): its marked content is tagged
+            xobject.StructParents = int(xobject.StructParents) + offset
+            moved.add(xobject.objgen)
     for annotation in page.obj.get("/Annots", []):
         if "/StructParent" in annotation:
             annotation.StructParent = int(annotation.StructParent) + offset

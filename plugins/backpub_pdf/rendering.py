@@ -11,7 +11,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +90,9 @@ class Renderer:
     """One per process: the Jinja environment, fonts and stylesheets, and WeasyPrint itself (imported on the first
     layout, so a process that only writes documents' HTML never pays for it)."""
 
-    def __init__(self, context: BuildContext, default_accent: str, default_paper: str, words: Messages) -> None:
+    def __init__(
+        self, context: BuildContext, default_accent: str, default_paper: str, words: Messages, stamped: bool = False
+    ) -> None:
         import jinja2
 
         self.context = context
@@ -116,6 +118,10 @@ class Renderer:
         self._qr_codes: dict[str, bytes] = {}
         self.layouts = LayoutRecords(context.cache_dir)
         """What each handout's layout found, kept for `validate` (see budget.py)."""
+        self.stamped = stamped
+        self._bases: dict[bytes, tuple[bytes, int]] = {}
+        self._bands: dict[bytes, Any] = {}
+        self._front_pages: dict[Any, int] = {}
 
     @functools.cached_property
     def weasyprint(self) -> Any:
@@ -161,6 +167,8 @@ class Renderer:
         page = self.document(job, publication)
         if job.args["kind"] == "pack":
             return self.pack(page, inputs or [])
+        if self.stamped and page.values["clinic"] is not None:
+            return self.stamp(publication, page)
         document = self.laid_out(page)
         self.record_layout(publication, page, document)
         return self.write(document, *page.located)
@@ -190,6 +198,43 @@ class Renderer:
         remove_layout_anchors(document)
         return document
 
+    def stamp(self, publication: Publication, page: Document) -> bytes:
+        """A clinic's edition from its handout's shared layout and the clinic's band (branding.py): the band has
+        one size, so one layout serves every clinic in the same paper and country."""
+        from backpub_pdf.branding import STAND_INS, brand
+
+        base, pages = self.base(publication, page)
+        colours = page.values["colours"]
+        palette = {"accent": colours.accent, "ink": colours.ink, "tint": colours.tint}
+        return brand(base, self.band(page, pages), palette, page.values["clinic"].clinic.title, STAND_INS)
+
+    def base(self, publication: Publication, page: Document) -> tuple[bytes, int]:
+        """The handout laid out with the band's cells left empty and stand-in colours, once per process for all
+        the clinics whose editions share it (the same paper, country and words: the same HTML)."""
+        from backpub_pdf.branding import STAND_INS
+        from backpub_pdf.view import Palette
+
+        values = page.values | {"band_mode": "empty", "colours": Palette(**STAND_INS)}
+        shared = Document(page.template, values, page.handouts, page.located, page.edition)
+        key = hashlib.sha256(shared.html().encode()).digest()
+        if key not in self._bases:
+            document = self.laid_out(shared)
+            self.record_layout(publication, page, document)
+            self._bases = _recent(self._bases, key, (self.write(document, *page.located), len(document.pages)))
+        return self._bases[key]
+
+    def band(self, page: Document, pages: int) -> Any:
+        """The clinic's band for editions of `pages` pages, laid out once per process."""
+        from backpub_pdf.branding import Band
+
+        values = page.values | {"band_mode": "only", "band_pages": pages}
+        html = self.env.get_template("band.html.j2").render(**values)
+        key = hashlib.sha256(html.encode()).digest()
+        if key not in self._bands:
+            laid_out = self.layout(html, *page.located)
+            self._bands = _recent(self._bands, key, Band.of(self.write(laid_out, *page.located)))
+        return self._bands[key]
+
     def pack(self, page: Document, handouts: list[bytes]) -> bytes:
         """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
         (with their tags, bookmarks and links), each with a footer of the pack's: its page in the pack, and the
@@ -199,7 +244,10 @@ class Renderer:
         parts = [Part(data, view.prefix) for view, data in zip(page.handouts, handouts, strict=True)]
         measured = [part.pages_and_anchors() for part in parts]
         words = self.words.gettext("Page %(page)s of %(pages)s")
-        front_pages = 2  # a cover and a page of contents, until a layout says otherwise
+        # A cover and a page of contents, until a layout says otherwise; packs of the same handouts on the same
+        # paper (every clinic's, in a network) take what the last one took, so their fronts are laid out once.
+        shape = (page.values["paper"], tuple(part.prefix for part in parts), tuple(count for count, _ in measured))
+        front_pages = self._front_pages.get(shape, 2)
         for _attempt in range(3):
             first, pack_pages, starts = on_a_new_sheet(front_pages) + 1, {}, []
             for count, anchors in measured:
@@ -216,6 +264,7 @@ class Renderer:
                 break
             # The contents took more (or fewer) pages than assumed: every pack page number moves with them.
             front_pages = len(front.pages)
+        self._front_pages = _recent(self._front_pages, shape, front_pages)
         footers = self.pack_footers(page, measured, starts, pack_pages, first - 1)
         return assemble(self.write(front, *page.located), parts, footers)
 
@@ -326,6 +375,7 @@ class Renderer:
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
             "root_cause": publication.programme.wording.root_cause(self.words),
+            "band_mode": None,  # (a stamped edition's shared layout, "empty", and its clinic's band, "only": `stamp`)
             **parts,
         }
 
@@ -401,6 +451,14 @@ class Renderer:
         image_url = virtual_url("generated", f"qr-{hashlib.sha256(url.encode()).hexdigest()[:16]}.svg")
         gate.generated[image_url] = self._qr_codes[url]
         return image_url
+
+
+def _recent(cache: dict, key: Hashable, value: Any, keep: int = 256) -> dict:
+    """`cache` with `key` set, the oldest entries dropped past `keep` (a worker renders for many clinics)."""
+    cache[key] = value
+    while len(cache) > keep:
+        del cache[next(iter(cache))]
+    return cache
 
 
 @dataclass

@@ -36,17 +36,26 @@ def build(
     use_cache: bool = True,
     host: PluginHost | None = None,
     progress: Progress | None = None,
+    executor: str | None = None,
 ) -> BuildReport:
     """Build the requested formats (default: all) of a content folder into outputs/."""
     session = Session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=use_cache, host=host)
-    return build_session(session, formats, jobs=jobs, progress=progress)
+    return build_session(session, formats, jobs=jobs, progress=progress, executor=executor)
 
 
 def build_session(
-    session: Session, formats: Iterable[str] | None = None, *, jobs: int | None = None, progress: Progress | None = None
+    session: Session,
+    formats: Iterable[str] | None = None,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    executor: str | None = None,
 ) -> BuildReport:
     """Build with an open session: nothing when nothing changed since the last build (`report.unchanged`, unless
-    the session does not use the cache), else check everything, render what changed, commit, keep the stamp."""
+    the session does not use the cache), else check everything, render what changed, commit, keep the stamp.
+
+    `executor` says where jobs render: None or 'local' for `jobs` local processes, `dask://HOST:PORT` for a
+    Dask cluster (`backpub.engine.cluster`)."""
     started = time.perf_counter()
     requested = list(formats or [])
     if session.use_cache:
@@ -62,6 +71,7 @@ def build_session(
         )
         if last is not None:
             return BuildReport.restated(last, time.perf_counter() - started)
+    from backpub.engine.cluster import executor_for
     from backpub.engine.engine import Engine, Website
     from backpub.files.output import ProjectLock
     from backpub.files.outputguard import check_output_folder
@@ -82,8 +92,9 @@ def build_session(
             website,
             rerender=not session.use_cache,
         )
+        where = executor_for(executor, jobs or os.cpu_count() or 1)
         with _model_out_of_the_collectors_sight():
-            report = engine.run(jobs or os.cpu_count() or 1, progress or Progress())
+            report = engine.run(where, progress or Progress())
         # What rendering found (`Format.finish`) comes after what the checks found before it.
         report.warnings = sorted([*warnings, *session.graded(report.warnings)])
         report.counts = session.validation.counts

@@ -150,6 +150,13 @@ def validate(
 @as_of_option
 @strict_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: the CPU count).")
+@click.option(
+    "--executor",
+    envvar="BACKPUB_EXECUTOR",
+    metavar="URL",
+    help="Where jobs render: 'local' (default: --jobs processes here) or dask://HOST:PORT, a Dask cluster's "
+    "scheduler (docs/scale.md). Default: $BACKPUB_EXECUTOR, else local.",
+)
 @click.option("--no-cache", is_flag=True, help="Render everything, ignoring the build cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text", help="Summary format.")
@@ -161,6 +168,7 @@ def build(
     as_of: date | None,
     strict: bool,
     jobs: int | None,
+    executor: str | None,
     no_cache: bool,
     quiet: bool,
     report_format: str,
@@ -178,7 +186,7 @@ def build(
 
     session = open_session(content_dir, output_dir=output_dir, as_of=as_of, strict=strict, use_cache=not no_cache)
     progress = ConsoleProgress(enabled=not quiet and report_format == "text")
-    report = build_session(session, formats or None, jobs=jobs, progress=progress)
+    report = build_session(session, formats or None, jobs=jobs, progress=progress, executor=executor)
     if report.unchanged:
         print_unchanged(report, fmt=report_format, quiet=quiet)
         return

@@ -34,13 +34,15 @@ if TYPE_CHECKING:
     from backpub.text.i18n import Messages
 
 
-_INPUT_FOLDER: ContextVar[Path | None] = ContextVar("backpub_input_folder", default=None)
-"""Where jobs' inputs are read from while rendering: the outputs being built, one folder per format."""
+_INPUT_FOLDER: ContextVar[Path | Mapping[str, bytes] | None] = ContextVar("backpub_input_folder", default=None)
+"""Where jobs' inputs are read from while rendering: the outputs being built, one folder per format; or, on a
+worker that shares no folder with the build, the inputs' bytes sent with the job, by `<format>/<output>`."""
 
 
 @contextmanager
-def inputs_from(folder: Path) -> Iterator[None]:
-    """Let `Format.read_input` read jobs' inputs from `folder` (laid out as outputs/: `<format>/<output>`)."""
+def inputs_from(folder: Path | Mapping[str, bytes]) -> Iterator[None]:
+    """Let `Format.read_input` read jobs' inputs from `folder` (laid out as outputs/: `<format>/<output>`), or
+    from a mapping of those paths to the inputs' bytes."""
     token = _INPUT_FOLDER.set(folder)
     try:
         yield
@@ -221,6 +223,8 @@ class Format(ABC):
         folder = _INPUT_FOLDER.get()
         if folder is None:
             raise BackpubError(f"job {job.output!r} read its input {output!r} outside a build")
+        if isinstance(folder, Mapping):
+            return folder[f"{self.name}/{output}"]
         return (folder / self.name / output).read_bytes()
 
     def finish(self, publication: Publication, written: list[str]) -> list[Problem] | None:  # noqa: B027

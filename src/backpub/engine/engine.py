@@ -15,7 +15,7 @@ from typing import Any
 
 from backpub.content.publication import Publication
 from backpub.engine.reports import BuildReport, FormatReport, Progress
-from backpub.engine.workers import PlannedJob, run_jobs, unwrap
+from backpub.engine.workers import Executor, LocalPool, PlannedJob, unwrap
 from backpub.errors import PluginError, Problem, in_plugin
 from backpub.files.cache import Store, folder_digest
 from backpub.files.output import OutputWriter, remove_stale_siblings, safe_relative
@@ -78,7 +78,10 @@ class Engine:
         self._file_hashes: dict[Path, str] = {}
         self._digests: dict[Any, str] = {}
 
-    def run(self, workers: int, progress: Progress) -> BuildReport:
+    def run(self, executor: Executor | int, progress: Progress) -> BuildReport:
+        """Render what changed where `executor` says (a number: that many local worker processes) and commit."""
+        if isinstance(executor, int):
+            executor = LocalPool(executor)
         remove_stale_siblings(self.output_dir)  # a killed build's trees go even when nothing needs rendering
         planned = self.plan()
         previous = self._load_manifest()
@@ -101,7 +104,7 @@ class Engine:
             for item in planned:
                 if id(item) not in rendering:
                     report.formats[item.format_name].unchanged += 1
-            self._render_all(dirty, writer, report, workers, progress)
+            self._render_all(dirty, writer, report, executor, progress)
             self._count_removed(planned, placed, report)
             for target, source in placed.items():
                 writer.place(target, source)
@@ -292,14 +295,14 @@ class Engine:
                 writer.keep(child.name)
 
     def _render_all(
-        self, dirty: list[PlannedJob], writer: OutputWriter, report: BuildReport, workers: int, progress: Progress
+        self, dirty: list[PlannedJob], writer: OutputWriter, report: BuildReport, executor: Executor, progress: Progress
     ) -> None:
         if not dirty:
             return
-        workers = max(1, min(workers, len(dirty)))
         progress.start(len(dirty))
         try:
-            for item, outcome in run_jobs(dirty, self.publication, self.instances, workers, writer.staging):
+            # Wherever jobs run, their bytes come back here: this writer alone writes outputs/.
+            for item, outcome in executor.run(dirty, self.publication, self.instances, writer.staging):
                 data, seconds = unwrap(item, outcome)
                 writer.write(item.path, data)
                 report.rendered.append(item.path)  # in the order they were made

@@ -1,4 +1,7 @@
-"""Rendering jobs in this process or in forked workers that inherit the publication; outcomes come back as data."""
+"""Rendering jobs in this process or in forked workers that inherit the publication; outcomes come back as data.
+
+The engine renders through an `Executor`: `LocalPool` (this module, the default) or a Dask cluster
+(`backpub.engine.cluster`); both yield the same outcomes, and only the engine writes them."""
 
 from __future__ import annotations
 
@@ -10,12 +13,12 @@ import signal
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backpub.errors import BackpubError, PluginError, RenderError
 from backpub.files.output import libc_function
@@ -52,6 +55,29 @@ Outcome = tuple[str, Any, float]
 """(status, payload, seconds): plain data, so it crosses processes."""
 
 _WORKER: dict[str, Any] = {}
+
+
+class Executor(Protocol):
+    """Where render jobs run. Whatever the place, outcomes come back as data to the one process that writes."""
+
+    def run(
+        self, dirty: list[PlannedJob], publication: Publication, instances: dict[str, Format], inputs: Path
+    ) -> Iterator[tuple[PlannedJob, Outcome]]:
+        """Yield (planned job, outcome) as jobs finish, as `run_jobs` does (its contract on inputs included)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalPool:
+    """This machine's worker processes (forked, so they inherit the publication): the default executor."""
+
+    workers: int
+
+    def run(
+        self, dirty: list[PlannedJob], publication: Publication, instances: dict[str, Format], inputs: Path
+    ) -> Iterator[tuple[PlannedJob, Outcome]]:
+        workers = max(1, min(self.workers, len(dirty)))
+        return run_jobs(dirty, publication, instances, workers, inputs)
 
 
 def run_jobs(
@@ -153,20 +179,26 @@ def _die_with_parent(parent: int) -> None:
 
 def _render_one(format_name: str, job: Job) -> Outcome:
     """Render one job in whatever process this is; never raises (errors come back as data)."""
+    return render_in(_WORKER, format_name, job, _WORKER["inputs"])
+
+
+def render_in(state: dict[str, Any], format_name: str, job: Job, inputs: Path | Mapping[str, bytes]) -> Outcome:
+    """Render one job with a worker's `state` (its publication, format instances and the formats it prepared),
+    reading the job's inputs from `inputs` (see `inputs_from`); never raises (errors come back as data)."""
     started = time.perf_counter()
-    instance: Format = _WORKER["instances"][format_name]
-    publication: Publication = _WORKER["publication"]
+    instance: Format = state["instances"][format_name]
+    publication: Publication = state["publication"]
     if job.for_members:  # the service's files, and only they, show members-only content in full
         publication = publication.members
     try:
-        if format_name not in _WORKER["prepared"]:
+        if format_name not in state["prepared"]:
             instance.prepare(publication)
-            _WORKER["prepared"].add(format_name)
+            state["prepared"].add(format_name)
             # What prepare() loaded (a renderer's modules, fonts, stylesheets) lives as long as the process: out
             # of the collector's sight, the collections each render sets off do not walk it again and again.
             gc.collect()
             gc.freeze()
-        with inputs_from(_WORKER["inputs"]):
+        with inputs_from(inputs):
             data = instance.render(job, publication)
         if not isinstance(data, (bytes, bytearray)):
             raise TypeError(f"render returned {type(data).__name__}, not bytes")

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -114,8 +114,10 @@ def _walk(tokens: list[Token]) -> Iterator[Token]:
 # -- facts about a text, remembered across builds ----------------------------------------------------
 #
 # Parsing Markdown is the most expensive part of validating and planning a large programme, and most texts
-# do not change between builds. Facts derived from a text (its URL issues, links and images) are remembered
-# by the text's digest, in memory and, when the build asks for it, in a file in the build cache.
+# do not change between builds. Facts derived from a text (its URL issues, links and images, and the HTML it
+# renders to with its links, images and heading levels left open) are remembered by the text's digest, in
+# memory and, when the build asks for it, in a file in the build cache: validation parses each text once,
+# and rendering fills the HTML in instead of parsing the text again.
 
 _FACTS: dict[tuple[str, str], Any] = {}
 _FACTS_USED: set[tuple[str, str]] = set()
@@ -151,10 +153,10 @@ def facts_in_use() -> dict[tuple[str, str], Any]:
     return {key: _FACTS[key] for key in _FACTS_USED if key in _FACTS}
 
 
-def _references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _references(located: Located) -> tuple[tuple[str, ...], tuple[str, ...]]:
     links: list[str] = []
     images: list[str] = []
-    for _, token in _located(text):
+    for _, token in located:
         if token.type == "link_open":
             href = str(token.attrGet("href") or "")
             if href.startswith(ENTITY_LINK):
@@ -167,12 +169,15 @@ def _references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(links)), tuple(dict.fromkeys(local))
 
 
-def _facts(text: str) -> tuple[Any, Any, Any]:
-    """Everything validation and planning need from a text, from one parse."""
-    return _scan(text), _local_images(text), _references(text)
+def _facts(text: str) -> tuple[Any, Any, Any, Any]:
+    """Everything validation, planning and rendering need from a text, from one parse."""
+    tokens = _parse(text)
+    located = _located(tokens)
+    found = _scan(located), _local_images(located), _references(located)
+    return (*found, _template(text, tokens))  # (last: it rewrites the tokens)
 
 
-_remembered_facts = _remembered("facts", _facts, (((), ()), (), ((), ())))
+_remembered_facts = _remembered("facts-2", _facts, (((), ()), (), ((), ()), None))
 
 
 def references(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -223,11 +228,11 @@ def _tag_balance(html: str) -> int:
     return parser.balance
 
 
-def _scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
+def _scan(located: Located) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     issues: list[UrlIssue] = []
     links: list[tuple[int, str]] = []
     depth = 0
-    for line, token in _located(text):
+    for line, token in located:
         depth += _tag_balance(token.content) if token.type in ("html_block", "html_inline") else token.nesting
         if depth > MAX_NESTING and not any(issue.message.startswith(_TOO_DEEP) for issue in issues):
             issues.append(UrlIssue(line, f"{_TOO_DEEP} {MAX_NESTING} levels here; flatten the markup"))
@@ -250,10 +255,10 @@ def _scan(text: str) -> tuple[list[UrlIssue], list[tuple[int, str]]]:
     return issues, links
 
 
-def _local_images(text: str) -> list[tuple[int, str]]:
+def _local_images(located: Located) -> list[tuple[int, str]]:
     """Every local image path in Markdown (images and raw HTML <img src>), decoded, with its line (0-based)."""
     found: list[tuple[int, str]] = []
-    for line, token in _located(text):
+    for line, token in located:
         if token.type == "image":
             sources = [str(token.attrGet("src") or "")]
         elif token.type in ("html_block", "html_inline"):
@@ -268,16 +273,14 @@ _TOO_DEEP = "elements nest more than"
 _REFUSED_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
-@lru_cache(maxsize=64)
-def _located(text: str) -> tuple[tuple[int, Token], ...]:
-    """(line, token) for every token; inline tokens get the line they are on, not their block's.
+Located = tuple[tuple[int, "Token"], ...]
 
-    Cached because validation scans each text twice (URL issues, then local images); callers must not
-    change the tokens (render parses afresh, since it rewrites them).
-    """
+
+def _located(tokens: list[Token]) -> Located:
+    """(line, token) for every token; inline tokens get the line they are on, not their block's."""
     located = []
     line = 0
-    for token in _walk(_parse(text)):
+    for token in _walk(tokens):
         if token.map:
             line = token.map[0]
         elif token.type in ("softbreak", "hardbreak"):
@@ -298,6 +301,21 @@ def render(
     `quotes`, straight quotation marks and apostrophes in the text are set as `typographic` sets them."""
     if not text:
         return ""
+    if quotes and ('"' in text or "'" in text):
+        template = _quoted_template(text, quotes)  # (quotation marks change the text: a parse of its own)
+    elif "[" not in text and "<" not in text:
+        template = _linkless_template(text)  # (no facts to take: validation did not parse it)
+    else:
+        template = _remembered_facts(text)[3]
+    if template is not None:
+        return template.fill(link, image, heading_shift)
+    return _render_parsed(text, link, image, heading_shift, quotes)
+
+
+def _render_parsed(
+    text: str, link: LinkResolver | None, image: ImageResolver | None, heading_shift: int, quotes: str = ""
+) -> str:
+    """`render` from a parse of the text: for raw HTML, and what a `Template` must always equal."""
     tokens = _typographer(quotes).parse(text) if quotes else _parse(text)
     has_raw_html = False
     resolved: set[str] = set()
@@ -312,6 +330,86 @@ def render(
         # so allowed markup around text survives while scripts, handlers and remote sources do not.
         html = _as_xhtml(sanitise_html(html, _raw_src_filter(resolved, image)))
     return html
+
+
+# -- rendering without parsing again -------------------------------------------------------------------
+#
+# A text's HTML depends on the resolvers only through its entity links' hrefs and its images' sources, and on
+# the heading shift only through its heading tags. So the text is rendered once, when its facts are taken,
+# with a mark in each of those places; `render` fills the marks in. The marks are private-use characters, which
+# HTML escaping leaves alone; a text holding one of them, or raw HTML (sanitised with the resolved sources in
+# hand), is rendered from a parse instead.
+
+_OPEN, _CLOSE, _HEADING = "\ue000", "\ue001", "\ue002"
+_MARK = re.compile(f"{_OPEN}(\\d+){_CLOSE}|{_HEADING}(\\d)")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A text's HTML with a mark for each entity link, image source and heading level."""
+
+    html: str
+    slots: tuple[tuple[str, str], ...]
+    """('link', entity id) or ('image', source) for each mark, in order."""
+
+    def fill(self, link: LinkResolver | None, image: ImageResolver | None, heading_shift: int) -> str:
+        """The HTML `render` makes from the text with these resolvers."""
+
+        def value(match: re.Match[str]) -> str:
+            if match.group(2) is not None:
+                return f"h{min(6, int(match.group(2)) + heading_shift)}"
+            kind, target = self.slots[int(match.group(1))]
+            if kind == "link":
+                return _escape(link(target) if link is not None else ENTITY_LINK + target)
+            return _escape(image(target) if image is not None else target)
+
+        return _MARK.sub(value, self.html)
+
+
+@functools.lru_cache(maxsize=1024)
+def _linkless_template(text: str) -> Template | None:
+    """The template of a text without links, images or HTML: those a format prints on every page (a notice)
+    are parsed once, not once a page."""
+    return _template(text, _parse(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted_template(text: str, quotes: str) -> Template | None:
+    """The template of a text whose quotation marks `quotes` sets: parsed once for them (a notice on every page,
+    the same text in several outputs), not once for each render."""
+    return _template(text, _typographer(quotes).parse(text))
+
+
+def _escape(value: str) -> str:
+    """An attribute value as markdown-it's renderer escapes it."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _template(text: str, tokens: list[Token]) -> Template | None:
+    """The text's HTML with marks where the resolvers and the heading shift go (None: render must parse)."""
+    if _OPEN in text or _CLOSE in text or _HEADING in text:
+        return None
+    slots: list[tuple[str, str]] = []
+    for token in _walk(tokens):
+        if token.type in ("html_block", "html_inline"):
+            return None
+        if token.type == "link_open":
+            href = str(token.attrGet("href") or "")
+            if href.startswith(ENTITY_LINK):
+                token.attrSet("href", f"{_OPEN}{len(slots)}{_CLOSE}")
+                slots.append(("link", href[1:]))
+            elif is_remote(href) and not is_safe_link(href):
+                token.attrs.pop("href", None)
+        elif token.type == "image":
+            src = str(token.attrGet("src") or "")
+            if asset_path_problem(src):
+                token.attrs.pop("src", None)
+            else:
+                token.attrSet("src", f"{_OPEN}{len(slots)}{_CLOSE}")
+                slots.append(("image", src))
+        elif token.type in ("heading_open", "heading_close"):
+            token.tag = f"{_HEADING}{token.tag[1]}"
+    return Template(_parser().renderer.render(tokens, _parser().options, {}), tuple(slots))
 
 
 def _raw_src_filter(resolved: set[str], image: ImageResolver | None) -> Callable[[str, str, str], str | None]:
