@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from urllib.parse import urljoin
 
 import click
 
@@ -245,7 +244,7 @@ def feed(address: str, revoke: bool, renew: bool, scope: str | None, content_dir
     from backpub import Session
     from backpub_mailinglist.addresses import address_key
     from backpub_mailinglist.send_command import secret_from_environment
-    from backpub_mailinglist.service import FEEDS_PATH
+    from backpub_mailinglist.service import feeds_url
     from backpub_mailinglist.tokens import feed_token
 
     key = address_key(address)
@@ -263,8 +262,7 @@ def feed(address: str, revoke: bool, renew: bool, scope: str | None, content_dir
         mailing.db.close()
     if token is None:
         raise ConfigError(f"{address} is not subscribed: only subscribers have a private feed")
-    base = urljoin(options.signup_form_action or options.unsubscribe_url, FEEDS_PATH)
-    click.echo(f"{base}{token}.xml")
+    click.echo(f"{feeds_url(options)}{token}.xml")
 
 
 LIST_COMMANDS = (serve, import_, export, unsubscribe, bounces, suppressions, member, feed)

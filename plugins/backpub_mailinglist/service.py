@@ -15,6 +15,9 @@ Jinja2 templates (`templates/service/`, overridable in `theme/newsletter/service
   the welcome mail.
 - Bounces (POST, with `?key=` BACKPUB_WEBHOOK_SECRET; off without it): a bounce or complaint (a DSN or ARF
   message, or an Amazon SES / Postmark webhook) suppresses its address.
+- Private feeds (GET or HEAD `feeds/<token>.xml` beside the form's action): each subscriber's podcast feed, put
+  together from the build's service folder (`private_feeds.py`); 410 once revoked or unsubscribed, 304 with the
+  current ETag.
 - A database that fails (damaged, read-only, unreachable) gets a 503 page and one line in the log.
 """
 
@@ -144,7 +147,7 @@ class ServiceSettings:
             confirm_url=urljoin(base, "confirm"),
             unsubscribe_url=newsletter.unsubscribe_url,
             bounces_url=urljoin(base, "bounces"),
-            feeds_url=urljoin(base, FEEDS_PATH),
+            feeds_url=feeds_url(newsletter),
             sender=newsletter_format.sender(),
             default_start=newsletter.start,
             postal_address=newsletter.postal_address,
@@ -152,6 +155,11 @@ class ServiceSettings:
             locales=[PACKAGE / "locale", theme_dir.parent / "locale", theme_dir / "locale"],
             **rest,
         )
+
+
+def feeds_url(newsletter: Any) -> str:
+    """Where the private feeds are: `feeds/` beside the sign-up form's action (else the unsubscribe URL)."""
+    return urljoin(newsletter.signup_form_action or newsletter.unsubscribe_url, FEEDS_PATH)
 
 
 def template_search_path(theme_dir: Path) -> list[Path]:
