@@ -168,3 +168,31 @@ def test_without_the_build_the_feed_is_unavailable_not_broken(database, tmp_path
     response = call(service, "GET", feed_url(service, "early@example.net"))
     service.mailing.db.close()
     assert response.status == 503 and response.headers["Retry-After"] == "120"
+
+
+def test_the_operators_commands_set_membership_and_show_renew_and_revoke_a_feed(service, database, run_cli, tmp_path):
+    project, env = tmp_path / "cli", {"BACKPUB_UNSUBSCRIBE_SECRET": SECRET}
+    shutil.copytree(ROOTS / "weekly" / "content", project / "content")
+    (project / "members.csv").write_text("email,member\nbuyer@example.net,yes\nother@example.net,no\n")
+    assert run_cli("newsletter", "import", "members.csv", "--database", database, cwd=project).exit_code == 0
+    assert service.mailing.subscriber("buyer@example.net").member is True
+    assert service.mailing.subscriber("other@example.net").member is False
+
+    args = ["--database", database, "--content", "content"]
+    assert run_cli("newsletter", "member", "other@example.net", "--on", *args, cwd=project).exit_code == 0
+    assert run_cli("newsletter", "member", "buyer@example.net", "--off", *args, cwd=project).exit_code == 0
+    assert [service.mailing.subscriber(a).member for a in ("buyer@example.net", "other@example.net")] == [False, True]
+    stranger = run_cli("newsletter", "member", "nobody@example.net", "--on", *args, cwd=project)
+    assert stranger.exit_code == 1 and "not on the list: nobody@example.net" in stranger.output
+
+    shown = run_cli("newsletter", "feed", "other@example.net", *args, cwd=project, env=env)
+    assert shown.exit_code == 0, shown.output
+    url = shown.output.strip()
+    assert url.startswith("https://weekly.example.org/newsletter/feeds/") and url.endswith(".xml")
+    assert run_cli("newsletter", "feed", "other@example.net", *args, cwd=project, env=env).output.strip() == url
+    renewed = run_cli("newsletter", "feed", "other@example.net", "--renew", *args, cwd=project, env=env).output.strip()
+    assert renewed != url
+    revoked = run_cli("newsletter", "feed", "other@example.net", "--revoke", *args, cwd=project)
+    assert revoked.exit_code == 0 and "1 private feed(s) revoked" in revoked.output
+    token = renewed.rsplit("/", 1)[1]
+    assert call(service, "GET", f"{service.settings.feeds_url}{token}").status == 410
