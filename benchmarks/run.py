@@ -36,6 +36,9 @@ The rows (keys for --only in brackets):
 - [signups], [send]: the mailing list (issue 24): `newsletter serve` under 1,000 concurrent and 25,000 sequential
   sign-ups, and a 100,000-address send to PostgreSQL killed three times; benchmarks/mailinglist.py says how.
 - [private-feed]: a subscriber's private feed of every episode, served warm by the subscription service (issue 27).
+- [prescribe], [prescribe-service]: a 4-exercise prescription (issue 28) through `backpub prescribe` (the whole
+  process) and through `backpub clinic serve` kept warm (50 requests, 4 clients at once); see
+  benchmarks/prescriptions.py.
 
 Issue 29's clinic-network rows, with --network only (they take a while):
 - [network-growth] CPU per additional branded edition: the cold `-f pdf --jobs 2` build of
@@ -88,7 +91,7 @@ MARKER = "Zq7x"
 """The word appended to edited texts: short (never hyphenated), and in no generated or shipped text."""
 EDIT = f"A benchmark edit, marker {MARKER}."
 DEFAULT_ROWS = ("validate", "nonpdf", "book", "cold", "pack", "noop", "edit", "episode-edit", "protocol-edit")
-DEFAULT_ROWS += ("growth", "help", "signups", "send", "private-feed")
+DEFAULT_ROWS += ("growth", "help", "signups", "send", "private-feed", "prescribe", "prescribe-service")
 NETWORK_ROWS = ("network-growth", "network", "network-cluster")
 OPTIONAL_ROWS = ("tests", "serial", *NETWORK_ROWS)
 NETWORK_TARGET = (100, 100)
@@ -337,6 +340,8 @@ class Bench:
             ("signups", self.signups),
             ("send", self.send),
             ("private-feed", self.private_feed),
+            ("prescribe", self.prescribe),
+            ("prescribe-service", self.prescribe_service),
             ("tests", self.tests),
             ("network-growth", self.network_growth),
             ("network", self.network),
@@ -712,6 +717,16 @@ class Bench:
 
         build(self.project, ["feed"], "--jobs", "2")
         mailinglist.private_feed(self.project, self.table, self.size.episodes)
+
+    def prescribe(self) -> None:
+        import prescriptions
+
+        prescriptions.prescribe(self.workdir, self.table, run_child)
+
+    def prescribe_service(self) -> None:
+        import prescriptions
+
+        prescriptions.service(self.workdir, self.table)
 
     def tests(self) -> None:
         env = dict(os.environ)

@@ -27,6 +27,7 @@ SLOWEST_FIRST = (
     "tests/plugins/site/test_site_accessibility.py",  # with test_site_search.py (SAME_WORKER below)
     "tests/plugins/site/test_site_search.py",
     "tests/hardening/test_hardening_properties.py",
+    "tests/plugins/clinic/test_clinic_service.py",  # a service of its own and 100 prescriptions through it
     "tests/plugins/epub/test_epub_book.py",
     "tests/core/engine/test_dask_executor.py",  # a LocalCluster of two worker processes, four builds
     "tests/hardening/test_killed_build.py",

@@ -24,6 +24,7 @@ PACKAGES = (
     "backpub_newsletter",
     "backpub_pdf",
     "backpub_site",
+    "backpub_clinic",
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import click
@@ -66,11 +65,17 @@ def serve(
     welcome mails are queued in the database and sent by a background worker, with retries. Each subscriber's
     private feed is put together from the build's service folder (--service-files), never from the public site.
     """
-    from backpub_mailinglist.server import ServerLimits, make_server
-    from backpub_mailinglist.service import make_app
+    from backpub import ServerLimits, make_server, run_server
+    from backpub_mailinglist.service import MAX_REPORT, make_app
     from backpub_mailinglist.store import SignUpLimits
 
-    limits = ServerLimits(threads=threads, backlog=backlog, channel_timeout=timeout, connection_limit=connection_limit)
+    limits = ServerLimits(
+        threads=threads,  # each request holds at most one database connection while it runs
+        backlog=backlog,
+        channel_timeout=timeout,
+        connection_limit=connection_limit,
+        max_request_body_size=MAX_REPORT,  # a bounce report or webhook is the largest request
+    )
     app = make_app(
         content_dir, smtp_address, starttls, database, client_ip_header, pool_size=threads,
         limits=SignUpLimits(signups_per_client=signups_per_client), service_files=service_files,
@@ -85,11 +90,8 @@ def serve(
     for path in sorted(app.routes):
         click.echo(f"  {path}")
     click.echo("Press Ctrl-C to stop.", nl=True)
-    signal.signal(signal.SIGTERM, lambda signum, frame: server.close())
     try:
-        server.run()
-    except (KeyboardInterrupt, OSError):
-        pass  # SIGTERM closes the server's socket under its loop
+        run_server(server)  # until Ctrl-C or SIGTERM
     finally:
         app.worker.stop()
         app.mailing.db.close()

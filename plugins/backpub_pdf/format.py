@@ -5,11 +5,11 @@ This module stays light: WeasyPrint is imported only in prepare()/render(), in t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backpub import Clinic, Format, Handout, Job, Problem, Publication
+from backpub import Clinic, Format, Handout, Job, Prescription, Problem, Publication, ResolvedPrescription
 from backpub_pdf.version import __version__
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class PdfFormat(Format):
     version = __version__
     description = "Printable handouts (plain and clinic-branded) and clinic packs, as tagged PDF/UA."
     Options = PdfOptions
+    on_request = frozenset({Prescription.kind})
 
     def check(self, publication: Publication) -> list[Problem]:
         from backpub_pdf.band import band_problems
@@ -156,6 +157,12 @@ class PdfFormat(Format):
             words,
             stamped=self.options.branding == "stamped",
         )
+
+    def render_on_request(self, kind: str, document: Any, publication: Publication) -> bytes:
+        """A prescription's sheet (`backpub prescribe`, a clinic's service), in memory."""
+        if kind != Prescription.kind or not isinstance(document, ResolvedPrescription):
+            return super().render_on_request(kind, document, publication)
+        return self.renderer(publication).prescription(document, publication)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         inputs = [self.read_input(job, output) for output in job.inputs]

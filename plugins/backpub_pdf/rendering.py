@@ -13,17 +13,28 @@ import logging
 import re
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from backpub import BuildContext, Clinic, Handout, Job, Messages, Publication, RenderError, typographic_text
+from backpub import (
+    BuildContext,
+    Clinic,
+    Entity,
+    Handout,
+    Job,
+    Messages,
+    Publication,
+    RenderError,
+    ResolvedPrescription,
+    typographic_text,
+)
 from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, environment_digest, layout_key
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import footprint, pack_handouts
-from backpub_pdf.view import HandoutView, HandoutViews, palette, side_by_side
+from backpub_pdf.view import HandoutView, HandoutViews, PrescriptionView, palette, side_by_side
 from backpub_pdf.words import css_content, css_string, page_css, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -118,6 +129,9 @@ class Renderer:
         self._qr_codes: dict[str, bytes] = {}
         self.layouts = LayoutRecords(context.cache_dir)
         """What each handout's layout found, kept for `validate` (see budget.py)."""
+        self.request_images: dict[str, Any] = {}
+        """The images documents made on request use (illustrations, logos, QR codes of the programme's pages, never
+        anything of the request), decoded once for all of them: the content is loaded once for a service's life."""
         self.stamped = stamped
         self._bases: dict[bytes, tuple[bytes, int]] = {}
         self._bands: dict[bytes, Any] = {}
@@ -173,6 +187,23 @@ class Renderer:
         self.record_layout(publication, page, document)
         return self.write(document, *page.located)
 
+    def prescription(self, prescribed: ResolvedPrescription, publication: Publication) -> bytes:
+        """A prescription's sheet: laid out and written in memory, nothing of it recorded (no layout record, no
+        file: it holds a patient's name, doses and notes)."""
+        page = self.prescription_document(publication, prescribed)
+        return self.write(self.laid_out(page, images=self.request_images), *page.located)
+
+    def prescription_document(self, publication: Publication, prescribed: ResolvedPrescription) -> Document:
+        """A prescription's document, in its clinic's branding, paper and country."""
+        clinic = prescribed.clinic
+        gate, views = self.views(publication)
+        view = views.prescription(prescribed, self.words.gettext("Your exercises"))
+        edition = self.edition_of(publication, clinic)
+        title = self.words.gettext("Home exercises from %(clinic)s") % {"clinic": clinic.title}
+        values = self.values(publication, views, [], clinic, edition, title, {"prescription": view}, owner=clinic)
+        located = (gate, publication, views.asset_owners, clinic.id)
+        return Document(self.env.get_template("prescription.html.j2"), values, [], located, edition, [view])
+
     def record_layout(self, publication: Publication, page: Document, document: Any) -> None:
         """Keep what a handout edition's layout found under its plain edition's key (the branding band has one
         size, so every edition in the same paper and country breaks its pages alike), for `validate`."""
@@ -184,17 +215,17 @@ class Renderer:
         shows = footprint(publication, handout, self.context.as_of, themed)
         return layout_key(publication, handout, edition, shows, self.environment_digest)
 
-    def laid_out(self, page: Document) -> Any:
+    def laid_out(self, page: Document, images: dict[str, Any] | None = None) -> Any:
         """A handout's layout. A protocol that runs over a page is laid out again to flow on between its steps,
         and again with its title repeated where it continues (the passes settle: a protocol once long stays long);
         a handout whose protocols each fit on a page is laid out once."""
         from backpub_pdf.pagination import measure_long_protocols, remove_layout_anchors
 
-        document = self.layout(page.html(), *page.located)
+        document = self.layout(page.html(), *page.located, images=images)
         for _attempt in range(LAYOUT_PASSES):
-            if not measure_long_protocols(document, page.handouts):
+            if not measure_long_protocols(document, [*page.handouts, *page.prescriptions]):
                 break
-            document = self.layout(page.html(), *page.located)
+            document = self.layout(page.html(), *page.located, images=images)
         remove_layout_anchors(document)
         return document
 
@@ -355,10 +386,13 @@ class Renderer:
         edition: Edition,
         title: str,
         parts: dict[str, Any],
+        owner: Entity | None = None,
     ) -> dict[str, Any]:
         """What the templates receive. A clinic's patients are told where to get help in its country (the edition's);
-        the unbranded edition's, in the default one."""
-        programme, owner, country = publication.programme, handouts[0].handout, edition.country
+        the unbranded edition's, in the default one. `owner` is the entity a problem in the programme's texts is
+        reported at (default: the first handout)."""
+        programme, country = publication.programme, edition.country
+        owner = owner or handouts[0].handout
         notice = programme.country(country)
         return {
             "programme": programme,
@@ -379,13 +413,22 @@ class Renderer:
             **parts,
         }
 
-    def layout(self, html: str, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str):
-        """The laid-out pages; WeasyPrint's errors and refused URLs become located RenderErrors."""
+    def layout(
+        self,
+        html: str,
+        gate: FileGate,
+        publication: Publication,
+        owners: dict[str, str],
+        fallback: str,
+        images: dict[str, Any] | None = None,
+    ):
+        """The laid-out pages; WeasyPrint's errors and refused URLs become located RenderErrors. `images`: decoded
+        images to reuse (and to keep the ones this layout decodes), by URL."""
         fetcher = make_fetcher(gate)
         with self.located_errors(fetcher, publication, owners, fallback):
             return self.weasyprint.HTML(
                 string=html, base_url=virtual_url("templates", "document.html"), url_fetcher=fetcher
-            ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config, **PDF_OPTIONS)
+            ).render(stylesheets=self.stylesheets(fetcher), font_config=self.font_config, cache=images, **PDF_OPTIONS)
 
     def write(
         self, document: Any, gate: FileGate, publication: Publication, owners: dict[str, str], fallback: str
@@ -470,6 +513,8 @@ class Document:
     handouts: list[HandoutView]
     located: tuple[FileGate, Publication, dict[str, str], str]
     edition: Edition
+    prescriptions: list[PrescriptionView] = field(default_factory=list)
+    """A prescription's sheet (its protocols laid out as a handout's are)."""
 
     def html(self) -> str:
         """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""

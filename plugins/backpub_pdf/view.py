@@ -7,14 +7,14 @@ templates, including a project's own theme, only arrange it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from backpub import Clinic, Dose, Entity, Handout, Messages, Protocol, Publication, Treatment
+from backpub import Clinic, Dose, Entity, Handout, Messages, Protocol, Publication, ResolvedPrescription, Treatment
 from backpub import render as render_markdown
 from backpub_pdf.fetching import virtual_url
 from backpub_pdf.planning import review_date
@@ -55,16 +55,30 @@ class DoseBox:
     """(label, value) in reading order, in the programme's language."""
     write_in: str | None
     """What the clinician writes in: 'times-a-day' (how often), 'times' (how many), 'both', or None."""
+    changes: Mapping[int, str | None] = field(default_factory=dict)
+    """On a prescription, the parts (by position in `parts`) the clinician set otherwise than the programme, each
+    with the programme's own value (None where the programme gives none)."""
 
     @classmethod
-    def of(cls, dose: Dose | None, words: Messages) -> DoseBox:
+    def of(
+        cls, dose: Dose | None, words: Messages, programme: Dose | None = None, changed: frozenset[str] = frozenset()
+    ) -> DoseBox:
+        """The box of a dose; on a prescription, `programme` is the programme's own dose and `changed` names the
+        parts ('duration', 'sets', ...) prescribed otherwise."""
         parts = dose.parts(words) if dose else []
         no_frequency = dose is None or not dose.frequency
         no_amount = dose is None or not (dose.duration or dose.repetitions or dose.sets)
         write_in = {(True, True): "both", (True, False): "times-a-day", (False, True): "times"}.get(
             (no_frequency, no_amount)
         )
-        return cls(parts, write_in)
+        theirs = (
+            dict(zip(programme.given(), (value for _, value in programme.parts(words)), strict=True))
+            if programme
+            else {}
+        )
+        names = list(dose.given()) if dose else []  # the same parts, in the same order, as `parts`
+        changes = {index: theirs.get(name) for index, name in enumerate(names) if name in changed}
+        return cls(parts, write_in, changes)
 
 
 @dataclass
@@ -95,6 +109,10 @@ class Entry:
     """The (0-based) steps of a long protocol that open a page, each after its title repeated ("continued")."""
     members: Link | None = None
     """Where to become a member, for a members-only entity: the handout shows its title and teaser and this."""
+    note: str | None = None
+    """On a prescription, the clinician's note for the patient."""
+    online: QrCode | None = None
+    """On a prescription, a QR code and printed link to the protocol's page on the programme's site."""
 
     @property
     def kind(self) -> str:
@@ -182,6 +200,25 @@ class HandoutView:
     @property
     def title(self) -> str:
         return self.handout.title
+
+
+@dataclass
+class PrescriptionView:
+    """A prescription ready for the template: its exercises as one section of protocol entries."""
+
+    sections: list[Section]
+    patient: str | None
+    clinician: str
+    date_text: str
+    """The prescription's date in the programme's language."""
+    reviewed_text: str
+    """The oldest review date of what it prints (its protocols and the clinic), in the programme's language."""
+    reviewers: str
+    """Who reviewed its protocols, each once."""
+    review_due_text: str
+    anchor: str = "top"
+    prefix: str = ""
+    """(Anchors are not renamed: a prescription is never part of a pack.)"""
 
 
 @dataclass(frozen=True)
@@ -303,6 +340,43 @@ class HandoutViews:
         url = virtual_url("content", src)
         self.asset_owners.setdefault(url, owner.id)
         return Picture(url, alt, caption)
+
+    def prescription(self, prescribed: ResolvedPrescription, heading: str) -> PrescriptionView:
+        """The view of a prescription: each exercise as a handout shows the protocol, with the patient's dose (the
+        parts set otherwise marked), the clinician's note and a QR code to the protocol's page."""
+        anchors = {exercise.protocol.id: exercise.protocol.id for exercise in prescribed.exercises}
+        entries = []
+        for position, exercise in enumerate(prescribed.exercises, start=1):
+            protocol = exercise.protocol
+            entry = self.entry(protocol, protocol.id, anchors)
+            entry.key = f"e1-{position}"
+            entry.dose = DoseBox.of(protocol.dose, self.words, exercise.programme_dose, exercise.changed)
+            entry.note = exercise.note
+            entry.online = self.page_code(protocol)
+            entries.append(entry)
+        protocols = [exercise.protocol for exercise in prescribed.exercises]
+        # (Only reviewed content is prescribed: the publishing gate refuses the rest.)
+        reviewed = min((entity.reviewed for entity in [*protocols, prescribed.clinic] if entity.reviewed), default=None)
+        months = self.publication.programme.review_interval_months
+        due = reviewed + relativedelta(months=months) if reviewed else None
+        reviewers = list(dict.fromkeys(protocol.reviewer for protocol in protocols if protocol.reviewer))
+        return PrescriptionView(
+            sections=[Section(heading, Markup(""), entries)],
+            patient=prescribed.patient,
+            clinician=prescribed.clinician,
+            date_text=self.words.format_date(prescribed.date, "long"),
+            reviewed_text=self.words.format_date(reviewed, "long") if reviewed else "",
+            reviewers=", ".join(reviewers),
+            review_due_text=self.words.format_date(due, "long") if due else "",
+        )
+
+    def page_code(self, entity: Entity) -> QrCode:
+        """A QR code to an entity's page on the programme's site."""
+        url = self.publication.url_for(entity)
+        label = self.words.gettext("Read more online:")
+        image_url = self.qr_image(url)
+        self.asset_owners.setdefault(image_url, entity.id)
+        return QrCode(url, image_url, label)
 
     # -- the QR code -----------------------------------------------------------------------------
 

@@ -24,6 +24,12 @@ from backpub.hookspecs import hookimpl as hookimpl
 
 # what a format reads
 from backpub.content.publication import Publication as Publication, Source as Source
+from backpub.content.prescriptions import (
+    Finding as Finding,
+    PrescribedDose as PrescribedDose,
+    PrescriptionError as PrescriptionError,
+    ResolvedPrescription as ResolvedPrescription,
+)
 from backpub.session import Session as Session
 from backpub.files.cache import atomic_write as atomic_write
 from backpub.text.slugs import slug as slug
@@ -83,6 +89,8 @@ from backpub.model.base import (
     Teaser as Teaser,
 )
 from backpub.model.kinds import Kinds as Kinds
+from backpub.model.prescription import PrescribedExercise as PrescribedExercise, Prescription as Prescription
+from backpub.model.values import SafeDose as SafeDose
 
 # Markdown, with the programme's link and safety rules
 from backpub.text.markdown import (
@@ -108,5 +116,8 @@ from backpub.errors import (
 
 # commands: the parameters every command shares
 from backpub.params import ISO_DATE as ISO_DATE, content_option as content_option
+
+# services: one way to run a WSGI application with limits
+from backpub.serving import ServerLimits as ServerLimits, make_server as make_server, run_server as run_server
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

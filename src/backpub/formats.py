@@ -10,6 +10,11 @@ Lifecycle, owned by the build (plugins never run the loop themselves):
 5. `render(job, publication) -> bytes`: may run in any worker, in any order, except that a job's `inputs` (other
    outputs of the format it is made from) are rendered before it; it reads them with `read_input`.
 6. `finish(publication, written)`: in the main process after the outputs were committed.
+
+Outside builds, a format may also render documents made for one request (a prescription for one patient): it
+lists their kinds in `on_request`, and `render_on_request(kind, document, publication)` returns the bytes, after
+`prepare` ran once in that process. Nothing of such a document is an output: it is never written, cached or
+recorded, and may hold what must not be kept (a patient's name).
 """
 
 from __future__ import annotations
@@ -167,6 +172,9 @@ class Format(ABC):
     #: True for the one format whose output folder is the programme's website: other formats' published files
     #: (see `website_path`) are placed into it, so that folder alone is the whole site.
     hosts_website: ClassVar[bool] = False
+    #: The kinds of document the format renders on request, outside builds (e.g. `Prescription.kind`): see
+    #: `render_on_request`.
+    on_request: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, context: BuildContext, options: Mapping[str, Any] | BaseModel | None = None) -> None:
         self.context = context
@@ -214,6 +222,16 @@ class Format(ABC):
     @abstractmethod
     def render(self, job: Job, publication: Publication) -> bytes:
         """The bytes of one output file. Raise RenderError for problems the content can fix."""
+
+    def render_on_request(self, kind: str, document: Any, publication: Publication) -> bytes:
+        """The bytes of one document made for a request, of a kind in `on_request` (for `Prescription.kind`, a
+        `ResolvedPrescription`), after `prepare` ran once in the process; callers render one document at a time per
+        process (a service renders in worker processes). It may hold personal data: write nothing of it anywhere (no
+        file, cache or log); raise RenderError for what the content can fix."""
+        raise BackpubError(
+            f"the {self.name} format renders no {kind!r} on request (it renders: "
+            f"{', '.join(sorted(self.on_request)) or 'nothing'})"
+        )
 
     def read_input(self, job: Job, output: str) -> bytes:
         """The bytes of one of `job.inputs` as this build made it; only while `render` makes that job."""

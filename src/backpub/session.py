@@ -15,12 +15,12 @@ import dataclasses
 import difflib
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from backpub import clock
 from backpub.errors import ConfigError, ContentError, Problem, in_plugin
@@ -28,6 +28,7 @@ from backpub.files.cache import StateLayout, Store, folder_digest
 from backpub.params import DEFAULT_CONTENT
 
 if TYPE_CHECKING:
+    from backpub.content.prescriptions import ResolvedPrescription
     from backpub.content.publication import Publication
     from backpub.content.validation import Validation
     from backpub.formats import BuildContext, Format
@@ -203,6 +204,11 @@ class Session:
         """Today in the programme's timezone."""
         return self.day_in(self.timezone)
 
+    def current_day(self) -> date:
+        """Today in the programme's timezone at this very moment: what a service that runs for days reads for each
+        request (`today` is the day the command started)."""
+        return clock.today_in(self.timezone)
+
     @cached_property
     def as_of(self) -> date:
         """The date this command publishes for: `--as-of`, else today in the programme's timezone."""
@@ -225,6 +231,17 @@ class Session:
         # Where formats publish, worked out from what everyone may read (both views share the one Links object).
         public.links.publish(self.host.links(public, self.installed))
         return public
+
+    def prescription(self, source: str | Mapping[str, Any], shown: str = "request") -> ResolvedPrescription:
+        """A prescription checked against the programme as of the moment it is read (a service runs for days) and
+        resolved: `source` is a file's text (YAML or JSON; problems at `shown`:line:col) or decoded data (a JSON
+        request, a form's fields; problems at JSON paths). PrescriptionError with every problem otherwise."""
+        from backpub.content import prescriptions
+
+        publication, pending, today = self.publication, self.validation.pending, self.current_day()
+        if isinstance(source, str):
+            return prescriptions.read_yaml(source, shown, publication, pending, today)
+        return prescriptions.resolve(source, publication, pending, today, shown=shown)
 
     # -- formats and checks -------------------------------------------------------------------------
 

@@ -193,3 +193,18 @@ def test_no_cache_on_one_format_leaves_the_others_records_alone(run_cli, project
     assert build(run_cli, project, "-f", "json", "--no-cache")["rendered"] == ["json/programme.json"]
     again = build(run_cli, project, "-f", "json", "-f", "site")
     assert again["rendered"] == []  # the site's records survived; the json's were recorded afresh
+
+
+def test_a_code_folders_digest_reads_its_code_not_pythons_bytecode_caches(tmp_path: Path) -> None:
+    """Another process importing a module for the first time writes its bytecode: that is no change of code, and a
+    no-op build running beside it must stay a no-op."""
+    from backpub.files.cache import folder_digest
+
+    (tmp_path / "plugin").mkdir()
+    (tmp_path / "plugin" / "format.py").write_text("VERSION = 1\n")
+    before = folder_digest(tmp_path / "plugin")
+    (tmp_path / "plugin" / "__pycache__").mkdir()
+    (tmp_path / "plugin" / "__pycache__" / "format.cpython-311.pyc").write_bytes(b"\x00bytecode")
+    assert folder_digest(tmp_path / "plugin") == before
+    (tmp_path / "plugin" / "format.py").write_text("VERSION = 2\n")
+    assert folder_digest(tmp_path / "plugin") != before

@@ -22,6 +22,10 @@ else:
 print(json.dumps({'code': code, 'modules': sorted(sys.modules)}), file=sys.stderr)
 """
 FORMAT_PLUGINS = ("backpub_json", "backpub_pdf", "backpub_epub", "backpub_feed", "backpub_newsletter", "backpub_site")
+PLUGINS = (*FORMAT_PLUGINS, "backpub_clinic")
+"""Every built-in plugin: the formats and the clinic's prescriptions."""
+COMMAND_MODULES = ("backpub_feed.command", "backpub_clinic.commands")
+"""Plugins' command modules, imported to list their commands (click only)."""
 
 
 def loaded_by(args: list[str], cwd: Path) -> tuple[str, set[str]]:
@@ -42,8 +46,8 @@ def heavy(modules: set[str]) -> list[str]:
         if name.split(".")[0] in ("pydantic", "pydantic_core", "jinja2", "markdown_it", "weasyprint", "PIL")
         or name.startswith(("backpub.model", "backpub.formats", "backpub.session", "backpub.content", "backpub.prose"))
         or (
-            name.split(".")[0] in FORMAT_PLUGINS
-            and name not in (*FORMAT_PLUGINS, "backpub_feed.command")
+            name.split(".")[0] in PLUGINS
+            and name not in (*PLUGINS, *COMMAND_MODULES)
             and not name.endswith(".version")  # a plugin's version number, for `backpub plugins`
         )
     )
@@ -58,9 +62,9 @@ def test_help_imports_no_model_and_no_format(tmp_path: Path, args: list[str]) ->
 
 def test_help_lists_every_plugins_commands_from_their_hooks_alone(tmp_path: Path) -> None:
     shown, modules = loaded_by(["--help"], tmp_path)
-    for command in ("build", "validate", "feed", "newsletter"):
+    for command in ("build", "validate", "feed", "newsletter", "prescribe", "clinic"):
         assert f"\n  {command} " in shown, shown
-    assert set(FORMAT_PLUGINS) <= modules  # every plugin was registered: its hooks are what listed the commands
+    assert set(PLUGINS) <= modules  # every plugin was registered: its hooks are what listed the commands
 
 
 def test_a_plugin_group_loads_its_commands_when_used(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from backpub.errors import ConfigError
 from backpub.model import Programme
 from backpub.model.kinds import BUILT_IN, Kinds
+from backpub.model.prescription import Prescription
 
 SCHEMA_BASE = "https://backpub.example.org/schema"
 NOT_IN_FRONT_MATTER = ("id", "body")
@@ -27,6 +28,16 @@ def front_matter_schema(kind: str, kinds: Kinds = BUILT_IN) -> dict[str, Any]:
             schema["required"].remove(name)
     schema["$id"] = f"{SCHEMA_BASE}/{cls.kind}.json"
     schema["description"] = f"Front matter of content/{cls.folder}/<id>.md. " + (cls.__doc__ or "")
+    return schema
+
+
+def prescription_schema() -> dict[str, Any]:
+    """The schema of a prescription, the document `backpub prescribe` reads (and a clinic's service receives)."""
+    schema = Prescription.model_json_schema()
+    schema["$id"] = f"{SCHEMA_BASE}/{Prescription.kind}.json"
+    schema["description"] = (Prescription.__doc__ or "") + (
+        " Doses are written as in a protocol's `dose`, e.g. '5-10 s' or '8-12' (in the programme's language)."
+    )
     return schema
 
 
@@ -52,13 +63,16 @@ def programme_schema(formats: Mapping[str, type[BaseModel]]) -> dict[str, Any]:
 def content_schema(
     kind: str | None = None, formats: Mapping[str, type[BaseModel]] | None = None, kinds: Kinds = BUILT_IN
 ) -> dict[str, Any]:
-    """One kind's schema (or `format:NAME`, a format's settings), or everything: programme.yaml, every kind's
+    """One kind's schema (or `format:NAME`, a format's settings; `prescription`, the document `backpub prescribe`
+    reads), or everything: programme.yaml, every kind's
     front matter (`kinds`: the built-in ones and plugins') and every installed format's settings (`formats`:
     name -> the options model)."""
     formats = formats or {}
     if kind:
         if kind in ("programme", "programme.yaml"):
             return programme_schema(formats)
+        if kind == Prescription.kind:
+            return prescription_schema()
         if kind.startswith("format:"):
             name = kind.removeprefix("format:")
             if name not in formats:
@@ -72,4 +86,5 @@ def content_schema(
         "programme.yaml": programme_schema(formats),
         "kinds": {cls.folder: front_matter_schema(cls.kind, kinds) for cls in kinds},
         "formats": {name: options_schema(name, options) for name, options in sorted(formats.items())},
+        "documents": {Prescription.kind: prescription_schema()},
     }

@@ -90,7 +90,8 @@ class Publication:
         if not ids:
             return self
         entities = tuple(withheld_copy(entity) if entity.id in ids else entity for entity in self.entities)
-        view = dataclasses.replace(self, entities=entities, withheld_ids=ids)  # (the same links, sources, hashes)
+        as_written = {key: entity for key, entity in self.as_written.items() if key not in ids}
+        view = dataclasses.replace(self, entities=entities, withheld_ids=ids, as_written=as_written)
         view.__dict__["members"] = self
         return view
 
@@ -104,6 +105,10 @@ class Publication:
         """Whether this view withholds an entity's content (it is members-only, and this is the public view):
         show its title and teaser with the programme's `membership_url` instead."""
         return (entity if isinstance(entity, str) else entity.id) in self.withheld_ids
+
+    as_written: Mapping[str, Entity] = field(default_factory=dict)
+    """Each entity whose text refers to a dose (`{dose}`), as written, by id: `entities` hold the texts with the
+    references filled in; a prescription fills them in again with the dose it prescribes."""
 
     @cached_property
     def by_id(self) -> dict[str, Entity]:

@@ -144,6 +144,8 @@ class _Loader(CrossChecks):
         """What stops an entity from being published, found once (see backpub.content.gate)."""
         self.options: dict[str, BaseModel] = {}
         """Each format's validated options."""
+        self.as_written: dict[str, Entity] = {}
+        """Each entity whose text refers to doses, before the references were filled in (see Publication)."""
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -167,6 +169,7 @@ class _Loader(CrossChecks):
             # Doses filled in, reading level measured; a reference to a file that failed is not reported again.
             checked = proofread(programme, self.entities, self.records, frozenset(self.invalid_ids))
             programme, self.entities, readings = checked.programme, checked.entities, checked.readability
+            self.as_written = checked.as_written
             self.problems += checked.problems
         self.problems.sort()
         counts = _counts(self.entities, self.kinds)
@@ -187,6 +190,7 @@ class _Loader(CrossChecks):
             programme_hash=_fingerprint(programme),
             programme_path=self.records["programme"].display_path,
             kinds=self.kinds,
+            as_written=self.as_written,
         )
 
     def _refuse_special_entries(self) -> None:
@@ -327,16 +331,18 @@ class _Loader(CrossChecks):
     ) -> None:
         """Report one pydantic error at its key; `prefix` locates a nested model's data in the file."""
         error = {**error, "loc": messages.field_loc(error["loc"])}
-        loc = prefix + tuple(error["loc"])
-        if loc and loc[0] == "body":
-            line, col = record.body_line, 1
-        elif error["type"] == "missing":
-            line, col = record.mark(loc[:-1]) if len(loc) > 1 else (2 if record.body_line > 1 else 1, 1)
-        elif error["type"] == "extra_forbidden":
-            line, col = record.mark(loc, key=True)
-        else:
-            line, col = record.mark(loc)
+        line, col = error_mark(record, prefix + tuple(error["loc"]), error["type"])
         self.error(record, line, col, messages.explain(cls, error, prefix), entity_id)
+
+
+def error_mark(record: Record, loc: tuple[str | int, ...], kind: str) -> tuple[int, int]:
+    """Where in its file a problem of a pydantic error's `kind` at `loc` is shown: a missing field at the mapping
+    that lacks it, an unknown one at its key, a wrong value at the value."""
+    if loc and loc[0] == "body":
+        return record.body_line, 1
+    if kind == "missing":
+        return record.mark(loc[:-1]) if len(loc) > 1 else (2 if record.body_line > 1 else 1, 1)
+    return record.mark(loc, key=kind == "extra_forbidden")
 
 
 def _is_id(text: str) -> bool:

@@ -73,12 +73,20 @@ def files_under(folder: Path) -> Iterable[Path]:
     return files(folder)
 
 
+BYTECODE_FOLDER = "__pycache__"
+"""Python's compiled copies of the code beside them: derived, written whenever a process first imports a module, so
+never part of a digest (a digest of the code reads the code)."""
+
+
 def folder_digest(folder: Path) -> str:
-    """A digest of every file in a folder: names and bytes (stat details for large files)."""
+    """A digest of every file in a folder: names and bytes (stat details for large files); Python's bytecode caches
+    left out (another process importing a module for the first time must not look like a change of code)."""
     digest = hashlib.sha256()
     if not folder.is_dir():
         return "absent"
     for path in sorted(files_under(folder)):
+        if BYTECODE_FOLDER in path.relative_to(folder).parts:
+            continue
         try:
             info = path.stat()
             data = _read_limited(path) if info.st_size <= _HASHED_FILE_LIMIT else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator
 
 from backpub.model.base import (
     Access,
@@ -32,7 +32,18 @@ from backpub.model.base import (
     Teaser,
     Text,
 )
-from backpub.model.values import Analogy, Audio, ChapterMark, Chapters, ChaptersFile, Dose, Image, Transcript, Video
+from backpub.model.values import (
+    Analogy,
+    Audio,
+    ChapterMark,
+    Chapters,
+    ChaptersFile,
+    Dose,
+    Image,
+    SafeDose,
+    Transcript,
+    Video,
+)
 from backpub.text.addresses import EmailAddress
 from backpub.text.i18n import N_
 
@@ -162,6 +173,10 @@ cautions: []  # optional: what to read before starting
     """The steps, in order."""
     dose: Annotated[Dose | None, OnCard()] = None
     """How much and how often, when the programme gives it."""
+    safe_dose: SafeDose | None = None
+    """The doses a clinician may prescribe for it (`backpub prescribe`), part by part, e.g. `{repetitions: "5-15"}`;
+    declared by the clinician who reviews it, never guessed (none: any dose may be prescribed). The protocol's own
+    `dose` must lie inside."""
     cautions: Annotated[list[Prose], OnCard()] = Field(default_factory=list)
     """Cautions to read before starting."""
     prerequisites: Annotated[list[EntityId], RefTo("protocol"), OnCard()] = Field(default_factory=list)
@@ -173,6 +188,16 @@ cautions: []  # optional: what to read before starting
     access: Access = "public"
     """`members`: only members read its steps, dose and cautions (in their newsletter and private feed); every
     public output shows its title and purpose with the programme's `membership_url`."""
+
+    @field_validator("safe_dose")
+    @classmethod
+    def _own_dose_is_safe(cls, safe: SafeDose | None, info: ValidationInfo) -> SafeDose | None:
+        dose = info.data.get("dose")
+        outside = safe.outside(dose) if safe is not None and isinstance(dose, Dose) else {}
+        if outside:
+            parts = "; ".join(f"its {name} is outside {bounds}" for name, bounds in outside.items())
+            raise ValueError(f"the protocol's own dose must be a safe one: {parts}")
+        return safe
 
 
 class Treatment(Entity):

@@ -53,8 +53,13 @@ def explain(cls: type[BaseModel], error: Any, prefix: tuple[Any, ...] = ()) -> s
 
 
 def field_loc(loc: typing.Iterable[str | int]) -> tuple[str | int, ...]:
-    """A pydantic error's location as the author wrote it: without the tags of a field's forms (see FORM_TAG)."""
-    return tuple(part for part in loc if not (isinstance(part, str) and part.startswith(FORM_TAG)))
+    """A pydantic error's location as the author wrote it: without the tags of a field's forms (see FORM_TAG). A tag
+    follows the name of the field it tags, so the first part is always the author's (a key they wrote, 'form:...')."""
+    return tuple(
+        part
+        for index, part in enumerate(loc)
+        if index == 0 or not (isinstance(part, str) and part.startswith(FORM_TAG))
+    )
 
 
 def dotted(loc: tuple[Any, ...]) -> str:

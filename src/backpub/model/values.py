@@ -38,6 +38,13 @@ class Range(Model):
             parsed["unit"] = quantity.unit
         return parsed
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        # What authors write ("3-5 min", 10) as well as the object it is read into.
+        written = {"type": "string", "description": "e.g. '3-5 min', '8-12' or '5 to 10 seconds'"}
+        count = [] if "unit" in cls.model_fields else [{"type": "number", "minimum": 0}]  # a duration needs its unit
+        return {"anyOf": [written, *count, handler(core_schema)]}
+
     @model_validator(mode="after")
     def _min_not_above_max(self) -> Range:
         if self.max is not None and self.min > self.max:
@@ -108,6 +115,60 @@ class Dose(Model):
     def text(self, messages: Any = None) -> str:
         """The dose on one line, e.g. '3–5 min · daily'."""
         return " · ".join(value for _, value in self.parts(messages))
+
+    def given(self) -> dict[str, Any]:
+        """The parts this dose gives, by name ('duration', 'repetitions', 'sets', 'frequency'), in reading order."""
+        return {name: getattr(self, name) for name in DOSE_PARTS if getattr(self, name) is not None}
+
+    def with_parts(self, other: Dose | None) -> Dose:
+        """This dose with the parts `other` gives in place of its own (a prescription's dose over the programme's)."""
+        return self if other is None else self.model_copy(update=other.given())
+
+
+DOSE_PARTS = ("duration", "repetitions", "sets", "frequency")
+"""A dose's parts, in reading order."""
+
+
+def _seconds(quantity: Range) -> tuple[float, float]:
+    """A quantity's bounds, in seconds for a duration (a count as it is)."""
+    if isinstance(quantity, Duration):
+        return quantity.seconds()
+    return quantity.min, quantity.max if quantity.max is not None else quantity.min
+
+
+class SafeDose(Model):
+    """The doses a clinician may prescribe for a protocol, part by part, each a range with both bounds (e.g.
+    `{duration: "5-30 s", repetitions: "5-15"}`): a prescription outside them is refused. Only the clinician who
+    reviews the protocol declares them; a part without bounds may be prescribed at any amount."""
+
+    duration: Duration | None = None
+    """The shortest and the longest time of one go, e.g. '5-30 s'."""
+    repetitions: Range | None = None
+    """The fewest and the most repetitions per set, e.g. '5-15'."""
+    sets: Range | None = None
+    """The fewest and the most sets, e.g. '1-3'."""
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SafeDose:
+        given = {name: value for name, value in self if value is not None}
+        if not given:
+            raise ValueError("a safe dose bounds at least one of duration, repetitions or sets")
+        open_ended = [name for name, value in given.items() if value.max is None]
+        if open_ended:
+            raise ValueError(f"{', '.join(open_ended)}: a safe range needs both bounds, e.g. '5-15'")
+        return self
+
+    def outside(self, dose: Dose, messages: Any = None) -> dict[str, str]:
+        """The parts of `dose` outside these bounds, each with the bounds as people read them ('5–30 s')."""
+        found = {}
+        for name in ("duration", "repetitions", "sets"):
+            bounds, value = getattr(self, name), getattr(dose, name)
+            if bounds is None or value is None:
+                continue
+            (low, high), (least, most) = _seconds(value), _seconds(bounds)
+            if low < least or high > most:
+                found[name] = bounds.text(messages=messages)
+        return found
 
 
 class Image(Model):

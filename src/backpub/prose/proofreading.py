@@ -21,6 +21,8 @@ class Proofread:
     entities: list[Entity]
     problems: list[Problem] = field(default_factory=list)
     readability: list[dict[str, object]] = field(default_factory=list)
+    as_written: dict[str, Entity] = field(default_factory=dict)
+    """Each entity whose text refers to doses, as written (its references not filled in), by id."""
 
 
 def proofread(
@@ -44,4 +46,7 @@ def proofread(
     found, figures = readability.check(measured, language, programme.reading_grade)
     programme = expanded[0][1]  # type: ignore[assignment]
     entities = [model for _, model, _ in expanded[1:]]  # type: ignore[misc]
-    return Proofread(programme, entities, problems + found, figures)
+    as_written = {
+        owner: old for (owner, new, _), (_, old, _) in zip(expanded, items, strict=True) if owner and new is not old
+    }
+    return Proofread(programme, entities, problems + found, figures, as_written)  # type: ignore[arg-type]

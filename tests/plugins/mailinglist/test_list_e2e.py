@@ -23,7 +23,7 @@ import pytest
 from list_smtp import SECRET
 from lxml import html as lxml_html
 
-from backpub_mailinglist.server import ServerLimits, make_server
+from backpub import ServerLimits, make_server
 from backpub_mailinglist.service import HONEYPOT_FIELD, make_app
 from backpub_testkit import ROOTS, edit, made_once
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from list_service import SUBSCRIBE, UNSUBSCRIBE, FakeClock, RecordingMailer, call, deliver, make_service
 from list_smtp import SECRET, Recorder, add_subscribers, send_args
 
+from backpub import ServerLimits, make_server
 from backpub_mailinglist.database import open_database
-from backpub_mailinglist.server import ServerLimits, make_server
 from backpub_mailinglist.store import MailingList, Member
 from backpub_mailinglist.tokens import UNSUBSCRIBE as UNSUBSCRIBE_PURPOSE
 from backpub_mailinglist.tokens import link, make_token
