@@ -165,9 +165,7 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
         view = members if job.args["view"] == "members" else members.public
         episode = view.get(job.args["episode"])
         assert isinstance(episode, Episode)
-        return render_private_item(
-            episode, view, self.options, context.as_of, context.build_time, __version__, words
-        )  # fmt: skip
+        return render_private_item(episode, view, self.options, context.as_of, words)
 
     def _private_index(self, members: Publication) -> bytes:
         """The private feeds' index: every released episode, in release order, with its items' files."""

@@ -88,8 +88,6 @@ def render_private_item(
     publication: Publication,
     options: FeedOptions,
     as_of: date,
-    build_time: datetime,
-    generator_version: str,
     words: Messages,
 ) -> bytes:
     """One episode's item for the private feeds, in a document of its own whose namespaces are the channel's (the
@@ -99,6 +97,8 @@ def render_private_item(
     feed.title(options.title)
     feed.link(href=publication.home_url, rel="alternate")
     feed.description(options.description)
+    # feedgen would stamp the clock's time: the item's own release keeps its bytes (and ETags) the same every build
+    feed.lastBuildDate(release_datetime(publication, options, episode))
     notice = urgent_help_html(publication, as_of, words)
     add_item(feed.add_entry(order="append"), episode, publication, options, as_of, words, notice)
     return feed.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
