@@ -259,7 +259,7 @@ class SubscriptionService:
             return self._page(start_response, HTTPStatus.BAD_REQUEST, "bad_link")
         self.start_worker()
         self.worker.notify()  # the welcome mail
-        return self._page(start_response, HTTPStatus.OK, "confirmed", address=shown)
+        return self._page(start_response, HTTPStatus.OK, "confirmed", address=shown, **self._pace(found))
 
     def unsubscribe(self, start_response, method: str, form: dict, token: str, environ: dict) -> Iterable[bytes]:
         settings = self.settings
@@ -352,8 +352,8 @@ class SubscriptionService:
         return build_mail(settings.sender, to, letter, settings.language, now, unsubscribe=unsubscribe)
 
     def _pace(self, key: str) -> dict[str, Any]:
-        """What the welcome mail says about the subscriber's pace and their private feed (its URL, and the same
-        URL for Apple Podcasts, which opens `podcast://` links)."""
+        """What the welcome mail and the confirmed page say about the subscriber's pace and their private feed (its
+        URL, and the same URL for Apple Podcasts, which opens `podcast://` links)."""
         settings = self.settings
         subscriber = self.mailing.subscriber(key)
         beginning = subscriber is not None and subscriber.start == BEGINNING

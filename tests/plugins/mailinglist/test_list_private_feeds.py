@@ -148,14 +148,18 @@ def test_a_revoked_feed_or_one_whose_subscriber_left_answers_410(service):
     assert call(service, "GET", unknown).status == 404
 
 
-def test_the_welcome_mail_gives_the_feed_which_lists_nothing_before_the_first_sunday(service):
+def test_the_welcome_mail_and_the_confirmed_page_give_the_feed_which_lists_nothing_before_the_first_sunday(service):
     assert call(service, "POST", SUBSCRIBE, {"email": "new@example.net", "start": "beginning"}).status == 200
     deliver(service)
-    assert call(service, "POST", service.mailer.links("new@example.net")[-1]).status == 200
+    confirmed = call(service, "POST", service.mailer.links("new@example.net")[-1])
+    assert confirmed.status == 200
     deliver(service)
     welcome = email.message_from_bytes(service.mailer.sent[-1][1], policy=policy.default).get_content()
     found = re.search(r"https://minimal\.example\.org/newsletter/feeds/[A-Za-z0-9_-]{43}\.xml", welcome)
     assert found and "podcast://minimal.example.org/newsletter/feeds/" in welcome
+    # the page the confirmation link opens gives the same feed, as a link and for Apple Podcasts
+    assert f'href="{found[0]}"' in confirmed.body
+    assert f'href="podcast://{found[0].split("://")[1]}"' in confirmed.body
     response = call(service, "GET", found[0])
     assert response.status == 200
     assert feedparser.parse(response.body.encode()).entries == []  # episode 1 comes on Sunday
