@@ -330,6 +330,7 @@ def private_feed(project: Path, table, episodes: int, repeat: int = 50) -> None:
         unchanged = get({"If-None-Match": etag})
     finally:
         connection.close()
+        server.task_dispatcher.shutdown()  # (its threads' last task wakes the loop: it must still be open then)
         server.trigger.pull_trigger(server.close)
         thread.join(10)
         app.mailing.db.close()
