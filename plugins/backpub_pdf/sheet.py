@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import threading
 from html.parser import HTMLParser
 from pathlib import Path
@@ -144,7 +145,9 @@ class Sheets:
             ),
             "urgent": {
                 "heading": _("When to get urgent help"),
-                "parts": [html_nodes(views.markdown(part, clinic, {}, 2)) for part in side_by_side(notice.urgent_help)],
+                "parts": emergency_line_bold(
+                    [html_nodes(views.markdown(part, clinic, {}, 2)) for part in side_by_side(notice.urgent_help)]
+                ),
             },
             "glance": {
                 "heading": view.sections[0].heading,
@@ -277,13 +280,6 @@ def content_path(url: str) -> str:
     return "/" + url.removeprefix(CONTENT_URL)
 
 
-def address_pieces(address: str) -> list[str]:
-    """A printed address in pieces that a line may break between: after its slashes and hyphens, before its dots."""
-    import re
-
-    return [piece for piece in re.split(r"(?<=[/-])|(?=\.)", address) if piece]
-
-
 # -- content Markdown (as sanitised HTML) as a tree of nodes the template prints --------------------------------
 
 _BLOCKS = {"p": "p", "ul": "ul", "ol": "ol", "li": "li"}
@@ -322,8 +318,18 @@ class _Nodes(HTMLParser):
         self.open.pop()
 
     def handle_data(self, data: str) -> None:
+        # As HTML reads: a run of white space (a Markdown line break among them) is one space.
         if data.strip() or self.open[-1]["t"] not in ("root", "ul", "ol"):
-            self.open[-1]["c"].append(data)
+            self.open[-1]["c"].append(re.sub(r"\s+", " ", data))
+
+
+def emergency_line_bold(parts: list[list[Any]]) -> list[list[Any]]:
+    """The urgent-help notice's parts, its first paragraph (when to call the emergency number) in bold, as the
+    handouts print it."""
+    first = parts[0][0] if parts and parts[0] else None
+    if isinstance(first, dict) and first["t"] == "p":
+        parts[0][0] = {"t": "p", "c": [{"t": "b", "c": first["c"]}]}
+    return parts
 
 
 def html_nodes(html: str) -> list[Any]:
