@@ -55,7 +55,8 @@ class Sheets:
         self.context = context
         self.words = words
         self.default_paper = default_paper
-        self.template = TEMPLATE.read_bytes()
+        themed = context.theme_dir("pdf") / TEMPLATE.name
+        self.template = (themed if themed.is_file() else TEMPLATE).read_bytes()  # a project's theme may replace it
         self.typographic = typographic_text(words.quotes())
         self._qr_codes: dict[str, str] = {}
         self._lock = threading.Lock()  # one compiler, one sheet at a time (it cannot be shared by threads)
