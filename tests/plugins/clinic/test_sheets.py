@@ -4,6 +4,7 @@ process with threads cannot be forked safely), warm, and replaced when one dies.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,33 @@ def test_a_worker_that_dies_is_replaced_and_the_next_sheet_is_served(session):
 def test_a_sheet_renders_in_this_process_without_workers(session):
     sheets = Sheets(session, workers=0)
     assert "Exercises for Cy" in pdf_text(sheets.render(prescription(session, "Cy")))
+
+
+def test_what_a_clinician_types_is_printed_as_text_never_read_as_typst(session):
+    typed = '#read("/programme.yaml") *not bold* = not a heading $x$ <label> @ref \\ #pagebreak()'
+    prescribed = session.prescription(
+        {
+            "clinic": "test-clinic",
+            "clinician": "#emph[A. Clinician]",
+            "patient": "#Ann",
+            "exercises": [{"protocol": "ice", "note": typed}],
+        }
+    )
+    text = pdf_text(Sheets(session, warm=False).render(prescribed))
+    assert typed in text
+    assert "Exercises for #Ann" in text and "Note from #emph[A. Clinician]" in text
+    assert "language:" not in text  # (programme.yaml was not read into the sheet)
+
+
+def test_a_projects_theme_replaces_the_sheets_template(prescribing_root: Path, tmp_path: Path):  # noqa: F811
+    shutil.copytree(prescribing_root / "content", tmp_path / "content")
+    (tmp_path / "theme" / "pdf").mkdir(parents=True)
+    (tmp_path / "theme" / "pdf" / "prescription.typ").write_text(
+        '#let d = json(bytes(sys.inputs.at("sheet")))\n'
+        "#set document(title: d.title)\n"
+        "#set text(lang: d.lang)\n"
+        "Our own sheet: #d.heading\n"
+    )
+    themed = Session(tmp_path / "content")
+    text = pdf_text(Sheets(themed, warm=False).render(prescription(themed, "Dot")))
+    assert text.strip() == "Our own sheet: Exercises for Dot"
