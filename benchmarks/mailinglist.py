@@ -10,6 +10,10 @@
   on loopback by `backpub newsletter send`, killed with SIGKILL three times (at a message boundary, right after
   the sink accepted a message, at a boundary again) and resumed each time by a new process: the sink must have
   received every address exactly once. Wall time over all runs, and the largest sender's peak memory.
+- [private-feed] (issue 27) the subscription service on waitress serving one subscriber's private feed of the
+  benchmark's whole programme (every episode released: 500 by default), built once by `backpub build -f feed`:
+  the first request (the build's files read), then the median and the 95th percentile of 50 warm requests over
+  loopback, and a conditional request answered 304. Target: under 50 ms warm.
 """
 
 from __future__ import annotations
@@ -280,3 +284,59 @@ def send(workdir: Path, table, count: int = 100_000) -> None:
 def _summary(output: str) -> str:
     found = re.findall(r"^\s+(sent|skipped|uncertain|failed)\s+(\d+)", output, re.MULTILINE)
     return ", ".join(f"{name} {value}" for name, value in found)
+
+
+# -- [private-feed] ---------------------------------------------------------------------------------------
+
+
+def private_feed(project: Path, table, episodes: int, repeat: int = 50) -> None:
+    """One subscriber's private feed of the whole programme, served by the service on loopback."""
+    import http.client
+
+    from backpub_mailinglist.server import ServerLimits, make_server
+    from backpub_mailinglist.service import make_app
+    from backpub_mailinglist.store import Member
+    from backpub_mailinglist.tokens import feed_token
+
+    found = sorted(project.glob("outputs/**/service/*/private-feed/index.json"))
+    if not found:
+        raise SystemExit("the private feed's files were not built")
+    os.environ["BACKPUB_UNSUBSCRIBE_SECRET"] = SECRET
+    database = str(project / "bench-list.sqlite")
+    Path(database).unlink(missing_ok=True)
+    app = make_app(project / "content", "127.0.0.1:9", database=database, service_files=found[0].parents[2])
+    address = "listener@example.net"
+    app.mailing.import_members([Member(address, "", member=True)], membership=True)
+    list_id = app.settings.list_id
+    token = app.mailing.feed_token(address, lambda nonce: feed_token(SECRET, list_id, address, nonce))
+    path = "/" + f"{app.settings.feeds_url}{token}.xml".split("/", 3)[3]
+    server = make_server(app, "127.0.0.1", 0, ServerLimits(threads=4))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+
+    def get(headers: dict[str, str] | None = None) -> tuple[int, bytes, str, float]:
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, body, response.getheader("ETag") or "", time.perf_counter() - started
+
+    try:
+        status, body, etag, first = get()
+        if status != 200 or body.count(b"<item>") != episodes:
+            raise SystemExit(f"the private feed answered {status} with {body.count(b'<item>')} items")
+        warm = sorted(get()[3] for _ in range(repeat))
+        unchanged = get({"If-None-Match": etag})
+    finally:
+        connection.close()
+        server.trigger.pull_trigger(server.close)
+        thread.join(10)
+        app.mailing.db.close()
+    median, p95 = statistics.median(warm) * 1000, warm[int(0.95 * (len(warm) - 1))] * 1000
+    table.add(
+        f"a private feed of {episodes} episodes ({len(body) / 1024:.0f} KiB) over loopback, warm (median of {repeat})",
+        f"{median:.1f} ms (p95 {p95:.1f} ms; first request {first * 1000:.0f} ms; 304 in {unchanged[3] * 1000:.1f} ms)",
+        "< 50 ms",
+        median < 50 and unchanged[0] == 304,
+    )

@@ -35,6 +35,7 @@ The rows (keys for --only in brackets):
 - [serial] with --serial only: the cold build of every format with `--jobs 1`.
 - [signups], [send]: the mailing list (issue 24): `newsletter serve` under 1,000 concurrent and 25,000 sequential
   sign-ups, and a 100,000-address send to PostgreSQL killed three times; benchmarks/mailinglist.py says how.
+- [private-feed]: a subscriber's private feed of every episode, served warm by the subscription service (issue 27).
 - [prescribe], [prescribe-service]: a 4-exercise prescription (issue 28) through `backpub prescribe` (the whole
   process) and through `backpub clinic serve` kept warm (50 requests, 4 clients at once); see
   benchmarks/prescriptions.py.
@@ -90,7 +91,7 @@ MARKER = "Zq7x"
 """The word appended to edited texts: short (never hyphenated), and in no generated or shipped text."""
 EDIT = f"A benchmark edit, marker {MARKER}."
 DEFAULT_ROWS = ("validate", "nonpdf", "book", "cold", "pack", "noop", "edit", "episode-edit", "protocol-edit")
-DEFAULT_ROWS += ("growth", "help", "signups", "send", "prescribe", "prescribe-service")
+DEFAULT_ROWS += ("growth", "help", "signups", "send", "private-feed", "prescribe", "prescribe-service")
 NETWORK_ROWS = ("network-growth", "network", "network-cluster")
 OPTIONAL_ROWS = ("tests", "serial", *NETWORK_ROWS)
 NETWORK_TARGET = (100, 100)
@@ -338,6 +339,7 @@ class Bench:
             ("help", self.help),
             ("signups", self.signups),
             ("send", self.send),
+            ("private-feed", self.private_feed),
             ("prescribe", self.prescribe),
             ("prescribe-service", self.prescribe_service),
             ("tests", self.tests),
@@ -709,6 +711,12 @@ class Bench:
         import mailinglist
 
         mailinglist.send(self.workdir, self.table, self.args.send_addresses)
+
+    def private_feed(self) -> None:
+        import mailinglist
+
+        build(self.project, ["feed"], "--jobs", "2")
+        mailinglist.private_feed(self.project, self.table, self.size.episodes)
 
     def prescribe(self) -> None:
         import prescriptions

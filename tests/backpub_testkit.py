@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import email
 import fcntl
 import os
 import shutil
 import socketserver
+import subprocess
 import threading
+import zipfile
 from collections.abc import Callable
+from email.header import decode_header, make_header
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -56,3 +61,25 @@ def serve_in_thread(server: socketserver.BaseServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     return thread
+
+
+def readable(path: Path, name: str) -> dict[str, str]:
+    """PDFs through pdftotext, EPUBs file by file, e-mails decoded part by part, other text files as they are."""
+    if path.suffix == ".pdf":
+        return {name: subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout}
+    if path.suffix == ".epub":
+        with zipfile.ZipFile(path) as book:
+            return {f"{name}!{member}": _text(book.read(member)) for member in book.namelist()}
+    if path.suffix == ".eml":
+        message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+        headers = "\n".join(f"{key}: {make_header(decode_header(str(value)))}" for key, value in message.items())
+        parts = [_text(part.get_payload(decode=True) or b"") for part in message.walk() if not part.is_multipart()]
+        return {name: "\n".join([headers, *parts])}
+    return {name: _text(path.read_bytes())}
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""  # images and fonts say nothing

@@ -9,16 +9,14 @@ import json
 import re
 import shutil
 import subprocess
-import zipfile
 from datetime import date
-from email.header import decode_header, make_header
 from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
 
 from backpub.build import build
-from backpub_testkit import ROOTS, made_once
+from backpub_testkit import ROOTS, made_once, readable
 
 AS_OF = date(2026, 11, 8)
 """A Sunday: the trailer and the first full episode are out, folge-zwei (6 December) is not."""
@@ -46,28 +44,6 @@ def outputs(project: Path) -> dict[str, str]:
         if path.is_file():
             texts.update(readable(path, path.relative_to(project / "outputs").as_posix()))
     return texts
-
-
-def readable(path: Path, name: str) -> dict[str, str]:
-    """PDFs through pdftotext, EPUBs file by file, e-mails decoded part by part, other text files as they are."""
-    if path.suffix == ".pdf":
-        return {name: subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, text=True).stdout}
-    if path.suffix == ".epub":
-        with zipfile.ZipFile(path) as book:
-            return {f"{name}!{member}": _text(book.read(member)) for member in book.namelist()}
-    if path.suffix == ".eml":
-        message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
-        headers = "\n".join(f"{key}: {make_header(decode_header(str(value)))}" for key, value in message.items())
-        parts = [_text(part.get_payload(decode=True) or b"") for part in message.walk() if not part.is_multipart()]
-        return {name: "\n".join([headers, *parts])}
-    return {name: _text(path.read_bytes())}
-
-
-def _text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return ""  # images and fonts say nothing
 
 
 def found(outputs: dict[str, str], phrase: str, ignore_case: bool) -> list[str]:

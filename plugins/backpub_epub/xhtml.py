@@ -67,6 +67,7 @@ class ChapterWriter:
             media=self.media,
             stylesheet=STYLESHEET,
             long_date=environment.filters.get("format_date", long_date),
+            withheld=publication.withheld,  # a members-only entity: its title and teaser, and where to join
         )
 
     def markdown(self, text: str, shift: int = 1) -> Markup:

@@ -27,7 +27,7 @@ class FeedChecks:
     def __init__(self, feed: Format, options: FeedOptions, publication: Publication) -> None:
         self.feed = feed
         self.options = options
-        self.publication = publication
+        self.publication = publication.members  # members-only episodes' audio and GUIDs are checked too
         self.as_of = feed.context.as_of
         self.problems: list[Problem] = []
 

@@ -57,11 +57,14 @@ class ItunesEntryExtension(PodcastEntryExtension):
 
 
 class PodcastIndexExtension(BaseExtension):
-    """The channel tags of the Podcast Index namespace backpub uses: podcast:guid and podcast:locked."""
+    """The channel tags of the Podcast Index namespace backpub uses: podcast:guid, podcast:locked,
+    podcast:funding and podcast:person."""
 
     def __init__(self) -> None:
         self._guid: str | None = None
         self._locked: tuple[bool, str] | None = None
+        self._funding: list[tuple[str, str]] = []
+        self._persons: list[tuple[str, dict[str, str]]] = []
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -74,6 +77,14 @@ class PodcastIndexExtension(BaseExtension):
         """Set podcast:locked (yes/no) with the owner's e-mail."""
         self._locked = (locked, owner)
 
+    def funding(self, url: str, text: str) -> None:
+        """Add a podcast:funding link (a membership or support page) with its label (at most 128 characters)."""
+        self._funding.append((url, text[:128]))
+
+    def person(self, name: str, **attributes: str | None) -> None:
+        """Add a podcast:person (role, group, href, img; None leaves one out)."""
+        self._persons.append((name[:128], {key: value for key, value in attributes.items() if value}))
+
     def extend_rss(self, feed):
         channel = feed[0]
         if self._guid:
@@ -81,6 +92,10 @@ class PodcastIndexExtension(BaseExtension):
         if self._locked is not None:
             locked, owner = self._locked
             xml_elem(f"{{{PODCAST_NS}}}locked", channel, owner=owner).text = "yes" if locked else "no"
+        for url, text in self._funding:
+            xml_elem(f"{{{PODCAST_NS}}}funding", channel, url=url).text = text
+        for name, attributes in self._persons:
+            xml_elem(f"{{{PODCAST_NS}}}person", channel, **attributes).text = name
         return feed
 
     def extend_atom(self, feed):

@@ -8,11 +8,21 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import ClassVar
 
-from backpub import Episode, Format, Job, Problem, Publication, Starter
+from backpub import Episode, Format, Job, Problem, Publication, Starter, members_only
 from backpub_feed.options import FeedOptions
 from backpub_feed.version import __version__
 
 OUTPUT = "podcast.xml"
+PRIVATE = "private-feed"
+"""The folder of the files the subscription service makes private feeds from (in `outputs/service/feed/`): see
+docs/formats/feed.md, "Private feeds"."""
+PRIVATE_INDEX = f"{PRIVATE}/index.json"
+PRIVATE_CHANNEL = f"{PRIVATE}/channel.xml"
+INDEXED = frozenset({"guid", "number", "release", "retired", "access", "covers"})
+"""What the private feeds' index shows of an episode (and, with ACCESS, of the protocols it covers)."""
+ACCESS = frozenset({"access"})
+PRIVATE_FORMAT = "backpub private feed"
+PRIVATE_VERSION = 1
 
 
 class FeedFormat(Format):
@@ -87,7 +97,39 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
                 templates=self.messages(publication).files(),
             ),
             Job(self.artwork_output, assets=artwork, args={"artwork": True}),
+            *self._private_jobs(publication),
         ]
+
+    def _private_jobs(self, publication: Publication) -> list[Job]:
+        """What the subscription service makes each subscriber's private feed from (`outputs/service/feed/`): the
+        private channel, each released episode's item as everyone reads it and, when members read more of it,
+        as members do, and the index that lists them."""
+        from backpub_feed.render import has_members_content
+        from backpub_feed.rules import covered_protocols, is_public, linked_ids
+
+        as_of = self.context.as_of
+        members = publication.members
+        released = members.released_episodes(as_of)
+        templates = self.messages(publication).files()
+        day = (as_of.isoformat(),)
+        jobs = [
+            Job(PRIVATE_CHANNEL, values=(*day, self.context.build_time.isoformat()), templates=templates,
+                args={"private": "channel"}, audience="members"),
+        ]  # fmt: skip
+        for episode in released:
+            linked = (members.by_id.get(entity_id) for entity_id in linked_ids(episode))
+            shown = {episode.id} | {e.id for e in linked if e is not None and not (isinstance(e, Episode) and not
+                                                                                  is_public(e, as_of))}  # fmt: skip
+            for view in ("public", "members") if has_members_content(episode, members) else ("public",):
+                jobs.append(Job(
+                    _private_item(episode.id, view), entities=frozenset(shown), values=day, templates=templates,
+                    args={"private": "item", "episode": episode.id, "view": view}, audience="members",
+                ))  # fmt: skip
+        # The index lists each episode, and whether members read more of it (it is, or covers, members-only).
+        covered = {protocol.id for episode in released for protocol in covered_protocols(members, episode)}
+        listed = {episode.id: INDEXED for episode in members.episodes} | dict.fromkeys(covered, ACCESS)
+        jobs.append(Job(PRIVATE_INDEX, fields=listed, values=day, args={"private": "index"}, audience="members"))
+        return jobs
 
     # -- rendering -------------------------------------------------------------------------------
 
@@ -97,6 +139,8 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_feed.render import render_feed
 
+        if job.args.get("private"):
+            return self._render_private(job, publication)
         if job.args.get("artwork"):
             return publication.asset(publication.programme.artwork).read_bytes()  # checked as podcast artwork
         return render_feed(
@@ -107,6 +151,47 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
             __version__,
             self.messages(publication),
         )
+
+    def _render_private(self, job: Job, members: Publication) -> bytes:
+        """One of the private feeds' files (`members`: the members' view, as every service file is rendered)."""
+        from backpub_feed.render import render_private_channel, render_private_item
+
+        context, words = self.context, self.messages(members)
+        what = job.args["private"]
+        if what == "channel":
+            return render_private_channel(members, self.options, context.as_of, context.build_time, __version__, words)
+        if what == "index":
+            return self._private_index(members)
+        view = members if job.args["view"] == "members" else members.public
+        episode = view.get(job.args["episode"])
+        assert isinstance(episode, Episode)
+        return render_private_item(episode, view, self.options, context.as_of, words)
+
+    def _private_index(self, members: Publication) -> bytes:
+        """The private feeds' index: every released episode, in release order, with its items' files."""
+        from backpub_feed.render import SELF_PLACEHOLDER, has_members_content
+
+        episodes = [
+            {
+                "id": episode.id,
+                "guid": episode.guid,
+                "number": episode.number,
+                "release": episode.release.isoformat(),
+                "members_only": members_only(episode),
+                "item": _private_item(episode.id, "public"),
+                "members_item": _private_item(episode.id, "members") if has_members_content(episode, members) else None,
+            }
+            for episode in members.released_episodes(self.context.as_of)
+        ]
+        index = {
+            "format": PRIVATE_FORMAT,
+            "version": PRIVATE_VERSION,
+            "as_of": self.context.as_of.isoformat(),
+            "channel": PRIVATE_CHANNEL,
+            "self_placeholder": SELF_PLACEHOLDER,
+            "episodes": episodes,
+        }
+        return (json.dumps(index, indent=1, ensure_ascii=False) + "\n").encode()
 
     # -- after the outputs were committed --------------------------------------------------------
 
@@ -122,7 +207,7 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
         known = {entry.id for entry in entries}
         added = [
             Published(episode.id, episode.guid, episode.audio.url, episode.release.isoformat())
-            for episode in publication.released_episodes(self.context.as_of)
+            for episode in publication.members.released_episodes(self.context.as_of)  # members' episodes too
             if episode.id not in known
         ]
         if self.context.is_preview:
@@ -130,3 +215,9 @@ release_time: "{release:%H:%M}"               # each Sunday's episode goes out a
             print(preview_note(self.context.as_of, self.context.today, shown, len(added)), file=sys.stderr)
         elif added:
             write_ledger(path, entries + added)
+
+
+def _private_item(episode_id: str, view: str) -> str:
+    """The file of an episode's item in the private feeds, as everyone (`public`) or members read it."""
+    suffix = ".members" if view == "members" else ""
+    return f"{PRIVATE}/items/{episode_id}{suffix}.xml"

@@ -9,7 +9,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from backpub import Episode, Problem, Publication
+from backpub import Episode, Problem, Publication, members_only
 from backpub_feed.locate import key_line
 
 MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -53,6 +53,7 @@ def live_items(data: bytes) -> list[LiveItem]:
 
 def live_problems(publication: Publication, content_dir: Path, items: list[LiveItem], shown_url: str) -> list[Problem]:
     """Every live item must still be an episode with the same GUID and enclosure URL, unless it is retired."""
+    publication = publication.members  # a members-only episode's audio is compared too (it has no public enclosure)
     by_guid = {episode.guid: episode for episode in publication.episodes}
     problems = []
     for item in items:
@@ -63,7 +64,7 @@ def live_problems(publication: Publication, content_dir: Path, items: list[LiveI
                 "GUID any more: restore it (with `retired: true` to withdraw it)"
             )
             problems.append(Problem(publication.programme_path, 1, 1, "error", message))
-        elif not episode.retired and item.enclosure_url != episode.audio.url:
+        elif not episode.retired and not members_only(episode) and item.enclosure_url != episode.audio.url:
             path = content_dir / Episode.folder / f"{episode.id}.md"
             message = (
                 f"[feed] audio.url {episode.audio.url!r} differs from the live feed's enclosure "

@@ -12,6 +12,23 @@ from backpub import EmailAddress, Episode, Line, Publication, Text
 HttpsUrl = Annotated[str, Field(pattern=r"^https://\S+$")]
 
 
+class Person(BaseModel):
+    """A person the podcast names (podcast:person): a regular host, a guest, a producer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    name: Line
+    """Their name (at most 128 characters)."""
+    role: str = "host"
+    """Their role in the Podcast Index taxonomy, e.g. host, guest, producer."""
+    group: str = "cast"
+    """The role's group in the Podcast Index taxonomy, e.g. cast, crew."""
+    href: HttpsUrl | None = None
+    """A page about them."""
+    img: HttpsUrl | None = None
+    """A picture of them."""
+
+
 class FeedOptions(BaseModel):
     """How the programme appears in podcast apps (programme.yaml `formats.feed`). The artwork file is the
     programme's top-level `artwork`."""
@@ -46,6 +63,8 @@ class FeedOptions(BaseModel):
     """The copyright line (no word 'Copyright', no ©, no year, per PSP-1)."""
     live_feed_url: str | None = None
     """Where `backpub feed check-live` reads the live feed, when not at `feed_url` (e.g. a host's copy)."""
+    persons: list[Person] = Field(default_factory=list)
+    """The podcast's regular people (podcast:person in the channel of the public and the private feeds)."""
     guid: Annotated[str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")] | None = None
     """The podcast:guid. Unset, it is the UUIDv5 of feed_url (Podcast Index rule); write that value here before
     the feed URL ever changes, so the podcast keeps its identity."""

@@ -40,5 +40,7 @@ def _grouped(publication: Publication, as_of: date) -> dict[str, list[dict]]:
         # References to what is not out yet are left out: an unreleased episode's id says what it is about.
         data = {"kind": entity.kind, **publication.public_data(entity, as_of)}
         data["url"] = publication.url_for(entity) if entity.kind != "clinic" else None
+        if publication.withheld(entity) and entity.id not in publication.links:
+            data["url"] = None  # members-only, and no format publishes a page of it (a handout's PDF)
         grouped.setdefault(entity.folder, []).append(data)
     return grouped

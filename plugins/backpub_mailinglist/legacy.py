@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 from backpub_mailinglist.database import DatabaseError
+from backpub_mailinglist.schema import ISSUE_KEY
 from backpub_mailinglist.store import MailingList
 
 LEGACY_LEDGER = "newsletter.sqlite"
@@ -26,11 +27,12 @@ def import_legacy_ledger(mailing: MailingList, state: Path) -> int:
     with mailing.db.transaction() as tx:
         for list_id, issue, address, status, message_id, attempts, detail, updated in rows:
             tx.execute(
-                "INSERT INTO deliveries (list_id, issue, address, status, message_id, attempts, run_id, detail,"
-                " updated) VALUES (?, ?, ?, ?, ?, ?, 'imported', ?, ?) ON CONFLICT DO NOTHING",
+                "INSERT INTO deliveries (list_id, issue, episode, address, status, message_id, attempts, run_id,"
+                " detail, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'imported', ?, ?) ON CONFLICT DO NOTHING",
                 (
                     list_id,
                     issue,
+                    ISSUE_KEY + issue,  # which episode that day's issue led with, the next send works out
                     address.lower(),
                     STATES.get(status, "uncertain"),
                     message_id,

@@ -37,6 +37,12 @@ from backpub_mailinglist.project import content_option, database_option, open_li
     type=click.IntRange(1),
     help="Sign-ups per client address per hour.",
 )
+@click.option(
+    "--service-files",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="BACKPUB_SERVICE_FILES",
+    help="The build's service folder the private feeds are made from (default: outputs/service beside the content).",
+)
 def serve(
     content_dir: Path,
     host: str,
@@ -50,11 +56,14 @@ def serve(
     timeout: int,
     connection_limit: int,
     signups_per_client: int,
+    service_files: Path | None,
 ) -> None:
-    """Serve the sign-up, confirm, unsubscribe (and bounces) pages with waitress (put an HTTPS proxy in front).
+    """Serve the sign-up, confirm, unsubscribe (and bounces) pages and the private feeds with waitress (put an
+    HTTPS proxy in front).
 
     Uses the same SMTP settings and secrets as `newsletter send`; the list lives in --database. Confirmation and
-    welcome mails are queued in the database and sent by a background worker, with retries.
+    welcome mails are queued in the database and sent by a background worker, with retries. Each subscriber's
+    private feed is put together from the build's service folder (--service-files), never from the public site.
     """
     from backpub import ServerLimits, make_server, run_server
     from backpub_mailinglist.service import MAX_REPORT, make_app
@@ -69,7 +78,7 @@ def serve(
     )
     app = make_app(
         content_dir, smtp_address, starttls, database, client_ip_header, pool_size=threads,
-        limits=SignUpLimits(signups_per_client=signups_per_client),
+        limits=SignUpLimits(signups_per_client=signups_per_client), service_files=service_files,
     )  # fmt: skip
     try:
         server = make_server(app, host, port, limits)
@@ -96,11 +105,12 @@ def import_(csv_path: Path, content_dir: Path, database: str | None) -> None:
     """Add an existing list (CSV with an 'email' column) to the subscriber list; unsubscribed addresses stay out."""
     from backpub_mailinglist.csvfile import read_members
 
-    members, problems = read_members(csv_path)
+    found = read_members(csv_path)
+    problems = found.problems
     for problem in problems:
         click.secho(f"{csv_path}:{problem.line}: skipped: {problem.message}", fg="yellow", err=True)
     mailing = open_list(content_dir, database, create=True)
-    summary = mailing.import_members(members)
+    summary = mailing.import_members(found.members, membership=found.membership)
     click.echo(f"Imported {csv_path} into {mailing.db.label}:")
     click.echo(f"  added              {summary.added}")
     click.echo(f"  confirmed          {summary.confirmed} (were waiting for confirmation)")
@@ -201,5 +211,61 @@ def suppressions(content_dir: Path, database: str | None, remove: tuple[str, ...
     click.echo(f"{len(found)} suppressed address(es)", err=True)
 
 
-LIST_COMMANDS = (serve, import_, export, unsubscribe, bounces, suppressions)
+@click.command()
+@click.argument("addresses", nargs=-1, required=True, metavar="ADDRESS...")
+@click.option("--on/--off", "on", required=True, help="Make the addresses members, or no longer members.")
+@content_option
+@database_option
+def member(addresses: tuple[str, ...], on: bool, content_dir: Path, database: str | None) -> None:
+    """Set or clear the membership flag of subscribers: members get members-only content in full in their
+    newsletter and private feed. Run it from a payment provider's webhook (docs/mailinglist.md, "Members")."""
+    from backpub_mailinglist.addresses import address_key
+
+    mailing = open_list(content_dir, database, create=False)
+    try:
+        unknown = [address for address in addresses if not mailing.set_member(address_key(address), on)]
+    finally:
+        mailing.db.close()
+    for address in addresses:
+        if address not in unknown:
+            click.echo(f"{address}: {'member' if on else 'not a member'}")
+    if unknown:
+        raise ConfigError(f"not on the list: {', '.join(unknown)} (they must subscribe first, or be imported)")
+
+
+@click.command()
+@click.argument("address")
+@click.option("--revoke", is_flag=True, help="Revoke the address's private feed: its URL answers 410 Gone.")
+@click.option("--renew", is_flag=True, help="Revoke it and make a new one (a feed URL that was shared).")
+@click.option("--scope", type=click.Choice(["pace", "all"]), help="List the episodes sent so far, or all released.")
+@content_option
+@database_option
+def feed(address: str, revoke: bool, renew: bool, scope: str | None, content_dir: Path, database: str | None) -> None:
+    """Show a subscriber's private feed URL (made on first use), or revoke, renew or rescope it. Signs with
+    BACKPUB_UNSUBSCRIBE_SECRET, as the service does."""
+    from backpub import Session
+    from backpub_mailinglist.addresses import address_key
+    from backpub_mailinglist.send_command import secret_from_environment
+    from backpub_mailinglist.service import feeds_url
+    from backpub_mailinglist.tokens import feed_token
+
+    key = address_key(address)
+    mailing = open_list(content_dir, database, create=False)
+    try:
+        if revoke:
+            click.echo(f"{address}: {mailing.revoke_feeds(key)} private feed(s) revoked")
+            return
+        if scope is not None and not mailing.set_feed_scope(key, scope):
+            raise ConfigError(f"{address} is not on the list")
+        options = Session(content_dir).formats(["newsletter"])["newsletter"].options
+        secret, list_id = secret_from_environment(), options.list_id
+        token = mailing.feed_token(key, lambda nonce: feed_token(secret, list_id, key, nonce), renew=renew)
+    finally:
+        mailing.db.close()
+    if token is None:
+        raise ConfigError(f"{address} is not subscribed: only subscribers have a private feed")
+    click.echo(f"{feeds_url(options)}{token}.xml")
+
+
+LIST_COMMANDS = (serve, import_, export, unsubscribe, bounces, suppressions, member, feed)
 """The commands that look after the list, added to the `newsletter` group beside `send`."""

@@ -4,19 +4,28 @@
                    with when it was confirmed or left and the binding of its current confirmation links
     requests       recent sign-up requests per client, for the rate limit
     suppressions   addresses that must never be mailed again: a hard bounce, a complaint, an operator's word
-    deliveries     the send ledger: one row per (list, issue, address), claimed before the message is handed to
-                   the SMTP server; `issue` is any key of what was sent (today the issue's Sunday)
+    deliveries     the send ledger: one row per (list, address, episode), claimed before the message is handed
+                   to the SMTP server; `issue` is the day of the send that claimed it (one issue per address a day)
     outbox         the service's confirmation and welcome mails, sent by a background worker with retries
+    feeds          private feed tokens: the SHA-256 of each token (never the token), its address, whether revoked
+
+A subscriber's `start` is what they asked for (`latest`: the weekly issue; `beginning`: from episode 1, one a
+Sunday); `position` is the number of the next episode due to a subscriber who started at the beginning (NULL: the
+weekly issue); `member` is the membership flag an operator sets; `feed_scope` what their private feed lists (`pace`:
+the episodes sent to them; `all`: every released episode).
 
 Version 1 is the layout the first subscriber list had (a file of that version migrates in place). A migration is
-a list of statements in the SQL both engines share; `{serial}` is each engine's auto-numbered key. A later
-feature (a subscriber's own pace, a members flag) adds a version with its ALTER TABLE statements.
+a list of statements in the SQL both engines share; `{serial}` is each engine's auto-numbered key. Version 3 keys
+the ledger by episode: a row of an older ledger keeps its issue's day as `episode = 'issue:<day>'` until the
+first send that knows the content maps it to the episode that day's issue led with (`Ledger.adopt_issue_keys`).
 """
 
 from __future__ import annotations
 
 from backpub_mailinglist.database import Database, DatabaseError, Transaction
 
+ISSUE_KEY = "issue:"
+"""The `episode` of a ledger row made before the ledger was keyed by episode, followed by its issue's day."""
 SERIAL = {"sqlite": "INTEGER PRIMARY KEY", "postgresql": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -71,6 +80,41 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
         "CREATE INDEX outbox_due ON outbox (status, due)",
         "CREATE INDEX outbox_by_address ON outbox (address, kind, created)",
+    ],
+    3: [
+        "ALTER TABLE subscribers ADD COLUMN start TEXT NOT NULL DEFAULT 'latest'"
+        " CHECK (start IN ('latest', 'beginning'))",
+        "ALTER TABLE subscribers ADD COLUMN position INTEGER",
+        "ALTER TABLE subscribers ADD COLUMN member INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE subscribers ADD COLUMN feed_scope TEXT NOT NULL DEFAULT 'pace' CHECK (feed_scope IN ('pace', 'all'))",
+        """CREATE TABLE feeds (
+            token_hash TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            created TEXT NOT NULL,
+            revoked TEXT
+        )""",
+        "CREATE INDEX feeds_by_address ON feeds (address, revoked)",
+        """CREATE TABLE deliveries_by_episode (
+            list_id TEXT NOT NULL,
+            address TEXT NOT NULL,
+            episode TEXT NOT NULL,
+            number INTEGER,
+            issue TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('claimed', 'sent', 'failed', 'uncertain')),
+            message_id TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1,
+            run_id TEXT NOT NULL,
+            detail TEXT,
+            updated TEXT NOT NULL,
+            PRIMARY KEY (list_id, address, episode)
+        )""",
+        "INSERT INTO deliveries_by_episode (list_id, address, episode, number, issue, status, message_id, attempts,"
+        " run_id, detail, updated) SELECT list_id, address, 'issue:' || issue, NULL, issue, status, message_id,"
+        " attempts, run_id, detail, updated FROM deliveries",
+        "DROP TABLE deliveries",
+        "ALTER TABLE deliveries_by_episode RENAME TO deliveries",
+        "CREATE INDEX deliveries_by_day ON deliveries (list_id, issue, address)",
     ],
 }
 LATEST = max(MIGRATIONS)

@@ -1,4 +1,4 @@
-"""`backpub newsletter send`: render one issue from the content and deliver it to every subscriber once."""
+"""`backpub newsletter send`: render the issues due from the content and deliver each subscriber theirs once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from email.headerregistry import Address
 from pathlib import Path
 
 import click
@@ -24,7 +23,14 @@ DRY_RUN_SECRET = "dry-run: not a real secret"
 
 
 @click.command()
-@click.option("--issue", "day", required=True, type=ISO_DATE, metavar="YYYY-MM-DD", help="The Sunday of the issue.")
+@click.option(
+    "--day",
+    "--issue",
+    "day",
+    type=ISO_DATE,
+    metavar="YYYY-MM-DD",
+    help="The Sunday this send is for (default: the Sunday of the newest issue out by --as-of).",
+)
 @click.option("--smtp", "smtp_address", required=True, metavar="HOST:PORT", help="The SMTP server to submit to.")
 @click.option("--starttls", is_flag=True, help="Upgrade the connection with STARTTLS (needed for credentials).")
 @click.option("--dry-run", is_flag=True, help="Render and check everything, connect to no SMTP server, record nothing.")
@@ -36,7 +42,7 @@ DRY_RUN_SECRET = "dry-run: not a real secret"
 @click.option("--resend-uncertain", is_flag=True, help="Also resend messages a crashed run may have delivered.")
 @click.option("--subscribers", hidden=True, help="Gone: import the CSV with `backpub newsletter import`.")
 def send(
-    day: date,
+    day: date | None,
     smtp_address: str,
     starttls: bool,
     dry_run: bool,
@@ -48,13 +54,16 @@ def send(
     resend_uncertain: bool,
     subscribers: str | None,
 ) -> None:
-    """Send one issue to every subscriber exactly once (credentials come from BACKPUB_SMTP_USER/PASSWORD).
+    """Send every subscriber the issue due to them that Sunday, exactly once (credentials come from
+    BACKPUB_SMTP_USER/PASSWORD).
 
     The subscribers are the confirmed addresses of the list (`newsletter serve`, `newsletter import`) that are not
-    suppressed (a hard bounce, a complaint). Each gets a personal one-click unsubscribe link signed with
-    BACKPUB_UNSUBSCRIBE_SECRET. The list's database records every delivery before the message goes, so running
-    the command again, here or on another machine using the same database, sends only to the rest. Exit 1 when
-    any delivery failed or is uncertain.
+    suppressed (a hard bounce, a complaint). Those who follow the weekly issue get the current one; those who
+    started at the beginning get their next episode's issue, in order, until they reach the present. Members get
+    members-only content in full. Each message has a personal one-click unsubscribe link signed with
+    BACKPUB_UNSUBSCRIBE_SECRET. The list's database records every delivery (address and episode) before the
+    message goes, so running the command again, here or on another machine using the same database, sends only
+    to the rest, and nobody gets an episode twice. Exit 1 when any delivery failed or is uncertain.
     """
     if subscribers is not None:
         raise ConfigError(
@@ -68,7 +77,7 @@ def send(
 
 
 def _send(
-    day: date,
+    day: date | None,
     smtp_address: str,
     starttls: bool,
     dry_run: bool,
@@ -79,7 +88,6 @@ def _send(
     retry_delay: float,
     resend_uncertain: bool,
 ) -> int:
-    from backpub_mailinglist.ledger import Ledger
     from backpub_mailinglist.legacy import import_legacy_ledger
     from backpub_mailinglist.sender import Sender
     from backpub_mailinglist.sending import Connection, parse_rate
@@ -87,22 +95,23 @@ def _send(
     rate = parse_rate(rate_text)
     secret = _secret(dry_run)
     settings = smtp_settings(smtp_address, starttls)
-    edition = IssueMailing.load(content_dir, day, as_of, secret)
+    issues = IssueMailing.load(content_dir, day, as_of, secret)
     mailing = open_list(content_dir, database, create=False)
     try:
         if not dry_run:
             import_legacy_ledger(mailing, state_folder(content_dir))
-        members = mailing.recipients()
         counts = mailing.counts()
-        outgoing = [edition.outgoing(member) for member in members]
-        ledger = Ledger(mailing.db, edition.list_id, day.isoformat())
+        ledger = issues.ledger(mailing.db)
         if dry_run:
-            return _dry_run(edition, outgoing, ledger.statuses(), counts)
+            outgoing, idle = issues.outgoing(mailing.recipients(), ledger)
+            return _dry_run(issues, outgoing, ledger.statuses(_episodes(outgoing)), counts, idle)
         with ledger, _graceful_stop() as stop:
+            ledger.adopt_issue_keys(issues.keys)
+            outgoing, idle = issues.outgoing(mailing.recipients(), ledger)
             sender = Sender(
                 Connection(settings),
                 ledger,
-                edition.sender,
+                issues.sender,
                 rate=rate,
                 retry_delay=retry_delay,
                 resend_uncertain=resend_uncertain,
@@ -110,9 +119,13 @@ def _send(
             )
             with _progress(len(outgoing)) as advance:
                 summary = sender.run(outgoing, advance)
-        return _report(day, len(outgoing), summary, counts)
+        return _report(issues, outgoing, summary, counts, idle)
     finally:
         mailing.db.close()
+
+
+def _episodes(outgoing: list) -> list[str]:
+    return [item.episode.guid for item in outgoing if item.episode is not None]
 
 
 def smtp_settings(smtp_address: str, starttls: bool):
@@ -149,63 +162,102 @@ def _credentials() -> tuple[str | None, str | None]:
 
 
 class IssueMailing:
-    """One issue from the newsletter format, with the list's part: a signed unsubscribe link per subscriber."""
+    """The programme's issues up to a send's day, from the newsletter format, with the list's part: who is due
+    which, and a signed unsubscribe link per subscriber."""
 
     @classmethod
-    def load(cls, content_dir: Path, day: date, as_of: date | None, secret: str) -> IssueMailing:
+    def load(cls, content_dir: Path, day: date | None, as_of: date | None, secret: str) -> IssueMailing:
         from backpub import Session
 
         session = Session(content_dir, as_of=as_of)
         publication = session.publication
-        if day > session.as_of:
+        if day is not None and day > session.as_of:
             raise ConfigError(f"the {day.isoformat()} issue is not out yet (today is {session.as_of.isoformat()})")
         fmt = session.formats(["newsletter"])["newsletter"]
         session.check({"newsletter": fmt})
-        return cls(fmt.edition(publication, day), fmt.options, secret)
+        plans = fmt.plans(publication)
+        if not plans:
+            raise ConfigError(f"no issue is out yet (today is {session.as_of.isoformat()}): nothing to send")
+        return cls(fmt, publication, plans, day or plans[-1].day, secret)
 
-    def __init__(self, edition, options, secret: str) -> None:
-        self.edition = edition
-        self.plan = edition.plan
-        self.options = options
+    def __init__(self, fmt, publication, plans: list, day: date, secret: str) -> None:
+        from backpub_mailinglist.due import Editions, Schedule, episode_key
+
+        self.fmt = fmt
+        self.publication = publication
+        self.options = fmt.options
         self.secret = secret
-        self.list_id = options.list_id
-        self.sender = edition.sender
+        self.list_id = fmt.options.list_id
+        self.sender = fmt.sender().addr_spec
+        self.day = day
+        self.schedule = Schedule(plans, day)
+        self.keys = [episode_key(plan) for plan in self.schedule.plans]
+        self.editions = Editions(self._edition)
+        self.due: list = []
 
-    def outgoing(self, member):
-        from backpub_mailinglist.sending import Outgoing
+    def _edition(self, plan, member: bool):
+        """The issue of `plan` as a member (members-only content in full) or anyone else reads it, sent today."""
+        view = self.publication.members if member else self.publication
+        return self.fmt.edition(view, plan.day, sent_on=self.day)
 
-        return Outgoing(
-            key=member.key,
-            label=member.email,
-            recipient=member.email,
-            message_id=self.edition.message_id(member.key),
-            data=lambda: self.message(member),
-        )
+    def ledger(self, db):
+        from backpub_mailinglist.ledger import Ledger
 
-    def message(self, member) -> bytes:
-        """The subscriber's own message: their unsubscribe link, their Message-ID, their To."""
+        return Ledger(db, self.list_id, self.day.isoformat())
+
+    def outgoing(self, members: list, ledger) -> tuple[list, int]:
+        """Every due subscriber's message, and how many have nothing due."""
+        from backpub_mailinglist.due import outgoing
+
+        self.due, idle = self.schedule.everyone(members, ledger.on_this_day())
+        items = [outgoing(due, self.editions.of(due.plan, due.member.member), self.unsubscribe_url)
+                 for due in self.due]  # fmt: skip
+        return items, idle
+
+    def unsubscribe_url(self, key: str) -> str:
+        """The subscriber's own one-click unsubscribe link."""
         from backpub_mailinglist.tokens import UNSUBSCRIBE, link, make_token
 
-        token = make_token(self.secret, UNSUBSCRIBE, self.list_id, member.key)
-        url = link(self.options.unsubscribe_url, token)
-        return self.edition.message(Address(display_name=member.name, addr_spec=member.email), url)
+        return link(self.options.unsubscribe_url, make_token(self.secret, UNSUBSCRIBE, self.list_id, key))
+
+    def breakdown(self) -> list[str]:
+        """Which issues go out, e.g. 'episode 12 (current) 50', 'episode 3 7'."""
+        current = self.schedule.current
+        counts: dict[int, int] = {}
+        for due in self.due:
+            counts[due.plan.episode.number] = counts.get(due.plan.episode.number, 0) + 1
+        shown = []
+        for number in sorted(counts, reverse=True):
+            label = " (current)" if current is not None and number == current.episode.number else ""
+            shown.append(f"episode {number}{label} {counts[number]}")
+        return shown
 
 
-def _dry_run(edition: IssueMailing, outgoing: list, known: dict[str, str], counts: dict[str, int]) -> int:
+def _dry_run(issues: IssueMailing, outgoing: list, known: dict, counts: dict[str, int], idle: int) -> int:
     from backpub_mailinglist.ledger import SENT
 
     largest = max((len(item.data()) for item in outgoing), default=0)
-    already = sum(1 for item in outgoing if known.get(item.key) == SENT)
-    click.echo(f"Dry run of the {edition.plan.day.isoformat()} issue ({edition.plan.episode.title}):")
+    already = sum(1 for item in outgoing if known.get((item.key, item.episode.guid)) == SENT)
+    current = issues.schedule.current
+    title = f" ({current.episode.title})" if current is not None else ""
+    click.echo(f"Dry run of the {issues.day.isoformat()} issue{title}:")
     click.echo(f"  would send   {len(outgoing) - already}")
+    for line in issues.breakdown():
+        click.echo(f"    {line}")
     click.echo(f"  would skip   {already} (already sent)")
+    click.echo(f"  nothing due  {idle} (caught up with the programme)")
     click.echo(f"  left out     {counts['unsubscribed']} unsubscribed, {counts['suppressed']} suppressed")
     click.echo(f"  largest message {largest:,} bytes")
     return 0
 
 
-def _report(day: date, total: int, summary, counts: dict[str, int]) -> int:
-    click.echo(f"Issue {day.isoformat()}: {total} subscriber{'' if total == 1 else 's'}")
+def _report(issues: IssueMailing, outgoing: list, summary, counts: dict[str, int], idle: int) -> int:
+    total = len(outgoing)
+    click.echo(f"Issue {issues.day.isoformat()}: {total} subscriber{'' if total == 1 else 's'}")
+    if issues.breakdown():
+        click.echo(f"  issues    {', '.join(issues.breakdown())}")
+    if idle:
+        click.echo(f"  nothing due {idle} (had this day's issue, or caught up with the programme)")
     click.echo(f"  left out  {counts['unsubscribed']} unsubscribed, {counts['suppressed']} suppressed (never mailed)")
     click.echo(f"  sent      {summary.sent}")
     click.echo(f"  skipped   {summary.skipped} (already sent)")

@@ -1,4 +1,4 @@
-"""Send one issue to every recipient once: claim each delivery in the ledger, hand it over, record the answer.
+"""Send each recipient the issue due to them, once: claim each delivery in the ledger, hand it over, record the answer.
 
 The exactly-once window: the ledger says `claimed` (committed) before the last byte of DATA leaves; the server's
 250 turns it into `sent`. If the process dies in between, the server may or may not have the message. We choose
@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from backpub_mailinglist.ledger import SENT, UNCERTAIN, Ledger
+from backpub_mailinglist.ledger import SENT, UNCERTAIN, EpisodeKey, Ledger
 from backpub_mailinglist.sending import (
     Connection,
     NotClaimed,
@@ -58,13 +58,13 @@ class Sender:
 
     def run(self, outgoing: list[Outgoing], advance: Callable[[], None] = lambda: None) -> Summary:
         summary = Summary()
-        known = self.ledger.statuses()
+        known = self.ledger.statuses(item.episode.guid for item in outgoing if item.episode is not None)
         try:
             for item in outgoing:
                 if self.should_stop():
                     summary.stopped = "interrupted; run the same command again to send the rest"
                     break
-                status = known.get(item.key)
+                status = known.get((item.key, item.episode.guid)) if item.episode is not None else None
                 if status == SENT:
                     summary.skipped += 1
                 elif status == UNCERTAIN and not self.resend_uncertain:
@@ -94,26 +94,26 @@ class Sender:
                 time.sleep(min(self.retry_delay * 2 ** (attempt - 1), 60.0))
                 continue
             except PermanentError as exc:
-                self.ledger.fail(item.key, item.message_id, str(exc))
+                self.ledger.fail(item.key, _episode(item), item.message_id, str(exc))
                 self.connection.reset()
                 summary.failed.append((item.label, str(exc)))
                 return
             except UncertainError as exc:
-                self.ledger.mark(item.key, UNCERTAIN, str(exc))
+                self.ledger.mark(item.key, _episode(item), UNCERTAIN, str(exc))
                 self.connection.drop()
                 summary.uncertain.append(item.label)
                 return
-            self.ledger.mark(item.key, SENT)
+            self.ledger.mark(item.key, _episode(item), SENT)
             summary.sent += 1
             self._consecutive = 0
             return
 
     def _claim(self, item: Outgoing) -> bool:
-        return self.ledger.claim(item.key, item.message_id, again_uncertain=self.resend_uncertain)
+        return self.ledger.claim(item.key, _episode(item), item.message_id, again_uncertain=self.resend_uncertain)
 
     def _after_transient(self, item: Outgoing, reason: str, attempt: int, summary: Summary) -> None:
         # The message did not arrive, so a claimed row is corrected to `failed` (the next attempt claims it again).
-        self.ledger.fail(item.key, item.message_id, reason)
+        self.ledger.fail(item.key, _episode(item), item.message_id, reason)
         if reason.startswith(("connection lost", "cannot connect")):
             self.connection.drop()
         else:
@@ -135,3 +135,10 @@ class Sender:
         if wait > 0:
             time.sleep(wait)
         self._last_send = time.monotonic()
+
+
+def _episode(item: Outgoing) -> EpisodeKey:
+    """The episode an issue's message carries (every message the sender sends has one)."""
+    if item.episode is None:
+        raise ValueError(f"the message to {item.label} names no episode")
+    return item.episode

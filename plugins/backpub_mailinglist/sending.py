@@ -16,8 +16,12 @@ import socket
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from backpub import ConfigError
+
+if TYPE_CHECKING:
+    from backpub_mailinglist.ledger import EpisodeKey
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -94,6 +98,8 @@ class Outgoing:
     recipient: str
     message_id: str
     data: Callable[[], bytes]
+    episode: EpisodeKey | None = None
+    """The episode whose issue it is (the send ledger's key, with the address); None for the service's own mails."""
 
 
 class Connection:

@@ -15,6 +15,9 @@ Jinja2 templates (`templates/service/`, overridable in `theme/newsletter/service
   the welcome mail.
 - Bounces (POST, with `?key=` BACKPUB_WEBHOOK_SECRET; off without it): a bounce or complaint (a DSN or ARF
   message, or an Amazon SES / Postmark webhook) suppresses its address.
+- Private feeds (GET or HEAD `feeds/<token>.xml` beside the form's action): each subscriber's podcast feed, put
+  together from the build's service folder (`private_feeds.py`); 410 once revoked or unsubscribed, 304 with the
+  current ETag.
 - A database that fails (damaged, read-only, unreachable) gets a 503 page and one line in the log.
 """
 
@@ -34,20 +37,51 @@ from backpub import ConfigError, messages
 from backpub_mailinglist.addresses import MAX_ADDRESS, InvalidAddress, check_address, clean_name
 from backpub_mailinglist.database import DatabaseError
 from backpub_mailinglist.mails import Templates, build_mail, recipient_address
-from backpub_mailinglist.store import CONFIRM, LIMITED, PENDING, SUBSCRIBED, Mail, MailingList, Recipient, SignUpLimits
+from backpub_mailinglist.private_feeds import NotBuilt, PrivateFeeds
+from backpub_mailinglist.store import (
+    BEGINNING,
+    CONFIRM,
+    FEED_SCOPES,
+    LATEST,
+    LIMITED,
+    PACE,
+    PENDING,
+    STARTS,
+    SUBSCRIBED,
+    Mail,
+    MailingList,
+    Recipient,
+    SignUpLimits,
+    token_hash,
+)
 from backpub_mailinglist.tokens import CONFIRM as CONFIRM_TOKEN
-from backpub_mailinglist.tokens import UNSUBSCRIBE, link, make_token, read_token
+from backpub_mailinglist.tokens import FEED_TOKEN, UNSUBSCRIBE, feed_token, link, make_token, read_token
 from backpub_mailinglist.worker import Mailer, MailError, MailWorker, RetryPolicy, log
 
 HONEYPOT_FIELD = "website"
 """The sign-up form's trap: visually hidden in the site's form, so only a bot fills it in."""
 EMAIL_FIELD = "email"
 NAME_FIELD = "name"
+START_FIELD = "start"
+"""`latest` (the weekly issue) or `beginning` (from episode 1, one a Sunday); absent: the newsletter's `start`."""
+FEED_FIELD = "feed"
+"""What the private feed lists: `pace` (the episodes sent so far) or `all` (every released episode)."""
+FEEDS_PATH = "feeds/"
+"""Where the private feeds are, beside the sign-up form's action: `<base>/feeds/<token>.xml`."""
+FEED_HEADERS = [
+    ("Content-Type", "application/rss+xml; charset=utf-8"),
+    ("Cache-Control", "private, no-cache"),  # apps keep it and ask again with If-None-Match
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Robots-Tag", "noindex"),
+]
 MAX_BODY = 8192
 """The largest form the sign-up, confirm and unsubscribe paths read."""
 MAX_REPORT = 1024 * 1024
 """The largest bounce report or webhook the bounces path reads."""
 WEBHOOK_SECRET_ENV = "BACKPUB_WEBHOOK_SECRET"
+SERVICE_FILES_ENV = "BACKPUB_SERVICE_FILES"
+"""The build's service folder (`outputs/service/`, copied wherever the service runs): the private feeds' files."""
 PACKAGE = Path(__file__).resolve().parent
 SECURITY_HEADERS = [
     ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none';"
@@ -72,6 +106,8 @@ class ServiceSettings:
     confirm_url: str
     unsubscribe_url: str
     bounces_url: str
+    feeds_url: str
+    """The private feeds' base URL: a subscriber's feed is `<feeds_url><token>.xml`."""
     sender: Address
     postal_address: str
     secret: str
@@ -91,6 +127,10 @@ class ServiceSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     background_mail: bool = True
     """Send queued mail from a background thread (tests turn it off and call `worker.run_once()` themselves)."""
+    private_feeds: PrivateFeeds | None = None
+    """The build's service folder the private feeds are put together from (None: private feeds answer 503)."""
+    default_start: str = LATEST
+    """Where a subscriber starts when the sign-up form does not say (`formats.newsletter.start`)."""
 
     @classmethod
     def from_format(cls, programme: Any, newsletter_format: Any, theme_dir: Path, **rest: Any) -> ServiceSettings:
@@ -107,12 +147,19 @@ class ServiceSettings:
             confirm_url=urljoin(base, "confirm"),
             unsubscribe_url=newsletter.unsubscribe_url,
             bounces_url=urljoin(base, "bounces"),
+            feeds_url=feeds_url(newsletter),
             sender=newsletter_format.sender(),
+            default_start=newsletter.start,
             postal_address=newsletter.postal_address,
             templates=template_search_path(theme_dir),
             locales=[PACKAGE / "locale", theme_dir.parent / "locale", theme_dir / "locale"],
             **rest,
         )
+
+
+def feeds_url(newsletter: Any) -> str:
+    """Where the private feeds are: `feeds/` beside the sign-up form's action (else the unsubscribe URL)."""
+    return urljoin(newsletter.signup_form_action or newsletter.unsubscribe_url, FEEDS_PATH)
 
 
 def template_search_path(theme_dir: Path) -> list[Path]:
@@ -137,6 +184,7 @@ class SubscriptionService:
         if settings.webhook_secret:
             routes[settings.bounces_url] = self.bounces
         self.routes = {urlsplit(url).path: handler for url, handler in routes.items()}
+        self.feeds_path = urlsplit(settings.feeds_url).path
         self._worker_pid: int | None = None
 
     def start_worker(self) -> None:
@@ -148,6 +196,8 @@ class SubscriptionService:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if path.startswith(self.feeds_path):
+            return self.private_feed(start_response, environ, path.removeprefix(self.feeds_path))
         handler = self.routes.get(path)
         if handler is None:
             return self._page(start_response, HTTPStatus.NOT_FOUND, "not_found")
@@ -184,7 +234,9 @@ class SubscriptionService:
             if not self.mailing.allow_client(client, limits):
                 return self._limited(start_response)
             return self._page(start_response, HTTPStatus.OK, "check_inbox", address=clean_name(email))
-        outcome = self.mailing.sign_up(address, form.get(NAME_FIELD, ""), client, limits)
+        start = _choice(form.get(START_FIELD), STARTS, self.settings.default_start)
+        scope = _choice(form.get(FEED_FIELD), FEED_SCOPES, PACE)
+        outcome = self.mailing.sign_up(address, form.get(NAME_FIELD, ""), client, limits, start=start, feed_scope=scope)
         if outcome == LIMITED:
             return self._limited(start_response)
         self.start_worker()
@@ -207,7 +259,7 @@ class SubscriptionService:
             return self._page(start_response, HTTPStatus.BAD_REQUEST, "bad_link")
         self.start_worker()
         self.worker.notify()  # the welcome mail
-        return self._page(start_response, HTTPStatus.OK, "confirmed", address=shown)
+        return self._page(start_response, HTTPStatus.OK, "confirmed", address=shown, **self._pace(found))
 
     def unsubscribe(self, start_response, method: str, form: dict, token: str, environ: dict) -> Iterable[bytes]:
         settings = self.settings
@@ -236,6 +288,37 @@ class SubscriptionService:
             return self._plain(start_response, HTTPStatus.BAD_REQUEST, f"{exc}\n")
         return self._plain(start_response, HTTPStatus.OK, f"suppressed {counts.suppressed}, ignored {counts.ignored}\n")
 
+    def private_feed(self, start_response, environ: dict, name: str) -> Iterable[bytes]:
+        """A subscriber's private feed (GET or HEAD `<feeds>/<token>.xml`): 404 for a token never issued, 410 Gone
+        once it was revoked or its subscriber left, 304 when the app has this version already."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return self._plain(start_response, HTTPStatus.METHOD_NOT_ALLOWED, "GET or HEAD\n", allow="GET, HEAD")
+        token = name.removesuffix(".xml")
+        if not name.endswith(".xml") or not FEED_TOKEN.fullmatch(token):
+            return self._plain(start_response, HTTPStatus.NOT_FOUND, "no such feed\n")
+        try:
+            access = self.mailing.feed_access(token)
+            if access is None:
+                return self._plain(start_response, HTTPStatus.NOT_FOUND, "no such feed\n")
+            if not access.live:
+                return self._plain(start_response, HTTPStatus.GONE, "this private feed was revoked\n")
+            feeds = self.settings.private_feeds
+            if feeds is None:
+                raise NotBuilt("the service was started without the build's service folder")
+            hashed = token_hash(token)
+            etag = feeds.etag(access, hashed)
+            if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):
+                start_response("304 Not Modified", [("ETag", etag), *FEED_HEADERS[1:]])
+                return []
+            feed = feeds.feed(access, hashed, f"{self.settings.feeds_url}{token}.xml")
+        except NotBuilt as exc:
+            log(f"{method} private feed 503: {exc}")
+            return self._plain(start_response, HTTPStatus.SERVICE_UNAVAILABLE, "try again later\n", retry_after="120")
+        headers = [*FEED_HEADERS, ("Content-Length", str(len(feed.body))), ("ETag", feed.etag)]
+        start_response("200 OK", headers)
+        return [] if method == "HEAD" else [feed.body]
+
     # -- the mail worker's rendering -------------------------------------------------------------
 
     def render_mail(self, mail: Mail, recipient: Recipient) -> bytes | None:
@@ -262,11 +345,26 @@ class SubscriptionService:
             url = link(
                 settings.unsubscribe_url, make_token(settings.secret, UNSUBSCRIBE, settings.list_id, mail.address)
             )
-            values |= {"unsubscribe_url": url, "postal_address": settings.postal_address}
+            values |= {"unsubscribe_url": url, "postal_address": settings.postal_address, **self._pace(mail.address)}
             letter = self.templates.letter("welcome", values)
             unsubscribe = (url, settings.list_id)
         to = recipient_address(recipient.email, recipient.name)
         return build_mail(settings.sender, to, letter, settings.language, now, unsubscribe=unsubscribe)
+
+    def _pace(self, key: str) -> dict[str, Any]:
+        """What the welcome mail and the confirmed page say about the subscriber's pace and their private feed (its
+        URL, and the same URL for Apple Podcasts, which opens `podcast://` links)."""
+        settings = self.settings
+        subscriber = self.mailing.subscriber(key)
+        beginning = subscriber is not None and subscriber.start == BEGINNING
+        token = self.mailing.feed_token(key, lambda nonce: feed_token(settings.secret, settings.list_id, key, nonce))
+        feed_url = f"{settings.feeds_url}{token}.xml" if token else None
+        return {
+            "beginning": beginning,
+            "feed_url": feed_url,
+            "apple_url": "podcast://" + feed_url.split("://", 1)[1] if feed_url else None,
+            "feed_all": subscriber is None or subscriber.feed_scope != PACE or not beginning,
+        }
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -301,9 +399,10 @@ class SubscriptionService:
         start_response(f"{status.value} {status.phrase}", headers + SECURITY_HEADERS)
         return [body]
 
-    def _plain(self, start_response, status: HTTPStatus, text: str) -> list[bytes]:
+    def _plain(self, start_response, status: HTTPStatus, text: str, **extra: str) -> list[bytes]:
         body = text.encode()
         headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        headers += [(name.replace("_", "-").title(), value) for name, value in extra.items()]
         start_response(f"{status.value} {status.phrase}", headers + SECURITY_HEADERS)
         return [body]
 
@@ -328,6 +427,16 @@ def _form(environ: dict) -> dict[str, str] | None:
         return {}  # RFC 8058 allows a multipart one-click POST; its body carries nothing we need
     fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     return {key: values[0] for key, values in fields.items()}
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], default: str) -> str:
+    """A form's choice among `allowed`, else `default` (a field left out, or a value no form of ours sends)."""
+    return value if value is not None and value in allowed else default
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compare by their value)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 def _self_link(token: str) -> str:
@@ -377,10 +486,12 @@ def make_app(
     *,
     pool_size: int = 4,
     limits: SignUpLimits | None = None,
+    service_files: Path | str | None = None,
 ) -> SubscriptionService:
     """The service for a project: programme.yaml's settings, the secrets and SMTP credentials from the environment,
-    the list's database (created when there is none yet)."""
-    from backpub import Session
+    the list's database (created when there is none yet), and the build's service folder the private feeds are
+    made from (`service_files`, else BACKPUB_SERVICE_FILES, else `outputs/service/` beside the content)."""
+    from backpub import SERVICE_FOLDER, Session
     from backpub_mailinglist.project import open_list
     from backpub_mailinglist.send_command import secret_from_environment, smtp_settings
 
@@ -401,6 +512,9 @@ def make_app(
         limits=limits or SignUpLimits(),
         webhook_secret=os.environ.get(WEBHOOK_SECRET_ENV) or None,
         client_ip_header=client_ip_header,
+        private_feeds=PrivateFeeds(
+            Path(service_files or os.environ.get(SERVICE_FILES_ENV) or session.paths.output_dir / SERVICE_FOLDER)
+        ),
     )
     return SubscriptionService(settings)
 
@@ -409,7 +523,8 @@ def app_from_environment() -> SubscriptionService:
     """The WSGI application for any WSGI server, configured from the environment.
 
     BACKPUB_CONTENT (default `content`), BACKPUB_SMTP (HOST:PORT, required), BACKPUB_SMTP_STARTTLS=1,
-    BACKPUB_DATABASE (default `.backpub/state/subscribers.sqlite`), BACKPUB_CLIENT_IP_HEADER, plus
+    BACKPUB_DATABASE (default `.backpub/state/subscribers.sqlite`), BACKPUB_CLIENT_IP_HEADER, BACKPUB_SERVICE_FILES
+    (default `outputs/service` beside the content), plus
     BACKPUB_UNSUBSCRIBE_SECRET, BACKPUB_WEBHOOK_SECRET and the optional BACKPUB_SMTP_USER / BACKPUB_SMTP_PASSWORD.
     """
     smtp = os.environ.get("BACKPUB_SMTP", "")

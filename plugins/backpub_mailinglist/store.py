@@ -11,6 +11,7 @@ processes, `newsletter send` and an import may work on the list at the same time
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import secrets
 import time
@@ -25,15 +26,29 @@ from backpub_mailinglist.schema import ensure_schema
 PENDING, SUBSCRIBED, UNSUBSCRIBED = "pending", "subscribed", "unsubscribed"
 CONFIRM, WELCOME = "confirm", "welcome"
 BOUNCE, COMPLAINT, MANUAL = "bounce", "complaint", "manual"
+LATEST, BEGINNING = "latest", "beginning"
+STARTS = (LATEST, BEGINNING)
+"""Where a new subscriber starts: the weekly issue, or the programme's first episode."""
+PACE, ALL = "pace", "all"
+FEED_SCOPES = (PACE, ALL)
+"""What a private feed lists: the episodes sent to its subscriber so far, or every released episode."""
+FIRST_EPISODE = 1
+"""Where a subscriber who starts at the beginning starts: the first issue whose episode has at least this number."""
 LIMITED, QUEUED, QUIET = "limited", "queued", "quiet"
 
 
 @dataclass(frozen=True)
 class Member:
-    """A subscribed address as the sender needs it."""
+    """A subscribed address as the sender needs it (and as an import brings one in)."""
 
     email: str
     name: str
+    start: str = LATEST
+    """`latest` (the weekly issue) or `beginning` (from episode 1, one a Sunday)."""
+    position: int | None = None
+    """The number of the next episode due to a subscriber who started at the beginning; None: the weekly issue."""
+    member: bool = False
+    """Whether the address has the programme's membership (members-only content in full)."""
 
     @property
     def key(self) -> str:
@@ -129,10 +144,14 @@ class MailingList:
         tx.execute("INSERT INTO requests (kind, key, at) VALUES (?, ?, ?)", (kind, key, now))
         return True
 
-    def sign_up(self, address: Address, name: str, client: str, limits: SignUpLimits) -> str:
-        """Someone at `client` asked to subscribe `address`: pending until confirmed, with a confirmation mail
-        queued when the address may get one. One transaction whatever the list holds. Returns LIMITED (the client
-        had its share: nothing changed), QUEUED or QUIET (nothing to send); only tests and logs tell them apart."""
+    def sign_up(
+        self, address: Address, name: str, client: str, limits: SignUpLimits, *, start: str = LATEST,
+        feed_scope: str = PACE,
+    ) -> str:  # fmt: skip
+        """Someone at `client` asked to subscribe `address` (from the `start` they chose, with a private feed of
+        `feed_scope`): pending until confirmed, with a confirmation mail queued when the address may get one. One
+        transaction whatever the list holds. Returns LIMITED (the client had its share: nothing changed), QUEUED or
+        QUIET (nothing to send); only tests and logs tell them apart."""
         now = self.clock()
         stamp = self._stamp(now)
         with self.db.transaction() as tx:
@@ -141,16 +160,22 @@ class MailingList:
             row = tx.one("SELECT status FROM subscribers WHERE address = ?", (address.key,))
             if row is None:
                 tx.execute(
-                    "INSERT INTO subscribers (address, email, name, status, source, created, changed, pending_id)"
-                    " VALUES (?, ?, ?, 'pending', 'form', ?, ?, ?)",
-                    (address.key, address.email, clean_name(name), stamp, stamp, secrets.token_hex(16)),
-                )
+                    "INSERT INTO subscribers (address, email, name, status, source, created, changed, pending_id,"
+                    " start, feed_scope) VALUES (?, ?, ?, 'pending', 'form', ?, ?, ?, ?, ?)",
+                    (address.key, address.email, clean_name(name), stamp, stamp, secrets.token_hex(16), start,
+                     feed_scope),
+                )  # fmt: skip
             elif row[0] == UNSUBSCRIBED:
                 # A new request: its own binding, so a link from before the address left stays dead.
                 tx.execute(
-                    "UPDATE subscribers SET status = 'pending', changed = ?, pending_id = ?, name = ?"
-                    " WHERE address = ? AND status = 'unsubscribed'",
-                    (stamp, secrets.token_hex(16), clean_name(name), address.key),
+                    "UPDATE subscribers SET status = 'pending', changed = ?, pending_id = ?, name = ?, start = ?,"
+                    " feed_scope = ? WHERE address = ? AND status = 'unsubscribed'",
+                    (stamp, secrets.token_hex(16), clean_name(name), start, feed_scope, address.key),
+                )
+            elif row[0] == PENDING:  # the choices of the newest request count; its link stays the one sent
+                tx.execute(
+                    "UPDATE subscribers SET start = ?, feed_scope = ? WHERE address = ? AND status = 'pending'",
+                    (start, feed_scope, address.key),
                 )
             elif row[0] == SUBSCRIBED:
                 return QUIET  # nothing to confirm
@@ -191,17 +216,20 @@ class MailingList:
         address with that very request moves; False when there was nothing to confirm."""
         now = self.clock()
         with self.db.transaction() as tx:
+            # Someone who starts at the beginning gets the first episode next; anyone else the weekly issue.
             moved = tx.execute(
                 "UPDATE subscribers SET status = 'subscribed', confirmed = ?, changed = ?, pending_id = NULL,"
-                " source = 'form' WHERE address = ? AND status = 'pending' AND pending_id = ?",
-                (self._stamp(now), self._stamp(now), key, binding),
+                " source = 'form', position = CASE WHEN start = 'beginning' THEN ? ELSE NULL END"
+                " WHERE address = ? AND status = 'pending' AND pending_id = ?",
+                (self._stamp(now), self._stamp(now), FIRST_EPISODE, key, binding),
             )
             if moved and not tx.one("SELECT 1 FROM suppressions WHERE address = ?", (key,)):
                 self._queue(tx, WELCOME, key, now)
         return bool(moved)
 
     def unsubscribe(self, key: str, email: str | None = None, *, source: str = "unsubscribe") -> None:
-        """Unsubscribed; an address the list never had is recorded too, so no import can add it."""
+        """Unsubscribed, and its private feed revoked; an address the list never had is recorded too, so no import
+        can add it."""
         key = key.lower()
         stamp = self._stamp()
         with self.db.transaction() as tx:
@@ -212,6 +240,7 @@ class MailingList:
                 " unsubscribed = excluded.unsubscribed, pending_id = NULL",
                 (key, email or key, source, stamp, stamp, stamp),
             )
+            tx.execute("UPDATE feeds SET revoked = ? WHERE address = ? AND revoked IS NULL", (stamp, key))
 
     def status(self, key: str) -> str | None:
         """The address's state, or None when the list has never heard of it."""
@@ -303,13 +332,16 @@ class MailingList:
     # -- the sender and the operator -------------------------------------------------------------
 
     def recipients(self) -> list[Member]:
-        """Every subscribed address that is not suppressed, oldest first: who gets an issue."""
+        """Every subscribed address that is not suppressed, oldest first: who gets an issue, and which."""
         with self.db.transaction(write=False) as tx:
             rows = tx.rows(
-                "SELECT email, name FROM subscribers s WHERE status = 'subscribed'"
+                "SELECT email, name, start, position, member FROM subscribers s WHERE status = 'subscribed'"
                 " AND NOT EXISTS (SELECT 1 FROM suppressions p WHERE p.address = s.address) ORDER BY created, address"
             )
-        return [Member(email, clean_name(name)) for email, name in rows]
+        return [
+            Member(email, clean_name(name), start, position, bool(member))
+            for email, name, start, position, member in rows
+        ]
 
     def subscribed(self) -> list[Member]:
         """Every subscribed address, oldest first (suppressed ones too)."""
@@ -327,9 +359,10 @@ class MailingList:
             )
         return {PENDING: 0, SUBSCRIBED: 0, UNSUBSCRIBED: 0, **dict(rows), "suppressed": suppressed}
 
-    def import_members(self, members: Iterable[Member]) -> ImportSummary:
-        """Add an existing list: new addresses are subscribed, pending ones confirmed (unless they ever left),
-        unsubscribed ones stay out."""
+    def import_members(self, members: Iterable[Member], *, membership: bool = False) -> ImportSummary:
+        """Add an existing list: new addresses are subscribed (from the start each row names), pending ones
+        confirmed (unless they ever left), unsubscribed ones stay out. With `membership` (the file has a `member`
+        column) every listed subscriber's membership flag is set as its row says."""
         stamp = self._stamp()
         added = confirmed = already = kept = suppressed = 0
         with self.db.transaction() as tx:
@@ -338,34 +371,154 @@ class MailingList:
                 row = tx.one("SELECT status, unsubscribed FROM subscribers WHERE address = ?", (key,))
                 if tx.one("SELECT 1 FROM suppressions WHERE address = ?", (key,)):
                     suppressed += 1
+                position = _position(member)
                 if row is None:
                     tx.execute(
-                        "INSERT INTO subscribers (address, email, name, status, source, created, changed)"
-                        " VALUES (?, ?, ?, 'subscribed', 'import', ?, ?)",
-                        (key, member.email, clean_name(member.name), stamp, stamp),
-                    )
+                        "INSERT INTO subscribers (address, email, name, status, source, created, changed, start,"
+                        " position, member) VALUES (?, ?, ?, 'subscribed', 'import', ?, ?, ?, ?, ?)",
+                        (key, member.email, clean_name(member.name), stamp, stamp, member.start, position,
+                         int(member.member)),
+                    )  # fmt: skip
                     added += 1
                 elif row[0] == PENDING and row[1] is None:
                     tx.execute(
-                        "UPDATE subscribers SET status = 'subscribed', changed = ?, pending_id = NULL"
-                        " WHERE address = ? AND status = 'pending'",
-                        (stamp, key),
+                        "UPDATE subscribers SET status = 'subscribed', changed = ?, pending_id = NULL, start = ?,"
+                        " position = ? WHERE address = ? AND status = 'pending'",
+                        (stamp, member.start, position, key),
                     )
                     confirmed += 1
                 elif row[0] == SUBSCRIBED:
                     already += 1
                 else:
                     kept += 1  # it left once: only its owner's confirmation brings it back
+                if membership and row is not None and row[0] != UNSUBSCRIBED:
+                    tx.execute("UPDATE subscribers SET member = ? WHERE address = ?", (int(member.member), key))
         return ImportSummary(added, confirmed, already, kept, suppressed)
 
     def export_csv(self) -> str:
-        """The subscribed addresses as a CSV (email, name): a backup, or a list to move elsewhere."""
+        """The subscribed addresses as a CSV (email, name, start, position, member): a backup, or a list to move
+        elsewhere; `backpub newsletter import` reads it back as it was."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["email", "name"])
-        for member in self.subscribed():
-            writer.writerow([member.email, _csv_safe(member.name)])
+        writer.writerow(["email", "name", "start", "position", "member"])
+        with self.db.transaction(write=False) as tx:
+            rows = tx.rows(
+                "SELECT email, name, start, position, member FROM subscribers WHERE status = 'subscribed'"
+                " ORDER BY created, address"
+            )
+        for email, name, start, position, member in rows:
+            shown = "" if position is None else str(position)
+            writer.writerow([email, _csv_safe(clean_name(name)), start, shown, "yes" if member else "no"])
         return buffer.getvalue()
+
+    # -- membership and the subscriber's own pace ------------------------------------------------------
+
+    def subscriber(self, key: str) -> Subscriber | None:
+        """What the list knows about one address, or None."""
+        with self.db.transaction(write=False) as tx:
+            row = tx.one(
+                "SELECT email, status, start, position, member, feed_scope FROM subscribers WHERE address = ?",
+                (key.lower(),),
+            )
+        return Subscriber(row[0], row[1], row[2], row[3], bool(row[4]), row[5]) if row else None
+
+    def set_member(self, key: str, member: bool) -> bool:
+        """Set or clear an address's membership flag; False when the list does not have the address."""
+        with self.db.transaction() as tx:
+            changed = tx.execute(
+                "UPDATE subscribers SET member = ?, changed = ? WHERE address = ?",
+                (int(member), self._stamp(), key.lower()),
+            )
+        return bool(changed)
+
+    def set_feed_scope(self, key: str, scope: str) -> bool:
+        """What the address's private feed lists (PACE or ALL); False when the list does not have the address."""
+        with self.db.transaction() as tx:
+            return bool(tx.execute("UPDATE subscribers SET feed_scope = ? WHERE address = ?", (scope, key.lower())))
+
+    # -- private feeds ------------------------------------------------------------------------------
+
+    def feed_token(self, key: str, derive: Callable[[str], str], *, renew: bool = False) -> str | None:
+        """The address's private feed token, made by `derive(nonce)` from a random nonce kept with the token's
+        hash (never the token): the same token every time it is asked for, until it is revoked (`renew` revokes
+        the current one and makes a new one). None when the address is not subscribed."""
+        key = key.lower()
+        with self.db.transaction() as tx:
+            if tx.value("SELECT status FROM subscribers WHERE address = ?", (key,)) != SUBSCRIBED:
+                return None
+            if renew:
+                tx.execute("UPDATE feeds SET revoked = ? WHERE address = ? AND revoked IS NULL", (self._stamp(), key))
+            nonce = tx.value(
+                "SELECT nonce FROM feeds WHERE address = ? AND revoked IS NULL ORDER BY created DESC", (key,)
+            )
+            if nonce is not None:
+                return derive(nonce)
+            nonce = secrets.token_hex(16)
+            token = derive(nonce)
+            tx.execute(
+                "INSERT INTO feeds (token_hash, address, nonce, created) VALUES (?, ?, ?, ?)",
+                (token_hash(token), key, nonce, self._stamp()),
+            )
+            return token
+
+    def revoke_feeds(self, key: str) -> int:
+        """Revoke every private feed token of the address (its URLs answer 410 Gone); how many were live."""
+        with self.db.transaction() as tx:
+            return tx.execute(
+                "UPDATE feeds SET revoked = ? WHERE address = ? AND revoked IS NULL", (self._stamp(), key.lower())
+            )
+
+    def feed_access(self, token: str) -> FeedAccess | None:
+        """Who a private feed token belongs to and what their feed shows; None for a token never issued."""
+        with self.db.transaction(write=False) as tx:
+            row = tx.one(
+                "SELECT f.address, f.revoked, s.status, s.position, s.member, s.feed_scope FROM feeds f"
+                " LEFT JOIN subscribers s ON s.address = f.address WHERE f.token_hash = ?",
+                (token_hash(token),),
+            )
+        if row is None:
+            return None
+        address, revoked, status, position, member, scope = row
+        live = revoked is None and status == SUBSCRIBED
+        return FeedAccess(address, live, position, bool(member), scope or PACE)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One address of the list, as the operator's commands show it."""
+
+    email: str
+    status: str
+    start: str
+    position: int | None
+    member: bool
+    feed_scope: str
+
+
+@dataclass(frozen=True)
+class FeedAccess:
+    """What a private feed's request may see: whose it is, whether it still works, and what it lists."""
+
+    address: str
+    live: bool
+    """False once revoked, or once its subscriber left: the feed answers 410 Gone."""
+    position: int | None
+    """The next episode due to a subscriber at their own pace (their feed lists the ones before it); None: the
+    weekly issue (their feed lists every released episode)."""
+    member: bool
+    scope: str
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a private feed token: its SHA-256, so the table alone opens no feed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _position(member: Member) -> int | None:
+    """Where an imported subscriber is: the file's position, else the first episode for one who starts there."""
+    if member.start != BEGINNING:
+        return None
+    return member.position if member.position is not None else FIRST_EPISODE
 
 
 def _csv_safe(text: str) -> str:

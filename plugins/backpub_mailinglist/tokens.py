@@ -1,4 +1,5 @@
-"""The one token scheme of the list's links: unsubscribe (in every issue) and confirm (in the confirmation mail).
+"""The one token scheme of the list's links: unsubscribe (in every issue) and confirm (in the confirmation mail);
+and the private feeds' tokens.
 
     token = base64url(address) "." expires "." base64url(HMAC-SHA256(key, list_id, address, expires, binding))
 
@@ -7,6 +8,10 @@ for another. `expires` is Unix seconds, 0 for never (unsubscribe links must keep
 least 30 days). `binding` ties a token to state the database holds: a confirmation link is bound to the
 address's current pending request, so it stops working once that request is confirmed, or the address leaves, or
 signs up again (only the newest request's links work). Signatures are compared in constant time, as bytes.
+
+A private feed's token is base64url(HMAC-SHA256(key, list_id, address, nonce)) with its own key: 43 characters no
+one can guess without the secret and the random nonce the database keeps beside the token's SHA-256 (never the
+token), so the same URL can be written into a mail again, and revoking the row ends it for good.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from urllib.parse import quote
 
 UNSUBSCRIBE = "unsubscribe"
 CONFIRM = "confirm"
-_PURPOSES = {UNSUBSCRIBE: b"backpub list token v2: unsubscribe", CONFIRM: b"backpub list token v2: confirm"}
+FEED = "feed"
+_PURPOSES = {
+    UNSUBSCRIBE: b"backpub list token v2: unsubscribe",
+    CONFIRM: b"backpub list token v2: confirm",
+    FEED: b"backpub list token v2: private feed",
+}
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+"""What a private feed token looks like."""
 
 
 def _b64(data: bytes) -> str:
@@ -84,6 +96,12 @@ def _legacy_unsubscribe(secret: str, purpose: str, list_id: str, token: str) -> 
     signature = hmac.new(secret.encode(), f"{list_id}\n{address}".encode(), hashlib.sha256).digest()
     expected = f"{match[1]}.{_b64(signature)}"
     return address if hmac.compare_digest(expected.encode(), token.encode()) else None
+
+
+def feed_token(secret: str, list_id: str, address: str, nonce: str) -> str:
+    """The private feed token of `address` for the feed row with this `nonce`."""
+    key = hmac.new(secret.encode(), _PURPOSES[FEED], hashlib.sha256).digest()
+    return _b64(hmac.new(key, f"{list_id}\n{address.lower()}\n{nonce}".encode(), hashlib.sha256).digest())
 
 
 def link(base_url: str, token: str) -> str:

@@ -7,6 +7,7 @@ only renders: it is the format's answer to "the message for this person, with th
 from __future__ import annotations
 
 import html
+from datetime import date
 from email.headerregistry import Address
 
 from backpub import Publication
@@ -23,14 +24,22 @@ class Edition:
     """One issue of the newsletter, rendered from the validated content."""
 
     def __init__(
-        self, publication: Publication, options: NewsletterOptions, renderer: IssueRenderer, plan: IssuePlan
+        self,
+        publication: Publication,
+        options: NewsletterOptions,
+        renderer: IssueRenderer,
+        plan: IssuePlan,
+        *,
+        sent_on: date | None = None,
     ) -> None:
         self.publication = publication
         self.options = options
         self.renderer = renderer
         self.plan = plan
+        self.sent_on = sent_on if sent_on is not None and sent_on != plan.day else None
+        """The day a back issue is sent (None: the issue goes out on the day it is first published)."""
         self.sender = sender_address(options).addr_spec
-        self._template = renderer.bodies(plan, PLACEHOLDER_URL)
+        self._template = renderer.bodies(plan, PLACEHOLDER_URL, sent_on=self.sent_on)
 
     @property
     def day(self) -> str:
@@ -50,7 +59,7 @@ class Edition:
         bodies = self._personalised(unsubscribe_url)
         message = compose(
             self.publication, self.options, self.plan, html=bodies.html, text=bodies.text,
-            unsubscribe_url=unsubscribe_url, recipient=recipient,
+            unsubscribe_url=unsubscribe_url, recipient=recipient, sent_on=self.sent_on,
         )  # fmt: skip
         return to_bytes(message)
 
@@ -59,7 +68,7 @@ class Edition:
         template = self._template
         escaped_placeholder, escaped_url = html.escape(PLACEHOLDER_URL), html.escape(url)
         if PLACEHOLDER_URL not in template.text or escaped_placeholder not in template.html:
-            return self.renderer.bodies(self.plan, url)  # a theme that transforms the link: render each time
+            return self.renderer.bodies(self.plan, url, sent_on=self.sent_on)  # a theme that transforms the link
         return Bodies(
             html=template.html.replace(escaped_placeholder, escaped_url),
             text=template.text.replace(PLACEHOLDER_URL, url),

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from email.headerregistry import Address
 
     from backpub_newsletter.edition import Edition
+    from backpub_newsletter.rendering import IssueRenderer
 
 __version__ = "1.0"
 
@@ -100,13 +101,18 @@ postal_address: "TODO: the publisher's postal address"   # printed in every issu
         return template_search_path(self.context.theme_dir(self.name))
 
     def prepare(self, publication: Publication) -> None:
-        from backpub_newsletter.rendering import ArtworkCopies, IssueRenderer
+        from backpub_newsletter.rendering import ArtworkCopies
 
-        self.renderer = IssueRenderer(
+        self.renderer = self._renderer(publication)
+        self.artwork = ArtworkCopies()
+
+    def _renderer(self, publication: Publication) -> IssueRenderer:
+        from backpub_newsletter.rendering import IssueRenderer
+
+        return IssueRenderer(
             publication, self.search_path(), self.options.excerpt_words, self.messages(publication),
             postal_address=self.options.postal_address,
         )  # fmt: skip
-        self.artwork = ArtworkCopies()
 
     def issue(self, publication: Publication, day: date) -> IssuePlan:
         """The plan of the issue for `day`; RenderError when no episode is released that day."""
@@ -121,14 +127,20 @@ postal_address: "TODO: the publisher's postal address"   # printed in every issu
 
         return sender_address(self.options)
 
-    def edition(self, publication: Publication, day: date) -> Edition:
-        """The issue for `day`, rendered once, ready to be personalised per recipient (`backpub newsletter send`)."""
+    def edition(self, publication: Publication, day: date, *, sent_on: date | None = None) -> Edition:
+        """The issue first published on `day`, rendered once, ready to be personalised per recipient (`backpub
+        newsletter send`). `sent_on` is the day it is sent when that is later (a subscriber who started at the
+        beginning gets it then): it is dated that day and says when it was first published; its safety notice,
+        links and footer are always today's. `publication` is the view the recipient may read (the public one, or
+        `publication.members` for a member)."""
         from backpub_newsletter.edition import Edition
 
         plan = self.issue(publication, day)
-        if getattr(self, "renderer", None) is None:
-            self.prepare(publication)
-        return Edition(publication, self.options, self.renderer, plan)
+        renderers = self.__dict__.setdefault("_renderers", {})  # one per view: a renderer reads one publication
+        renderer = renderers.get(id(publication))
+        if renderer is None or renderer.publication is not publication:
+            renderer = renderers[id(publication)] = self._renderer(publication)
+        return Edition(publication, self.options, renderer, plan, sent_on=sent_on)
 
     def render(self, job: Job, publication: Publication) -> bytes:
         from backpub_newsletter.message import compose, to_bytes

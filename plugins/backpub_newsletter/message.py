@@ -7,6 +7,7 @@ Everything here is deterministic: the Message-ID comes from the episode's guid, 
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -58,8 +59,10 @@ def compose(
     text: str,
     unsubscribe_url: str,
     recipient: Address | None = None,
+    sent_on: date | None = None,
 ) -> EmailMessage:
-    """The complete message: multipart/alternative with the plain text first and the HTML last (preferred)."""
+    """The complete message: multipart/alternative with the plain text first and the HTML last (preferred), dated
+    the issue's Sunday (or `sent_on`, the day a back issue is sent) at the send time."""
     programme = publication.programme
     message = EmailMessage(policy=COMPOSE_POLICY)
     message["From"] = sender_address(newsletter)
@@ -67,7 +70,7 @@ def compose(
         message["To"] = recipient
     message["Reply-To"] = _address(newsletter.reply_to)
     message["Subject"] = plan.episode.title
-    message["Date"] = format_datetime(publication.at(plan.day, newsletter.send_time))
+    message["Date"] = format_datetime(publication.at(sent_on or plan.day, newsletter.send_time))
     message["Message-ID"] = message_id(newsletter, plan, recipient.addr_spec if recipient else None)
     words = messages(programme.language, [PACKAGE / "locale"])
     description = words.gettext("%(title)s Sunday newsletter") % {"title": programme.title}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,3 +36,7 @@ class NewsletterOptions(BaseModel):
     """Where the website's sign-up form posts to (the site shows the form only when this is set)."""
     excerpt_words: int = Field(default=90, ge=20, le=400)
     """How many words of the deep-dive article the issue quotes."""
+    start: Literal["latest", "beginning"] = "latest"
+    """Where a new subscriber starts when the sign-up form does not say (its `start` field): `latest`, the weekly
+    issue; or `beginning`, episode 1's issue the first Sunday, then the next each Sunday until they reach the
+    present."""

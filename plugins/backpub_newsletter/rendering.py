@@ -10,12 +10,13 @@ import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from backpub import N_, Messages, Publication, RenderError, excerpt, messages, plain_text, square_copy
+from backpub import N_, Messages, Publication, RenderError, excerpt, members_only, messages, plain_text, square_copy
 from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
@@ -118,31 +119,47 @@ class IssueRenderer:
         self._text: Recent = Recent(RECENT_ISSUES)
         self._markdown_done: dict[str, dict[str, str]] = {}
 
-    def bodies(self, plan: IssuePlan, unsubscribe_url: str) -> Bodies:
-        """Both bodies of the e-mail, with this unsubscribe link."""
-        return Bodies(html=self.html(plan, unsubscribe_url), text=self.text(plan, unsubscribe_url))
+    def bodies(self, plan: IssuePlan, unsubscribe_url: str, *, sent_on: date | None = None) -> Bodies:
+        """Both bodies of the e-mail, with this unsubscribe link (`sent_on`: the later day a back issue is sent)."""
+        return Bodies(
+            html=self.html(plan, unsubscribe_url, sent_on=sent_on), text=self.text(plan, unsubscribe_url, sent_on)
+        )
 
     def html(
-        self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None = None, episode_art_src: str | None = None
+        self,
+        plan: IssuePlan,
+        unsubscribe_url: str,
+        artwork_src: str | None = None,
+        episode_art_src: str | None = None,
+        *,
+        sent_on: date | None = None,
     ) -> str:
         """The HTML body; `artwork_src` and `episode_art_src` replace the podcast's and the episode's artwork URLs
         (the browser preview)."""
-        key = (plan.day, unsubscribe_url, artwork_src, episode_art_src)
-        return self._html.remember(key, lambda: self._render_html(plan, unsubscribe_url, artwork_src, episode_art_src))
+        key = (plan.day, unsubscribe_url, artwork_src, episode_art_src, sent_on)
+        return self._html.remember(
+            key, lambda: self._render_html(plan, unsubscribe_url, artwork_src, episode_art_src, sent_on)
+        )
 
-    def text(self, plan: IssuePlan, unsubscribe_url: str) -> str:
+    def text(self, plan: IssuePlan, unsubscribe_url: str, sent_on: date | None = None) -> str:
         """The plain-text body."""
 
         def render() -> str:
-            text = self.text_env.get_template("email.txt.j2").render(self.issue_values(plan, unsubscribe_url))
+            values = self.issue_values(plan, unsubscribe_url, sent_on)
+            text = self.text_env.get_template("email.txt.j2").render(values)
             return text.strip() + "\n"
 
-        return self._text.remember((plan.day, unsubscribe_url), render)
+        return self._text.remember((plan.day, unsubscribe_url, sent_on), render)
 
     def _render_html(
-        self, plan: IssuePlan, unsubscribe_url: str, artwork_src: str | None, episode_art_src: str | None
+        self,
+        plan: IssuePlan,
+        unsubscribe_url: str,
+        artwork_src: str | None,
+        episode_art_src: str | None,
+        sent_on: date | None = None,
     ) -> str:
-        values = dict(self.issue_values(plan, unsubscribe_url))
+        values = dict(self.issue_values(plan, unsubscribe_url, sent_on))
         if artwork_src is not None:
             values["artwork"] = {**values["artwork"], "src": artwork_src}
         if episode_art_src is not None and values["episode"]["artwork"]:
@@ -158,12 +175,19 @@ class IssueRenderer:
             )
         return html
 
-    def issue_values(self, plan: IssuePlan, unsubscribe_url: str) -> dict[str, Any]:
+    def issue_values(self, plan: IssuePlan, unsubscribe_url: str, sent_on: date | None = None) -> dict[str, Any]:
         """The templates' values of one issue, made once (callers copy what they change)."""
-        return self._values.remember((plan.day, unsubscribe_url), lambda: self.values(plan, unsubscribe_url))
+        return self._values.remember(
+            (plan.day, unsubscribe_url, sent_on), lambda: self.values(plan, unsubscribe_url, sent_on)
+        )
 
-    def values(self, plan: IssuePlan, unsubscribe_url: str) -> dict[str, Any]:
-        """Everything the templates show, already resolved to strings and URLs."""
+    def _date(self, day: date) -> str:
+        # The weekday and date as the language writes them: a pattern from the catalogue, words from CLDR.
+        return self.words.format_date(day, self.words.pgettext("date format", "EEEE d MMMM y"))
+
+    def values(self, plan: IssuePlan, unsubscribe_url: str, sent_on: date | None = None) -> dict[str, Any]:
+        """Everything the templates show, already resolved to strings and URLs. A back issue (`sent_on` a later
+        day) is dated the day it is sent and says when it was first published."""
         publication = self.publication
         programme = publication.programme
         episode = plan.episode
@@ -171,8 +195,8 @@ class IssueRenderer:
         return {
             "title": programme.title,
             "language": programme.language,
-            # The weekday and date as the language writes them: a pattern from the catalogue, words from CLDR.
-            "day_label": self.words.format_date(plan.day, self.words.pgettext("date format", "EEEE d MMMM y")),
+            "day_label": self._date(sent_on or plan.day),
+            "first_published": self._date(plan.day) if sent_on is not None else None,
             "preheader": episode.summary,
             # The email links to the artwork's public URL (the podcast feed publishes it); without one it shows none.
             "artwork": {
@@ -187,7 +211,9 @@ class IssueRenderer:
                 "title": episode.title,
                 "summary": episode.summary,
                 "url": publication.url_for(episode),
-                "minutes": round((episode.audio.duration_seconds or 0) / 60),
+                # A members-only episode in a non-member's issue: its title and summary, and where to join.
+                "members_only": publication.withheld(episode),
+                "minutes": round((episode.audio.duration_seconds or 0) / 60) if episode.audio else 0,
                 # The episode's own artwork, as the website publishes a small copy of it (`Format.links`).
                 "artwork": publication.link(f"episode-artwork-small:{episode.id}") if episode.artwork else None,
             },
@@ -197,6 +223,9 @@ class IssueRenderer:
                 for number, mark in enumerate(episode.chapter_marks, start=1)
             ],
             "excerpt": article_excerpt(episode.body, self.excerpt_words),
+            # A member's issue of a members-only episode carries the whole article: the site shows only its teaser.
+            "article": self._markdown(episode.body) if members_only(episode) and episode.body else None,
+            "membership_url": programme.membership_url,
             "protocol": self._protocol(plan),
             "mistake": self._mistake(plan),
             "call_to_action": self._markdown(programme.call_to_action),
@@ -222,6 +251,7 @@ class IssueRenderer:
             "steps": protocol.steps,
             "cautions": protocol.cautions,
             "url": self.publication.url_for(protocol),
+            "members_only": self.publication.withheld(protocol),
         }
 
     def _mistake(self, plan: IssuePlan) -> dict[str, Any] | None:

@@ -194,6 +194,8 @@ def budget_problems(fmt: Any, publication: Publication, measure: Any) -> list[Pr
     `measure(handout, edition)` gives what the plain edition's layout found (None when unknown)."""
     problems = []
     for handout in publication.handouts:
+        if publication.withheld(handout):
+            continue  # members-only: no public edition to lay out
         for edition, names in editions(fmt, publication).items():
             facts = measure(handout, edition)
             message = overflow(publication, handout, facts, names, edition.paper) if facts else None

@@ -86,8 +86,8 @@ class PdfFormat(Format):
         return self._renderer
 
     def links(self, publication: Publication) -> dict[str, str]:
-        """Each handout's unbranded edition is its file on the website."""
-        return {handout.id: f"/{WEBSITE_FOLDER}/{handout.id}.pdf" for handout in publication.handouts}
+        """Each handout's unbranded edition is its file on the website (a members-only handout has none)."""
+        return {handout.id: f"/{WEBSITE_FOLDER}/{handout.id}.pdf" for handout in public_handouts(publication)}
 
     def website_path(self, output: str, publication: Publication) -> str:
         """Every edition and pack is downloadable from the website's handouts folder."""
@@ -100,11 +100,10 @@ class PdfFormat(Format):
         theme = self.context.theme_dir(self.name)
         templates = template_files(theme) | self.messages(publication).files()
         themed = themed_templates(theme)
-        prints = {
-            handout.id: footprint(publication, handout, self.context.as_of, themed) for handout in publication.handouts
-        }
+        handouts = public_handouts(publication)
+        prints = {handout.id: footprint(publication, handout, self.context.as_of, themed) for handout in handouts}
         # Every handout unbranded; a clinic's editions of the handouts it gives out (its `handouts`, else all).
-        editions: list[tuple[Clinic | None, list[Handout]]] = [(None, list(publication.handouts))]
+        editions: list[tuple[Clinic | None, list[Handout]]] = [(None, handouts)]
         editions += [(clinic, pack_handouts(publication, clinic)) for clinic in publication.clinics]
         jobs = [
             self._handout_job(handout, clinic, prints[handout.id], themed, templates)
@@ -176,3 +175,8 @@ class PdfFormat(Format):
     def render(self, job: Job, publication: Publication) -> bytes:
         inputs = [self.read_input(job, output) for output in job.inputs]
         return self.renderer(publication).render(job, publication, inputs)
+
+
+def public_handouts(publication: Publication) -> list[Handout]:
+    """The handouts everyone may print: not those only members read (`access: members`)."""
+    return [handout for handout in publication.of(Handout) if not publication.withheld(handout)]

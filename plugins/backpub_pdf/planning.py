@@ -172,7 +172,7 @@ def pack_handouts(publication: Publication, clinic: Clinic) -> list[Handout]:
     those that only explain (no protocol) first, then by the programme phase of their first protocol."""
     if clinic.handouts:
         chosen = [publication.get(handout_id) for handout_id in clinic.handouts]
-        return [handout for handout in chosen if isinstance(handout, Handout)]
+        return [handout for handout in chosen if isinstance(handout, Handout) and not publication.withheld(handout)]
     phases = [phase.id for phase in publication.programme.phases]
 
     def position(handout: Handout) -> int:
@@ -180,4 +180,5 @@ def pack_handouts(publication: Publication, clinic: Clinic) -> list[Handout]:
         return min((phases.index(phase) + 1 for phase in shown if phase in phases), default=0)
 
     # sorted() is stable: handouts of the same position keep their id order.
-    return sorted(publication.handouts, key=position)
+    public = [handout for handout in publication.of(Handout) if not publication.withheld(handout)]
+    return sorted(public, key=position)

@@ -107,6 +107,8 @@ class Entry:
     """Whether the protocol is longer than a page, so it flows on between two steps (found by a first layout)."""
     continued: frozenset[int] = frozenset()
     """The (0-based) steps of a long protocol that open a page, each after its title repeated ("continued")."""
+    members: Link | None = None
+    """Where to become a member, for a members-only entity: the handout shows its title and teaser and this."""
     note: str | None = None
     """On a prescription, the clinician's note for the patient."""
     online: QrCode | None = None
@@ -301,7 +303,10 @@ class HandoutViews:
         entry.next_steps = [self.link(target, anchors) for target in getattr(entity, "progressions", ())]
         phase = getattr(entity, "phase", None)
         entry.phase = self.publication.programme.phase(phase).title if phase else None
-        if isinstance(entity, Protocol):  # every protocol has its dose box (write-in lines where there is no figure)
+        membership = self.publication.programme.membership_url
+        if self.publication.withheld(entity) and membership:
+            entry.members = Link(self.words.gettext("Become a member"), membership)
+        elif isinstance(entity, Protocol):  # every protocol has its dose box (write-in lines where there is none)
             entry.dose = DoseBox.of(entity.dose, self.words)
         image = getattr(entity, "image", None)
         if image:

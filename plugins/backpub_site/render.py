@@ -145,6 +145,9 @@ class PageRenderer:
                 "messages": search_messages(self.words),
             },
             "current": page.kind or (self.publication.get(page.entity).kind if page.entity else None),
+            # A members-only entity shows its title and teaser, and where to become a member.
+            "withheld": self.publication.withheld,
+            "membership_url": programme.membership_url,
         }
 
     def markdown(self, page: Page, text: str, under: int, entity_id: str | None) -> str:

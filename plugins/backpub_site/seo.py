@@ -73,12 +73,11 @@ def episode_json_ld(publication: Publication, episode: Episode) -> dict[str, Any
         "inLanguage": publication.programme.language,
         "partOfSeries": _series(publication),
         "publisher": _publisher(publication),
-        "associatedMedia": {
-            "@type": "AudioObject",
-            "contentUrl": audio.url,
-            "encodingFormat": audio.mime_type,
-        },
     }
+    if publication.withheld(episode):  # members-only: schema.org's word for it, and no audio to point to
+        data["isAccessibleForFree"] = False
+        return data
+    data["associatedMedia"] = {"@type": "AudioObject", "contentUrl": audio.url, "encodingFormat": audio.mime_type}
     if audio.duration_seconds:
         data["timeRequired"] = iso_duration(audio.duration_seconds)
         data["associatedMedia"]["duration"] = iso_duration(audio.duration_seconds)

@@ -19,6 +19,7 @@ from backpub.formats import (
     NoOptions as NoOptions,
     Starter as Starter,
 )
+from backpub.files.output import SERVICE_FOLDER as SERVICE_FOLDER
 from backpub.hookspecs import hookimpl as hookimpl
 
 # what a format reads
@@ -69,17 +70,23 @@ from backpub.model import (
 from backpub.model.fields import (
     card_fields as card_fields,
     markdown_texts as markdown_texts,
+    members_only as members_only,
     prose_texts as prose_texts,
     referenced_ids as referenced_ids,
+    teaser_field as teaser_field,
+    withheld_fields as withheld_fields,
 )
 from backpub.model.base import (
+    Access as Access,
     AssetPath as AssetPath,
     EntityId as EntityId,
     Markdown as Markdown,
     OnCard as OnCard,
     Prose as Prose,
+    Public as Public,
     RefTo as RefTo,
     Scaffold as Scaffold,
+    Teaser as Teaser,
 )
 from backpub.model.kinds import Kinds as Kinds
 from backpub.model.prescription import PrescribedExercise as PrescribedExercise, Prescription as Prescription

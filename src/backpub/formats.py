@@ -27,11 +27,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from backpub.errors import BackpubError, ConfigError, Problem, Severity
+from backpub.files.output import SERVICE_FOLDER as SERVICE_FOLDER
 
 if TYPE_CHECKING:
     from backpub.content.publication import Publication
@@ -52,6 +53,9 @@ def inputs_from(folder: Path | Mapping[str, bytes]) -> Iterator[None]:
         yield
     finally:
         _INPUT_FOLDER.reset(token)
+
+
+PUBLIC_AUDIENCE, MEMBERS_AUDIENCE = "public", "members"
 
 
 class NoOptions(BaseModel):
@@ -83,7 +87,19 @@ class Job:
     """What the renderer needs to know which file to make (e.g. {'handout': 'x', 'clinic': 'y'})."""
     inputs: tuple[str, ...] = ()
     """Other outputs of the same format this file is made from (e.g. a clinic pack from its handouts): the
-    build renders them first, a change to one renders this file again, and `Format.read_input` reads them."""
+    build renders them first, a change to one renders this file again, and `Format.read_input` reads them. Only
+    public outputs can be inputs."""
+    audience: Literal["public", "members"] = "public"
+    """Who reads the file. `public`: it is rendered from the public view of the publication (members-only entities
+    withheld) into `outputs/<format>/`, and may be placed on the website. `members`: it is for the subscription
+    service to serve to members and subscribers one by one (a private feed's items): rendered from the members'
+    view (`Publication.members`, everything in full) into `outputs/service/<format>/`, never placed on the
+    website, never an input of a public file."""
+
+    @property
+    def for_members(self) -> bool:
+        """Whether only the subscription service serves this file (`audience` "members")."""
+        return self.audience == MEMBERS_AUDIENCE
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class PluginHost:
         return self._formats
 
     def _collect_formats(self) -> dict[str, type[Format]]:
-        from backpub.formats import Format  # pydantic: not needed until formats are asked for (not by --help)
+        from backpub.formats import SERVICE_FOLDER, Format  # pydantic: not needed until formats are asked for
 
         found: dict[str, tuple[str, type[Format]]] = {}
         for plugin, result in self._calls("register_formats"):
@@ -82,6 +82,10 @@ class PluginHost:
                     raise PluginError(plugin, f"register_formats returned {cls!r}, not a Format subclass")
                 if not cls.name:
                     raise PluginError(plugin, f"format class {cls.__qualname__} has no name")
+                if cls.name == SERVICE_FOLDER:
+                    raise PluginError(
+                        plugin, f"format name {cls.name!r} is reserved for the subscription service's files"
+                    )
                 if cls.name in found:
                     other = found[cls.name][0]
                     raise PluginError(plugin, f"format {cls.name!r} is already registered by plugin {other!r}")

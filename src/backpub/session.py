@@ -221,14 +221,16 @@ class Session:
 
     @cached_property
     def publication(self) -> Publication:
-        """The validated, read-only programme with every format's links; ContentError when the content has
+        """The validated, read-only programme with every format's links, as everyone may read it (members-only
+        entities withheld: `Publication.public`; `.members` is the whole); ContentError when the content has
         errors (`check` applies --strict to the warnings)."""
         validation = self.validation
         if validation.errors or validation.publication is None:
             raise ContentError(self._strict(validation.problems))
-        publication = validation.publication
-        publication.links.publish(self.host.links(publication, self.installed))  # (once, on this one object)
-        return publication
+        public = validation.publication.public
+        # Where formats publish, worked out from what everyone may read (both views share the one Links object).
+        public.links.publish(self.host.links(public, self.installed))
+        return public
 
     def prescription(self, source: str | Mapping[str, Any], shown: str = "request") -> ResolvedPrescription:
         """A prescription checked against the programme as of the moment it is read (a service runs for days) and

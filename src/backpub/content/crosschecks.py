@@ -67,6 +67,7 @@ class CrossChecks:
             )
             self.pending += gate.placeholder_facts(record, entity.id)
             self._check_declared(entity, record, programme)
+            self._check_access(entity, record, programme)
             for loc, message in chapters.problems(entity) if isinstance(entity, Episode) else ():
                 self.error(record, *record.mark(loc), message, entity.id)
             if isinstance(entity, Episode) and entity.release.weekday() != 6:
@@ -77,6 +78,20 @@ class CrossChecks:
                     f"episode release {entity.release.isoformat()} is a {day}; episodes go out on Sundays",
                     entity.id,
                 )
+
+    def _check_access(self, entity: Entity, record: Record, programme: Programme) -> None:
+        """A members-only entity needs a teaser to show the public, and a membership page to send them to."""
+        if not fields.members_only(entity):
+            return
+        if fields.teaser_field(type(entity)) is None:
+            message = f"a {entity.kind} cannot be members-only: its kind has no teaser to show everyone else"
+            self.error(record, *record.mark(("access",)), message, entity.id)
+        elif programme.membership_url is None:
+            message = (
+                "access: members needs programme.yaml `membership_url`, the page where readers become members "
+                "(every public output links to it instead of the members-only content)"
+            )
+            self.error(record, *record.mark(("access",)), message, entity.id)
 
     def _read_audio_facts(self) -> None:
         """Fill in size and duration from local audio files (missing ones are reported by the asset check)."""

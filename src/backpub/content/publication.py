@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,40 @@ class Publication:
     """Site paths (or absolute URLs) of what every format publishes, by entity id or name (`Format.links`)."""
     kinds: Kinds = BUILT_IN
     """The kinds of entity in force: the built-in ones and those plugins registered, in reading order."""
+    withheld_ids: frozenset[str] = frozenset()
+    """The members-only entities whose content this view withholds (the public view's; none in the members')."""
+
+    # --- who reads what: the public view and the members' view --------------------------------------------
+
+    @cached_property
+    def public(self) -> Publication:
+        """What everyone may read: members-only entities (`access: members`) reduced to their title, teaser and
+        the fields that say nothing of their content (`backpub.model.fields.withheld_copy`). Every public output
+        is rendered from it; it is this publication itself when nothing is members-only."""
+        from backpub.model.fields import members_only, withheld_copy
+
+        if self.withheld_ids:
+            return self
+        ids = frozenset(entity.id for entity in self.entities if members_only(entity))
+        if not ids:
+            return self
+        entities = tuple(withheld_copy(entity) if entity.id in ids else entity for entity in self.entities)
+        as_written = {key: entity for key, entity in self.as_written.items() if key not in ids}
+        view = dataclasses.replace(self, entities=entities, withheld_ids=ids, as_written=as_written)
+        view.__dict__["members"] = self
+        return view
+
+    @cached_property
+    def members(self) -> Publication:
+        """What members read: every entity in full. Only outputs that only members get may be made from it (their
+        newsletter, the files the subscription service serves them: `Job.audience`)."""
+        return self
+
+    def withheld(self, entity: Entity | str) -> bool:
+        """Whether this view withholds an entity's content (it is members-only, and this is the public view):
+        show its title and teaser with the programme's `membership_url` instead."""
+        return (entity if isinstance(entity, str) else entity.id) in self.withheld_ids
+
     as_written: Mapping[str, Entity] = field(default_factory=dict)
     """Each entity whose text refers to a dose (`{dose}`), as written, by id: `entities` hold the texts with the
     references filled in; a prescription fills them in again with the dose it prescribes."""

@@ -19,7 +19,7 @@ from backpub.engine.workers import Executor, LocalPool, PlannedJob, unwrap
 from backpub.errors import PluginError, Problem, in_plugin
 from backpub.files.cache import Store, folder_digest
 from backpub.files.output import OutputWriter, remove_stale_siblings, safe_relative
-from backpub.formats import Format, Job
+from backpub.formats import SERVICE_FOLDER, Format, Job
 
 MANIFEST_ENTRY = "manifest.pickle"
 
@@ -126,7 +126,8 @@ class Engine:
         """Every format's output files after this build: planned ones for built formats, the rest as they are."""
         files: dict[str, list[str]] = {name: [] for name in self.website.publishers}
         for item in planned:
-            files.setdefault(item.format_name, []).append(item.job.output)
+            if not item.job.for_members:  # the service's files are never on the website
+                files.setdefault(item.format_name, []).append(item.job.output)
         for name in files:
             folder = self.output_dir / name
             if name not in self.instances and folder.is_dir():
@@ -143,8 +144,8 @@ class Engine:
             return False
         expected = {item.path for item in planned} | {p for p in placed if p.split("/", 1)[0] in self.instances}
         found: set[str] = set()
-        for name in self.instances:
-            for root, folders, files in os.walk(self.output_dir / name):
+        for folder in self._folders():
+            for root, folders, files in os.walk(folder):
                 if any(Path(root, entry).is_symlink() for entry in folders):
                     return False  # a build never writes symlinks: something else changed outputs/
                 found.update(Path(root, entry).relative_to(self.output_dir).as_posix() for entry in files)
@@ -181,6 +182,11 @@ class Engine:
                 missing = [needed for needed in job.inputs if needed not in jobs]
                 if missing:
                     raise PluginError(instance.name, f"job {output!r} is made from {missing[0]!r}, which no job makes")
+                private = [needed for needed in job.inputs if jobs[needed].for_members]
+                if private:
+                    raise PluginError(
+                        instance.name, f"job {output!r} is made from {private[0]!r}, a members' file: inputs are public"
+                    )
                 inputs = {needed: visit(needed, (*chain, output)) for needed in job.inputs}
                 done[output] = self.fingerprint(instance, job, inputs)
             return done[output]
@@ -212,6 +218,8 @@ class Engine:
         }
         if job.inputs:  # (only then, so jobs made from nothing keep the fingerprints they had before inputs)
             payload["inputs"] = [[output, inputs[output]] for output in job.inputs]
+        if job.for_members:  # (likewise: public jobs keep their fingerprints)
+            payload["audience"] = job.audience
         data = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(data).hexdigest()
 
@@ -263,11 +271,23 @@ class Engine:
 
     # -- rendering -------------------------------------------------------------------------------
 
+    def _folders(self) -> list[Path]:
+        """The folders of outputs/ this build's formats own: their own, and theirs in the service's folder."""
+        return [folder for name in self.instances for folder in (self.output_dir / name, self._service(name))]
+
+    def _service(self, name: str) -> Path:
+        return self.output_dir / SERVICE_FOLDER / name
+
     def _carry_other_formats(self, writer: OutputWriter, placed_before: set[str]) -> None:
         if not self.output_dir.is_dir():
             return
         for child in sorted(self.output_dir.iterdir()):
             if child.name in self.instances:
+                continue
+            if child.name == SERVICE_FOLDER and child.is_dir():
+                for own in sorted(child.iterdir()):
+                    if own.name not in self.instances and own.is_dir():
+                        writer.keep_tree(f"{SERVICE_FOLDER}/{own.name}")
                 continue
             if child.is_dir():
                 writer.keep_tree(child.name, skip=placed_before)
@@ -299,9 +319,8 @@ class Engine:
         website holds other formats' files, which are carried, not removed)."""
         planned_paths = {p.path for p in planned} | set(placed)
         for name in self.instances:
-            folder = self.output_dir / name
-            if folder.is_dir():
-                for path in folder.rglob("*"):
+            for folder in (self.output_dir / name, self._service(name)):
+                for path in folder.rglob("*") if folder.is_dir() else ():
                     if path.is_file() and path.relative_to(self.output_dir).as_posix() not in planned_paths:
                         report.formats[name].removed += 1
 
@@ -325,9 +344,15 @@ class Engine:
         return {"outputs": {}, "placed": []}
 
     def _save_manifest(self, previous: dict[str, Any], planned: list[PlannedJob], placed: dict[str, str]) -> None:
-        kept = {p: fp for p, fp in previous["outputs"].items() if p.split("/", 1)[0] not in self.instances}
+        kept = {p: fp for p, fp in previous["outputs"].items() if _format_of(p) not in self.instances}
         kept.update({p.path: self._entry(p) for p in planned})
         self.store.put(MANIFEST_ENTRY, str(self.output_dir.resolve()), {"outputs": kept, "placed": sorted(placed)})
+
+
+def _format_of(path: str) -> str:
+    """The format an outputs/ path belongs to (`<format>/...` or `service/<format>/...`)."""
+    first, _, rest = path.partition("/")
+    return rest.partition("/")[0] if first == SERVICE_FOLDER else first
 
 
 def _same_file(a: Path, b: Path) -> bool:

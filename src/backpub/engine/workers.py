@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from backpub.errors import BackpubError, PluginError, RenderError
 from backpub.files.output import libc_function
-from backpub.formats import inputs_from
+from backpub.formats import SERVICE_FOLDER, inputs_from
 
 if TYPE_CHECKING:
     from backpub.content.publication import Publication
@@ -39,6 +39,10 @@ class PlannedJob:
 
     @property
     def path(self) -> str:
+        """Where the file goes in outputs/: `<format>/<output>`, or `service/<format>/<output>` for the
+        subscription service's files (`Job.audience` "members")."""
+        if self.job.for_members:
+            return f"{SERVICE_FOLDER}/{self.format_name}/{self.job.output}"
         return f"{self.format_name}/{self.job.output}"
 
     @property
@@ -184,6 +188,8 @@ def render_in(state: dict[str, Any], format_name: str, job: Job, inputs: Path | 
     started = time.perf_counter()
     instance: Format = state["instances"][format_name]
     publication: Publication = state["publication"]
+    if job.for_members:  # the service's files, and only they, show members-only content in full
+        publication = publication.members
     try:
         if format_name not in state["prepared"]:
             instance.prepare(publication)

@@ -20,6 +20,10 @@ from typing import Any
 
 from backpub.errors import BackpubError, BuildLockedError, ConfigError
 
+SERVICE_FOLDER = "service"
+"""The folder of outputs/ that holds what only the subscription service serves (`Job.audience` "members"): never
+the website's, never deployed; no format may have this name."""
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 

@@ -36,7 +36,9 @@ def check_output_folder(output_dir: Path, content_dir: Path, project_dir: Path, 
         raise ConfigError(f"refusing to build into {shown}: it is not a plain folder")
     if not output.is_dir():
         return
-    known = set(formats)
+    from backpub.files.output import SERVICE_FOLDER
+
+    known = {*formats, SERVICE_FOLDER}
     foreign = sorted(
         entry.name
         for entry in output.iterdir()

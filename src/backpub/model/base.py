@@ -3,14 +3,15 @@
 A field's role is a marker in its annotation, read wherever the role matters (see backpub.model.fields):
 `RefTo` (references to other entities, checked by validation), `MarkdownText` (Markdown, its links and images
 checked), `PatientProse` (prose patients read: doses and reading level checked), `OnCard` (part of the entity's
-short form) and `AssetFile` (a file in the
-content folder, checked to exist and to be safe). The shared types carry them: `Markdown`, `Prose`, `AssetPath`.
+short form), `AssetFile` (a file in the content folder, checked to exist and to be safe), `Teaser` (what the
+public reads of a members-only entity) and `Public` (a field that says nothing of its content, kept when the
+entity is members-only). The shared types carry them: `Markdown`, `Prose`, `AssetPath`, `Access`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -18,6 +19,9 @@ from backpub.text.textrules import Line, TextBlock, multi_line
 
 __all__ = [
     "ID_PATTERN",
+    "MEMBERS",
+    "PUBLIC",
+    "Access",
     "AssetFile",
     "AssetPath",
     "Colour",
@@ -31,8 +35,10 @@ __all__ = [
     "OnCard",
     "PatientProse",
     "Prose",
+    "Public",
     "RefTo",
     "Scaffold",
+    "Teaser",
     "Text",
 ]
 
@@ -112,6 +118,26 @@ class OnCard:
 class PatientProse:
     """Marks a field as prose written for patients to read: the dose and reading-level checks read it (an entity
     kind that is not for patients, `Entity.patient_facing` False, is left out whatever its fields say)."""
+
+
+class Teaser:
+    """Marks the field a members-only entity shows the public beside its title, with the membership link (an
+    episode's summary, a protocol's purpose): a kind with such a field may be `access: members`."""
+
+
+class Public:
+    """Marks a field whose value says nothing of an entity's content (an id, a type, a layout), so the public
+    copy of a members-only entity keeps it. Fields without text (numbers, dates, flags) and references are kept
+    anyway; every other field of a members-only entity is withheld from the public (see
+    `backpub.model.fields.withheld_copy`)."""
+
+
+PUBLIC, MEMBERS = "public", "members"
+Access = Annotated[
+    Literal["public", "members"],
+    Field(description="Who reads it in full: everyone (public), or members only (members)."),
+]
+"""Who may read an entity in full: `members` keeps all but its title and teaser out of every public output."""
 
 
 EntityId = Annotated[str, Field(pattern=ID_PATTERN, description="A kebab-case entity id (a file's stem).")]

@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, PositiveInt, ValidationInfo, field_validator
 
 from backpub.model.base import (
+    Access,
     AssetPath,
     Colour,
     CountryCode,
@@ -25,8 +26,10 @@ from backpub.model.base import (
     Model,
     OnCard,
     Prose,
+    Public,
     RefTo,
     Scaffold,
+    Teaser,
     Text,
 )
 from backpub.model.values import (
@@ -162,7 +165,7 @@ cautions: []  # optional: what to read before starting
 
     phase: Annotated[EntityId, DeclaredIn("phases", "phase")]
     """The programme phase this protocol belongs to (a phase id from programme.yaml)."""
-    purpose: Annotated[Prose, OnCard()]
+    purpose: Annotated[Prose, OnCard(), Teaser()]
     """What the protocol is for."""
     equipment: Annotated[list[Text], OnCard()] = Field(default_factory=list)
     """What you need, e.g. 'a small rolled-up towel'."""
@@ -182,6 +185,9 @@ cautions: []  # optional: what to read before starting
     """Protocols that build on this one (the next step)."""
     image: Annotated[Image | None, OnCard()] = None
     """An optional illustration."""
+    access: Access = "public"
+    """`members`: only members read its steps, dose and cautions (in their newsletter and private feed); every
+    public output shows its title and purpose with the programme's `membership_url`."""
 
     @field_validator("safe_dose")
     @classmethod
@@ -280,9 +286,9 @@ episode_type: full""",
     """The episode number (unique)."""
     release: date
     """The release date: a Sunday, in the programme's timezone."""
-    guid: Annotated[str, Field(min_length=8, pattern=r"^\S+$")]
+    guid: Annotated[str, Field(min_length=8, pattern=r"^\S+$"), Public()]
     """A permanent, unique id (e.g. a UUID), never derived from the title and never changed."""
-    summary: Prose
+    summary: Annotated[Prose, Teaser()]
     """A short description for podcast apps."""
     show_notes: Markdown = Field(min_length=1)
     """The show notes, in Markdown."""
@@ -292,13 +298,13 @@ episode_type: full""",
     """The entities the episode covers."""
     related_episodes: Annotated[list[EntityId], RefTo("episode")] = Field(default_factory=list)
     """Other episodes to listen to next."""
-    episode_type: Literal["full", "trailer", "bonus"] = "full"
+    episode_type: Annotated[Literal["full", "trailer", "bonus"], Public()] = "full"
     """itunes:episodeType."""
     transcript: Transcript | None = None
     """An optional transcript; a WebVTT one also captions the video."""
     video: Video | None = None
     """An optional video version of the episode."""
-    artwork: AssetPath | None = None
+    artwork: Annotated[AssetPath | None, Public()] = None
     """Optional square artwork for this episode (JPEG or PNG, 1400-3000 px, RGB); change the file name when it changes."""
     chapters: Chapters = Field(default_factory=list)
     """Chapter marks, in time order (the feed gets a Podcast Index chapters file made from them, the site and
@@ -306,6 +312,9 @@ episode_type: full""",
     links to."""
     retired: bool = False
     """Set when a published episode is deliberately withdrawn from the feed."""
+    access: Access = "public"
+    """`members`: only members hear it and read its article and show notes (their private feed and newsletter);
+    every public output shows its title and summary with the programme's `membership_url`."""
 
     @property
     def chapter_marks(self) -> list[ChapterMark]:
@@ -349,18 +358,21 @@ sections:
 
     audience: Text
     """Who the handout is for."""
-    summary: Prose
+    summary: Annotated[Prose, Teaser()]
     """What the reader will take away."""
     episode: Annotated[EntityId | None, RefTo("episode")] = None
     """The episode the handout's QR code points to (else the programme site)."""
     sections: list[HandoutSection] = Field(min_length=1)
     """The handout's sections, in order."""
-    layout: Literal["sheet", "booklet"] = "sheet"
+    layout: Annotated[Literal["sheet", "booklet"], Public()] = "sheet"
     """How the PDF prints it: `sheet` (short cards, the longer explanations a QR code away on the site) or
     `booklet` (every explanation in full)."""
     sheets: PositiveInt = 2
     """How much paper a printed edition may take, in sheets printed on both sides (two pages each): a printed
     edition that runs longer is a warning naming what does not fit."""
+    access: Access = "public"
+    """`members`: only members get its sections; the public handouts, site and book show its title and summary
+    with the programme's `membership_url`."""
 
 
 class Clinic(Entity):

@@ -13,7 +13,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from backpub.model.base import AssetFile, DeclaredIn, MarkdownText, OnCard, PatientProse, RefTo
+from backpub.model.base import (
+    MEMBERS,
+    AssetFile,
+    DeclaredIn,
+    MarkdownText,
+    OnCard,
+    PatientProse,
+    Public,
+    RefTo,
+    Teaser,
+)
 
 Loc = tuple[str | int, ...]
 
@@ -27,7 +37,7 @@ def _markers(cls: type[BaseModel]) -> dict[str, tuple[Any, ...]]:
 def _inside(annotation: Any) -> tuple[Any, ...]:
     found: list[Any] = []
     for arg in typing.get_args(annotation):
-        if isinstance(arg, (RefTo, MarkdownText, AssetFile, PatientProse, OnCard, DeclaredIn)):
+        if isinstance(arg, (RefTo, MarkdownText, AssetFile, PatientProse, OnCard, DeclaredIn, Teaser, Public)):
             found.append(arg)
         elif not isinstance(arg, type) or not issubclass(arg, BaseModel):
             found += _inside(arg)
@@ -111,3 +121,58 @@ def referenced_ids(entity: BaseModel, *, markdown: bool = True, fields: frozense
     if not markdown:
         return found
     return found + [target for _, text in markdown_texts(entity) for target in markdown_references(text)[0]]
+
+
+# -- members-only entities ----------------------------------------------------------------------------------------
+
+KEPT = ("id", "title", "reviewed", "reviewer", "access")
+"""What every members-only entity shows the public, whatever its kind: who it is and that it is for members."""
+
+
+def teaser_field(cls: type[BaseModel]) -> str | None:
+    """The field a kind shows the public of a members-only entity (marked `Teaser`); None: the kind has no
+    teaser, so it cannot be members-only."""
+    return next((name for name, markers in _markers(cls).items() if any(isinstance(m, Teaser) for m in markers)), None)
+
+
+def members_only(entity: BaseModel) -> bool:
+    """Whether an entity is `access: members`."""
+    return getattr(entity, "access", None) == MEMBERS
+
+
+@functools.cache
+def withheld_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """The fields the public copy of a members-only entity of this kind withholds: every field but its identity
+    (`KEPT`), its teaser, references, declared ids, fields marked `Public` and fields that can hold no text."""
+    withheld = set()
+    for name, markers in _markers(cls).items():
+        if name in KEPT or any(isinstance(m, (Teaser, Public, RefTo, DeclaredIn)) for m in markers):
+            continue
+        if _holds_text(cls.model_fields[name].annotation):
+            withheld.add(name)
+    return frozenset(withheld)
+
+
+def _holds_text(annotation: Any) -> bool:
+    """Whether a value of this type can hold a string (so it may say something of the entity's content)."""
+    if annotation is str:
+        return True
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            return True  # a nested value (audio, a dose, an image, a section) is the entity's content
+        return issubclass(annotation, str)
+    return any(_holds_text(arg) for arg in typing.get_args(annotation))
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def withheld_copy(entity: M) -> M:
+    """The public copy of a members-only entity: every withheld field emptied ('' for text, [] for a list, None
+    for anything else, even a required value such as an episode's audio: a format that reads it for a members-only
+    entity fails loudly instead of publishing it). Made without validation: only formats read it."""
+    empty: dict[str, Any] = {}
+    for name in withheld_fields(type(entity)):
+        value = getattr(entity, name)
+        empty[name] = [] if isinstance(value, list) else "" if isinstance(value, str) else None
+    return entity.model_copy(update=empty)

@@ -111,6 +111,10 @@ class Programme(Model):
     otherwise an overdue review is a warning."""
     call_to_action: Markdown = ""
     """An invitation to the full programme, used by the newsletter and the site."""
+    membership_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+    """Where readers become members (your payment provider's page, or your own): every public output prints it
+    beside a members-only entity's title and teaser, and the podcast feed names it (podcast:funding). Required
+    once anything is `access: members`."""
     phases: list[Phase] = Field(min_length=1)
     """The programme's phases, in order."""
     wording: Wording = Field(default_factory=Wording)

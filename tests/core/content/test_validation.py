@@ -292,3 +292,17 @@ def test_loops_in_the_comes_before_graph(later, loops):
 
     protocols = {node for node in later if node != "unknown"}
     assert _loops(later, first_among=protocols) == loops
+
+
+def test_members_only_content_needs_a_membership_page(run_cli, project):
+    edit(project / "content/protocols/ice.md", "purpose:", "access: members\npurpose:")
+    assert_reports(
+        validate(run_cli, project),
+        "content/protocols/ice.md:4:9: error: access: members needs programme.yaml `membership_url`",
+    )
+    edit(
+        project / "content/programme.yaml",
+        "disclaimer:",
+        "membership_url: https://minimal.example.org/join\ndisclaimer:",
+    )
+    assert validate(run_cli, project).exit_code == 0

@@ -239,13 +239,19 @@ def test_only_changes_the_feed_shows_render_it_again(feed_project, build_feed):
         assert built.result.exit_code == 0, built.output
         return json.loads(built.output)["rendered"]
 
-    assert sorted(rendered()) == ["feed/artwork.png", "feed/podcast.xml"]
+    private = "service/feed/private-feed"
+    assert sorted(rendered()) == [
+        "feed/artwork.png", "feed/podcast.xml", f"{private}/channel.xml", f"{private}/index.json",
+        f"{private}/items/episode-one.xml", f"{private}/items/episode-two.xml",
+    ]  # fmt: skip
     assert rendered() == []
     edit(feed_project / "content/episodes/episode-three.md", "title: Standing tall", "title: Standing taller")
     assert rendered() == []  # embargoed: not in the feed
     edit(feed_project / "content/protocols/ice.md", "title: Ice the lower back", "title: Ice the low back")
-    assert rendered() == ["feed/podcast.xml"]  # its title is in the protocols-covered list
-    assert rendered("2026-12-06") == ["feed/podcast.xml"]
+    # its title is in the protocols-covered lists of the public feed and of the private feeds' two items
+    assert sorted(rendered()) == ["feed/podcast.xml", f"{private}/items/episode-one.xml",
+                                  f"{private}/items/episode-two.xml"]  # fmt: skip
+    assert "feed/podcast.xml" in rendered("2026-12-06")
 
 
 def test_the_full_test_programme_builds_a_valid_feed(make_project, build_feed):

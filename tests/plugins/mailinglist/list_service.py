@@ -16,6 +16,7 @@ from list_smtp import SECRET
 
 import backpub_mailinglist
 from backpub_mailinglist.database import open_database
+from backpub_mailinglist.private_feeds import PrivateFeeds
 from backpub_mailinglist.service import ServiceSettings, SubscriptionService, template_search_path
 from backpub_mailinglist.store import MailingList, SignUpLimits
 from backpub_mailinglist.worker import MailError, RetryPolicy
@@ -24,6 +25,7 @@ LIST_ID = "sunday.minimal.example.org"
 SUBSCRIBE = "https://minimal.example.org/newsletter/subscribe"
 UNSUBSCRIBE = "https://minimal.example.org/unsubscribe"
 BOUNCES = "https://minimal.example.org/newsletter/bounces"
+FEEDS = "https://minimal.example.org/newsletter/feeds/"
 
 
 @dataclass
@@ -79,6 +81,7 @@ def make_service(
     *,
     database: str | None = None,
     webhook_secret: str | None = None,
+    private_feeds: PrivateFeeds | None = None,
     **limits: float,
 ) -> SubscriptionService:
     """A service for the minimal test programme's URLs, its list in `database` (a SQLite file in tmp_path by
@@ -95,6 +98,7 @@ def make_service(
         confirm_url="https://minimal.example.org/newsletter/confirm",
         unsubscribe_url=UNSUBSCRIBE,
         bounces_url=BOUNCES,
+        feeds_url=FEEDS,
         sender=Address("Minimal", "sunday", "example.org"),
         postal_address="Minimal Programme (sample address)\n1 Example Street, Sampletown",
         secret=SECRET,
@@ -106,6 +110,7 @@ def make_service(
         locales=[Path(backpub_mailinglist.__file__).parent / "locale", theme / "locale"],
         retry=RetryPolicy(delays=(10, 60)),
         background_mail=False,
+        private_feeds=private_feeds,
     )
     return SubscriptionService(settings)
 

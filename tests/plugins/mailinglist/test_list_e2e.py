@@ -203,7 +203,7 @@ def test_a_csv_goes_in_through_import_only_and_never_brings_an_unsubscribed_addr
     assert sorted(item.rcpt_tos[0] for item in recorder.received) == ["keep@example.net"]
 
     exported = run_cli("newsletter", "export", "-", cwd=project)
-    assert exported.output == "email,name\nkeep@example.net,Keep\n"
+    assert exported.output == "email,name,start,position,member\nkeep@example.net,Keep,latest,,no\n"
 
 
 def test_newsletter_serve_answers_on_the_port_it_prints(subscribed_project):

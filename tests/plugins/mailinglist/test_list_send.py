@@ -15,7 +15,7 @@ from pathlib import Path
 from list_smtp import SECRET, Recorder, add_subscribers, refuse_everyone, send_args
 
 from backpub_mailinglist.database import open_database
-from backpub_mailinglist.ledger import Ledger
+from backpub_mailinglist.ledger import EpisodeKey, Ledger
 from backpub_mailinglist.store import MailingList
 from backpub_mailinglist.tokens import UNSUBSCRIBE, read_token
 
@@ -262,10 +262,11 @@ def test_two_runs_racing_for_one_address_hand_it_over_once(database):
     (address,) = add_subscribers(database, 1)
     mailing = MailingList(open_database(database, create=False))
     first, second = (Ledger(mailing.db, "sunday.minimal.example.org", "2026-11-22") for _ in range(2))
-    assert first.claim(address, "<1@example.org>") is True
-    assert second.claim(address, "<1@example.org>") is False
-    first.mark(address, "sent")
-    assert second.claim(address, "<1@example.org>", again_uncertain=True) is False  # sent is never claimed again
+    episode = EpisodeKey("a1b2c3d4-episode-one", 1, "2026-11-22")
+    assert first.claim(address, episode, "<1@example.org>") is True
+    assert second.claim(address, episode, "<1@example.org>") is False
+    first.mark(address, episode, "sent")
+    assert second.claim(address, episode, "<1@example.org>", again_uncertain=True) is False  # never claimed again
     mailing.db.close()
 
 

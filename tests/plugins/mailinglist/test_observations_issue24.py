@@ -240,7 +240,7 @@ def test_observation_8_names_reach_no_header_or_csv_raw(tmp_path, database, run_
     (project / "list.csv").write_text(f'email,name\nother@example.net,"{hostile}"\n', encoding="utf-8")
     assert run_cli("newsletter", "import", "list.csv", "--database", database, cwd=project).exit_code == 0
     exported = run_cli("newsletter", "export", "-", "--database", database, cwd=project).output
-    assert exported == "email,name\nother@example.net,Ann [31m Reader\n"
+    assert exported == "email,name,start,position,member\nother@example.net,Ann [31m Reader,latest,,no\n"
 
 
 def test_observation_9_a_damaged_database_or_a_read_only_state_folder_is_a_one_line_error(
