@@ -178,12 +178,13 @@ class Sheets:
 
     def glance_row(self, entry: Entry) -> dict[str, Any]:
         """Page 1's line for an exercise: its title (a link to its card) and its dose, each part with its label."""
+        _ = self.words.gettext
         dose = entry.dose or DoseBox([], None)
         return {
             "title": entry.entity.title,
             "anchor": entry.anchor or entry.key,
             "parts": [{"label": label, "value": value} for label, value in dose.parts],
-            "written_in": self.words.gettext("For members:" if entry.members else "Written in by your clinician"),
+            "written_in": _("For members:") if entry.members else _("Written in by your clinician"),
         }
 
     def exercise(self, entry: Entry, clinician: str) -> dict[str, Any]:
