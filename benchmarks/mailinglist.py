@@ -293,7 +293,7 @@ def private_feed(project: Path, table, episodes: int, repeat: int = 50) -> None:
     """One subscriber's private feed of the whole programme, served by the service on loopback."""
     import http.client
 
-    from backpub_mailinglist.server import ServerLimits, make_server
+    from backpub import ServerLimits, make_server
     from backpub_mailinglist.service import make_app
     from backpub_mailinglist.store import Member
     from backpub_mailinglist.tokens import feed_token
@@ -330,6 +330,7 @@ def private_feed(project: Path, table, episodes: int, repeat: int = 50) -> None:
         unchanged = get({"If-None-Match": etag})
     finally:
         connection.close()
+        server.task_dispatcher.shutdown()  # (its threads' last task wakes the loop: it must still be open then)
         server.trigger.pull_trigger(server.close)
         thread.join(10)
         app.mailing.db.close()

@@ -88,17 +88,30 @@ def _measured_layouts(tmp_path_factory: pytest.TempPathFactory, root: str) -> Pa
     return made_once(tmp_path_factory, f"layouts-{root}", measure) / LAYOUT_RECORDS
 
 
+@pytest.fixture(scope="session")
+def copy_full_programme(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """`copy(project)` puts the full test programme in `project/content`, with the page counts its handouts'
+    layouts found (records keyed by what each layout is made from, so an edit that changes a handout's pages is
+    laid out afresh); for module fixtures too, which cannot use `make_project`."""
+
+    def copy(project: Path) -> Path:
+        shutil.copytree(FULL_PROGRAMME, project / "content", symlinks=True)
+        shutil.copytree(_measured_layouts(tmp_path_factory, FULL_PROGRAMME.parent.name), project / LAYOUT_RECORDS)
+        return project
+
+    return copy
+
+
 @pytest.fixture
-def make_project(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+def make_project(tmp_path: Path, copy_full_programme: Callable[[Path], Path]) -> Callable[..., Path]:
     """Copy a test root (tests/roots/<root>/content) into a temporary project folder; a copy of the full programme
-    comes with the page counts its handouts' layouts found (records keyed by what each layout is made from, so an
-    edit that changes a handout's pages is laid out afresh)."""
+    comes with its layouts' page counts (`copy_full_programme`)."""
 
     def make(root: str = "minimal", name: str = "project") -> Path:
         target = tmp_path / name
-        shutil.copytree(ROOTS / root / "content", target / "content", symlinks=True)
         if ROOTS / root / "content" == FULL_PROGRAMME:
-            shutil.copytree(_measured_layouts(tmp_path_factory, root), target / LAYOUT_RECORDS)
+            return copy_full_programme(target)
+        shutil.copytree(ROOTS / root / "content", target / "content", symlinks=True)
         return target
 
     return make

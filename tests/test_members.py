@@ -117,3 +117,13 @@ def test_the_json_says_what_is_for_members(outputs: dict[str, str]):
     assert {key for key, value in access.items() if value == "members"} == {
         "synthetic-episode-3", "synthetic-protocol-2", "synthetic-handout-3"}  # fmt: skip
     assert data["programme"]["membership_url"] == "https://weekly.example.org/membership"
+
+
+EMPTIED = re.compile(r"<(ol|ul|dl)\b[^>]*>\s*</\1>|<h[1-6]\b[^>]*>[^<]*</h[1-6]>\s*(?=</section>|</div>|<h[1-6]\b)")
+"""A list with nothing in it, or a heading followed by nothing before its section ends or the next heading: what a
+template prints around a withheld field it forgot to leave out."""
+
+
+@pytest.mark.parametrize("name", [OWN_PLACES["protocol"][0], OWN_PLACES["protocol"][2], OWN_PLACES["episode"][0]])
+def test_a_withheld_entitys_public_page_has_no_empty_heading_or_list(outputs: dict[str, str], name: str):
+    assert EMPTIED.findall(outputs[name]) == []

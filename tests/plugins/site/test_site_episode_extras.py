@@ -151,7 +151,7 @@ VTT_URL = "https://media.example.org/back-in-shape/episode-001.vtt"
 
 
 def _with_video_and_artwork(project: Path, *, size: int = 1600, mode: str = "RGB", transcript: str = "text/vtt"):
-    """The full programme's episode with a video, a transcript and its own artwork (an image made here)."""
+    """The programme's (first) episode with a video, a transcript and its own artwork (an image made here)."""
     from PIL import Image
 
     content = project / "content"
@@ -161,15 +161,13 @@ def _with_video_and_artwork(project: Path, *, size: int = 1600, mode: str = "RGB
         f"video:\n  url: {VIDEO_URL}\n  mime_type: video/mp4\n  size_bytes: 300000000\n  duration_seconds: 2421\n"
         f"  height: 1080\ntranscript:\n  url: {VTT_URL}\n  type: {transcript}\nartwork: assets/episode-one.png\n"
     )
-    episode.write_text(episode.read_text().replace("episode_type: full\n", "episode_type: full\n" + extra, 1))
+    front, _, rest = episode.read_text().partition("---\n")  # (the front matter opens the file)
+    episode.write_text(front + "---\n" + extra + rest)
 
 
 @pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    import shutil
-
-    project = tmp_path_factory.mktemp("media")
-    shutil.copytree(FULL, project / "content")
+def media(tmp_path_factory: pytest.TempPathFactory, copy_full_programme) -> Built:
+    project = copy_full_programme(tmp_path_factory.mktemp("media"))
     _with_video_and_artwork(project)
     return build_project(FULL, project, formats=("site", "feed", "newsletter"))
 
@@ -223,10 +221,8 @@ def test_the_episode_page_plays_the_video_with_captions_from_the_webvtt_transcri
     assert crawl_problems(media) == []  # nothing fetched from anywhere but the site and its own media host
 
 
-def test_no_captions_track_without_a_webvtt_transcript(tmp_path: Path) -> None:
-    import shutil
-
-    shutil.copytree(FULL, tmp_path / "content")
+def test_no_captions_track_without_a_webvtt_transcript(tmp_path: Path, copy_full_programme) -> None:
+    copy_full_programme(tmp_path)
     _with_video_and_artwork(tmp_path, transcript="text/plain")
     built = build_project(FULL, tmp_path, formats=("site",))
     (episode,) = built.publication.episodes
@@ -242,13 +238,11 @@ def test_no_captions_track_without_a_webvtt_transcript(tmp_path: Path) -> None:
         (1600, "RGBA", "episode artwork 'assets/episode-one.png' uses the RGBA colour mode; Apple requires RGB"),
     ],
 )
-def test_episode_artwork_is_checked_like_the_podcasts(run_cli, tmp_path: Path, size, mode, message) -> None:
-    import shutil
-
-    shutil.copytree(FULL, tmp_path / "content")
+def test_episode_artwork_is_checked_like_the_podcasts(run_cli, make_project, size, mode, message) -> None:
+    tmp_path = make_project("minimal")  # (the check reads only the episode: the full programme's layouts would wait)
     _with_video_and_artwork(tmp_path, size=size, mode=mode)
     result = run_cli("validate", "content", "--as-of", "2026-11-25", cwd=tmp_path)
     assert result.exit_code == 1
     line = next(line for line in result.output.splitlines() if "episode artwork" in line)
-    assert re.match(r"content/episodes/sciatica-causes-exercises-and-treatments\.md:\d+:1: error: \[feed\] ", line)
+    assert re.match(r"content/episodes/episode-one\.md:\d+:1: error: \[feed\] ", line)
     assert message in line, line
