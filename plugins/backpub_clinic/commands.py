@@ -159,7 +159,7 @@ def serve(
     keys.check()
     if not keys.hashes():
         click.secho("No clinic has a key yet: make one with `backpub clinic key CLINIC`.", fg="yellow", err=True)
-    sheets = Sheets(session, format_name, workers=workers)  # warm, its workers forked before any thread starts
+    sheets = Sheets(session, format_name, workers=workers)  # warm: its workers started and warmed up
     app = ClinicService(session, sheets, keys, RateLimit(per_minute=per_minute, burst=burst))
     limits = ServerLimits(
         threads=threads,
@@ -184,10 +184,9 @@ def serve(
 def quiet_document_logs() -> None:
     """Only the service's own lines reach the log: a renderer's or a font tool's warning could quote a sheet's text,
     so theirs go nowhere (their errors still fail the render, which the service reports by kind)."""
-    for name in ("weasyprint", "fontTools", "PIL"):
-        logger = logging.getLogger(name)
-        logger.propagate = False
-        logger.addHandler(logging.NullHandler())
+    from backpub_clinic.sheets import quiet_renderer_logs
+
+    quiet_renderer_logs()
     own = logging.getLogger("backpub.clinic")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s clinic: %(message)s"))

@@ -278,7 +278,15 @@ class PdfFormat(Format):
         """A prescription's sheet (`backpub prescribe`, a clinic's service), in memory."""
         if kind != Prescription.kind or not isinstance(document, ResolvedPrescription):
             return super().render_on_request(kind, document, publication)
-        return self.renderer(publication).prescription(document, publication)
+        return self.sheets(publication).render(document, publication)
+
+    def sheets(self, publication: Publication):
+        """The prescription sheets' Typst typesetter (sheet.py), made once per process."""
+        if getattr(self, "_sheets", None) is None:
+            from backpub_pdf.sheet import Sheets
+
+            self._sheets = Sheets(self.context, self.messages(publication), self.options.paper)
+        return self._sheets
 
     def render(self, job: Job, publication: Publication) -> bytes:
         inputs = [self.read_input(job, output) for output in job.inputs]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from backpub_pdf.view import Entry, HandoutView, PrescriptionView
+from backpub_pdf.view import Entry, HandoutView
 
 STEP_ANCHOR = re.compile(r"^(?P<key>.+)-step-(?P<step>start|\d+)$")
 """A layout-only anchor: a protocol's title (`start`) or one of its steps (0-based)."""
@@ -52,8 +52,8 @@ def step_places(document: Any) -> dict[str, StepPlaces]:
     return {key: StepPlaces(start, steps.get(key, {})) for key, start in starts.items()}
 
 
-def protocol_entries(views: Iterable[HandoutView | PrescriptionView]) -> Iterable[tuple[str, Entry]]:
-    """Each protocol entry of some handouts (or a prescription) with the key its anchors carry."""
+def protocol_entries(views: Iterable[HandoutView]) -> Iterable[tuple[str, Entry]]:
+    """Each protocol entry of some handouts with the key its anchors carry."""
     for view in views:
         for section in view.sections:
             for entry in section.entries:
@@ -61,7 +61,7 @@ def protocol_entries(views: Iterable[HandoutView | PrescriptionView]) -> Iterabl
                     yield f"{view.prefix}{entry.key}", entry
 
 
-def measure_long_protocols(document: Any, views: Iterable[HandoutView | PrescriptionView]) -> bool:
+def measure_long_protocols(document: Any, views: Iterable[HandoutView]) -> bool:
     """Mark the protocols that run over a page as long, and where each continues, from a layout; True when that
     changed anything (the document must then be laid out again). A protocol once long stays long, so the
     passes settle."""

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -27,14 +27,13 @@ from backpub import (
     Messages,
     Publication,
     RenderError,
-    ResolvedPrescription,
     typographic_text,
 )
 from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, environment_digest, layout_key
 from backpub_pdf.fetching import FileGate, RefusedURL, make_fetcher, virtual_url
 from backpub_pdf.fonts import FontFace, bundled_font_config, declared_fonts, font_roots, lato_folder
 from backpub_pdf.planning import footprint, pack_handouts
-from backpub_pdf.view import HandoutView, HandoutViews, PrescriptionView, palette, side_by_side
+from backpub_pdf.view import HandoutView, HandoutViews, palette, side_by_side
 from backpub_pdf.words import css_content, css_string, page_css, words_css
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -129,9 +128,6 @@ class Renderer:
         self._qr_codes: dict[str, bytes] = {}
         self.layouts = LayoutRecords(context.cache_dir)
         """What each handout's layout found, kept for `validate` (see budget.py)."""
-        self.request_images: dict[str, Any] = {}
-        """The images documents made on request use (illustrations, logos, QR codes of the programme's pages, never
-        anything of the request), decoded once for all of them: the content is loaded once for a service's life."""
         self.stamped = stamped
         self._brandings: dict[bytes, Any] = {}
         self._stampers: dict[bytes, Any] = {}
@@ -195,23 +191,6 @@ class Renderer:
         self.record_layout(publication, page, document)
         return self.write(document, *page.located)
 
-    def prescription(self, prescribed: ResolvedPrescription, publication: Publication) -> bytes:
-        """A prescription's sheet: laid out and written in memory, nothing of it recorded (no layout record, no
-        file: it holds a patient's name, doses and notes)."""
-        page = self.prescription_document(publication, prescribed)
-        return self.write(self.laid_out(page, images=self.request_images), *page.located)
-
-    def prescription_document(self, publication: Publication, prescribed: ResolvedPrescription) -> Document:
-        """A prescription's document, in its clinic's branding, paper and country."""
-        clinic = prescribed.clinic
-        gate, views = self.views(publication)
-        view = views.prescription(prescribed, self.words.gettext("Your exercises"))
-        edition = self.edition_of(publication, clinic)
-        title = self.words.gettext("Home exercises from %(clinic)s") % {"clinic": clinic.title}
-        values = self.values(publication, views, [], clinic, edition, title, {"prescription": view}, owner=clinic)
-        located = (gate, publication, views.asset_owners, clinic.id)
-        return Document(self.env.get_template("prescription.html.j2"), values, [], located, edition, [view])
-
     def record_layout(self, publication: Publication, page: Document, document: Any) -> None:
         """Keep what a handout edition's layout found under its plain edition's key (the branding band has one
         size, so every edition in the same paper and country breaks its pages alike), for `validate`."""
@@ -231,7 +210,7 @@ class Renderer:
 
         document = self.layout(page.html(), *page.located, images=images)
         for _attempt in range(LAYOUT_PASSES):
-            if not measure_long_protocols(document, [*page.handouts, *page.prescriptions]):
+            if not measure_long_protocols(document, page.handouts):
                 break
             document = self.layout(page.html(), *page.located, images=images)
         remove_layout_anchors(document)
@@ -621,8 +600,6 @@ class Document:
     handouts: list[HandoutView]
     located: tuple[FileGate, Publication, dict[str, str], str]
     edition: Edition
-    prescriptions: list[PrescriptionView] = field(default_factory=list)
-    """A prescription's sheet (its protocols laid out as a handout's are)."""
 
     def html(self) -> str:
         """The document's HTML as WeasyPrint lays it out (for a pack, the part its values name)."""

@@ -28,6 +28,7 @@ from backpub.content.validation import error_mark
 from backpub.errors import ContentError, Problem
 from backpub.files.loading import Loc, ParseError, Record, parse_yaml
 from backpub.model import Clinic, Dose, Entity, Protocol, messages
+from backpub.model.fields import members_only
 from backpub.model.prescription import PrescribedExercise, Prescription
 from backpub.prose import doses
 
@@ -186,6 +187,11 @@ def _references(data: Mapping[str, Any], publication: Publication) -> list[Findi
         problem = _not_one(protocol, Protocol, publication)
         if problem:
             found.append(Finding(where, f"{messages.dotted(where)}: {problem}"))
+        elif members_only(publication.by_id[protocol]):
+            # A sheet without a protocol's steps and cautions would be unsafe to follow, and members-only texts
+            # go only to members (their newsletter and feed): such a protocol cannot be prescribed.
+            withheld = f"{protocol!r} is for members only, and a sheet must print every step and caution"
+            found.append(Finding(where, f"{messages.dotted(where)}: {withheld}; prescribe another exercise"))
         elif protocol in first:
             again = f"{protocol!r} is already prescribed as exercises[{first[protocol]}]; give each exercise once"
             found.append(Finding(where, f"{messages.dotted(where)}: {again}"))

@@ -228,3 +228,16 @@ def test_a_format_renders_on_request_only_the_kinds_it_declares():
     assert Plain.on_request == frozenset()
     with pytest.raises(BackpubError, match="renders no 'prescription' on request"):
         Plain.__new__(Plain).render_on_request("prescription", None, None)  # type: ignore[arg-type]
+
+
+def test_a_members_only_protocol_cannot_be_prescribed():
+    """Its steps and cautions are for members: a sheet without them would be unsafe to follow (issue 27's weekly
+    programme: synthetic-protocol-2 is `access: members`)."""
+    session = Session(ROOTS / "weekly" / "content", use_cache=False)
+    text = "clinic: synthetic-clinic-1\nclinician: A\nexercises:\n  - protocol: synthetic-protocol-1\n"
+    assert session.prescription(text, "sheet.yaml").clinic.id == "synthetic-clinic-1"
+    [problem] = problems(session, text.replace("synthetic-protocol-1", "synthetic-protocol-2"))
+    assert problem == (
+        "sheet.yaml:4:15: error: exercises[0].protocol: 'synthetic-protocol-2' is for members only, and a sheet must "
+        "print every step and caution; prescribe another exercise"
+    )
