@@ -55,7 +55,8 @@ def timed_build(log: Path, arguments: list[str]) -> None:
             started, cpu = time.perf_counter(), time.process_time()
             data = original(self, job, *args, **kwargs)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            line = json.dumps({"output": job.output, "seconds": seconds, "cpu": cpu})
+            described = {"kind": job.args.get("kind"), "intermediate": job.intermediate, "inputs": list(job.inputs)}
+            line = json.dumps({"output": job.output, "seconds": seconds, "cpu": cpu, **described})
             with open(log, "a") as handle:  # O_APPEND: one short line per write, whole, from any worker
                 handle.write(line + "\n")
             return data

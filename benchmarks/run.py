@@ -10,9 +10,11 @@ Whole-process figures are children of this script measured with wait4: wall cloc
 the process and of every worker it reaped) and peak memory (the largest resident set among them).
 
 The rows (keys for --only in brackets):
-- [pack] a clinic's `<clinic>/pack.pdf` against the sum of that clinic's handout editions: the pdf format's
+- [pack] a clinic's `<clinic>/pack.pdf` against the sum of the layouts of its handouts: the pdf format's
   `render` seconds of each job, logged from the cold build below (benchmarks/probes.py `timed-build`), so it
   holds however the engine feeds a pack its handouts (laid out again, or assembled from the editions' PDFs).
+  Stamped (`branding: stamped`, the default), the pack counts with the shared pack it is stamped on, and its
+  handouts' layouts are their shared layouts (`pack_ratios`).
 - [cold] the cold build of every format (after `backpub clean`), `--jobs 2`, against the WeasyPrint floor:
   WeasyPrint alone laying out and writing the HTML of every distinct handout edition (plain and per clinic;
   packs excluded), timed in two processes at once, each taking every other edition; the floor is the sum of
@@ -73,6 +75,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -213,27 +216,45 @@ def local_cluster(workers: int) -> Iterator[str]:
         child.wait(timeout=60)
 
 
-def pack_ratios(times: dict[str, float]) -> dict[str, tuple[float, float, int]]:
-    """Per clinic: (its pack's seconds, the sum of its handout editions' seconds, how many editions), from the
-    pdf jobs' render seconds by output path."""
+def pack_ratios(entries: dict[str, dict[str, Any]]) -> dict[str, tuple[float, float, int]]:
+    """Per clinic: (its pack's seconds, the seconds of the handout layouts it is made from, how many), from a timed
+    build's job log (`job_log_entries`). A pack laid out for its clinic is made from its editions; a stamped one
+    (`branding: stamped`) from a shared pack, whose seconds count with it as if no other clinic shared it, made from
+    the handouts' shared layouts."""
     found: dict[str, tuple[float, float, int]] = {}
-    for output, seconds in times.items():
+    for output, entry in entries.items():
         clinic, _, name = output.rpartition("/")
-        if clinic and name == "pack.pdf":
-            editions = [s for path, s in times.items() if path.startswith(f"{clinic}/") and is_edition(path)]
-            found[clinic] = (seconds, sum(editions), len(editions))
+        if not clinic or name != "pack.pdf" or entry.get("intermediate"):
+            continue
+        seconds, handouts = entry["seconds"], []
+        for needed in entry.get("inputs", ()):
+            source = entries.get(needed)
+            if source is None:  # (not rendered in this build)
+                continue
+            if source.get("kind") == "shared-pack":
+                seconds += source["seconds"]
+                handouts += [entries[path]["seconds"] for path in source.get("inputs", ()) if path in entries]
+            elif source.get("kind") != "branding" and is_edition(needed):
+                handouts.append(source["seconds"])
+        found[clinic] = (seconds, sum(handouts), len(handouts))
     return found
 
 
 def read_job_log(log: Path, figure: str = "seconds") -> dict[str, float]:
-    """The render seconds (or, with figure="cpu", CPU seconds) of each pdf job from a timed build's log (the
-    last line wins for a path)."""
-    times: dict[str, float] = {}
+    """The render seconds (or, with figure="cpu", CPU seconds) of each pdf output's job from a timed build's log
+    (the last line wins for a path; the intermediate files' jobs left out)."""
+    return {output: entry[figure] for output, entry in job_log_entries(log).items() if not entry["intermediate"]}
+
+
+def job_log_entries(log: Path) -> dict[str, dict[str, Any]]:
+    """Each pdf job's line of a timed build's log, by output path: its seconds, CPU seconds, kind and whether it is
+    an intermediate file (the last line wins for a path)."""
+    entries: dict[str, dict[str, Any]] = {}
     if log.exists():
         for line in log.read_text().splitlines():
             entry = json.loads(line)
-            times[entry["output"]] = entry[figure]
-    return times
+            entries[entry["output"]] = entry
+    return entries
 
 
 def shown_protocols(content: Path) -> dict[str, int]:
@@ -446,12 +467,12 @@ class Bench:
         cold = self.cold = run_child(command, self.project)
         times = read_job_log(job_log)
         if self.wants("pack"):
-            self._pack_rows(times)
+            self._pack_rows(job_log_entries(job_log))
         if self.wants("cold"):
             self._floor_rows(cold, times)
 
-    def _pack_rows(self, times: dict[str, float]) -> None:
-        packs = pack_ratios(times)
+    def _pack_rows(self, entries: dict[str, dict[str, Any]]) -> None:
+        packs = pack_ratios(entries)
         if not packs:
             self.table.add("a pack of N handouts vs the sum of its handouts", "no pack was rendered", "<= 0.15x", False)
             return
@@ -616,7 +637,7 @@ class Bench:
 
     def network_growth(self) -> None:
         handouts = self.args.network_handouts_growth
-        runs, editions = {}, {}
+        runs, editions, brandings = {}, {}, {}
         for clinics in (10, 30):
             project = self.workdir / f"network-growth-{clinics}"
             generate(project, self._network_size(handouts, clinics))
@@ -625,18 +646,29 @@ class Bench:
             job_log.unlink(missing_ok=True)
             command = [sys.executable, PROBES, "timed-build", str(job_log), "--", *build_args(["pdf"], "--jobs", "2")]
             runs[clinics] = run_child(command, project)
-            cpu = read_job_log(job_log, "cpu")
-            editions[clinics] = [seconds for output, seconds in cpu.items() if is_edition(output) and "/" in output]
+            entries = job_log_entries(job_log).values()
+            editions[clinics] = [
+                entry["cpu"] for entry in entries
+                if not entry["intermediate"] and is_edition(entry["output"]) and "/" in entry["output"]
+            ]  # fmt: skip
+            # (stamped: a clinic's branding, laid out once for its editions and pack, is part of what it costs)
+            brandings[clinics] = [
+                entry["cpu"] for entry in entries if entry["kind"] == "branding" and "/brandings/" in entry["output"]
+            ]
             shutil.rmtree(project, ignore_errors=True)
         # The clinic editions' own CPU (logged per job in the process that renders it), so neither the packs nor
-        # a busy machine's other processes count; what the two builds share (each handout's shared layout in
-        # each worker, the plain editions) is in both sums and drops out of the difference.
-        per_edition = (sum(editions[30]) - sum(editions[10])) / (len(editions[30]) - len(editions[10]))
+        # a busy machine's other processes count; what the two builds share (each handout's layout shared by the
+        # editions in its paper and country, the plain editions) is in both builds and drops out of the
+        # difference. Stamped, the clinics' brandings are counted with their editions.
+        added = len(editions[30]) - len(editions[10])
+        per_edition = (sum(editions[30]) + sum(brandings[30]) - sum(editions[10]) - sum(brandings[10])) / added
+        stamping = (sum(editions[30]) - sum(editions[10])) / added
         self.table.add(
             f"CPU per additional branded edition ({handouts} handouts; 10 vs 30 clinics; "
             f"branding: {self.args.network_branding})",
-            f"{per_edition:.3f} s (clinic editions' render CPU {sum(editions[10]):.0f} s for 10 clinics, "
-            f"{sum(editions[30]):.0f} s for 30; whole builds {runs[10].cpu_seconds:.0f} s and "
+            f"{per_edition:.3f} s (clinic editions' render CPU {sum(editions[10]):.1f} s for 10 clinics, "
+            f"{sum(editions[30]):.1f} s for 30: {stamping:.3f} s each; their brandings {sum(brandings[10]):.1f} s "
+            f"and {sum(brandings[30]):.1f} s; whole builds {runs[10].cpu_seconds:.0f} s and "
             f"{runs[30].cpu_seconds:.0f} s CPU)",
             "<= 0.02 s",
             per_edition <= 0.02,

@@ -26,16 +26,30 @@ run = load("run")
 probes = load("probes")
 
 
-def test_pack_ratios_compare_each_pack_with_its_own_clinics_editions() -> None:
-    times = {
-        "a.pdf": 9.0,  # the plain edition belongs to no pack
-        "clinic-1/a.pdf": 1.0,
-        "clinic-1/b.pdf": 3.0,
-        "clinic-1/pack.pdf": 0.5,
-        "clinic-2/a.pdf": 2.0,
-        "clinic-2/pack.pdf": 4.0,
+def test_pack_ratios_compare_each_pack_with_the_handout_layouts_it_is_made_from() -> None:
+    def job(seconds: float, kind: str = "handout", inputs: tuple[str, ...] = (), intermediate: bool = False) -> dict:
+        return {"seconds": seconds, "kind": kind, "inputs": list(inputs), "intermediate": intermediate}
+
+    laid_out = {
+        "a.pdf": job(9.0),  # the plain edition belongs to no pack
+        "clinic-1/a.pdf": job(1.0),
+        "clinic-1/b.pdf": job(3.0),
+        "clinic-1/pack.pdf": job(0.5, "pack", ("clinic-1/a.pdf", "clinic-1/b.pdf")),
+        "clinic-2/a.pdf": job(2.0),
+        "clinic-2/pack.pdf": job(4.0, "pack", ("clinic-2/a.pdf", "clinic-2/b.pdf")),  # b.pdf kept from before
     }
-    assert run.pack_ratios(times) == {"clinic-1": (0.5, 4.0, 2), "clinic-2": (4.0, 2.0, 1)}
+    assert run.pack_ratios(laid_out) == {"clinic-1": (0.5, 4.0, 2), "clinic-2": (4.0, 2.0, 1)}
+    layouts = (".shared/layouts/A4-GB/a.pdf", ".shared/layouts/A4-GB/b.pdf")
+    stamped = {
+        layouts[0]: job(1.0, "shared-layout", intermediate=True),
+        layouts[1]: job(3.0, "shared-layout", intermediate=True),
+        ".shared/packs/A4-GB-1.pdf": job(0.4, "shared-pack", layouts, intermediate=True),
+        ".shared/brandings/clinic-1.pdf": job(0.1, "branding", intermediate=True),
+        "clinic-1/a.pdf": job(0.01, "handout", (layouts[0], ".shared/brandings/clinic-1.pdf")),
+        "clinic-1/pack.pdf": job(0.2, "pack", (".shared/packs/A4-GB-1.pdf", ".shared/brandings/clinic-1.pdf")),
+    }
+    # The pack with the shared pack it is stamped on, against the layouts of its handouts (not their stamps).
+    assert run.pack_ratios(stamped) == {"clinic-1": (pytest.approx(0.6), 4.0, 2)}
 
 
 def test_editions_are_every_handout_pdf_but_the_packs() -> None:
@@ -45,15 +59,17 @@ def test_editions_are_every_handout_pdf_but_the_packs() -> None:
     assert not probes.is_edition("clinic/notes.txt")
 
 
-def test_the_job_log_keeps_the_last_time_of_each_output(tmp_path: Path) -> None:
+def test_the_job_log_keeps_the_last_time_of_each_output_and_leaves_out_intermediate_files(tmp_path: Path) -> None:
     log = tmp_path / "jobs.jsonl"
     lines = [
-        {"output": "a.pdf", "seconds": 1.0},
-        {"output": "b.pdf", "seconds": 2.0},
-        {"output": "a.pdf", "seconds": 3},
+        {"output": "a.pdf", "seconds": 1.0, "intermediate": False},
+        {"output": "b.pdf", "seconds": 2.0, "intermediate": False},
+        {"output": "a.pdf", "seconds": 3, "intermediate": False},
+        {"output": ".shared/layouts/A4-GB/a.pdf", "seconds": 0.5, "intermediate": True},
     ]
     log.write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert run.read_job_log(log) == {"a.pdf": 3, "b.pdf": 2.0}
+    assert run.job_log_entries(log)[".shared/layouts/A4-GB/a.pdf"]["seconds"] == 0.5
     assert run.read_job_log(tmp_path / "missing.jsonl") == {}
 
 

@@ -5,6 +5,7 @@ This module stays light: WeasyPrint is imported only in prepare()/render(), in t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,6 +14,7 @@ from backpub import Clinic, Format, Handout, Job, Prescription, Problem, Publica
 from backpub_pdf.version import __version__
 
 if TYPE_CHECKING:
+    from backpub_pdf.budget import Edition
     from backpub_pdf.planning import Footprint
 
 WEBSITE_FOLDER = "handouts"
@@ -28,11 +30,11 @@ class PdfOptions(BaseModel):
     """The accent colour of the unbranded handouts."""
     paper: Literal["A4", "Letter"] = "A4"
     """The paper size of the unbranded handouts."""
-    branding: Literal["laid-out", "stamped"] = "laid-out"
-    """How a clinic's edition of a handout is made: laid out for the clinic (`laid-out`), or `stamped`: the
-    handout is laid out once for every clinic in the same paper and country with the branding band's cells left
-    empty, and each clinic's band is put over it (branding.py). A prototype for networks of hundreds of clinics
-    (issue 29)."""
+    branding: Literal["stamped", "laid-out"] = "stamped"
+    """How an edition of a handout is made: `stamped` (the default), from the handout's layout shared by every
+    edition in the same paper and country (the branding band's cells left empty) with the edition's branding put
+    over it (branding.py), and each clinic's pack likewise from the pack its handouts, paper and country share; or
+    `laid-out`, each edition and pack laid out for its clinic."""
 
 
 class PdfFormat(Format):
@@ -105,20 +107,84 @@ class PdfFormat(Format):
         # Every handout unbranded; a clinic's editions of the handouts it gives out (its `handouts`, else all).
         editions: list[tuple[Clinic | None, list[Handout]]] = [(None, handouts)]
         editions += [(clinic, pack_handouts(publication, clinic)) for clinic in publication.clinics]
+        if self.options.branding == "stamped":
+            return self._stamped_jobs(publication, editions, prints, themed, templates)
         jobs = [
             self._handout_job(handout, clinic, prints[handout.id], themed, templates)
             for clinic, handouts in editions
             for handout in handouts
         ]
-        jobs.extend(self._pack_job(publication, clinic, prints, themed, templates) for clinic in publication.clinics)
+        for clinic in publication.clinics:
+            # Made from the clinic's editions of its handouts as this build wrote them: nothing laid out twice.
+            made_from = tuple(f"{clinic.id}/{handout.id}.pdf" for handout in pack_handouts(publication, clinic))
+            jobs.append(self._pack_job(publication, clinic, prints, themed, templates, made_from))
         return jobs
 
-    def _handout_job(self, handout: Handout, clinic: Clinic | None, footprint: Footprint, themed: bool, templates):
+    def _stamped_jobs(
+        self,
+        publication: Publication,
+        editions: list[tuple[Clinic | None, list[Handout]]],
+        prints: dict[str, Footprint],
+        themed: bool,
+        templates: frozenset[Path],
+    ) -> list[Job]:
+        """Every edition stamped from its handout's layout shared by its paper and country and from its branding,
+        every pack from the pack shared by its handouts, paper and country and from its clinic's branding
+        (branding.py): intermediate files, laid out once each."""
+        from backpub_pdf.budget import edition_of
+        from backpub_pdf.planning import shared_layout_output, shared_pack_output
+
+        layouts: dict[tuple[str, Edition], Job] = {}
+        brandings: dict[str | None, Job] = {}
+        shared_packs: dict[tuple[Edition, tuple[str, ...]], Job] = {}
+        made: list[tuple[int, int, Job]] = []
+        packs = []
+        order = {handout.id: number for number, handout in enumerate(publication.handouts)}
+        for place, (clinic, handouts) in enumerate(editions):
+            edition = edition_of(publication, clinic, self.options.paper)
+            branding = brandings[clinic.id if clinic else None] = self._branding_job(clinic, themed, templates)
+            for handout in handouts:
+                key = (handout.id, edition)
+                if key not in layouts:
+                    layouts[key] = self._shared_job(
+                        shared_layout_output(handout, edition.paper, edition.country), prints[handout.id], templates,
+                        {"kind": "shared-layout", "handout": handout.id, "paper": edition.paper,
+                         "country": edition.country},
+                    )  # fmt: skip
+                inputs = (layouts[key].output, branding.output)
+                job = self._handout_job(handout, clinic, prints[handout.id], themed, templates, inputs)
+                made.append((order[handout.id], place, job))
+            if clinic is None:
+                continue
+            contents = tuple(handout.id for handout in handouts)
+            if (edition, contents) not in shared_packs:
+                shared_packs[edition, contents] = self._shared_job(
+                    shared_pack_output(edition.paper, edition.country, contents), self._contents_footprint(prints, contents), templates,
+                    {"kind": "shared-pack", "handouts": list(contents), "paper": edition.paper,
+                     "country": edition.country},
+                    inputs=tuple(layouts[handout_id, edition].output for handout_id in contents),
+                )  # fmt: skip
+            inputs = (shared_packs[edition, contents].output, branding.output)
+            packs.append(self._pack_job(publication, clinic, prints, themed, templates, inputs))
+        # A handout's editions one after another: a worker keeps the handout's shared layouts open between them.
+        editions_in_order = [job for _, _, job in sorted(made, key=lambda entry: entry[:2])]
+        return [*layouts.values(), *brandings.values(), *shared_packs.values(), *editions_in_order, *packs]
+
+    def _handout_job(
+        self,
+        handout: Handout,
+        clinic: Clinic | None,
+        footprint: Footprint,
+        themed: bool,
+        templates: frozenset[Path],
+        inputs: tuple[str, ...] = (),
+    ) -> Job:
         from backpub_pdf.planning import clinic_footprint, merged
 
         entities, fields, assets = merged(footprint, clinic_footprint(clinic, themed))
         return Job(
             f"{clinic.id}/{handout.id}.pdf" if clinic else f"{handout.id}.pdf",
+            inputs=inputs,
             entities=entities,
             fields=fields,
             assets=assets,
@@ -128,16 +194,21 @@ class PdfFormat(Format):
         )
 
     def _pack_job(
-        self, publication: Publication, clinic: Clinic, prints: dict[str, Footprint], themed: bool, templates
-    ):
-        from backpub_pdf.planning import PACK_NAME, clinic_footprint, merged, pack_footprint, pack_handouts
+        self,
+        publication: Publication,
+        clinic: Clinic,
+        prints: dict[str, Footprint],
+        themed: bool,
+        templates: frozenset[Path],
+        inputs: tuple[str, ...],
+    ) -> Job:
+        from backpub_pdf.planning import PACK_NAME, clinic_footprint, merged, pack_footprint
 
         pack = pack_footprint(publication, clinic, prints)
         entities, fields, assets = merged(pack, clinic_footprint(clinic, themed))
         return Job(
             f"{clinic.id}/{PACK_NAME}.pdf",
-            # Made from the clinic's editions of its handouts as this build wrote them: nothing laid out twice.
-            inputs=tuple(f"{clinic.id}/{handout.id}.pdf" for handout in pack_handouts(publication, clinic)),
+            inputs=inputs,
             entities=entities,
             fields=fields,
             assets=assets,
@@ -145,6 +216,51 @@ class PdfFormat(Format):
             values=(self.context.build_time.isoformat(), pack.episode_released),
             args={"kind": "pack", "clinic": clinic.id},
         )
+
+    def _branding_job(self, clinic: Clinic | None, themed: bool, templates: frozenset[Path]) -> Job:
+        """A clinic's branding (its band, later pages' running head and pack cover), or the programme's band."""
+        from backpub_pdf.planning import BRANDING_FIELDS, branding_output, clinic_footprint
+
+        shows = clinic_footprint(clinic, themed, BRANDING_FIELDS)
+        return Job(
+            branding_output(clinic),
+            entities=shows.entities,
+            fields=shows.fields,
+            assets=shows.assets,
+            templates=templates,
+            values=(self.context.build_time.isoformat(),),
+            args={"kind": "branding", "clinic": clinic.id if clinic else None},
+            intermediate=True,
+        )
+
+    def _shared_job(
+        self,
+        output: str,
+        footprint: Footprint,
+        templates: frozenset[Path],
+        args: dict[str, Any],
+        inputs: tuple[str, ...] = (),
+    ) -> Job:
+        """A shared layout or shared pack: what every edition (or pack) in its paper and country is stamped on."""
+        return Job(
+            output,
+            inputs=inputs,
+            entities=footprint.entities,
+            fields=footprint.fields,
+            assets=footprint.assets,
+            templates=templates,
+            values=(self.context.build_time.isoformat(), footprint.episode_released),
+            args=args,
+            intermediate=True,
+        )
+
+    @staticmethod
+    def _contents_footprint(prints: dict[str, Footprint], contents: tuple[str, ...]) -> Footprint:
+        """What a shared pack shows of its handouts (their footprints), and each one's release state in order."""
+        from backpub_pdf.planning import Footprint, merged, release_state
+
+        entities, fields, assets = merged(*(prints[handout_id] for handout_id in contents))
+        return Footprint(entities, fields, assets, tuple(release_state(prints[handout_id]) for handout_id in contents))
 
     def prepare(self, publication: Publication) -> None:
         from backpub_pdf.rendering import Renderer

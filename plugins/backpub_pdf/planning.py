@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,6 +11,9 @@ from backpub import references as markdown_references
 
 PACK_NAME = "pack"
 """A clinic's pack is `<clinic>/pack.pdf`; check() refuses a handout with this id so the names cannot clash."""
+SHARED_FOLDER = ".shared"
+"""Where the intermediate files stamped editions and packs are made from are named (never in outputs/: see
+`Job.intermediate`); no entity's id starts with a dot, so no edition's name can clash with theirs."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ CLINIC_FIELDS = frozenset(
     }
 )  # fmt: skip
 """What an edition prints of its clinic, and its pack's choice of handouts (not the clinic's review)."""
+BRANDING_FIELDS = CLINIC_FIELDS - {"country", "handouts"}
+"""What a clinic's branding prints of it (its band, running head and pack cover): not the country, whose urgent-help
+notice is the shared layout's, nor its pack's handouts."""
 PACK_ORDER_FIELDS = frozenset({"phase"})
 """What a pack's order reads of the protocols its handouts show, when the clinic does not list its handouts."""
 
@@ -131,22 +138,22 @@ def pack_footprint(publication: Publication, clinic: Clinic, prints: dict[str, F
             for entity in shown_entities(publication, handout):
                 if isinstance(entity, Protocol):
                     add_fields(fields, entity.id, PACK_ORDER_FIELDS)
-    released: tuple[bool | None, ...] = tuple(_released(prints[handout.id]) for handout in contents)
-    return Footprint(entities, fields, assets, released)
+    states: tuple[bool | None, ...] = tuple(release_state(prints[handout.id]) for handout in contents)
+    return Footprint(entities, fields, assets, states)
 
 
-def _released(footprint: Footprint) -> bool | None:
+def release_state(footprint: Footprint) -> bool | None:
     """A handout's release state (a handout's footprint holds one, never a pack's tuple)."""
     assert not isinstance(footprint.episode_released, tuple)
     return footprint.episode_released
 
 
-def clinic_footprint(clinic: Clinic | None, themed: bool = False) -> Footprint:
-    """The clinic's fields (whole with a theme) and its logo; nothing for the unbranded edition."""
+def clinic_footprint(clinic: Clinic | None, themed: bool = False, names: frozenset[str] = CLINIC_FIELDS) -> Footprint:
+    """The clinic's fields (`names`; whole with a theme) and its logo; nothing for the unbranded edition."""
     if clinic is None:
         return Footprint(frozenset(), {}, frozenset(), None)
     entities = frozenset({clinic.id} if themed else ())
-    fields = {} if themed else {clinic.id: CLINIC_FIELDS}
+    fields = {} if themed else {clinic.id: names}
     return Footprint(entities, fields, frozenset({clinic.logo} if clinic.logo else ()), None)
 
 
@@ -182,3 +189,19 @@ def pack_handouts(publication: Publication, clinic: Clinic) -> list[Handout]:
     # sorted() is stable: handouts of the same position keep their id order.
     public = [handout for handout in publication.of(Handout) if not publication.withheld(handout)]
     return sorted(public, key=position)
+
+
+def shared_layout_output(handout: Handout, paper: str, country: str) -> str:
+    """The intermediate file of a handout's layout shared by the editions in this paper and country."""
+    return f"{SHARED_FOLDER}/layouts/{paper}-{country}/{handout.id}.pdf"
+
+
+def branding_output(clinic: Clinic | None) -> str:
+    """The intermediate file of a clinic's branding (or, for the unbranded editions, the programme's)."""
+    return f"{SHARED_FOLDER}/brandings/{clinic.id}.pdf" if clinic else f"{SHARED_FOLDER}/programme-branding.pdf"
+
+
+def shared_pack_output(paper: str, country: str, contents: tuple[str, ...]) -> str:
+    """The intermediate file of the pack shared by the clinics with these handouts, paper and country."""
+    digest = hashlib.sha256("\n".join(contents).encode()).hexdigest()[:16]
+    return f"{SHARED_FOLDER}/packs/{paper}-{country}-{digest}.pdf"

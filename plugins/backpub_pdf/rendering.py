@@ -129,8 +129,8 @@ class Renderer:
         self.layouts = LayoutRecords(context.cache_dir)
         """What each handout's layout found, kept for `validate` (see budget.py)."""
         self.stamped = stamped
-        self._bases: dict[bytes, tuple[bytes, int]] = {}
-        self._bands: dict[bytes, Any] = {}
+        self._brandings: dict[bytes, Any] = {}
+        self._stampers: dict[bytes, Any] = {}
         self._front_pages: dict[Any, int] = {}
 
     @functools.cached_property
@@ -173,12 +173,20 @@ class Renderer:
 
     def render(self, job: Job, publication: Publication, inputs: list[bytes] | None = None) -> bytes:
         """The PDF of one job: a handout (plain or branded), or a clinic's pack from its handouts' PDFs (`inputs`,
-        in the pack's order)."""
+        in the pack's order); stamped (`formats.pdf.branding: stamped`), an edition or pack from its shared layout
+        and branding (`inputs`), or one of those intermediate files (see planning.py)."""
+        kind = job.args["kind"]
+        if kind == "shared-layout":
+            return self.shared_layout(publication, job)
+        if kind == "branding":
+            return self.branding(publication, job)
+        if kind == "shared-pack":
+            return self.shared_pack(publication, job, inputs or [])
+        if self.stamped:
+            return self.stamp(publication, job, inputs or [])
         page = self.document(job, publication)
-        if job.args["kind"] == "pack":
+        if kind == "pack":
             return self.pack(page, inputs or [])
-        if self.stamped and page.values["clinic"] is not None:
-            return self.stamp(publication, page)
         document = self.laid_out(page)
         self.record_layout(publication, page, document)
         return self.write(document, *page.located)
@@ -208,50 +216,99 @@ class Renderer:
         remove_layout_anchors(document)
         return document
 
-    def stamp(self, publication: Publication, page: Document) -> bytes:
-        """A clinic's edition from its handout's shared layout and the clinic's band (branding.py): the band has
-        one size, so one layout serves every clinic in the same paper and country."""
-        from backpub_pdf.branding import STAND_INS, brand
+    # -- stamped editions and packs (branding.py) ----------------------------------------------------
 
-        base, pages = self.base(publication, page)
-        colours = page.values["colours"]
-        palette = {"accent": colours.accent, "ink": colours.ink, "tint": colours.tint}
-        return brand(base, self.band(page, pages), palette, page.values["clinic"].clinic.title, STAND_INS)
+    def shared_layout(self, publication: Publication, job: Job) -> bytes:
+        """A handout laid out once for every edition in its paper and country: the band's cells empty, no clinic in
+        the running heads, stand-ins for the colours (see branding.py)."""
+        from backpub_pdf.branding import shared_layout
 
-    def base(self, publication: Publication, page: Document) -> tuple[bytes, int]:
-        """The handout laid out with the band's cells left empty and stand-in colours, once per process for all
-        the clinics whose editions share it (the same paper, country and words: the same HTML)."""
-        from backpub_pdf.branding import STAND_INS
-        from backpub_pdf.view import Palette
+        handout = publication.get(job.args["handout"])
+        assert isinstance(handout, Handout)
+        page = self.handout_document(publication, handout, None, self.shared_edition(job), shared=True)
+        document = self.laid_out(page)
+        self.record_layout(publication, page, document)
+        return shared_layout(self.write(document, *page.located))
 
-        values = page.values | {"band_mode": "empty", "colours": Palette(**STAND_INS)}
-        shared = Document(page.template, values, page.handouts, page.located, page.edition)
-        key = hashlib.sha256(shared.html().encode()).digest()
-        if key not in self._bases:
-            document = self.laid_out(shared)
-            self.record_layout(publication, page, document)
-            self._bases = _recent(self._bases, key, (self.write(document, *page.located), len(document.pages)))
-        return self._bases[key]
+    def branding(self, publication: Publication, job: Job) -> bytes:
+        """A clinic's branding (its band, its later pages' running head, its pack's cover), or without a clinic the
+        programme's band for the unbranded editions: laid out once for all the editions and packs made with it."""
+        page = self.branding_document(publication, self.clinic_of(publication, job))
+        return self.write(self.layout(page.html(), *page.located), *page.located)
 
-    def band(self, page: Document, pages: int) -> Any:
-        """The clinic's band for editions of `pages` pages, laid out once per process."""
-        from backpub_pdf.branding import Band
+    def shared_pack(self, publication: Publication, job: Job, layouts: list[bytes]) -> bytes:
+        """The pack every clinic with these handouts, paper and country has, its cover left empty: its contents
+        laid out here, its handouts' pages those of their shared layouts (`layouts`, in the pack's order)."""
+        from backpub_pdf.branding import shared_layout
+        from backpub_pdf.packing import Part, assemble
 
-        values = page.values | {"band_mode": "only", "band_pages": pages}
-        html = self.env.get_template("band.html.j2").render(**values)
-        key = hashlib.sha256(html.encode()).digest()
-        if key not in self._bands:
-            laid_out = self.layout(html, *page.located)
-            self._bands = _recent(self._bands, key, Band.of(self.write(laid_out, *page.located)))
-        return self._bands[key]
+        handouts = [publication.get(handout_id) for handout_id in job.args["handouts"]]
+        page = self.pack_document(publication, None, handouts, self.shared_edition(job))
+        parts = [Part(data, view.prefix) for view, data in zip(page.handouts, layouts, strict=True)]
+        front, footers = self.front_and_footers(page, parts)
+        return assemble(shared_layout(front), parts, footers)
+
+    def stamp(self, publication: Publication, job: Job, inputs: list[bytes]) -> bytes:
+        """An edition, or a clinic's pack, from its shared layout (or shared pack) and its branding (`inputs`):
+        the branding put over it in the edition's colours (branding.py)."""
+        clinic = self.clinic_of(publication, job)
+        shared, branding = inputs
+        accent = clinic.accent_colour if clinic else self.default_accent
+        colours = palette(accent)
+        title = None
+        if job.args["kind"] == "pack":
+            assert clinic is not None
+            title = self.pack_title(publication, clinic)
+        author = clinic.title if clinic else publication.programme.publisher
+        return self.stamper(shared).stamp(self.prepared_branding(branding), vars(colours), author, title)
+
+    def stamper(self, data: bytes) -> Any:
+        """A shared layout (or shared pack) opened once per process for every edition stamped on it: the build
+        gives a handout's editions one after another (`PdfFormat.jobs`), so a few are kept."""
+        from backpub_pdf.branding import Stamper
+
+        key = hashlib.sha256(data).digest()
+        if key not in self._stampers:
+            self._stampers = _recent(self._stampers, key, Stamper(data), keep=6)
+        return self._stampers[key]
+
+    def prepared_branding(self, data: bytes) -> Any:
+        """A branding's PDF, opened and prepared once per process for every edition made with it. The build gives a
+        handout's editions, every clinic's, one after another (`PdfFormat.jobs`), so a worker keeps up to 256 (about
+        60 MB): a network of that many clinics prepares each once, not once per edition."""
+        from backpub_pdf.branding import Branding
+
+        key = hashlib.sha256(data).digest()
+        if key not in self._brandings:
+            self._brandings = _recent(self._brandings, key, Branding.of(data), keep=256)
+        return self._brandings[key]
+
+    def clinic_of(self, publication: Publication, job: Job) -> Clinic | None:
+        clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
+        assert clinic is None or isinstance(clinic, Clinic)
+        return clinic
+
+    @staticmethod
+    def shared_edition(job: Job) -> Edition:
+        return Edition(job.args["paper"], job.args["country"])
+
+    # -- packs ---------------------------------------------------------------------------------------
 
     def pack(self, page: Document, handouts: list[bytes]) -> bytes:
         """A clinic's pack: its cover and contents laid out here, then its handouts' pages as they were written
         (with their tags, bookmarks and links), each with a footer of the pack's: its page in the pack, and the
         pack page of its handout's urgent-help box. The contents give the pack page of each handout and section."""
-        from backpub_pdf.packing import PACK_LINK, Part, assemble, on_a_new_sheet
+        from backpub_pdf.packing import Part, assemble
 
         parts = [Part(data, view.prefix) for view, data in zip(page.handouts, handouts, strict=True)]
+        front, footers = self.front_and_footers(page, parts)
+        return assemble(front, parts, footers)
+
+    def front_and_footers(self, page: Document, parts: list[Any]) -> tuple[bytes, bytes]:
+        """A pack's cover and contents, laid out with the pack page of each of its handouts' anchors, and its
+        footers (see `pack_footers`)."""
+        from backpub_pdf.packing import PACK_LINK, on_a_new_sheet
+
         measured = [part.pages_and_anchors() for part in parts]
         words = self.words.gettext("Page %(page)s of %(pages)s")
         # A cover and a page of contents, until a layout says otherwise; packs of the same handouts on the same
@@ -276,7 +333,7 @@ class Renderer:
             front_pages = len(front.pages)
         self._front_pages = _recent(self._front_pages, shape, front_pages)
         footers = self.pack_footers(page, measured, starts, pack_pages, first - 1)
-        return assemble(self.write(front, *page.located), parts, footers)
+        return self.write(front, *page.located), footers
 
     def pack_footers(
         self,
@@ -309,43 +366,94 @@ class Renderer:
             return document.write_pdf()
 
     def document(self, job: Job, publication: Publication) -> Document:
-        """What one job's document shows, ready to be written as HTML (before any layout)."""
-        clinic = publication.get(job.args["clinic"]) if job.args.get("clinic") else None
-        assert clinic is None or isinstance(clinic, Clinic)
-        if job.args["kind"] != "pack":
-            handout = publication.get(job.args["handout"])
-            assert isinstance(handout, Handout)
-            return self.handout_document(publication, handout, clinic, self.edition_of(publication, clinic))
-        assert clinic is not None
+        """What one job's document shows, ready to be written as HTML (before any layout). A stamped edition's (or
+        pack's) is the one a layout of its own would make: what it looks like."""
+        kind = job.args["kind"]
+        if kind == "branding":
+            return self.branding_document(publication, self.clinic_of(publication, job))
+        if kind == "shared-pack":
+            handouts = [publication.get(handout_id) for handout_id in job.args["handouts"]]
+            return self.pack_document(publication, None, handouts, self.shared_edition(job))
+        clinic = self.clinic_of(publication, job)
+        if kind == "pack":
+            assert clinic is not None
+            return self.pack_document(publication, clinic, pack_handouts(publication, clinic))
+        handout = publication.get(job.args["handout"])
+        assert isinstance(handout, Handout)
+        if kind == "shared-layout":
+            return self.handout_document(publication, handout, None, self.shared_edition(job), shared=True)
+        return self.handout_document(publication, handout, clinic, self.edition_of(publication, clinic))
+
+    def pack_document(
+        self, publication: Publication, clinic: Clinic | None, contents: list[Handout], edition: Edition | None = None
+    ) -> Document:
+        """A clinic pack's cover and contents (`pack` gives them the handouts' pages); without a clinic, the shared
+        pack's, in `edition`: its cover left empty, stand-ins for the colours."""
         gate, views = self.views(publication)
-        contents = pack_handouts(publication, clinic)
         handouts = [views.build(handout, prefix=f"{handout.id}--") for handout in contents]
-        title = self.words.gettext("%(programme)s: handouts from %(clinic)s") % {
+        edition = edition or self.edition_of(publication, clinic)
+        title = self.pack_title(publication, clinic) if clinic else publication.programme.title
+        parts: dict[str, Any] = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
+        values = self.values(publication, views, handouts, clinic, edition, title, parts)
+        if clinic is None:
+            values.update(self.shared_values())
+        located = (gate, publication, views.asset_owners, clinic.id if clinic else contents[0].id)
+        return Document(self.env.get_template("pack.html.j2"), values, handouts, located, edition)
+
+    def pack_title(self, publication: Publication, clinic: Clinic) -> str:
+        return self.words.gettext("%(programme)s: handouts from %(clinic)s") % {
             "programme": publication.programme.title,
             "clinic": clinic.title,
         }
-        # The cover and contents; `pack` gives them the handouts' pages.
-        parts: dict[str, Any] = {"pack_pages": {}, "pack_link": "#", "front_footer": None}
-        values = self.values(publication, views, handouts, clinic, self.edition_of(publication, clinic), title, parts)
-        located = (gate, publication, views.asset_owners, clinic.id)
-        return Document(
-            self.env.get_template("pack.html.j2"), values, handouts, located, self.edition_of(publication, clinic)
-        )
+
+    def branding_document(self, publication: Publication, clinic: Clinic | None) -> Document:
+        """An edition's branding alone (templates/branding.html.j2): a clinic's, or the programme's."""
+        gate, views = self.views(publication)
+        edition = self.edition_of(publication, clinic)
+        values = {
+            "programme": publication.programme,
+            "clinic": views.clinic(clinic) if clinic else None,
+            "title": clinic.title if clinic else publication.programme.title,
+            "paper": PAPER[edition.paper],
+            "colours": palette(clinic.accent_colour if clinic else self.default_accent),
+            "build_time": self.context.build_time.isoformat(timespec="seconds"),
+            "site_url": publication.home_url,
+            "band_mode": None,
+        }
+        located = (gate, publication, views.asset_owners, clinic.id if clinic else "")
+        return Document(self.env.get_template("branding.html.j2"), values, [], located, edition)
+
+    @staticmethod
+    def shared_values() -> dict[str, Any]:
+        """What a shared layout is laid out with instead of an edition's branding (see branding.py)."""
+        from backpub_pdf.branding import STAND_INS
+        from backpub_pdf.view import Palette
+
+        return {"band_mode": "empty", "colours": Palette(**STAND_INS)}
 
     def edition_of(self, publication: Publication, clinic: Clinic | None) -> Edition:
         """The paper and country of a clinic's editions, or of the unbranded ones."""
         return edition_of(publication, clinic, self.default_paper)
 
     def handout_document(
-        self, publication: Publication, handout: Handout, clinic: Clinic | None, edition: Edition, probe: bool = False
+        self,
+        publication: Publication,
+        handout: Handout,
+        clinic: Clinic | None,
+        edition: Edition,
+        probe: bool = False,
+        shared: bool = False,
     ) -> Document:
         """One handout's document; a `probe` is its plain edition in `edition`'s paper, stripped of all that
-        cannot move its pages (the build time, the colours), so its HTML names its layout."""
+        cannot move its pages (the build time, the colours), so its HTML names its layout; a `shared` one is the
+        layout every edition in `edition`'s paper and country is stamped on (branding.py)."""
         gate, views = self.views(publication)
         handouts = [views.build(handout)]
         values = self.values(publication, views, handouts, clinic, edition, handout.title, {})
         if probe:
             values.update(build_time=PROBE_TIME, colours=palette(DEFAULT_ACCENT))
+        if shared:
+            values.update(self.shared_values())
         located = (gate, publication, views.asset_owners, handout.id)
         return Document(self.env.get_template("handout.html.j2"), values, handouts, located, edition)
 
@@ -388,7 +496,7 @@ class Renderer:
             "site_url": publication.home_url,
             "page_css": page_css(self.words),
             "root_cause": publication.programme.wording.root_cause(self.words),
-            "band_mode": None,  # (a stamped edition's shared layout, "empty", and its clinic's band, "only": `stamp`)
+            "band_mode": None,  # ("empty" in a shared layout: `shared_values`)
             **parts,
         }
 

@@ -95,6 +95,11 @@ class Job:
     service to serve to members and subscribers one by one (a private feed's items): rendered from the members'
     view (`Publication.members`, everything in full) into `outputs/service/<format>/`, never placed on the
     website, never an input of a public file."""
+    intermediate: bool = False
+    """True for a file made only for other jobs of the format to be made from (their `inputs`), e.g. one layout
+    that many editions share: it is never written to outputs/. The build renders it only when a job made from it
+    is rendered, and keeps it in the build cache by its fingerprint, so a later build reuses it while nothing it
+    declares changes."""
 
     @property
     def for_members(self) -> bool:

@@ -152,10 +152,10 @@ class DaskExecutor:
         futures: dict[Any, PlannedJob] = {}
         waiting = Waiting(dirty)
         while (item := waiting.take()) is not None:
-            sent = {
-                path: by_path[path] if path in by_path else self._kept(client, inputs / path)
-                for path in item.input_paths
-            }
+            for path in item.input_paths:
+                if path not in by_path:  # kept from the last build (or the build cache): sent once for all its users
+                    by_path[path] = self._kept(client, inputs / path)
+            sent = {path: by_path[path] for path in item.input_paths}
             future = client.submit(
                 render_task,
                 snapshot,
@@ -163,7 +163,9 @@ class DaskExecutor:
                 item.job,
                 sent,
                 key=f"backpub-{build}-{item.path}",
-                priority=1 if sent else 0,  # a pack as soon as its editions are done: its clinic is then complete
+                # The local pool's order (`Waiting`) among the tasks ready to run: a pack as soon as its editions are
+                # done, the jobs others are made from next.
+                priority=-len(futures),
                 pure=False,
             )
             by_path[item.path] = future

@@ -3,6 +3,7 @@ when it pays), places published files into the website and commits outputs/ in o
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -17,11 +18,14 @@ from backpub.content.publication import Publication
 from backpub.engine.reports import BuildReport, FormatReport, Progress
 from backpub.engine.workers import Executor, LocalPool, PlannedJob, unwrap
 from backpub.errors import PluginError, Problem, in_plugin
-from backpub.files.cache import Store, folder_digest
+from backpub.files.cache import Store, atomic_write, folder_digest
 from backpub.files.output import OutputWriter, remove_stale_siblings, safe_relative
 from backpub.formats import SERVICE_FOLDER, Format, Job
 
 MANIFEST_ENTRY = "manifest.pickle"
+INTERMEDIATES = "intermediates"
+"""The build cache's folder of intermediate jobs' files, one folder per format, each file named by its job's
+fingerprint."""
 
 
 @dataclass(frozen=True)
@@ -84,13 +88,14 @@ class Engine:
             executor = LocalPool(executor)
         remove_stale_siblings(self.output_dir)  # a killed build's trees go even when nothing needs rendering
         planned = self.plan()
+        published = [item for item in planned if not item.job.intermediate]
         previous = self._load_manifest()
-        placed = self.website.placements(self._published_files(planned), self.publication)
+        placed = self.website.placements(self._published_files(published), self.publication)
         report = BuildReport(self.output_dir.resolve())
         report.formats = {name: FormatReport(name) for name in self.instances}
-        if not self.rerender and self._up_to_date(planned, previous, placed):
+        if not self.rerender and self._up_to_date(published, previous, placed):
             # Nothing to render or remove: leave outputs/ alone rather than re-link and swap every file.
-            for item in planned:
+            for item in published:
                 report.formats[item.format_name].unchanged += 1
             report.warnings = self._finish([])
             return report
@@ -98,20 +103,72 @@ class Engine:
             self._carry_other_formats(writer, set(previous.get("placed", ())))
             outputs = previous.get("outputs", {})
             dirty = [
-                p for p in planned if self.rerender or outputs.get(p.path) != self._entry(p) or not writer.keep(p.path)
+                p
+                for p in published
+                if self.rerender or outputs.get(p.path) != self._entry(p) or not writer.keep(p.path)
             ]
             rendering = {id(item) for item in dirty}  # a set: `item in dirty` made planning quadratic
-            for item in planned:
+            for item in published:
                 if id(item) not in rendering:
                     report.formats[item.format_name].unchanged += 1
+            dirty = self._intermediates_for(dirty, planned, writer) + dirty
             self._render_all(dirty, writer, report, executor, progress)
-            self._count_removed(planned, placed, report)
+            self._count_removed(published, placed, report)
             for target, source in placed.items():
                 writer.place(target, source)
             writer.commit()
-        self._save_manifest(previous, planned, placed)
-        report.warnings = self._finish(dirty)
+        self._save_manifest(previous, published, placed)
+        self._prune_intermediates(planned)
+        report.warnings = self._finish([item for item in dirty if not item.job.intermediate])
         return report
+
+    # -- intermediate jobs (`Job.intermediate`) ------------------------------------------------------
+
+    def _intermediates_for(
+        self, dirty: list[PlannedJob], planned: list[PlannedJob], writer: OutputWriter
+    ) -> list[PlannedJob]:
+        """The intermediate jobs to render for `dirty` (in plan order): those some job being rendered is made from
+        whose file the build cache does not hold. The cached ones are put where their jobs read them."""
+        by_path = {item.path: item for item in planned}
+        seen: set[str] = set()
+        rendered: set[str] = set()
+        waiting = list(dirty)
+        while waiting:
+            for path in waiting.pop().input_paths:
+                source = by_path[path]
+                if not source.job.intermediate or path in seen:
+                    continue
+                seen.add(path)
+                cached = self._intermediate_file(source)
+                if not self.rerender and cached is not None and cached.is_file():
+                    writer.stage(path, source=cached)
+                else:
+                    rendered.add(path)
+                    waiting.append(source)
+        return [item for item in planned if item.path in rendered]
+
+    def _intermediate_file(self, item: PlannedJob) -> Path | None:
+        """Where the build cache keeps an intermediate job's file (None without a cache)."""
+        if self.store.folder is None:
+            return None
+        return self.store.folder / INTERMEDIATES / item.format_name / item.fingerprint
+
+    def _keep_intermediate(self, item: PlannedJob, data: bytes) -> None:
+        cached = self._intermediate_file(item)
+        if cached is not None:
+            with contextlib.suppress(OSError):  # (a cache that cannot be written costs the next build its shortcut)
+                atomic_write(cached, data)
+
+    def _prune_intermediates(self, planned: list[PlannedJob]) -> None:
+        """Drop the cached intermediate files of the built formats that this build's plan no longer has."""
+        if self.store.folder is None:
+            return
+        current = {(item.format_name, item.fingerprint) for item in planned if item.job.intermediate}
+        for name in self.instances:
+            folder = self.store.folder / INTERMEDIATES / name
+            for path in folder.iterdir() if folder.is_dir() else ():
+                if (name, path.name) not in current:
+                    path.unlink(missing_ok=True)
 
     def _finish(self, dirty: list[PlannedJob]) -> list[Problem]:
         """Each format's finishing step; the warnings its rendering found."""
@@ -304,12 +361,17 @@ class Engine:
             # Wherever jobs run, their bytes come back here: this writer alone writes outputs/.
             for item, outcome in executor.run(dirty, self.publication, self.instances, writer.staging):
                 data, seconds = unwrap(item, outcome)
-                writer.write(item.path, data)
-                report.rendered.append(item.path)  # in the order they were made
                 stats = report.formats[item.format_name]
-                stats.written += 1
-                stats.bytes += len(data)
                 stats.seconds += seconds
+                if item.job.intermediate:
+                    writer.stage(item.path, data)  # for the jobs made from it, in this build only
+                    self._keep_intermediate(item, data)
+                    stats.intermediate += 1
+                else:
+                    writer.write(item.path, data)
+                    report.rendered.append(item.path)  # in the order they were made
+                    stats.written += 1
+                    stats.bytes += len(data)
                 progress.advance(item.path)
         finally:
             progress.stop()

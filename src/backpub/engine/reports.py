@@ -19,6 +19,8 @@ class FormatReport:
     removed: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    intermediate: int = 0
+    """Intermediate files made for other jobs (`Job.intermediate`): rendered, never written to outputs/."""
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Progress:
     """Receives progress events; the CLI shows them, tests ignore them."""
 
     def start(self, total: int) -> None:
-        """`total` jobs will be rendered."""
+        """`total` jobs will be rendered (intermediate files, `Job.intermediate`, included)."""
 
     def advance(self, output: str) -> None:
         """One job finished."""

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import functools
 import gc
+import heapq
 import multiprocessing
 import os
 import signal
 import time
 import traceback
-from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -119,7 +119,15 @@ def run_jobs(
 
 
 class Waiting:
-    """The jobs not started yet, each ready once the dirty jobs it is made from are done."""
+    """The jobs not started yet, each ready once the dirty jobs it is made from are done; `take` gives the first
+    ready job in this order:
+
+    1. a job made from others, as soon as they are done (a clinic's pack once its editions are: its inputs are
+       fresh, and its clinic complete), the bigger first;
+    2. a job others are made from (an edition of a pack, a layout many editions share), by its first user's
+       place, so the jobs made from it can start early;
+    3. the rest, big jobs first (the book), so no long job starts last and leaves a core idle.
+    """
 
     def __init__(self, dirty: list[PlannedJob]) -> None:
         making = {item.path for item in dirty}
@@ -127,33 +135,51 @@ class Waiting:
         for index, item in enumerate(dirty):
             for needed in item.input_paths:
                 used_by.setdefault(needed, index)
-        # Inputs first, grouped by the job made from them (a clinic's handouts, so its pack can start while
-        # others render); then big jobs (the book), so no long job starts last and leaves a core idle.
-        self.jobs = deque(
-            sorted(
-                dirty, key=lambda item: (item.path not in used_by, used_by.get(item.path, 0), -len(item.job.entities))
-            )
-        )
         self.needs = {item.path: set(item.input_paths) & making for item in dirty}
+
+        def rank(index: int) -> tuple[int, int]:
+            item = dirty[index]
+            if self.needs[item.path]:
+                return (0, -len(item.job.entities))
+            if item.path in used_by:
+                return (1, used_by[item.path])
+            return (2, -len(item.job.entities))
+
+        self.order = list(dirty)
+        self.ranks = {item.path: (*rank(index), index) for index, item in enumerate(dirty)}
+        self.taken: set[str] = set()
         self.made_from: dict[str, list[str]] = {}  # a dirty input's path: the jobs waiting for it
         for path, needs in self.needs.items():
             for needed in needs:
                 self.made_from.setdefault(needed, []).append(path)
+        self.ready = [self.ranks[path] for path, needs in self.needs.items() if not needs]
+        heapq.heapify(self.ready)
+        self.left = len(dirty)
 
     def __bool__(self) -> bool:
-        return bool(self.jobs)
+        return self.left > 0
+
+    @property
+    def jobs(self) -> list[PlannedJob]:
+        """The jobs not taken yet."""
+        return [item for item in self.order if item.path not in self.taken]
 
     def take(self) -> PlannedJob | None:
-        """The first job whose inputs are done (None when none is, yet or at all), no longer waiting."""
-        for index, item in enumerate(self.jobs):
-            if not self.needs[item.path]:
-                del self.jobs[index]  # (almost always the first: O(1) on a deque)
-                return item
-        return None
+        """The first ready job (see the class), no longer waiting; None when none is ready, yet or at all."""
+        if not self.ready:
+            return None
+        *_, index = heapq.heappop(self.ready)
+        self.left -= 1
+        item = self.order[index]
+        self.taken.add(item.path)
+        return item
 
     def done(self, finished: PlannedJob) -> None:
         for path in self.made_from.get(finished.path, ()):
-            self.needs[path].discard(finished.path)
+            needs = self.needs[path]
+            needs.discard(finished.path)
+            if not needs:
+                heapq.heappush(self.ready, self.ranks[path])
 
 
 def _died(item: PlannedJob) -> str:

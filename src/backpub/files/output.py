@@ -47,6 +47,8 @@ class OutputWriter:
         self.staging = self.output_dir.with_name(f".{self.output_dir.name}.staging-{os.getpid()}")
         self.written: set[str] = set()
         self.new_files: list[Path] = []
+        self.staged: list[Path] = []
+        """Files the build reads while it runs but never commits (intermediate jobs' files)."""
         self._folders: set[Path] = set()  # folders made in the staging tree (a big build writes thousands of files)
 
     def __enter__(self) -> OutputWriter:
@@ -103,6 +105,22 @@ class OutputWriter:
         except OSError as exc:
             raise BackpubError(f"cannot write {relative}: {os.strerror(exc.errno or 0) or exc}") from exc
 
+    def stage(self, relative: str, data: bytes | None = None, source: Path | None = None) -> None:
+        """Put a file the build's jobs read but outputs/ never holds (an intermediate job's) into the staging tree:
+        `data`, or a link to (else a copy of) the file `source`. `commit` removes it."""
+        target = self._claim(relative)
+        self.staged.append(target)
+        try:
+            if source is None:
+                target.write_bytes(data or b"")
+                return
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copyfile(source, target)  # (another filesystem)
+        except OSError as exc:
+            raise BackpubError(f"cannot write {relative}: {os.strerror(exc.errno or 0) or exc}") from exc
+
     def _claim(self, relative: str) -> Path:
         safe_relative(relative)
         if relative in self.written:
@@ -122,6 +140,9 @@ class OutputWriter:
             raise BackpubError(f"cannot replace the output folder {self.output_dir}: {exc.strerror or exc}") from None
 
     def _swap(self) -> None:
+        for path in self.staged:
+            path.unlink(missing_ok=True)
+        _remove_empty_folders(self.staging, {path.parent for path in self.staged})
         _fsync_files(self.new_files)
         if not self.output_dir.exists():
             os.rename(self.staging, self.output_dir)
@@ -133,6 +154,17 @@ class OutputWriter:
         os.rename(self.output_dir, old)
         os.rename(self.staging, self.output_dir)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_empty_folders(root: Path, folders: set[Path]) -> None:
+    """Remove those of `folders` (below `root`) that are empty, and their parents that become empty."""
+    for folder in sorted(folders, key=lambda path: len(path.parts), reverse=True):
+        while folder != root and folder.is_relative_to(root):
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty (or gone): its parents are not empty either
+            folder = folder.parent
 
 
 def remove_stale_siblings(output_dir: Path) -> None:

@@ -83,13 +83,22 @@ def test_a_dask_build_makes_every_output_byte_for_byte_as_the_local_pool_and_rep
     report = build(content, output_dir=content.parent / "dask", executor=executor, use_cache=False, progress=progress)
 
     assert files_of(content.parent / "dask") == local_build
+    assert not [path for path in local_build if "/.shared/" in path]  # intermediate files are never outputs
     assert "pdf/test-clinic/pack.pdf" in report.rendered  # a job made from other outputs (its editions)
-    assert progress.total == len(report.rendered) == len(progress.advanced) and progress.stopped
-    assert sorted(progress.advanced) == sorted(report.rendered)
-    # The pack was reported after the editions it is made from.
-    assert progress.advanced.index("pdf/test-clinic/pack.pdf") > progress.advanced.index(
-        "pdf/test-clinic/first-steps.pdf"
-    )
+    # Progress counts every job rendered: the outputs, and the intermediate files they are made from.
+    intermediates = sorted(set(progress.advanced) - set(report.rendered))
+    assert intermediates and all(path.startswith("pdf/.shared/") for path in intermediates)
+    assert len(intermediates) == report.formats["pdf"].intermediate
+    assert progress.total == len(report.rendered) + len(intermediates) == len(progress.advanced) and progress.stopped
+    assert sorted(progress.advanced) == sorted(report.rendered + intermediates)
+    # Every job was reported after the jobs it is made from (a pack after the shared pack and the branding it is
+    # stamped on, they after the shared layouts they are made from).
+    session = Session(content)
+    jobs = session.formats(["pdf"])["pdf"].jobs(session.publication)
+    made_from = {f"pdf/{job.output}": [f"pdf/{needed}" for needed in job.inputs] for job in jobs}
+    assert made_from["pdf/test-clinic/pack.pdf"]
+    for output, inputs in made_from.items():
+        assert all(progress.advanced.index(output) > progress.advanced.index(needed) for needed in inputs), output
 
 
 def test_a_pack_whose_editions_were_kept_is_made_from_the_kept_files(content, local_build, executor):
@@ -132,8 +141,9 @@ def test_the_jobs_of_a_worker_killed_mid_build_run_again_and_the_outputs_are_the
 
     assert progress.killed, "a worker was rendering when it was killed"
     lost = {key.split("-", 2)[2] for key in progress.killed}  # the output paths in the tasks' keys
-    assert lost <= set(report.rendered)  # every job the dead worker held was rendered elsewhere
-    assert sorted(progress.advanced) == sorted(report.rendered)
+    assert lost <= set(progress.advanced)  # every job the dead worker held was rendered elsewhere
+    assert set(report.rendered) <= set(progress.advanced) and len(progress.advanced) == progress.total
+    assert all(path.startswith("pdf/.shared/") for path in set(progress.advanced) - set(report.rendered))
     assert files_of(content.parent / "killed") == local_build
 
 

@@ -49,10 +49,25 @@ class SneakyFormat(BundleFormat):
         return super().render(job, publication)
 
 
+class LayeredFormat(BundleFormat):
+    """Two outputs made from one intermediate file (`Job.intermediate`), and one made from nothing."""
+
+    name = "layered"
+
+    def jobs(self, publication: Publication) -> list[Job]:
+        shared = Job("shared/ice.txt", fields={"ice": frozenset({"title"})}, intermediate=True)
+        return [
+            shared,
+            Job("first.txt", inputs=(shared.output,)),
+            Job("second.txt", inputs=(shared.output,)),
+            Job("concept.txt", fields={"back-not-leg": frozenset({"title"})}),
+        ]
+
+
 class BundlePlugin:
     @hookimpl
     def register_formats(self):
-        return [BundleFormat, SneakyFormat]
+        return [BundleFormat, SneakyFormat, LayeredFormat]
 
 
 def run(project: Path, jobs: int = 1, name: str = "bundle") -> list[str]:
@@ -61,7 +76,7 @@ def run(project: Path, jobs: int = 1, name: str = "bundle") -> list[str]:
     host = make_host(plugins=(("bundle-plugin", BundlePlugin()),))
     report = build(project / "content", host=host, formats=[name], jobs=jobs)
     if jobs == 1:
-        assert [f"{name}/{output}" for output in RENDERED] == report.rendered
+        assert [f"{name}/{output}" for output in RENDERED if not output.startswith("shared/")] == report.rendered
     return [path.removeprefix(f"{name}/") for path in report.rendered]
 
 
@@ -80,6 +95,35 @@ def test_a_job_is_made_after_and_from_its_inputs_and_again_when_one_changes(proj
     # An edit no input shows renders nothing, and a bundle whose inputs were kept reads the kept files.
     edit(project / "content/protocols/ice.md", "Wrap the ice pack.", "Wrap the ice pack in a towel.")
     assert run(project, jobs) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_intermediate_file_is_made_for_its_users_kept_in_the_cache_and_never_in_outputs(project, jobs):
+    outputs = project / "outputs/layered"
+    cached = project / ".backpub/cache/intermediates/layered"
+
+    def files(folder: Path) -> list[str]:
+        return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+
+    assert sorted(run(project, jobs, "layered")) == ["concept.txt", "first.txt", "second.txt"]
+    if jobs == 1:  # (with workers, the jobs render in other processes)
+        assert RENDERED.count("shared/ice.txt") == 1 and RENDERED.index("shared/ice.txt") < RENDERED.index("first.txt")
+    assert files(outputs) == ["concept.txt", "first.txt", "second.txt"]  # no intermediate file, no empty folder
+    assert not (outputs / "shared").exists() and (outputs / "first.txt").read_text() == "Ice the lower back\n"
+    assert len(files(cached)) == 1
+    assert not list(project.glob("outputs.staging-*")) and not list(project.glob(".outputs.staging-*"))
+
+    assert run(project, jobs, "layered") == []  # a no-op build renders nothing, the intermediate file neither
+    (outputs / "first.txt").unlink()
+    assert run(project, jobs, "layered") == ["first.txt"]  # made from the cached intermediate file
+    assert jobs == 2 or RENDERED == ["first.txt"]
+    assert (outputs / "first.txt").read_text() == "Ice the lower back\n"
+
+    edit(project / "content/protocols/ice.md", "title: Ice the lower back", "title: Ice the low back")
+    assert sorted(run(project, jobs, "layered")) == ["first.txt", "second.txt"]
+    assert (outputs / "second.txt").read_text() == "Ice the low back\n"
+    assert files(outputs) == ["concept.txt", "first.txt", "second.txt"]
+    assert len(files(cached)) == 1  # the old one dropped from the cache
 
 
 def test_reading_an_output_not_declared_as_an_input_is_the_plugins_error(project):
