@@ -88,6 +88,10 @@ def _measured_layouts(tmp_path_factory: pytest.TempPathFactory, root: str) -> Pa
     return made_once(tmp_path_factory, f"layouts-{root}", measure) / LAYOUT_RECORDS
 
 
+MEASURED_ROOTS = ("minimal", "feed-audio")
+"""The small roots most tests copy, which have handouts: their copies come with their layouts' page counts too."""
+
+
 @pytest.fixture(scope="session")
 def copy_full_programme(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
     """`copy(project)` puts the full test programme in `project/content`, with the page counts its handouts'
@@ -103,15 +107,19 @@ def copy_full_programme(tmp_path_factory: pytest.TempPathFactory) -> Callable[[P
 
 
 @pytest.fixture
-def make_project(tmp_path: Path, copy_full_programme: Callable[[Path], Path]) -> Callable[..., Path]:
-    """Copy a test root (tests/roots/<root>/content) into a temporary project folder; a copy of the full programme
-    comes with its layouts' page counts (`copy_full_programme`)."""
+def make_project(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, copy_full_programme: Callable[[Path], Path]
+) -> Callable[..., Path]:
+    """Copy a test root (tests/roots/<root>/content) into a temporary project folder; a copy of the full programme,
+    or of a root in `MEASURED_ROOTS`, comes with its layouts' page counts (`copy_full_programme`)."""
 
     def make(root: str = "minimal", name: str = "project") -> Path:
         target = tmp_path / name
         if ROOTS / root / "content" == FULL_PROGRAMME:
             return copy_full_programme(target)
         shutil.copytree(ROOTS / root / "content", target / "content", symlinks=True)
+        if root in MEASURED_ROOTS:
+            shutil.copytree(_measured_layouts(tmp_path_factory, root), target / LAYOUT_RECORDS)
         return target
 
     return make

@@ -108,8 +108,9 @@ def build_session(
 def _model_out_of_the_collectors_sight() -> Iterator[None]:
     """The loaded programme lives as long as the build: frozen, the garbage collections that rendering sets off
     (here and in the workers forked from here) no longer walk all of it each time, which made rendering a large
-    programme grow faster than its size. Unfrozen after, so a long-running process (a preview) frees it."""
-    gc.collect()
+    programme grow faster than its size. Unfrozen after, so a long-running process (a preview) frees it. No full
+    collection first: in a long-running process (a preview, a test run) it walks the whole heap at every build, and
+    what garbage it would have found is frozen only until the build ends."""
     gc.freeze()
     try:
         yield

@@ -10,6 +10,7 @@ import functools
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -182,7 +183,7 @@ def _disabled() -> list[str]:
 
 
 def _load_entry_points(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> None:
-    for entry_point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
+    for entry_point, dist_name, dist_version in _installed(tuple(sys.path), entry_points):
         if manager.is_blocked(entry_point.name):
             continue
         try:
@@ -191,9 +192,20 @@ def _load_entry_points(manager: pluggy.PluginManager, infos: list[PluginInfo]) -
             raise PluginError(
                 entry_point.name, f"failed to load ({entry_point.value}): {type(exc).__name__}: {exc}"
             ) from exc
+        source = f"entry point {entry_point.value}" + (f" from {dist_name}" if dist_name else "")
+        _register(manager, infos, plugin, entry_point.name, source, dist_version)
+
+
+@functools.lru_cache(maxsize=8)
+def _installed(path: tuple[str, ...], find: Callable[..., Any]) -> tuple[tuple[Any, str | None, str | None], ...]:
+    """The group's entry points, by name, with their distribution's name and version: looked up once per search
+    path (`path`, the cache's key with `find`), as scanning every installed distribution's metadata takes tens of
+    milliseconds and a process (a preview, a service, a test run) makes many hosts."""
+    found = []
+    for entry_point in sorted(find(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
         dist = entry_point.dist
-        source = f"entry point {entry_point.value}" + (f" from {dist.name}" if dist else "")
-        _register(manager, infos, plugin, entry_point.name, source, dist.version if dist else None)
+        found.append((entry_point, dist.name if dist else None, dist.version if dist else None))
+    return tuple(found)
 
 
 def _load_local_plugins(manager: pluggy.PluginManager, infos: list[PluginInfo], folder: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -79,9 +80,15 @@ class FormatSettings:
 
     def digest(self) -> str:
         """What the outcome of a load depends on."""
-        parts = [(name, model.model_json_schema()) for name, model in sorted(self.options.items())]
-        kinds = [(cls.kind, cls.folder, cls.model_json_schema()) for cls in self.kinds]
+        parts = [(name, _schema(model)) for name, model in sorted(self.options.items())]
+        kinds = [(cls.kind, cls.folder, _schema(cls)) for cls in self.kinds]
         return json.dumps([parts, sorted(self.moved.items()), kinds], sort_keys=True, default=str)
+
+
+@functools.cache
+def _schema(model: type[BaseModel]) -> str:
+    """A model's JSON schema as text: worked out once per class (a few milliseconds each, for every load)."""
+    return json.dumps(model.model_json_schema(), sort_keys=True, default=str)
 
 
 def load(
