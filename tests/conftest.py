@@ -22,26 +22,28 @@ pytest_plugins = ["backpub.testing"]  # the fixtures backpub offers plugin autho
 # these first, the short files fill in at the end and the two workers finish together, instead of one running a
 # long file alone while the other is done.
 SLOWEST_FIRST = (
+    "tests/plugins/pdf/test_pdf_branding.py",  # (the shipped PDFs' build is shared with the other PDF files)
+    "tests/hardening/test_killed_build.py",
     "tests/test_adding_content.py",  # one test that runs test_shipped_content.py in a copy of the repository
-    "tests/plugins/pdf/test_pdf_content.py",
     "tests/plugins/site/test_site_accessibility.py",  # with test_site_search.py (SAME_WORKER below)
     "tests/plugins/site/test_site_search.py",
-    "tests/hardening/test_hardening_properties.py",
-    "tests/plugins/clinic/test_clinic_service.py",  # a service of its own and 100 prescriptions through it
-    "tests/plugins/epub/test_epub_book.py",
     "tests/core/engine/test_dask_executor.py",  # a LocalCluster of two worker processes, four builds
-    "tests/hardening/test_killed_build.py",
-    "tests/plugins/pdf/test_pdf_dependencies.py",
-    "tests/plugins/pdf/test_pdf_clear_print.py",
-    "tests/plugins/mailinglist/test_list_send.py",
-    "tests/plugins/mailinglist/test_observations_issue24.py",
-    "tests/hardening/test_corpus_broken.py",
-    "tests/test_second_programme.py",
-    "tests/test_shipped_content.py",
+    "tests/plugins/pdf/test_pdf_content.py",
+    "tests/plugins/epub/test_epub_book.py",
     "tests/test_init.py",
+    "tests/plugins/mailinglist/test_observations_issue24.py",
+    "tests/plugins/mailinglist/test_list_send.py",
     "tests/plugins/pdf/test_pdf_build.py",
-    "tests/plugins/pdf/test_pdf_branding.py",  # (after the shipped PDFs' build, which it reads too)
+    "tests/test_shipped_content.py",
+    "tests/plugins/pdf/test_pdf_country.py",
+    "tests/plugins/mailinglist/test_list_pace.py",
+    "tests/plugins/pdf/test_pdf_dependencies.py",
+    "tests/plugins/clinic/test_clinic_service.py",  # a service of its own and 100 prescriptions through it
+    "tests/plugins/site/test_site_episode_extras.py",
+    "tests/core/engine/test_build_speed.py",
+    "tests/hardening/test_faults_newsletter.py",
     "tests/hardening/test_faults_build.py",
+    "tests/hardening/test_hardening_properties.py",
 )
 
 

@@ -57,7 +57,7 @@ def stamped_outputs(full_pdfs: Path) -> Iterator[Path]:
 
 def pngs(data: bytes, folder: Path, name: str) -> list[Image.Image]:
     (folder / f"{name}.pdf").write_bytes(data)
-    subprocess.run(["pdftoppm", "-r", "100", "-png", str(folder / f"{name}.pdf"), str(folder / name)], check=True)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(folder / f"{name}.pdf"), str(folder / name)], check=True)
     return [Image.open(path).convert("L") for path in sorted(folder.glob(f"{name}-*.png"))]
 
 
