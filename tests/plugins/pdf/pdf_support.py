@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from io import BytesIO
 from pathlib import Path
-
-from pypdf import PdfReader
 
 from backpub import Session
 from backpub.content.publication import Publication
@@ -36,8 +33,12 @@ def render(pdf: PdfFormat, publication: Publication, output: str) -> bytes:
 
 
 def page_texts(data: bytes) -> list[str]:
-    """Each page's text with whitespace collapsed, so phrases can be found across line breaks."""
-    return [re.sub(r"\s+", " ", page.extract_text() or "") for page in PdfReader(BytesIO(data)).pages]
+    """Each page's text with whitespace collapsed, so phrases can be found across line breaks (PyMuPDF: pypdf's
+    extraction took a quarter of the PDF tests' time)."""
+    import pymupdf
+
+    with pymupdf.open(stream=data, filetype="pdf") as document:
+        return [re.sub(r"\s+", " ", page.get_text()) for page in document]
 
 
 def flat(text: str) -> str:
