@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from backpub import PrescriptionError, Protocol, Session, messages
+from backpub import PrescriptionError, Protocol, Session, messages, template_bytecode
 from backpub_clinic.keys import KeyRing
 from backpub_clinic.sheets import SheetFailed, Sheets
 
@@ -174,6 +174,7 @@ class ClinicService:
         )
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+            bytecode_cache=template_bytecode(),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

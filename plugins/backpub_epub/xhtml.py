@@ -11,7 +11,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from markupsafe import Markup, escape
 
-from backpub import Messages, Publication, typographic_text
+from backpub import Messages, Publication, template_bytecode, typographic_text
 from backpub import render as render_markdown
 
 from .plan import UNLINKED, BookPlan, Chapter
@@ -26,6 +26,7 @@ def template_environment(template_dirs: Iterable[Path]) -> jinja2.Environment:
     """Templates from a project's theme folder first, then the plugin's own."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(folder) for folder in template_dirs]),
+        bytecode_cache=template_bytecode(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -16,6 +16,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+from backpub import template_bytecode
 from backpub_mailinglist.addresses import clean_name
 
 COMPOSE_POLICY = SMTP
@@ -72,9 +73,16 @@ class Templates:
         import jinja2
 
         loader = jinja2.FileSystemLoader([str(path) for path in search_path])
-        self.pages = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        compiled = template_bytecode()
+        self.pages = jinja2.Environment(
+            loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, bytecode_cache=compiled
+        )
         self.text = jinja2.Environment(
-            loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+            loader=loader,
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            bytecode_cache=compiled,
         )
         words.install(self.pages)
         words.install(self.text)

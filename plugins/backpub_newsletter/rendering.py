@@ -16,7 +16,18 @@ from typing import Any
 
 from markupsafe import Markup
 
-from backpub import N_, Messages, Publication, RenderError, excerpt, members_only, messages, plain_text, square_copy
+from backpub import (
+    N_,
+    Messages,
+    Publication,
+    RenderError,
+    excerpt,
+    members_only,
+    messages,
+    plain_text,
+    square_copy,
+    template_bytecode,
+)
 from backpub import render as render_markdown
 from backpub_newsletter.issue import IssuePlan
 
@@ -102,9 +113,17 @@ class IssueRenderer:
         self.excerpt_words = excerpt_words
         self.postal_address = [line.strip() for line in postal_address.strip().splitlines() if line.strip()]
         loader = jinja2.FileSystemLoader([str(path) for path in search_path])
-        self.html_env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+        compiled = template_bytecode()
+        self.html_env = jinja2.Environment(
+            loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, bytecode_cache=compiled
+        )
         self.text_env = jinja2.Environment(
-            loader=loader, autoescape=False, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+            loader=loader,
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            bytecode_cache=compiled,
         )
         self.words = words or messages(publication.programme.language, [Path(__file__).resolve().parent / "locale"])
         self.words.install(self.html_env)

@@ -27,6 +27,7 @@ from backpub import (
     Messages,
     Publication,
     RenderError,
+    template_bytecode,
     typographic_text,
 )
 from backpub_pdf.budget import Edition, LayoutRecords, PageFacts, edition_of, environment_digest, layout_key
@@ -113,6 +114,7 @@ class Renderer:
         folders = [str(theme)] if theme.is_dir() else []
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([*folders, str(TEMPLATES)]),
+            bytecode_cache=template_bytecode(),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

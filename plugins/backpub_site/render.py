@@ -10,7 +10,19 @@ from typing import Any, cast
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from backpub import N_, Entity, Episode, Handout, Messages, Protocol, Publication, RenderError, excerpt, plain_text
+from backpub import (
+    N_,
+    Entity,
+    Episode,
+    Handout,
+    Messages,
+    Protocol,
+    Publication,
+    RenderError,
+    excerpt,
+    plain_text,
+    template_bytecode,
+)
 from backpub import render as render_markdown
 from backpub_site import artwork, seo
 from backpub_site.images import ImageError, dimensions
@@ -37,13 +49,18 @@ GENERIC_PAGE = "entity.html"
 """The page of an entity whose kind has no template of its own (`<kind>.html`), e.g. a kind a plugin adds."""
 
 
+AUTOESCAPE = select_autoescape(default=True, default_for_string=True)
+"""One function for every build's environment: its identity is part of the compiled templates' key."""
+
+
 def environment(theme_dir: Path, words: Messages) -> Environment:
     """Jinja2 with the project's theme folder first, so a project can override any template; its fixed words
     come from the site's message catalogue in the programme's language."""
     loader = ChoiceLoader([FileSystemLoader(str(theme_dir)), FileSystemLoader(str(TEMPLATES))])
     env = Environment(
         loader=loader,
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        bytecode_cache=template_bytecode(),
+        autoescape=AUTOESCAPE,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

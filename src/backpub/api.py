@@ -37,6 +37,7 @@ from backpub.imaging import square_copy as square_copy
 
 # fixed words in the programme's language: gettext catalogues and Babel's dates and numbers
 from backpub.text.i18n import N_ as N_, Messages as Messages, messages as messages
+from backpub.text.templating import template_bytecode as template_bytecode
 
 # the model: the programme's settings, its entities and their values
 from backpub.text.addresses import EmailAddress as EmailAddress, MailboxHeader as MailboxHeader
