@@ -2,7 +2,8 @@
 
 This is the only test module that reads the shipped content (the others use their own projects in tests/roots/,
 so an author adding an episode never turns the suite red; tests/test_adding_content.py checks that). Its checks
-hold for any valid programme: they name no entity and count nothing the content may grow.
+hold for any valid programme: they name no entity and count nothing the content may grow, and they run on the
+shipped content and on it with a new episode, protocol and clinic added (tests/roots/added-content/).
 """
 
 from __future__ import annotations
@@ -17,18 +18,28 @@ from click.testing import CliRunner, Result
 
 from backpub import Session
 from backpub.cli import cli
-from backpub_testkit import SHIPPED_CONTENT
+from backpub_testkit import ROOTS, SHIPPED_CONTENT
 
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=True)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the shipped content (a build for today records into content/), built in every format for today."""
+ADDED = ROOTS / "added-content" / "content"
+"""A new episode, protocol and clinic, valid under `validate --strict`: what an author's commit adds."""
+
+
+@pytest.fixture(scope="module", params=["as shipped", "with an added episode, protocol and clinic"])
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped content (a build for today records into content/), as shipped and with new content
+    added: adding valid content never turns these checks red (tests/test_adding_content.py)."""
     folder = tmp_path_factory.mktemp("shipped")
     shutil.copytree(SHIPPED_CONTENT, folder / "content")
+    if request.param != "as shipped":
+        for path in ADDED.rglob("*.md"):
+            target = folder / "content" / path.relative_to(ADDED)
+            assert not target.exists(), f"{target.name} is not new"
+            shutil.copyfile(path, target)
     return folder
 
 
