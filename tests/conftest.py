@@ -24,7 +24,7 @@ pytest_plugins = ["backpub.testing"]  # the fixtures backpub offers plugin autho
 SLOWEST_FIRST = (
     "tests/plugins/pdf/test_pdf_branding.py",  # (the shipped PDFs' build is shared with the other PDF files)
     "tests/hardening/test_killed_build.py",
-    "tests/test_adding_content.py",  # one test that runs test_shipped_content.py in a copy of the repository
+    "tests/test_shipped_content.py",  # every format built twice: as shipped, and with content added
     "tests/plugins/site/test_site_accessibility.py",  # with test_site_search.py (SAME_WORKER below)
     "tests/plugins/site/test_site_search.py",
     "tests/core/engine/test_dask_executor.py",  # a LocalCluster of two worker processes, four builds
@@ -34,7 +34,6 @@ SLOWEST_FIRST = (
     "tests/plugins/mailinglist/test_observations_issue24.py",
     "tests/plugins/mailinglist/test_list_send.py",
     "tests/plugins/pdf/test_pdf_build.py",
-    "tests/test_shipped_content.py",
     "tests/plugins/pdf/test_pdf_country.py",
     "tests/plugins/mailinglist/test_list_pace.py",
     "tests/plugins/pdf/test_pdf_dependencies.py",
