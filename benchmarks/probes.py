@@ -75,7 +75,7 @@ class Captured(Exception):
 
 
 def floor(content: Path, as_of: date, shard: int, shards: int) -> dict[str, Any]:
-    """WeasyPrint's own seconds to lay out and write each handout edition of this shard."""
+    """WeasyPrint's own seconds to lay out and write each layout of this shard (every PDF job without inputs)."""
     import weasyprint
     import weasyprint.document
 
@@ -84,7 +84,9 @@ def floor(content: Path, as_of: date, shard: int, shards: int) -> dict[str, Any]
     session = Session(content, as_of=as_of)
     publication = session.publication
     pdf = session.formats(["pdf"])["pdf"]
-    jobs = [job for job in pdf.jobs(publication) if is_edition(job.output)][shard::shards]
+    # What WeasyPrint lays out: plain editions, and (stamped, the default) the shared layouts and the clinics'
+    # brandings; a stamped edition and a pack are made from those (their inputs) without a layout of their own.
+    jobs = [job for job in pdf.jobs(publication) if is_edition(job.output) and not job.inputs][shard::shards]
     calls: dict[str, Any] = {"capture": False}
     original_init, original_render = weasyprint.HTML.__init__, weasyprint.HTML.render
     original_write = weasyprint.document.Document.write_pdf

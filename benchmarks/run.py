@@ -16,9 +16,10 @@ The rows (keys for --only in brackets):
   Stamped (`branding: stamped`, the default), the pack counts with the shared pack it is stamped on, and its
   handouts' layouts are their shared layouts (`pack_ratios`).
 - [cold] the cold build of every format (after `backpub clean`), `--jobs 2`, against the WeasyPrint floor:
-  WeasyPrint alone laying out and writing the HTML of every distinct handout edition (plain and per clinic;
-  packs excluded), timed in two processes at once, each taking every other edition; the floor is the sum of
-  the seconds over 2 (the wall clock of a perfect 2-process pool). Measured once: it takes minutes.
+  WeasyPrint alone laying out and writing the HTML of every layout the build makes (each PDF job without inputs:
+  plain editions and, stamped, the shared layouts and clinics' brandings; stamped editions and packs are made
+  from those), timed in two processes at once, each taking every other one; the floor is the sum of the seconds
+  over 2 (the wall clock of a perfect 2-process pool). Measured once: it takes minutes.
 - [episode-edit], [protocol-edit] on a copy of the shipped content/, `-f pdf`: an episode's article edited
   (the episode a handout names), then the body of the protocol most handouts show, then its first step (the
   body is left to the QR code on a sheet; the steps are printed wherever the protocol is shown, and not where
