@@ -18,8 +18,8 @@ from backpub.model import Concept, Protocol
 from backpub.text import markdown
 
 ROOTS = Path(__file__).resolve().parents[1] / "roots"
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-"""Each example validates a whole project (about 30 ms): 40 a test keeps the file to seconds, and every run of the
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+"""Each example validates a whole project (about 30 ms): 25 a test keeps the file to seconds, and every run of the
 suite draws new ones, so CI tries thousands over a week."""
 
 GOOD_CONCEPT = (ROOTS / "minimal/content/concepts/back-not-leg.md").read_text()
