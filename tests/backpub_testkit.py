@@ -11,6 +11,7 @@ import subprocess
 import threading
 import zipfile
 from collections.abc import Callable
+from datetime import date
 from email.header import decode_header, make_header
 from email.policy import default as default_policy
 from pathlib import Path
@@ -61,6 +62,27 @@ def serve_in_thread(server: socketserver.BaseServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     return thread
+
+
+def built_in_every_format(tmp_path_factory: pytest.TempPathFactory, root: str, as_of: date) -> Path:
+    """A copy of a test root built in every format for `as_of`, once per test run (shared, read-only)."""
+
+    def make(folder: Path) -> None:
+        from backpub.build import build
+
+        shutil.copytree(ROOTS / root / "content", folder / "content")
+        build(folder / "content", as_of=as_of, jobs=2, use_cache=False)
+
+    return made_once(tmp_path_factory, f"{root}-all-formats", make)
+
+
+def output_texts(project: Path) -> dict[str, str]:
+    """Every output file's text as a reader (or a program) gets it, by path under outputs/."""
+    texts: dict[str, str] = {}
+    for path in sorted((project / "outputs").rglob("*")):
+        if path.is_file():
+            texts.update(readable(path, path.relative_to(project / "outputs").as_posix()))
+    return texts
 
 
 def readable(path: Path, name: str) -> dict[str, str]:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from backpub.build import build
-from backpub_testkit import ROOTS, made_once, readable
+from backpub_testkit import built_in_every_format, output_texts
 
 AS_OF = date(2026, 11, 22)
 MEMBERSHIP = "weekly.example.org/membership"
@@ -38,21 +36,12 @@ TEASERS = {
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    def make(folder: Path) -> None:
-        shutil.copytree(ROOTS / "weekly" / "content", folder / "content")
-        build(folder / "content", as_of=AS_OF, jobs=2, use_cache=False)
-
-    return made_once(tmp_path_factory, "weekly-all-formats", make)
+    return built_in_every_format(tmp_path_factory, "weekly", AS_OF)
 
 
 @pytest.fixture(scope="module")
 def outputs(project: Path) -> dict[str, str]:
-    """Every output file's text as a reader (or a program) gets it, by path under outputs/."""
-    texts: dict[str, str] = {}
-    for path in sorted((project / "outputs").rglob("*")):
-        if path.is_file():
-            texts.update(readable(path, path.relative_to(project / "outputs").as_posix()))
-    return texts
+    return output_texts(project)
 
 
 def where(outputs: dict[str, str], phrase: str) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import json
 import re
-import shutil
 import subprocess
 from datetime import date
 from email.policy import default as default_policy
@@ -15,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from backpub.build import build
-from backpub_testkit import ROOTS, made_once, readable
+from backpub_testkit import ROOTS, built_in_every_format, output_texts
 
 AS_OF = date(2026, 11, 8)
 """A Sunday: the trailer and the first full episode are out, folge-zwei (6 December) is not."""
@@ -29,21 +27,12 @@ BUNDLED_FONTS = ("Lato", "DejaVu-Sans", "Noto-Color-Emoji", "Symbola")
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    def make(folder: Path) -> None:
-        shutil.copytree(ROOTS / "zweites-programm" / "content", folder / "content")
-        build(folder / "content", as_of=AS_OF, jobs=2, use_cache=False)
-
-    return made_once(tmp_path_factory, "zweites-programm", make)
+    return built_in_every_format(tmp_path_factory, "zweites-programm", AS_OF)
 
 
 @pytest.fixture(scope="module")
 def outputs(project: Path) -> dict[str, str]:
-    """Every output file's text as a reader (or a program) gets it, by path under outputs/."""
-    texts: dict[str, str] = {}
-    for path in sorted((project / "outputs").rglob("*")):
-        if path.is_file():
-            texts.update(readable(path, path.relative_to(project / "outputs").as_posix()))
-    return texts
+    return output_texts(project)
 
 
 def found(outputs: dict[str, str], phrase: str, ignore_case: bool) -> list[str]:
