@@ -33,8 +33,8 @@ disclaimer: General information, not medical advice.
 default_country: GB
 countries:
   GB:
-    emergency_number: "999"
-    urgent_help: Call 999 if you lose control of your bladder or bowels.
+    emergency_number: "0000"
+    urgent_help: A test programme's urgent-help notice (0000 is no real number; a programme writes its own).
 wording:
   treatment_kinds:
     manual-therapy: manual therapy

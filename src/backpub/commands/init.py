@@ -154,7 +154,7 @@ disclaimer: |
 default_country: {settings.country}
 countries:
   {settings.country}:
-    emergency_number: {_todo("the emergency number, e.g. 999")}
+    emergency_number: {_todo("the number readers in this country call in an emergency")}
     urgent_help: |
       {PLACEHOLDER}: when to get urgent help: the signs, the number to call and where to go, as your country's
       health service words them.

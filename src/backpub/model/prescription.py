@@ -5,15 +5,15 @@ receives), never a content file: it is no entity kind, and nothing of it is kept
 (the same model rules, doses read in the programme's language); what it names is checked against the programme by
 `backpub.content.prescriptions`, which resolves it into what a format prints.
 
-    clinic: harbourside-spine-clinic
-    clinician: "J. Okafor, MCSP"
-    patient: "Sam"                       # optional: a first name or initials
+    clinic: CLINIC-ID                    # one of the programme's clinics (its branding, paper and country)
+    clinician: "the clinician's name"
+    patient: "a first name"              # optional: a first name or initials, never stored
     date: 2026-12-07                     # optional: today in the programme's timezone
     exercises:
-      - protocol: wall-drill
-        dose: {duration: "5-10 s", repetitions: "10", frequency: "3 times a day"}
-        note: "Stop if the leg pain spreads below the knee."
-      - protocol: towel-stretch          # the programme's own dose when none is given
+      - protocol: PROTOCOL-ID
+        dose: {duration: "...", repetitions: "...", frequency: "..."}   # in the programme's language
+        note: "the clinician's note for the patient"
+      - protocol: ANOTHER-PROTOCOL-ID    # the programme's own dose when none is given
 """
 
 from __future__ import annotations

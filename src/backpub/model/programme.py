@@ -67,7 +67,8 @@ class Country(Model):
     urgent_help: Markdown = Field(min_length=1)
     """The 'when to get urgent help' safety notice for readers in this country: its emergency number and services."""
     emergency_number: Line
-    """The number to call in an emergency, e.g. '999' or '911'; printed beside the pointer to the notice."""
+    """The number readers in this country call in an emergency, as they dial it; printed beside the pointer to
+    the notice."""
     disclaimer: Markdown | None = None
     """This country's medical disclaimer, when it needs other words than the programme's `disclaimer`."""
 
