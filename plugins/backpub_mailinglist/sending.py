@@ -26,23 +26,27 @@ if TYPE_CHECKING:
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
-class TransientError(Exception):
+class NotSent(Exception):
+    """A message that did not reach the server for certain, for whichever reason below."""
+
+
+class TransientError(NotSent):
     """The server said try later (4xx) or the connection dropped before the message was complete."""
 
 
-class PermanentError(Exception):
+class PermanentError(NotSent):
     """The server refused the message for good (5xx)."""
 
 
-class UncertainError(Exception):
+class UncertainError(NotSent):
     """The message was complete but the server's answer never came: it may or may not have been accepted."""
 
 
-class ServerUnavailable(Exception):
+class ServerUnavailable(NotSent):
     """The SMTP server cannot be reached (or refused the login): the run stops."""
 
 
-class NotClaimed(Exception):
+class NotClaimed(NotSent):
     """The caller withheld the final bytes (the message must not go): the connection is dropped."""
 
 

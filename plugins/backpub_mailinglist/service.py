@@ -456,20 +456,12 @@ class SmtpMailer:
         self.connection = Connection(settings)
 
     def __call__(self, recipient: str, data: bytes) -> None:
-        from backpub_mailinglist.sending import (
-            NotClaimed,
-            Outgoing,
-            PermanentError,
-            ServerUnavailable,
-            TransientError,
-            UncertainError,
-            transmit,
-        )
+        from backpub_mailinglist.sending import NotSent, Outgoing, transmit
 
         item = Outgoing(key=recipient.lower(), label=recipient, recipient=recipient, message_id="", data=lambda: data)
         try:
             transmit(self.connection.get(), self.sender, item, lambda: True)
-        except (TransientError, PermanentError, UncertainError, ServerUnavailable, NotClaimed) as exc:
+        except NotSent as exc:
             self.connection.drop()
             raise MailError(str(exc)) from None
 
