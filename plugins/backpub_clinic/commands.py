@@ -5,6 +5,7 @@ Only click and the parameters every command shares are imported here: listing th
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import os
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from backpub import ConfigError, content_option
+from backpub import ConfigError, ServerLimits, content_option, server_options
 
 if TYPE_CHECKING:
     from backpub import Session
@@ -117,7 +118,6 @@ def key(clinic_id: str, content_dir: Path) -> None:
 @content_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on (put HTTPS in front).")
 @click.option("--port", default=8030, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Requests served at once.")
 @click.option(
     "--workers",
     default=min(4, os.cpu_count() or 1),
@@ -125,9 +125,7 @@ def key(clinic_id: str, content_dir: Path) -> None:
     type=click.IntRange(0, 64),
     help="Processes that render sheets (0: in the server's own process).",
 )
-@click.option("--backlog", default=256, show_default=True, type=click.IntRange(1), help="The listen backlog.")
-@click.option("--timeout", default=30, show_default=True, type=click.IntRange(1), help="Idle seconds before a drop.")
-@click.option("--connection-limit", default=100, show_default=True, type=click.IntRange(1), help="Open connections.")
+@server_options(ServerLimits(backlog=256, connection_limit=100))
 @click.option("--per-minute", default=60, show_default=True, type=click.IntRange(1), help="Sheets per clinic a minute.")
 @click.option("--burst", default=20, show_default=True, type=click.IntRange(1), help="Sheets per clinic at once.")
 @click.option("--format", "format_name", metavar="NAME", help="The format that renders sheets (default: the one).")
@@ -135,11 +133,8 @@ def serve(
     content_dir: Path,
     host: str,
     port: int,
-    threads: int,
     workers: int,
-    backlog: int,
-    timeout: int,
-    connection_limit: int,
+    limits: ServerLimits,
     per_minute: int,
     burst: int,
     format_name: str | None,
@@ -148,7 +143,7 @@ def serve(
 
     Nothing of a prescription is kept: not on disk, not in a log. Put an HTTPS proxy in front of it.
     """
-    from backpub import ServerLimits, make_server, run_server
+    from backpub import make_server, run_server
     from backpub_clinic.keys import KeyRing
     from backpub_clinic.service import MAX_BODY, ClinicService, RateLimit
     from backpub_clinic.sheets import Sheets
@@ -161,13 +156,7 @@ def serve(
         click.secho("No clinic has a key yet: make one with `backpub clinic key CLINIC`.", fg="yellow", err=True)
     sheets = Sheets(session, format_name, workers=workers)  # warm: its workers started and warmed up
     app = ClinicService(session, sheets, keys, RateLimit(per_minute=per_minute, burst=burst))
-    limits = ServerLimits(
-        threads=threads,
-        backlog=backlog,
-        connection_limit=connection_limit,
-        channel_timeout=timeout,
-        max_request_body_size=MAX_BODY,
-    )
+    limits = dataclasses.replace(limits, max_request_body_size=MAX_BODY)
     try:
         server = make_server(app, host, port, limits)
     except OSError as exc:

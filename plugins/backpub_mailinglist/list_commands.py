@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
 
-from backpub import ConfigError
+from backpub import ConfigError, ServerLimits, server_options
 from backpub_mailinglist.project import content_option, database_option, open_list
 
 
@@ -18,18 +19,7 @@ from backpub_mailinglist.project import content_option, database_option, open_li
 @click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
 @database_option
 @click.option("--client-ip-header", metavar="NAME", help="Header your HTTPS proxy sets to the client address.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Requests served at once.")
-@click.option("--backlog", default=2048, show_default=True, type=click.IntRange(1), help="The listen backlog.")
-@click.option(
-    "--timeout", default=30, show_default=True, type=click.IntRange(1), help="Idle seconds before a client is dropped."
-)
-@click.option(
-    "--connection-limit",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Open connections served at once.",
-)
+@server_options(ServerLimits())
 @click.option(
     "--signups-per-client",
     default=30,
@@ -51,10 +41,7 @@ def serve(
     starttls: bool,
     database: str | None,
     client_ip_header: str | None,
-    threads: int,
-    backlog: int,
-    timeout: int,
-    connection_limit: int,
+    limits: ServerLimits,
     signups_per_client: int,
     service_files: Path | None,
 ) -> None:
@@ -65,19 +52,13 @@ def serve(
     welcome mails are queued in the database and sent by a background worker, with retries. Each subscriber's
     private feed is put together from the build's service folder (--service-files), never from the public site.
     """
-    from backpub import ServerLimits, make_server, run_server
+    from backpub import make_server, run_server
     from backpub_mailinglist.service import MAX_REPORT, make_app
     from backpub_mailinglist.store import SignUpLimits
 
-    limits = ServerLimits(
-        threads=threads,  # each request holds at most one database connection while it runs
-        backlog=backlog,
-        channel_timeout=timeout,
-        connection_limit=connection_limit,
-        max_request_body_size=MAX_REPORT,  # a bounce report or webhook is the largest request
-    )
-    app = make_app(
-        content_dir, smtp_address, starttls, database, client_ip_header, pool_size=threads,
+    limits = dataclasses.replace(limits, max_request_body_size=MAX_REPORT)  # a bounce report is the largest request
+    app = make_app(  # each request holds at most one database connection while it runs: a pool as large as threads
+        content_dir, smtp_address, starttls, database, client_ip_header, pool_size=limits.threads,
         limits=SignUpLimits(signups_per_client=signups_per_client), service_files=service_files,
     )  # fmt: skip
     try:

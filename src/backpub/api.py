@@ -119,6 +119,11 @@ from backpub.errors import (
 from backpub.params import ISO_DATE as ISO_DATE, content_option as content_option
 
 # services: one way to run a WSGI application with limits
-from backpub.serving import ServerLimits as ServerLimits, make_server as make_server, run_server as run_server
+from backpub.serving import (
+    ServerLimits as ServerLimits,
+    make_server as make_server,
+    run_server as run_server,
+    server_options as server_options,
+)
 
 __all__ = sorted(name for name in dir() if not name.startswith("_"))

@@ -14,10 +14,14 @@ waitress keeps no access log, and it is told never to show a traceback to a clie
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,38 @@ class ServerLimits:
     """The largest request body, in bytes (waitress answers 413 to a larger one)."""
     max_request_header_size: int = 16 * 1024
     """The largest request head, in bytes."""
+
+
+def server_options(defaults: ServerLimits) -> Callable[[F], F]:
+    """A service command's `--threads`, `--backlog`, `--timeout` and `--connection-limit` options, with its own
+    defaults, handed to the command as one `limits: ServerLimits` (the request-size caps as `defaults` has them)."""
+    import click
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def with_limits(
+            *args: Any, threads: int, backlog: int, timeout: int, connection_limit: int, **kwargs: Any
+        ) -> Any:
+            limits = dataclasses.replace(
+                defaults, threads=threads, backlog=backlog, channel_timeout=timeout, connection_limit=connection_limit
+            )
+            return command(*args, limits=limits, **kwargs)
+
+        options = [
+            click.option("--threads", default=defaults.threads, show_default=True, type=click.IntRange(1, 256),
+                         help="Requests served at once."),
+            click.option("--backlog", default=defaults.backlog, show_default=True, type=click.IntRange(1),
+                         help="The listen backlog."),
+            click.option("--timeout", default=defaults.channel_timeout, show_default=True, type=click.IntRange(1),
+                         help="Idle seconds before a client is dropped."),
+            click.option("--connection-limit", default=defaults.connection_limit, show_default=True,
+                         type=click.IntRange(1), help="Open connections served at once."),
+        ]  # fmt: skip
+        for option in reversed(options):
+            with_limits = option(with_limits)
+        return with_limits  # type: ignore[return-value]
+
+    return decorate
 
 
 def make_server(app: Callable[..., Any], host: str, port: int, limits: ServerLimits) -> Any:
