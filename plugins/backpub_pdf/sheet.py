@@ -184,27 +184,14 @@ class Sheets:
             "title": entry.entity.title,
             "anchor": entry.anchor or entry.key,
             "parts": [{"label": label, "value": value} for label, value in dose.parts],
-            "written_in": _("For members:") if entry.members else _("Written in by your clinician"),
+            "written_in": _("Written in by your clinician"),
         }
 
     def exercise(self, entry: Entry, clinician: str) -> dict[str, Any]:
-        """One exercise's card (a members-only protocol's: its purpose and where members read the rest, as the
-        handouts print it)."""
+        """One exercise's card, whole (a members-only protocol is never prescribed: the prescription is refused)."""
         _ = self.words.gettext
         protocol: Any = entry.entity
         online = entry.online
-        if entry.members:
-            return {
-                "title": protocol.title,
-                "anchor": entry.anchor or entry.key,
-                "purpose": protocol.purpose,
-                "members": {
-                    "label": _("For members:"),
-                    "text": _("its steps, dose and cautions are for members."),
-                    "link": self.link(entry.members),
-                    "printed": entry.members.printed,
-                },
-            }
         sequence = [
             {"label": label, "links": [self.link(link) for link in links]}
             for label, links in ((_("First:"), entry.before), (_("When you are ready:"), entry.next_steps))
@@ -234,7 +221,6 @@ class Sheets:
             "image": self.picture(entry.image) if entry.image else None,
             "equipment": {"title": _("You need:"), "items": list(protocol.equipment)} if protocol.equipment else None,
             "steps": list(protocol.steps),
-            "members": None,
         }
 
     def dose(self, box: DoseBox) -> dict[str, Any]:
